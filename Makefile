@@ -1,0 +1,79 @@
+# Makefile - builds ./memleakd: BPF object (clang) -> skeleton (bpftool) ->
+# user space (gcc, libbpf, libelf, zlib). `make check` builds and runs every
+# test; `make demo` shows memleakd on a leaky program; `make bench` measures.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+OUT := build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC := gcc
+ARCH := x86
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) -MMD -MP
+LDLIBS := -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Werror
+
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:src/%.c=$(OUT)/%.o)
+LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
+TARGETS := $(patsubst tests/targets/%.c,$(OUT)/targets/%,$(wildcard tests/targets/*.c))
+DEPS_STAMP := $(OUT)/.deps-installed
+
+all: memleakd
+
+# Every Debian package the build and the tests use, installed when missing.
+$(DEPS_STAMP): scripts/install-deps.sh
+	@mkdir -p $(OUT)
+	./scripts/install-deps.sh
+	@touch $@
+
+$(OUT)/memleakd.bpf.o: bpf/memleakd.bpf.c include/memleakd.h vmlinux/vmlinux.h | $(DEPS_STAMP)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/memleakd.skel.h: $(OUT)/memleakd.bpf.o
+	$(BPFTOOL) gen skeleton $< name memleakd_bpf > $@
+
+# Only the tracer sees the skeleton.
+$(OUT)/tracer.o: $(OUT)/memleakd.skel.h
+
+$(OUT)/%.o: src/%.c | $(DEPS_STAMP)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+memleakd: $(OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Regenerate the committed vmlinux.h from the running kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+$(OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# Integration targets: frame pointers and no inlining so stacks are exact.
+TARGET_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -pthread -Wall -Werror
+$(OUT)/targets/%: tests/targets/%.c tests/targets/target.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(TARGET_CFLAGS) $< -o $@ $(TARGET_LIBS_$*)
+TARGET_LIBS_jemalloc_leaks := -ljemalloc
+$(OUT)/targets/static_leaks: tests/targets/static_leaks.c tests/targets/target.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(TARGET_CFLAGS) -static $< -o $@
+
+check: memleakd $(UNIT_TESTS) $(TARGETS)
+	@tests/run-all.sh $(UNIT_TESTS)
+
+demo: memleakd $(OUT)/targets/demo_leaky
+	@scripts/demo.sh
+
+bench: memleakd $(OUT)/targets/bench_pairs
+	@python3 bench/run.py
+
+clean:
+	rm -rf $(OUT) memleakd
+
+.PHONY: all check demo bench clean vmlinux
+-include $(OBJS:.o=.d)

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memleakd.bpf.c - the probes: allocations in, frees out, totals per stack.
+ *
+ * Every traced function is attached to one of three generic programs (entry,
+ * return, free); the attach cookie (include/memleakd.h) says which argument is
+ * the size, the pointer or the out-argument, so a new allocator needs no new
+ * BPF code. An allocation is recorded at the return probe, where the caller's
+ * frame is the first user frame of the stack. Per-stack totals are updated
+ * here, so a report reads O(stacks) entries, never O(allocations).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "memleakd.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* max_entries of allocs, stacks and stack_totals are set by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct alloc_info);
+	__uint(max_entries, 1);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, MEMLEAKD_MAX_FRAMES * sizeof(__u64));
+	__uint(max_entries, 1);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__type(key, struct stack_key);
+	__type(value, struct stack_totals);
+	__uint(max_entries, 1);
+} stack_totals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct target_counters);
+	__uint(max_entries, MEMLEAKD_MAX_TARGETS);
+} counters SEC(".maps");
+
+/* One record per thread: the outermost traced call it is inside. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight_call);
+} inflight SEC(".maps");
+
+static __always_inline struct target_counters *counters_of(__u32 target)
+{
+	return bpf_map_lookup_elem(&counters, &target);
+}
+
+/* Force a ctx field to be loaded here, with its constant offset: left to
+ * itself clang merges the loads of a selection into one load at a variable
+ * ctx offset, which the verifier rejects. */
+#define REG(x) ({ __u64 v_ = (x); asm volatile("" : "+r"(v_)); v_; })
+
+/* Argument n, counted from 1; 0 reads as 0. */
+static __always_inline __u64 arg_n(struct pt_regs *ctx, unsigned int n)
+{
+	__u64 args[8] = {
+		0, REG(PT_REGS_PARM1(ctx)), REG(PT_REGS_PARM2(ctx)), REG(PT_REGS_PARM3(ctx)),
+		REG(PT_REGS_PARM4(ctx)), REG(PT_REGS_PARM5(ctx)),
+		REG(ctx->r9), /* libbpf 1.1 has no PT_REGS_PARM6 */
+	};
+
+	return args[n & 7];
+}
+
+/* Add (sign +1) or remove (sign -1) one allocation from its stack's totals. */
+static __always_inline void stack_account(__u32 target, __u32 stack_id, __u64 size, int sign)
+{
+	struct stack_key key = { .target = target, .stack_id = stack_id };
+	struct stack_totals *t = bpf_map_lookup_elem(&stack_totals, &key);
+
+	if (!t) {
+		struct stack_totals zero = {};
+
+		bpf_map_update_elem(&stack_totals, &key, &zero, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&stack_totals, &key);
+		if (!t)
+			return;
+	}
+	/* Per-CPU value and no preemption inside the program: plain adds. */
+	t->outstanding_bytes += sign * (__s64)size;
+	t->outstanding_allocs += sign;
+	if (sign > 0) {
+		t->total_bytes += size;
+		t->total_allocs++;
+	}
+}
+
+/* Forget ptr; returns 0 when it was tracked. */
+static __always_inline int untrack(__u32 target, __u64 ptr)
+{
+	__u64 key = memleakd_alloc_key(target, ptr);
+	struct alloc_info *info = bpf_map_lookup_elem(&allocs, &key);
+	struct alloc_info copy;
+
+	if (!info)
+		return -1;
+	copy = *info;
+	/* Only the thread whose delete succeeds accounts the free. */
+	if (bpf_map_delete_elem(&allocs, &key))
+		return -1;
+	stack_account(target, copy.stack_id, copy.size, -1);
+	return 0;
+}
+
+static __always_inline void track(struct pt_regs *ctx, struct target_counters *c,
+				  __u32 target, __u64 ptr, __u64 size)
+{
+	__u64 key = memleakd_alloc_key(target, ptr);
+	struct alloc_info info = { .size = size, .timestamp_ns = bpf_ktime_get_ns() };
+	long id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+
+	if (id < 0) {
+		c->stack_errors++;
+		info.stack_id = MEMLEAKD_STACK_LOST;
+	} else {
+		info.stack_id = id;
+	}
+	/* A pointer handed out again whose free we did not see: retire the old
+	 * record so its stack's totals stay exact. */
+	if (!untrack(target, ptr))
+		c->replaced_allocs++;
+	if (bpf_map_update_elem(&allocs, &key, &info, BPF_NOEXIST)) {
+		c->dropped_allocs++;
+		return;
+	}
+	c->allocs++;
+	stack_account(target, info.stack_id, size, 1);
+}
+
+/* Is this thread already inside a traced call further up its stack? */
+static __always_inline bool nested(struct inflight_call *call, __u64 sp)
+{
+	return call && call->cookie && call->entry_sp > sp;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 sp = PT_REGS_SP(ctx);
+	struct inflight_call *call;
+	__u32 size_arg = COOKIE_FIELD(cookie, COOKIE_SIZE_SHIFT);
+	__u32 nmemb_arg = COOKIE_FIELD(cookie, COOKIE_NMEMB_SHIFT);
+
+	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!call)
+		return 0;
+	if (nested(call, sp)) {
+		struct target_counters *c = counters_of(COOKIE_TARGET(cookie));
+
+		if (c)
+			c->nested_calls++;
+		return 0;
+	}
+	/* Either no call is in flight, or the one recorded was left without a
+	 * return (longjmp): its stack pointer is at or below ours. Replace it. */
+	call->cookie = cookie;
+	call->entry_sp = sp;
+	call->size = size_arg ? arg_n(ctx, size_arg) : 0;
+	if (nmemb_arg)
+		call->size *= arg_n(ctx, nmemb_arg);
+	call->old_ptr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
+	call->out_addr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_OUT_SHIFT));
+	return 0;
+}
+
+/* The new pointer, or 0 when the call failed. */
+static __always_inline __u64 returned_ptr(struct pt_regs *ctx, struct inflight_call *call)
+{
+	__u64 ret = PT_REGS_RC(ctx);
+	__u64 ptr = 0;
+
+	if (!call->out_addr)
+		return ret;
+	if ((int)ret != 0)
+		return 0;
+	if (bpf_probe_read_user(&ptr, sizeof(ptr), (void *)call->out_addr))
+		return 0;
+	return ptr;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return)
+{
+	struct inflight_call *call;
+	struct target_counters *c;
+	__u64 cookie, ptr;
+	__u32 target, kind;
+
+	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	/* The outermost call returns with the stack pointer just above the
+	 * return address it was entered with; anything else is a nested return. */
+	if (!call || !call->cookie || call->entry_sp + 8 != PT_REGS_SP(ctx))
+		return 0;
+	cookie = call->cookie;
+	call->cookie = 0;
+	target = COOKIE_TARGET(cookie);
+	kind = COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT);
+	c = counters_of(target);
+	if (!c)
+		return 0;
+
+	if (kind == PROBE_RESIZE) {
+		/* xallocx: same pointer, new size, same allocation site. */
+		if (!untrack(target, call->old_ptr))
+			track(ctx, c, target, call->old_ptr, PT_REGS_RC(ctx));
+		return 0;
+	}
+	ptr = returned_ptr(ctx, call);
+	if (kind == PROBE_REALLOC && call->old_ptr) {
+		bool freed = ptr || (call->size == 0 &&
+			     (COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_ZERO_SIZE_FREES));
+
+		if (!freed) {
+			c->failed_allocs++;
+			return 0;
+		}
+		c->frees++;
+		if (untrack(target, call->old_ptr))
+			c->unknown_frees++;
+	}
+	if (!ptr) {
+		if (call->size)
+			c->failed_allocs++;
+		return 0;
+	}
+	track(ctx, c, target, ptr, call->size);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 ptr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
+	__u32 target = COOKIE_TARGET(cookie);
+	struct inflight_call *call;
+	struct target_counters *c;
+
+	if (!ptr)
+		return 0;
+	c = counters_of(target);
+	if (!c)
+		return 0;
+	/* A free inside a traced call (realloc releasing the old block through
+	 * the public free) is the outer call's business. */
+	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (nested(call, PT_REGS_SP(ctx))) {
+		c->nested_calls++;
+		return 0;
+	}
+	c->frees++;
+	if (untrack(target, ptr))
+		c->unknown_frees++;
+	return 0;
+}

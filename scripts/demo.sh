@@ -1,0 +1,11 @@
+#!/bin/sh
+# demo.sh - `make demo`: start the bundled leaky program, attach memleakd to
+# it for two reports, then stop both. Needs root (memleakd loads BPF).
+set -eu
+cd "$(dirname "$0")/.."
+build/targets/demo_leaky &
+demo=$!
+trap 'kill $demo 2>/dev/null || true' EXIT
+sleep 0.5
+echo "\$ sudo ./memleakd -p $demo -i 3 -d 6 -n 3"
+./memleakd -p "$demo" -i 3 -d 6 -n 3

@@ -1,0 +1,32 @@
+/* config.h - everything the command line decides, in one struct. The parser
+ * fills it and checks option combinations in one place; the rest of the
+ * daemon reads it through a const pointer. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config {
+	int pid;
+	uint64_t interval_ns;
+	uint64_t duration_ns; /* 0: run until stopped */
+	uint64_t min_age_ns;
+	unsigned int top;
+	uint32_t max_allocs;
+	const char *format; /* a report writer's name */
+	const char *output; /* NULL: stdout */
+	unsigned int verbose; /* -v: placements and sizes; -vv: libbpf's debug output too */
+};
+
+enum config_result {
+	CONFIG_RUN,  /* trace with this configuration */
+	CONFIG_EXIT, /* --help or --version was printed: exit 0 */
+};
+
+/* Parse argv into *cfg. Returns CONFIG_RUN or CONFIG_EXIT, or -EINVAL with
+ * *error set to a message naming the offending flag (malloc'd, the caller
+ * frees it), or -ENOMEM. */
+int config_parse(int argc, char **argv, struct config *cfg, char **error);
+
+#endif

@@ -1,0 +1,63 @@
+/* elf_object.h - one ELF file read with libelf: its symbols, its loadable
+ * segments and its build-id. Used to find the functions to probe (by name,
+ * as file offsets) and to name addresses (symbolizer). Library code: it
+ * returns -errno and never logs. */
+#ifndef ELF_OBJECT_H
+#define ELF_OBJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_object;
+
+/* Which symbol tables a lookup searches. */
+enum elf_symtab {
+	ELF_SYMTAB_DYNAMIC = 1, /* .dynsym: what the object exports */
+	ELF_SYMTAB_STATIC = 2,  /* .symtab (or the one in its separate debug file) */
+	ELF_SYMTAB_ANY = 3,
+};
+
+struct elf_symbol {
+	const char *name; /* owned by the elf_object */
+	uint64_t vaddr;   /* st_value: link-time virtual address */
+	uint64_t size;
+};
+
+/* Open the ELF file at path, resolved under dir_fd (an O_PATH fd of
+ * /proc/PID/root, or AT_FDCWD; an absolute path is taken relative to dir_fd).
+ * Reads its symbol tables, segments and build-id, and, when it has no
+ * .symtab, the .symtab of its separate debug file (/usr/lib/debug/.build-id,
+ * .gnu_debuglink) if one is installed. Returns 0 and *out, or -errno
+ * (-ENOENT, -ENOEXEC for a file that is not ELF, -ENOMEM). */
+int elf_object__open(int dir_fd, const char *path, struct elf_object **out);
+/* Accepts NULL. */
+void elf_object__free(struct elf_object *o);
+
+/* The defined function (STT_FUNC or STT_GNU_IFUNC) called name, searching the
+ * given tables. For versioned .dynsym entries only the default version
+ * (name@@VER or unversioned) counts. Returns 0 and *out, or -ENOENT. */
+int elf_object__find_function(const struct elf_object *o, const char *name,
+			      enum elf_symtab where, struct elf_symbol *out);
+/* The function whose [vaddr, vaddr+size) holds addr (or, for symbols of size
+ * 0, the closest one below addr within the same section). -ENOENT if none. */
+int elf_object__symbol_at(const struct elf_object *o, uint64_t vaddr, struct elf_symbol *out);
+
+/* Convert between link-time virtual addresses and file offsets through the
+ * PT_LOAD segments. -ERANGE when no segment covers it. */
+int elf_object__vaddr_to_offset(const struct elf_object *o, uint64_t vaddr, uint64_t *offset);
+int elf_object__offset_to_vaddr(const struct elf_object *o, uint64_t offset, uint64_t *vaddr);
+/* Copy up to len bytes of the file's contents at link-time address vaddr.
+ * Returns the number of bytes copied (less at the end of a segment), or -ERANGE. */
+long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, size_t len);
+
+/* Build-id as lowercase hex, or NULL when the object has none. */
+const char *elf_object__build_id(const struct elf_object *o);
+/* True for ET_EXEC/ET_DYN with a PT_INTERP or PT_DYNAMIC (not statically
+ * linked). A static-pie has PT_DYNAMIC too, but no PT_INTERP and DF_1_PIE
+ * set: it is statically linked, so false. */
+bool elf_object__is_dynamic(const struct elf_object *o);
+/* Link-time vaddr of the PT_DYNAMIC segment, 0 if none. */
+uint64_t elf_object__dynamic_vaddr(const struct elf_object *o);
+
+#endif

@@ -1,0 +1,268 @@
+/* main.c - the daemon: parse the command line, check the system, find the
+ * target's allocator, load and attach the probes, then report every
+ * interval until a signal, --duration or the target's exit ends the run
+ * with a final report. Each step's failure is reported here, once, and
+ * leaves the target as it was (freeing the tracer detaches every probe). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allocator.h"
+#include "config.h"
+#include "log.h"
+#include "report.h"
+#include "snapshot.h"
+#include "symbolizer.h"
+#include "target.h"
+#include "tracer.h"
+
+struct daemon {
+	const struct config *cfg;
+	const struct report_writer *writer;
+	FILE *out;
+	struct target *target;
+	struct allocator *allocator;
+	struct tracer *tracer;
+	struct symbolizer *symbolizer;
+	int signal_fd;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+static int open_target(struct daemon *d)
+{
+	char *searched = NULL;
+	int pid = d->cfg->pid;
+	int r = target__open(pid, 0, &d->target);
+
+	if (r == -ESRCH)
+		log_error("pid %d: no such process", pid);
+	else if (r < 0)
+		log_error("pid %d: cannot inspect the process: %s", pid, strerror(-r));
+	if (r < 0)
+		return r;
+	r = allocator__find(d->target, &d->allocator, &searched);
+	if (r == -ENOENT)
+		log_error("pid %d: no malloc found in the process (looked in: %s)", pid, searched);
+	else if (r < 0)
+		log_error("pid %d: cannot read its objects: %s", pid, strerror(-r));
+	free(searched);
+	return r;
+}
+
+static void describe_probes(const struct daemon *d)
+{
+	const struct allocator *a = d->allocator;
+
+	log_info("pid %d takes malloc from %s; tracing %zu functions:", d->cfg->pid, a->module,
+		 a->n_probes);
+	for (size_t i = 0; i < a->n_probes; i++) {
+		const struct allocator_probe *p = &a->probes[i];
+
+		log_info("  %s", p->point.function);
+		log_debug("    probe at +0x%x (%s, %s, %u instructions passed over)",
+			  p->placement.offset, p->placement.insn,
+			  p->placement.emulated ? "emulated" : "single-stepped",
+			  p->placement.skipped);
+	}
+}
+
+static int attach(struct daemon *d)
+{
+	const struct allocator *a = d->allocator;
+	int r = tracer__open(d->cfg->max_allocs, d->cfg->verbose > 1, &d->tracer);
+
+	if (r < 0) {
+		log_error("loading the BPF programs failed: %s", strerror(-r));
+		return r;
+	}
+	describe_probes(d);
+	for (size_t i = 0; i < a->n_probes; i++) {
+		r = tracer__attach(d->tracer, d->cfg->pid, &a->probes[i].point);
+		if (r < 0) {
+			log_error("attaching to %s in %s failed: %s", a->probes[i].point.function,
+				  a->module, strerror(-r));
+			return r;
+		}
+	}
+	log_info("attached to pid %d (%zu probes); reporting every %.3g s", d->cfg->pid,
+		 a->n_probes, (double)d->cfg->interval_ns / 1e9);
+	return 0;
+}
+
+static int report(struct daemon *d, enum end_reason end)
+{
+	struct tracer_maps maps;
+	struct snapshot *snap;
+	int r;
+
+	/* A process that is gone keeps the mappings last read. */
+	r = target__refresh_maps(d->target);
+	if (r < 0 && r != -ESRCH)
+		log_warn("pid %d: cannot re-read its mappings: %s", d->cfg->pid, strerror(-r));
+	tracer__maps(d->tracer, &maps);
+	r = snapshot__take(&maps, d->target->index, d->cfg->pid, d->cfg->top, d->cfg->min_age_ns,
+			   &snap);
+	if (r < 0) {
+		log_error("reading the maps failed: %s", strerror(-r));
+		return r;
+	}
+	snap->end = end;
+	r = snapshot__symbolize(snap, d->symbolizer, d->target->maps, d->target->root_fd);
+	if (r >= 0)
+		r = d->writer->write(d->out, snap);
+	if (r < 0)
+		log_error("writing the report failed: %s", strerror(-r));
+	snapshot__free(snap);
+	return r;
+}
+
+/* Wait until the next report is due or the run ends; returns why it ended,
+ * END_NONE for a periodic report. */
+static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t stop_at)
+{
+	struct pollfd fds[] = {
+		{ .fd = d->signal_fd, .events = POLLIN },
+		{ .fd = d->target->pidfd, .events = POLLIN },
+	};
+
+	for (;;) {
+		uint64_t now = now_ns();
+		uint64_t until = stop_at && stop_at < deadline ? stop_at : deadline;
+		int timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
+		int n = poll(fds, 2, timeout);
+
+		if (n < 0 && errno != EINTR)
+			return END_SIGNAL;
+		if (n > 0 && fds[0].revents)
+			return END_SIGNAL;
+		if (n > 0 && fds[1].revents)
+			return END_TARGET_EXITED;
+		if (stop_at && now_ns() >= stop_at)
+			return END_DURATION;
+		if (now_ns() >= deadline)
+			return END_NONE;
+	}
+}
+
+static int run(struct daemon *d)
+{
+	uint64_t start = now_ns();
+	uint64_t stop_at = d->cfg->duration_ns ? start + d->cfg->duration_ns : 0;
+	uint64_t deadline = start + d->cfg->interval_ns;
+	enum end_reason end;
+	int r;
+
+	while ((end = wait_for(d, deadline, stop_at)) == END_NONE) {
+		r = report(d, END_NONE);
+		if (r < 0)
+			return r;
+		deadline += d->cfg->interval_ns;
+	}
+	if (end == END_TARGET_EXITED)
+		log_info("pid %d exited", d->cfg->pid);
+	return report(d, end);
+}
+
+static int open_output(struct daemon *d)
+{
+	if (!d->cfg->output) {
+		d->out = stdout;
+		return 0;
+	}
+	d->out = fopen(d->cfg->output, "we");
+	if (!d->out) {
+		log_error("--output: cannot open %s: %s", d->cfg->output, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* SIGINT and SIGTERM arrive through a descriptor, so the loop needs no
+ * global flag and no async-signal-safe dance. */
+static int block_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	d->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	return d->signal_fd < 0 ? -errno : 0;
+}
+
+static int setup(struct daemon *d)
+{
+	const char *why;
+	int r = tracer__preflight(&why);
+
+	if (r < 0) {
+		log_error("%s", why);
+		return r;
+	}
+	r = block_signals(d);
+	if (r < 0) {
+		log_error("cannot set up signal handling: %s", strerror(-r));
+		return r;
+	}
+	d->symbolizer = symbolizer__new();
+	if (!d->symbolizer)
+		return -ENOMEM;
+	r = open_output(d);
+	if (r < 0)
+		return r;
+	r = open_target(d);
+	if (r < 0)
+		return r;
+	return attach(d);
+}
+
+static void teardown(struct daemon *d)
+{
+	tracer__free(d->tracer);
+	allocator__free(d->allocator);
+	target__free(d->target);
+	symbolizer__free(d->symbolizer);
+	if (d->out && d->out != stdout)
+		fclose(d->out);
+	if (d->signal_fd >= 0)
+		close(d->signal_fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct daemon d = { .cfg = &cfg, .signal_fd = -1 };
+	char *error = NULL;
+	int r = config_parse(argc, argv, &cfg, &error);
+
+	if (r < 0) {
+		log_error("%s", error ? error : strerror(-r));
+		free(error);
+		return 2;
+	}
+	if (r == CONFIG_EXIT)
+		return 0;
+	if (cfg.verbose)
+		log_level = LOG_DEBUG;
+	d.writer = report_writer_find(cfg.format);
+	r = setup(&d);
+	if (r >= 0)
+		r = run(&d);
+	teardown(&d);
+	return r < 0 ? 1 : 0;
+}

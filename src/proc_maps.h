@@ -1,0 +1,35 @@
+/* proc_maps.h - the memory mappings of a process, as /proc/PID/maps lists
+ * them. The parser reads any FILE *, so tests feed it fixtures. */
+#ifndef PROC_MAPS_H
+#define PROC_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct proc_map {
+	uint64_t start, end; /* [start, end) */
+	uint64_t offset;     /* file offset of start */
+	uint64_t inode;
+	unsigned int dev_major, dev_minor;
+	bool readable, writable, executable;
+	char *path; /* as the kernel prints it; NULL for anonymous memory */
+};
+
+struct proc_maps {
+	size_t count;
+	struct proc_map *maps; /* sorted by start, as the kernel lists them */
+};
+
+/* Parse a maps file. Returns 0 and a new proc_maps in *out, -EINVAL on a
+ * malformed line, -ENOMEM; *out is untouched on failure. */
+int proc_maps__parse(FILE *f, struct proc_maps **out);
+/* Read /proc/PID/maps: as proc_maps__parse, or -ESRCH/-EACCES from open. */
+int proc_maps__read(int pid, struct proc_maps **out);
+/* The mapping that contains addr, or NULL. */
+const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr);
+/* Accepts NULL. */
+void proc_maps__free(struct proc_maps *m);
+
+#endif

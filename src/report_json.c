@@ -1,0 +1,100 @@
+/* report_json.c - one JSON object per report, on one line (JSON Lines), so
+ * a stream of reports can be read line by line by jq or any program. The
+ * field names are a contract: checks and other tools rely on them. */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+
+static void json_string(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void json_time(FILE *out, const struct timespec *ts)
+{
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	fprintf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
+		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
+}
+
+static void json_totals(FILE *out, const struct snapshot *snap)
+{
+	const struct snapshot_totals *t = &snap->totals;
+
+	fprintf(out,
+		"{\"outstanding_bytes\":%" PRIu64 ",\"outstanding_allocs\":%" PRIu64
+		",\"allocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"unknown_frees\":%" PRIu64
+		",\"dropped_allocs\":%" PRIu64 ",\"stack_errors\":%" PRIu64
+		",\"failed_allocs\":%" PRIu64 ",\"nested_calls\":%" PRIu64
+		",\"replaced_allocs\":%" PRIu64 ",\"stacks\":%zu}",
+		t->outstanding_bytes, t->outstanding_allocs, t->allocs, t->frees, t->unknown_frees,
+		t->dropped_allocs, t->stack_errors, t->failed_allocs, t->nested_calls,
+		t->replaced_allocs, snap->n_stacks);
+}
+
+static void json_frame(FILE *out, const struct frame *f)
+{
+	fprintf(out, "{\"addr\":\"0x%" PRIx64 "\",\"function\":", f->addr);
+	json_string(out, f->function);
+	fprintf(out, ",\"offset\":%" PRIu64 ",\"module\":", f->offset);
+	json_string(out, f->module);
+	fputc('}', out);
+}
+
+static void json_stack(FILE *out, const struct snapshot_stack *s)
+{
+	fprintf(out,
+		"{\"bytes\":%" PRIu64 ",\"allocs\":%" PRIu64 ",\"oldest_age_ms\":%" PRIu64
+		",\"total_bytes\":%" PRIu64 ",\"total_allocs\":%" PRIu64 ",\"stack_lost\":%s"
+		",\"frames\":[",
+		s->bytes, s->allocs, s->oldest_age_ns / 1000000, s->total_bytes, s->total_allocs,
+		s->n_frames == 0 ? "true" : "false");
+	for (size_t i = 0; i < s->n_frames; i++) {
+		if (i)
+			fputc(',', out);
+		json_frame(out, &s->frames[i]);
+	}
+	fputs("]}", out);
+}
+
+static int json_write(FILE *out, const struct snapshot *snap)
+{
+	fputs("{\"time\":", out);
+	json_time(out, &snap->time);
+	fprintf(out, ",\"pid\":%d,\"final\":%s", snap->pid, snap->end ? "true" : "false");
+	if (snap->end) {
+		fputs(",\"end_reason\":", out);
+		json_string(out, end_reason_name(snap->end));
+	}
+	fprintf(out, ",\"min_age_ms\":%" PRIu64 ",\"totals\":", snap->min_age_ns / 1000000);
+	json_totals(out, snap);
+	fputs(",\"stacks\":[", out);
+	for (size_t i = 0; i < snap->n_top; i++) {
+		if (i)
+			fputc(',', out);
+		json_stack(out, &snap->stacks[i]);
+	}
+	fputs("]}\n", out);
+	return fflush(out) || ferror(out) ? -EIO : 0;
+}
+
+const struct report_writer report_json = {
+	.name = "json",
+	.write = json_write,
+};

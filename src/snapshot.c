@@ -1,0 +1,329 @@
+/* snapshot.c - take one report's data from the maps. Per-stack totals are
+ * kept by the BPF programs, so without --min-age the outstanding figures
+ * cost O(stacks); the allocation map is walked (in batches) only for the
+ * age of each stack's oldest allocation and for --min-age. */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <linux/types.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "map_reader.h"
+#include "memleakd.h"
+#include "tracer.h"
+
+/* Stack ids -> index in snap->stacks, open addressing. */
+struct stack_index {
+	size_t cap; /* power of two */
+	uint32_t *ids;
+	size_t *slots;
+	bool *used;
+};
+
+struct build {
+	struct snapshot *snap;
+	uint32_t target;
+	size_t cap;
+	struct stack_index index;
+	uint64_t now_ns, min_age_ns;
+	struct snapshot_stack *old; /* with --min-age: the old allocations per stack */
+	int ncpus;
+};
+
+const char *end_reason_name(enum end_reason end)
+{
+	switch (end) {
+	case END_SIGNAL: return "signal";
+	case END_DURATION: return "duration";
+	case END_TARGET_EXITED: return "target exited";
+	default: return NULL;
+	}
+}
+
+static size_t index_slot(const struct stack_index *x, uint32_t id)
+{
+	size_t h = (id * 0x9e3779b1u) & (x->cap - 1);
+
+	while (x->used[h] && x->ids[h] != id)
+		h = (h + 1) & (x->cap - 1);
+	return h;
+}
+
+static int index_build(struct stack_index *x, const struct snapshot *snap)
+{
+	x->cap = 16;
+	while (x->cap < snap->n_stacks * 2)
+		x->cap *= 2;
+	x->ids = calloc(x->cap, sizeof(*x->ids));
+	x->slots = calloc(x->cap, sizeof(*x->slots));
+	x->used = calloc(x->cap, sizeof(*x->used));
+	if (!x->ids || !x->slots || !x->used)
+		return -ENOMEM;
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		size_t h = index_slot(x, snap->stacks[i].stack_id);
+
+		x->used[h] = true;
+		x->ids[h] = snap->stacks[i].stack_id;
+		x->slots[h] = i;
+	}
+	return 0;
+}
+
+static void index_free(struct stack_index *x)
+{
+	free(x->ids);
+	free(x->slots);
+	free(x->used);
+}
+
+static struct snapshot_stack *index_find(const struct build *b, uint32_t id)
+{
+	size_t h = index_slot(&b->index, id);
+
+	return b->index.used[h] ? &b->snap->stacks[b->index.slots[h]] : NULL;
+}
+
+static int add_stack(const void *key, const void *value, void *ctx)
+{
+	const struct stack_key *k = key;
+	const struct stack_totals *per_cpu = value;
+	struct build *b = ctx;
+	struct snapshot_stack s = { .stack_id = k->stack_id };
+	int64_t bytes = 0, allocs = 0;
+
+	if (k->target != b->target)
+		return 0;
+	for (int cpu = 0; cpu < b->ncpus; cpu++) {
+		bytes += per_cpu[cpu].outstanding_bytes;
+		allocs += per_cpu[cpu].outstanding_allocs;
+		s.total_bytes += per_cpu[cpu].total_bytes;
+		s.total_allocs += per_cpu[cpu].total_allocs;
+	}
+	if (allocs <= 0)
+		return 0;
+	s.bytes = (uint64_t)bytes;
+	s.allocs = (uint64_t)allocs;
+	if (b->snap->n_stacks == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct snapshot_stack *n = realloc(b->snap->stacks, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		b->snap->stacks = n;
+		b->cap = cap;
+	}
+	b->snap->stacks[b->snap->n_stacks++] = s;
+	return 0;
+}
+
+static int visit_alloc(const void *key, const void *value, void *ctx)
+{
+	const struct alloc_info *info = value;
+	struct build *b = ctx;
+	struct snapshot_stack *s;
+	uint64_t age;
+
+	if (*(const uint64_t *)key >> MEMLEAKD_PTR_BITS != b->target)
+		return 0;
+	s = index_find(b, info->stack_id);
+	/* Allocated after the totals were read: the next report has it. */
+	if (!s)
+		return 0;
+	age = b->now_ns > info->timestamp_ns ? b->now_ns - info->timestamp_ns : 0;
+	if (age > s->oldest_age_ns)
+		s->oldest_age_ns = age;
+	if (b->min_age_ns && age >= b->min_age_ns) {
+		struct snapshot_stack *old = &b->old[s - b->snap->stacks];
+
+		old->bytes += info->size;
+		old->allocs++;
+	}
+	return 0;
+}
+
+static int read_counters(int fd, uint32_t target, int ncpus, struct snapshot_totals *t)
+{
+	struct target_counters *c = calloc((size_t)ncpus, sizeof(*c));
+	int r = 0;
+
+	if (!c)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &target, c)) {
+		r = -errno;
+		goto out;
+	}
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		t->allocs += c[cpu].allocs;
+		t->frees += c[cpu].frees;
+		t->unknown_frees += c[cpu].unknown_frees;
+		t->dropped_allocs += c[cpu].dropped_allocs;
+		t->stack_errors += c[cpu].stack_errors;
+		t->failed_allocs += c[cpu].failed_allocs;
+		t->nested_calls += c[cpu].nested_calls;
+		t->replaced_allocs += c[cpu].replaced_allocs;
+	}
+out:
+	free(c);
+	return r;
+}
+
+/* With --min-age, a stack counts only its old allocations. */
+static void apply_min_age(struct build *b)
+{
+	struct snapshot *snap = b->snap;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		if (!b->old[i].allocs)
+			continue;
+		snap->stacks[i].bytes = b->old[i].bytes;
+		snap->stacks[i].allocs = b->old[i].allocs;
+		snap->stacks[kept++] = snap->stacks[i];
+	}
+	snap->n_stacks = kept;
+}
+
+static int by_bytes(const void *pa, const void *pb)
+{
+	const struct snapshot_stack *a = pa, *b = pb;
+
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	if (a->allocs != b->allocs)
+		return a->allocs > b->allocs ? -1 : 1;
+	return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+static int read_addresses(int fd, struct snapshot_stack *s)
+{
+	uint64_t ips[MEMLEAKD_MAX_FRAMES] = { 0 };
+	size_t n = 0;
+
+	if (s->stack_id == MEMLEAKD_STACK_LOST)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &s->stack_id, ips))
+		return errno == ENOENT ? 0 : -errno;
+	while (n < MEMLEAKD_MAX_FRAMES && ips[n])
+		n++;
+	s->addrs = malloc(n * sizeof(*s->addrs) + 1);
+	if (!s->addrs)
+		return -ENOMEM;
+	memcpy(s->addrs, ips, n * sizeof(*s->addrs));
+	s->n_frames = n;
+	return 0;
+}
+
+static int sum_totals(struct build *b, const struct tracer_maps *maps)
+{
+	struct snapshot *snap = b->snap;
+	int r = read_counters(maps->counters, b->target, b->ncpus, &snap->totals);
+
+	if (r < 0)
+		return r;
+	r = map_read_all(maps->stack_totals, sizeof(struct stack_key),
+			 map_percpu_value_size(sizeof(struct stack_totals)), add_stack, b);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		snap->totals.outstanding_bytes += snap->stacks[i].bytes;
+		snap->totals.outstanding_allocs += snap->stacks[i].allocs;
+	}
+	return 0;
+}
+
+static int walk_allocations(struct build *b, const struct tracer_maps *maps)
+{
+	struct timespec now;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	b->now_ns = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+	r = index_build(&b->index, b->snap);
+	if (r < 0)
+		return r;
+	if (b->min_age_ns) {
+		b->old = calloc(b->snap->n_stacks + 1, sizeof(*b->old));
+		if (!b->old)
+			return -ENOMEM;
+	}
+	r = map_read_all(maps->allocs, sizeof(uint64_t), sizeof(struct alloc_info), visit_alloc, b);
+	if (r < 0)
+		return r;
+	if (b->min_age_ns)
+		apply_min_age(b);
+	return 0;
+}
+
+int snapshot__take(const struct tracer_maps *maps, uint32_t target, int pid, unsigned int top,
+		   uint64_t min_age_ns, struct snapshot **out)
+{
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	struct build b = { .snap = snap, .target = target, .min_age_ns = min_age_ns,
+			   .ncpus = map_ncpus() };
+	int r;
+
+	if (!snap)
+		return -ENOMEM;
+	if (b.ncpus <= 0) {
+		r = b.ncpus < 0 ? b.ncpus : -EINVAL;
+		goto fail;
+	}
+	clock_gettime(CLOCK_REALTIME, &snap->time);
+	snap->pid = pid;
+	snap->min_age_ns = min_age_ns;
+	r = sum_totals(&b, maps);
+	if (r < 0)
+		goto fail;
+	r = walk_allocations(&b, maps);
+	if (r < 0)
+		goto fail;
+	qsort(snap->stacks, snap->n_stacks, sizeof(*snap->stacks), by_bytes);
+	snap->n_top = snap->n_stacks < top ? snap->n_stacks : top;
+	for (size_t i = 0; i < snap->n_top && !r; i++)
+		r = read_addresses(maps->stacks, &snap->stacks[i]);
+	if (r < 0)
+		goto fail;
+	index_free(&b.index);
+	free(b.old);
+	*out = snap;
+	return 0;
+fail:
+	index_free(&b.index);
+	free(b.old);
+	snapshot__free(snap);
+	return r;
+}
+
+int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,
+			const struct proc_maps *maps, int root_fd)
+{
+	for (size_t i = 0; i < snap->n_top; i++) {
+		struct snapshot_stack *s = &snap->stacks[i];
+
+		s->frames = calloc(s->n_frames + 1, sizeof(*s->frames));
+		if (!s->frames)
+			return -ENOMEM;
+		for (size_t f = 0; f < s->n_frames; f++) {
+			int r = symbolizer__resolve(sym, maps, root_fd, s->addrs[f], &s->frames[f]);
+
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+void snapshot__free(struct snapshot *snap)
+{
+	if (!snap)
+		return;
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		free(snap->stacks[i].addrs);
+		free(snap->stacks[i].frames);
+	}
+	free(snap->stacks);
+	free(snap);
+}

@@ -1,0 +1,73 @@
+/* snapshot.h - one report's worth of data, read from the BPF maps at one
+ * moment: totals, and every stack still holding memory, sorted by bytes.
+ * Writers only ever see a finished snapshot; they never touch BPF maps. */
+#ifndef SNAPSHOT_H
+#define SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "symbolizer.h"
+
+struct tracer_maps;
+
+enum end_reason {
+	END_NONE,          /* a periodic report */
+	END_SIGNAL,        /* SIGINT or SIGTERM */
+	END_DURATION,      /* --duration elapsed */
+	END_TARGET_EXITED, /* the traced process is gone */
+};
+
+struct snapshot_totals {
+	uint64_t outstanding_bytes;
+	uint64_t outstanding_allocs;
+	uint64_t allocs;
+	uint64_t frees;
+	uint64_t unknown_frees;
+	uint64_t dropped_allocs;
+	uint64_t stack_errors;
+	uint64_t failed_allocs;
+	uint64_t nested_calls;
+	uint64_t replaced_allocs;
+};
+
+struct snapshot_stack {
+	uint32_t stack_id;    /* MEMLEAKD_STACK_LOST when capture failed */
+	uint64_t bytes;       /* outstanding (only allocations >= min age, when set) */
+	uint64_t allocs;
+	uint64_t total_bytes; /* allocated from this stack since attach */
+	uint64_t total_allocs;
+	uint64_t oldest_age_ns;
+	size_t n_frames;
+	uint64_t *addrs;      /* return addresses, innermost first */
+	struct frame *frames; /* filled by snapshot__symbolize */
+};
+
+struct snapshot {
+	struct timespec time; /* CLOCK_REALTIME */
+	int pid;
+	enum end_reason end;
+	uint64_t min_age_ns;
+	struct snapshot_totals totals;
+	size_t n_stacks;      /* every stack holding memory */
+	size_t n_top;         /* the first n_top have addresses and frames */
+	struct snapshot_stack *stacks;
+};
+
+/* Read the maps for target (its index in the keys) and build a snapshot of
+ * process pid: stacks sorted by bytes, the first `top` with their addresses.
+ * min_age_ns > 0 counts only allocations at least that old. Returns 0 and
+ * *out, or -errno from the map reads, or -ENOMEM. */
+int snapshot__take(const struct tracer_maps *maps, uint32_t target, int pid, unsigned int top,
+		   uint64_t min_age_ns, struct snapshot **out);
+/* Name the frames of the top stacks. Returns 0 or -ENOMEM. */
+int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,
+			const struct proc_maps *maps, int root_fd);
+/* Accepts NULL. */
+void snapshot__free(struct snapshot *snap);
+
+const char *end_reason_name(enum end_reason end);
+
+#endif

@@ -1,0 +1,238 @@
+/* symbolizer.c - names user-space addresses. Two open-addressing hash tables
+ * (linear probing, power-of-two sizes, kept at most half full) hold the
+ * state: one interns every mapping path a frame reports, so module strings
+ * are shared and live as long as the symbolizer; the other caches one
+ * elf_object per file, keyed by device and inode because those name the
+ * file the same way in every process and mount namespace. A file that fails
+ * to open is cached too, as a module without an object, so a broken or
+ * vanished file costs one open, not one per frame. */
+#include "symbolizer.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf_object.h"
+
+#define DELETED_SUFFIX " (deleted)"
+
+struct module {
+	unsigned int dev_major, dev_minor;
+	uint64_t inode;
+	const char *path;       /* interned; the key only when inode is 0; NULL: free slot */
+	struct elf_object *obj; /* NULL when the file could not be opened */
+};
+
+struct symbolizer {
+	char **paths;
+	size_t npaths, paths_cap;
+	struct module *modules;
+	size_t nmodules, modules_cap;
+};
+
+/* FNV-1a */
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The splitmix64 finalizer: inodes are often small and sequential. */
+static uint64_t mix(uint64_t h)
+{
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+struct symbolizer *symbolizer__new(void)
+{
+	return calloc(1, sizeof(struct symbolizer));
+}
+
+void symbolizer__free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->modules_cap; i++)
+		elf_object__free(s->modules[i].obj);
+	free(s->modules);
+	for (size_t i = 0; i < s->paths_cap; i++)
+		free(s->paths[i]);
+	free(s->paths);
+	free(s);
+}
+
+static char **path_slot(char **table, size_t cap, const char *path)
+{
+	size_t i = hash_str(path) & (cap - 1);
+
+	while (table[i] && strcmp(table[i], path))
+		i = (i + 1) & (cap - 1);
+	return &table[i];
+}
+
+static int grow_paths(struct symbolizer *s)
+{
+	size_t cap = s->paths_cap ? s->paths_cap * 2 : 64;
+	char **t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->paths_cap; i++)
+		if (s->paths[i])
+			*path_slot(t, cap, s->paths[i]) = s->paths[i];
+	free(s->paths);
+	s->paths = t;
+	s->paths_cap = cap;
+	return 0;
+}
+
+/* The symbolizer's own copy of path, or NULL on ENOMEM. */
+static const char *intern(struct symbolizer *s, const char *path)
+{
+	char **slot;
+
+	if (2 * (s->npaths + 1) > s->paths_cap && grow_paths(s) < 0)
+		return NULL;
+	slot = path_slot(s->paths, s->paths_cap, path);
+	if (!*slot) {
+		*slot = strdup(path);
+		if (!*slot)
+			return NULL;
+		s->npaths++;
+	}
+	return *slot;
+}
+
+/* Interned paths compare by pointer. */
+static bool same_module(const struct module *a, const struct module *b)
+{
+	return a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
+	       a->inode == b->inode && (a->inode || a->path == b->path);
+}
+
+static struct module *module_slot(struct module *table, size_t cap, const struct module *key)
+{
+	uint64_t dev = (uint64_t)key->dev_major << 32 | key->dev_minor;
+	uint64_t h = mix(key->inode ^ mix(dev ^ (key->inode ? 0 : (uintptr_t)key->path)));
+	size_t i = h & (cap - 1);
+
+	while (table[i].path && !same_module(&table[i], key))
+		i = (i + 1) & (cap - 1);
+	return &table[i];
+}
+
+static int grow_modules(struct symbolizer *s)
+{
+	size_t cap = s->modules_cap ? s->modules_cap * 2 : 32;
+	struct module *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->modules_cap; i++)
+		if (s->modules[i].path)
+			*module_slot(t, cap, &s->modules[i]) = s->modules[i];
+	free(s->modules);
+	s->modules = t;
+	s->modules_cap = cap;
+	return 0;
+}
+
+/* The kernel marks a mapped file that was unlinked or replaced with this
+ * suffix; the name may still reach the file (or its replacement). */
+static int open_object(int root_fd, const char *path, struct elf_object **obj)
+{
+	size_t len = strlen(path), suffix = strlen(DELETED_SUFFIX);
+	char buf[PATH_MAX];
+
+	if (len > suffix && !strcmp(path + len - suffix, DELETED_SUFFIX)) {
+		if (len - suffix >= sizeof(buf))
+			return -ENAMETOOLONG;
+		memcpy(buf, path, len - suffix);
+		buf[len - suffix] = '\0';
+		path = buf;
+	}
+	return elf_object__open(root_fd, path, obj);
+}
+
+/* The cached module of map, opened on first sight. Only ENOMEM is not
+ * remembered: it says nothing about the file. */
+static int get_module(struct symbolizer *s, const struct proc_map *map, const char *path,
+		      int root_fd, struct module **out)
+{
+	struct module key = {
+		.dev_major = map->dev_major,
+		.dev_minor = map->dev_minor,
+		.inode = map->inode,
+		.path = path,
+	};
+	struct module *slot;
+	int r;
+
+	if (2 * (s->nmodules + 1) > s->modules_cap && grow_modules(s) < 0)
+		return -ENOMEM;
+	slot = module_slot(s->modules, s->modules_cap, &key);
+	if (!slot->path) {
+		r = open_object(root_fd, path, &key.obj);
+		if (r == -ENOMEM)
+			return r;
+		*slot = key;
+		s->nmodules++;
+	}
+	*out = slot;
+	return 0;
+}
+
+/* Every address in our stacks is a return address, which points just past
+ * its call and so past the end of a function that ends in a call (to a
+ * noreturn function): name the byte before it, measure from the address. */
+static void name_frame(const struct elf_object *obj, const struct proc_map *map,
+		       struct frame *out)
+{
+	struct elf_symbol sym;
+	uint64_t vaddr;
+
+	if (elf_object__offset_to_vaddr(obj, out->addr - map->start + map->offset, &vaddr) < 0 ||
+	    elf_object__symbol_at(obj, vaddr - 1, &sym) < 0)
+		return;
+	out->function = sym.name;
+	out->offset = vaddr - sym.vaddr;
+}
+
+/* Module names keep the kernel's spelling, " (deleted)" included, which
+ * tells the reader the file on disk is no longer the one mapped. */
+int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int root_fd,
+			uint64_t addr, struct frame *out)
+{
+	const struct proc_map *map = proc_maps__find(maps, addr);
+	struct module *mod;
+	const char *path;
+	int r;
+
+	*out = (struct frame){ .addr = addr };
+	if (!map)
+		return 0;
+	if (!map->path) {
+		out->module = "[anon]";
+		return 0;
+	}
+	path = intern(s, map->path);
+	if (!path)
+		return -ENOMEM;
+	out->module = path;
+	/* [vdso], [heap], memfd:name and the like have no file to open. */
+	if (path[0] != '/')
+		return 0;
+	r = get_module(s, map, path, root_fd, &mod);
+	if (r < 0)
+		return r;
+	if (mod->obj)
+		name_frame(mod->obj, map, out);
+	return 0;
+}

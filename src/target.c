@@ -1,0 +1,227 @@
+/* target.c - inspect a live process without stopping it: /proc/PID files
+ * and, for the dynamic linker's search order, its link_map chain read with
+ * process_vm_readv (the r_debug structure that debuggers use). */
+#include "target.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "elf_object.h"
+
+/* A link_map chain longer than this is taken as corrupt. */
+#define MAX_LINK_MAPS 4096
+
+/* Offsets in glibc's public struct link_map and struct r_debug (<link.h>),
+ * stable ABI on x86-64. */
+#define R_DEBUG_R_MAP 8
+#define LINK_MAP_L_LD 16
+#define LINK_MAP_L_NEXT 24
+
+static int read_remote(int pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* The mapping of the executable: the one whose file is /proc/PID/exe. */
+static const struct proc_map *exe_mapping(const struct target *t)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
+	if (stat(path, &st))
+		return NULL;
+	for (size_t i = 0; i < t->maps->count; i++) {
+		const struct proc_map *m = &t->maps->maps[i];
+
+		if (m->path && m->inode == st.st_ino &&
+		    makedev(m->dev_major, m->dev_minor) == st.st_dev)
+			return m;
+	}
+	return NULL;
+}
+
+int target__open(int pid, uint32_t index, struct target **out)
+{
+	struct target *t = calloc(1, sizeof(*t));
+	const struct proc_map *exe;
+	char path[64];
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	t->pid = pid;
+	t->index = index;
+	t->root_fd = t->pidfd = -1;
+	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	t->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->root_fd < 0) {
+		r = errno == ENOENT ? -ESRCH : -errno;
+		goto fail;
+	}
+	r = proc_maps__read(pid, &t->maps);
+	if (r < 0)
+		goto fail;
+	exe = exe_mapping(t);
+	if (!exe) {
+		/* A kernel thread, or a process exiting under our feet. */
+		r = -ESRCH;
+		goto fail;
+	}
+	t->exe = exe->path;
+	*out = t;
+	return 0;
+fail:
+	target__free(t);
+	return r;
+}
+
+int target__refresh_maps(struct target *t)
+{
+	struct proc_maps *maps;
+	const struct proc_map *exe;
+	int r = proc_maps__read(t->pid, &maps);
+
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	/* An empty maps file is what a zombie shows. */
+	if (maps->count == 0) {
+		proc_maps__free(maps);
+		return -ESRCH;
+	}
+	proc_maps__free(t->maps);
+	t->maps = maps;
+	exe = exe_mapping(t);
+	t->exe = exe ? exe->path : t->maps->maps[0].path;
+	return 0;
+}
+
+/* The run-time address of the executable's r_debug, from DT_DEBUG in its
+ * dynamic section as loaded; 0 when it has none (static) or it is unset. */
+static int find_r_debug(const struct target *t, uint64_t *r_debug)
+{
+	const struct proc_map *exe = exe_mapping(t);
+	struct elf_object *obj;
+	uint64_t vaddr, bias, dyn;
+	Elf64_Dyn d;
+	int r;
+
+	*r_debug = 0;
+	if (!exe)
+		return -ESRCH;
+	r = elf_object__open(t->root_fd, exe->path, &obj);
+	if (r < 0)
+		return r;
+	dyn = elf_object__dynamic_vaddr(obj);
+	r = elf_object__offset_to_vaddr(obj, exe->offset, &vaddr);
+	elf_object__free(obj);
+	if (r < 0 || !dyn)
+		return r;
+	bias = exe->start - vaddr;
+	for (uint64_t at = bias + dyn;; at += sizeof(d)) {
+		r = read_remote(t->pid, at, &d, sizeof(d));
+		if (r < 0 || d.d_tag == DT_NULL)
+			return r;
+		if (d.d_tag == DT_DEBUG) {
+			*r_debug = d.d_un.d_ptr;
+			return 0;
+		}
+	}
+}
+
+static int push_path(const char ***paths, size_t *n, const char *path)
+{
+	const char **p;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*paths)[i], path))
+			return 0;
+	p = realloc(*paths, (*n + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p[(*n)++] = path;
+	*paths = p;
+	return 0;
+}
+
+/* Walk link_map from r_debug; each object is named by the mapping holding
+ * its dynamic section (l_ld), which sidesteps path spellings such as /lib
+ * versus /usr/lib. */
+static int walk_link_maps(const struct target *t, uint64_t r_debug, const char ***paths, size_t *n)
+{
+	uint64_t lm, l_ld;
+	int r = read_remote(t->pid, r_debug + R_DEBUG_R_MAP, &lm, sizeof(lm));
+
+	for (int i = 0; !r && lm && i < MAX_LINK_MAPS; i++) {
+		const struct proc_map *m;
+
+		r = read_remote(t->pid, lm + LINK_MAP_L_LD, &l_ld, sizeof(l_ld));
+		if (r < 0)
+			break;
+		m = proc_maps__find(t->maps, l_ld);
+		if (m && m->path && m->path[0] == '/')
+			r = push_path(paths, n, m->path);
+		if (!r)
+			r = read_remote(t->pid, lm + LINK_MAP_L_NEXT, &lm, sizeof(lm));
+	}
+	return r;
+}
+
+int target__search_order(const struct target *t, const char ***out, size_t *n_out)
+{
+	const char **paths = NULL;
+	uint64_t r_debug;
+	size_t n = 0;
+	int r;
+
+	r = push_path(&paths, &n, t->exe);
+	if (r < 0)
+		goto fail;
+	r = find_r_debug(t, &r_debug);
+	if (r < 0)
+		goto fail;
+	if (r_debug) {
+		r = walk_link_maps(t, r_debug, &paths, &n);
+		if (r < 0)
+			goto fail;
+	}
+	*out = paths;
+	*n_out = n;
+	return 0;
+fail:
+	free(paths);
+	return r;
+}
+
+void target__free(struct target *t)
+{
+	if (!t)
+		return;
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	if (t->root_fd >= 0)
+		close(t->root_fd);
+	proc_maps__free(t->maps);
+	free(t);
+}

@@ -1,0 +1,46 @@
+/* tracer.h - the BPF side seen from user space: load the programs, size
+ * the maps, attach probes, hand out map descriptors. The only module that
+ * sees the libbpf skeleton. */
+#ifndef TRACER_H
+#define TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tracer;
+
+struct tracer_maps {
+	int allocs;       /* u64 key -> struct alloc_info */
+	int stacks;       /* stack id -> return addresses */
+	int stack_totals; /* struct stack_key -> per-CPU struct stack_totals */
+	int counters;     /* target index -> per-CPU struct target_counters */
+};
+
+/* One probe to attach: function `function` at file offset `offset` of the
+ * object `path`, in process pid; cookie encodes the probe kind and argument
+ * positions (include/memleakd.h). */
+struct attach_point {
+	const char *function;
+	const char *path;
+	uint64_t offset;
+	uint64_t cookie;
+};
+
+/* Check what memleakd needs before touching BPF: CAP_BPF and CAP_PERFMON (or
+ * CAP_SYS_ADMIN), kernel BTF, perf-event uprobes. Returns 0, or -EPERM,
+ * -ENOTSUP with *why set to a static explanation. */
+int tracer__preflight(const char **why);
+
+/* Open and load the BPF programs with an outstanding-allocation map of
+ * max_allocs entries. verbose passes libbpf's debug output through.
+ * Returns 0 and *out, or -errno from libbpf (the verifier's log has been
+ * printed by libbpf). */
+int tracer__open(uint32_t max_allocs, bool verbose, struct tracer **out);
+/* Attach p in process pid: an entry and a return probe for allocating
+ * functions, an entry probe for freeing ones. Returns 0 or -errno. */
+int tracer__attach(struct tracer *t, int pid, const struct attach_point *p);
+void tracer__maps(const struct tracer *t, struct tracer_maps *out);
+/* Detach everything and unload. Accepts NULL. */
+void tracer__free(struct tracer *t);
+
+#endif

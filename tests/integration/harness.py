@@ -1,0 +1,339 @@
+"""harness.py - what the integration tests share.
+
+A test opens a Session (a context manager); everything started through it
+is killed when the test ends, whether it passed or not. The usual flow:
+
+    with Session() as s:
+        target = s.target("leaks")            # waits for "ready PID"
+        daemon = s.memleakd(target.pid)        # waits for "attached to pid"
+        target.go()                            # SIGUSR1, waits for "done"
+        report = daemon.stop()                 # SIGINT, exit 0, final report
+        target.stop()                          # SIGTERM, exit 0
+
+which trace() does in one call.
+
+Nothing here skips a test: when memleakd is missing or cannot attach, the
+test fails and says why.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGETS = ROOT / "build" / "targets"
+MEMLEAKD = ROOT / "memleakd"
+TCMALLOC = Path("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4")
+MIMALLOC = Path("/usr/lib/x86_64-linux-gnu/libmimalloc.so.2")
+
+READY_TIMEOUT = 10
+ATTACH_TIMEOUT = 20
+DONE_TIMEOUT = 20
+EXIT_TIMEOUT = 15
+
+ATTACHED_RE = re.compile(r"^memleakd: attached to pid (\d+)\b")
+RFC3339_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+class LineStream:
+    """Collects the lines of one pipe in a thread, so that pipes never fill
+    up and a test can wait for a given line."""
+
+    def __init__(self, pipe):
+        self.lines = []
+        self.closed = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(pipe,),
+                                        daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe):
+        for raw in pipe:
+            with self._cond:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def wait_for(self, match, timeout, start=0):
+        """Returns the first line from index start on for which match(line)
+        is true, or None when the pipe closes or the time runs out first."""
+        deadline = time.monotonic() + timeout
+        index = start
+        with self._cond:
+            while True:
+                while index < len(self.lines):
+                    if match(self.lines[index]):
+                        return self.lines[index]
+                    index += 1
+                remaining = deadline - time.monotonic()
+                if self.closed or remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+
+    def finish(self, timeout=5):
+        """Waits until the writer closed the pipe (the process exited)."""
+        self._thread.join(timeout)
+
+    def text(self):
+        with self._cond:
+            return "\n".join(self.lines)
+
+
+class Process:
+    """A child process with its stdout and stderr collected line by line."""
+
+    def __init__(self, name, argv, env=None):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.started = time.monotonic()
+        self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, env=env)
+        self.stdout = LineStream(self.popen.stdout)
+        self.stderr = LineStream(self.popen.stderr)
+
+    def describe(self):
+        return (f"{self.name} ({' '.join(self.argv)}), exit status "
+                f"{self.popen.poll()}\n--- stdout:\n{self.stdout.text()}\n"
+                f"--- stderr:\n{self.stderr.text()}")
+
+    def signal(self, sig):
+        self.popen.send_signal(sig)
+
+    def wait(self, timeout=EXIT_TIMEOUT):
+        """Waits for the exit and returns the exit status (negative: the
+        signal that killed it)."""
+        try:
+            status = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} did not exit within {timeout} s:"
+                                 f"\n{self.describe()}") from None
+        self.stdout.finish()
+        self.stderr.finish()
+        return status
+
+    def running(self):
+        return self.popen.poll() is None
+
+    def kill(self):
+        if self.running():
+            self.popen.kill()
+        self.popen.wait()
+        self.stdout.finish()
+        self.stderr.finish()
+
+
+class Target(Process):
+    """A program of tests/targets that follows target.h's protocol."""
+
+    def wait_ready(self):
+        line = self.stdout.wait_for(lambda l: l.startswith("ready "),
+                                    READY_TIMEOUT)
+        assert line, f"target never said ready:\n{self.describe()}"
+        self.pid = int(line.split()[1])
+        assert self.pid == self.popen.pid, \
+            f"target says pid {self.pid}, its pid is {self.popen.pid}"
+
+    def go(self):
+        """Lets the target do its work (SIGUSR1) and waits for "done"."""
+        self.signal(signal.SIGUSR1)
+        assert self.stdout.wait_for(lambda l: l == "done", DONE_TIMEOUT), \
+            f"target never said done:\n{self.describe()}"
+
+    def stop(self):
+        """SIGTERM; the target must exit 0, so it survived memleakd."""
+        self.signal(signal.SIGTERM)
+        status = self.wait()
+        assert status == 0, \
+            f"target exited with status {status}:\n{self.describe()}"
+
+
+class Memleakd(Process):
+
+    def wait_attached(self, pid):
+        line = self.stderr.wait_for(lambda l: bool(ATTACHED_RE.match(l)),
+                                    ATTACH_TIMEOUT)
+        assert line, ("memleakd never said it was attached:\n"
+                      + self.describe())
+        attached = int(ATTACHED_RE.match(line).group(1))
+        assert attached == pid, \
+            f"memleakd attached to pid {attached}, not {pid}: {line!r}"
+
+    def reports(self):
+        return parse_reports(self.stdout.text())
+
+    def stop(self, sig=signal.SIGINT):
+        """Stops memleakd with sig; it must exit 0 after printing its final
+        JSON report, which is returned."""
+        self.signal(sig)
+        return self.finished_report()
+
+    def finished_report(self, timeout=EXIT_TIMEOUT):
+        """Waits for memleakd to exit by itself with status 0 and returns
+        its final JSON report."""
+        status = self.wait(timeout)
+        assert status == 0, \
+            f"memleakd exited with status {status}:\n{self.describe()}"
+        return final_report(self.reports())
+
+
+class Session:
+    """Starts processes for one test and kills whatever is left of them, and
+    removes its temporary directory, when the test ends."""
+
+    def __enter__(self):
+        self.processes = []
+        self.tmp = Path(tempfile.mkdtemp(prefix="memleakd-test-"))
+        return self
+
+    def __exit__(self, *exc):
+        for process in self.processes:
+            process.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return False
+
+    def _start(self, cls, name, argv, env=None):
+        process = cls(name, argv, env)
+        self.processes.append(process)
+        return process
+
+    def target(self, name, *args, path=None, preload=None):
+        """Starts build/targets/NAME (or path), LD_PRELOADing preload if
+        given, and waits for it to be ready."""
+        path = path or TARGETS / name
+        assert path.exists(), f"{path} is missing: run make check"
+        env = dict(os.environ)
+        if preload:
+            assert preload.exists(), f"{preload} is missing"
+            env["LD_PRELOAD"] = str(preload)
+        target = self._start(Target, name, [path, *args], env)
+        target.wait_ready()
+        return target
+
+    def memleakd(self, pid, *args, json_format=True):
+        """Starts memleakd -p PID ARGS (with -i 3600 -f json unless args or
+        json_format say otherwise) and waits until it is attached."""
+        argv = [MEMLEAKD, "-p", pid, *args]
+        if "-i" not in args and "--interval" not in args:
+            argv += ["-i", "3600"]
+        if json_format:
+            argv += ["-f", "json"]
+        assert MEMLEAKD.exists(), f"{MEMLEAKD} is missing: run make memleakd"
+        daemon = self._start(Memleakd, "memleakd", argv)
+        daemon.wait_attached(pid)
+        return daemon
+
+    def run(self, argv, timeout=EXIT_TIMEOUT):
+        """Runs a command to completion: returns (status, stdout, stderr)."""
+        process = self._start(Process, os.path.basename(str(argv[0])),
+                              argv)
+        status = process.wait(timeout)
+        return status, process.stdout.text(), process.stderr.text()
+
+
+def trace(session, name, *args, preload=None, sig=signal.SIGINT):
+    """The usual run: start target NAME, attach memleakd -p PID ARGS to it
+    (JSON format), let the target work, stop memleakd with sig, then the
+    target. Returns (target, memleakd, final report)."""
+    target = session.target(name, preload=preload)
+    daemon = session.memleakd(target.pid, *args)
+    target.go()
+    report = daemon.stop(sig)
+    target.stop()
+    return target, daemon, report
+
+
+def parse_reports(text):
+    reports = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            reports.append(json.loads(line))
+        except ValueError as e:
+            raise AssertionError(f"not a JSON report line ({e}): {line!r}")
+    return reports
+
+
+def final_report(reports):
+    """The last report must be the one final report; it is returned."""
+    assert reports, "memleakd printed no report"
+    finals = [r.get("final") for r in reports]
+    assert finals[-1] is True, f"last report is not final: final={finals[-1]}"
+    assert all(f is False for f in finals[:-1]), \
+        f"only the last report may be final: {finals}"
+    assert "end_reason" in reports[-1], "final report has no end_reason"
+    for report in reports[:-1]:
+        assert "end_reason" not in report, \
+            f"a periodic report has an end_reason: {report['end_reason']}"
+    return reports[-1]
+
+
+def function_names(stack):
+    return [frame["function"] for frame in stack["frames"]]
+
+
+def find_stack(report, function):
+    """The stack whose frames[0] is function, or None."""
+    found = [s for s in report["stacks"]
+             if s["frames"] and s["frames"][0]["function"] == function]
+    assert len(found) <= 1, f"{len(found)} stacks start with {function}"
+    return found[0] if found else None
+
+
+def top_functions(report):
+    """The sorted frames[0] functions of the report's stacks (None for an
+    unnamed function or an empty stack)."""
+    return sorted((s["frames"][0]["function"] if s["frames"] else None
+                   for s in report["stacks"]), key=str)
+
+
+def describe_stacks(report):
+    return "\n".join(f"  {s['bytes']} bytes, {s['allocs']} allocs: "
+                     + " <- ".join(f"{f['function']}@{f['addr']}"
+                                   for f in s["frames"])
+                     for s in report["stacks"])
+
+
+def expect_stack(report, leak, main=True):
+    """Checks the stack of an expected leak (see expected.py): its numbers,
+    frames[1], and main among its frames when main is true."""
+    stack = find_stack(report, leak.function)
+    assert stack, (f"no stack starts with {leak.function}; stacks:\n"
+                   + describe_stacks(report))
+    names = function_names(stack)
+    assert (stack["bytes"], stack["allocs"]) == (leak.bytes, leak.allocs), \
+        (f"{leak.function}: {stack['allocs']} allocs, {stack['bytes']} bytes;"
+         f" expected {leak.allocs} allocs, {leak.bytes} bytes")
+    assert len(names) > 1 and names[1] == leak.caller, \
+        f"{leak.function}: frames[1] should be {leak.caller}: {names}"
+    if main:
+        assert "main" in names, f"{leak.function}: no main in {names}"
+    return stack
+
+
+def expect_stacks(report, leaks, main=True):
+    """Exactly the expected leaks have outstanding stacks, each exact."""
+    expected = sorted(l.function for l in leaks)
+    assert top_functions(report) == expected, \
+        (f"stacks start with {top_functions(report)}, expected {expected}:\n"
+         + describe_stacks(report))
+    for leak in leaks:
+        expect_stack(report, leak, main)
+
+
+def expect_totals(report, totals):
+    """Each expected total is exact; nothing was dropped or lost."""
+    expected = dict(totals, dropped_allocs=0, stack_errors=0)
+    got = {key: report["totals"].get(key) for key in expected}
+    assert got == expected, f"totals {got}, expected {expected}"

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""run.py - runs memleakd's integration tests (Python 3 standard library).
+
+Every function named test_* in tests/integration/test_*.py is a test. Each
+runs in a child process of its own session, so that a test that hangs past
+its time limit is killed together with every process it started. One line
+per test: "PASS integration.MODULE.FUNCTION (N.N s)" or "FAIL ..." followed
+by the test's output (the traceback, indented). The exit status is 1 when
+any test failed.
+
+Usage: run.py [SUBSTRING...]   run only the tests whose name contains one of
+                               the substrings (all of them by default)
+       run.py --child MODULE FUNCTION   (internal: runs one test)
+
+It needs root (memleakd loads BPF programs); it never skips a test.
+"""
+
+import importlib
+import inspect
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TEST_TIMEOUT = 60
+
+
+def discover():
+    """(module, function) names of every test, in file then source order."""
+    sys.path.insert(0, str(HERE))
+    tests = []
+    for path in sorted(HERE.glob("test_*.py")):
+        module = importlib.import_module(path.stem)
+        functions = [f for name, f in inspect.getmembers(module,
+                                                         inspect.isfunction)
+                     if name.startswith("test_")
+                     and f.__module__ == module.__name__]
+        functions.sort(key=lambda f: f.__code__.co_firstlineno)
+        tests += [(path.stem, f.__name__) for f in functions]
+    return tests
+
+
+def run_child(module_name, function_name):
+    sys.path.insert(0, str(HERE))
+    try:
+        getattr(importlib.import_module(module_name), function_name)()
+    except BaseException:
+        traceback.print_exc()
+        sys.stdout.flush()
+        os._exit(1)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def run_one(module_name, function_name):
+    """Runs one test in a child; returns (passed, output)."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--child", module_name, function_name],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        output, _ = child.communicate(timeout=TEST_TIMEOUT)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    # The test's processes share the child's process group: none survives.
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if timed_out:
+        output, _ = child.communicate()
+        output += f"\ntimed out after {TEST_TIMEOUT} s\n".encode()
+    return child.returncode == 0 and not timed_out, output.decode(
+        errors="replace")
+
+
+def main(argv):
+    if argv[:1] == ["--child"]:
+        run_child(*argv[1:3])
+    selected = [t for t in discover()
+                if not argv or any(s in ".".join(t) for s in argv)]
+    if not selected:
+        print("FAIL integration (no test selected)")
+        return 1
+    failed = 0
+    for module_name, function_name in selected:
+        name = f"integration.{module_name}.{function_name}"
+        start = time.monotonic()
+        passed, output = run_one(module_name, function_name)
+        elapsed = time.monotonic() - start
+        if passed:
+            print(f"PASS {name} ({elapsed:.1f} s)", flush=True)
+            continue
+        failed += 1
+        print(f"FAIL {name} ({elapsed:.1f} s)")
+        for line in output.rstrip().splitlines():
+            print(f"    {line}")
+        sys.stdout.flush()
+    print(f"integration: {len(selected) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,99 @@
+"""test_options.py - the options that shape the report: --top, --output,
+--format text, --min-age, and --help / --version."""
+
+import signal
+
+from expected import LEAKS, LEAKS_ALL_FREED, LEAKS_TOTALS
+from harness import MEMLEAKD, Session, expect_stacks, expect_totals, \
+    final_report, parse_reports, top_functions, trace
+
+LONG_OPTIONS = ["--pid", "--interval", "--duration", "--top", "--min-age",
+                "--format", "--output", "--max-allocs", "--verbose", "--help",
+                "--version"]
+
+
+def test_top_limits_stacks():
+    """--top 3 keeps the 3 biggest stacks (100000, 100000 and 60000 bytes);
+    the totals still count everything."""
+    with Session() as s:
+        _, _, report = trace(s, "leaks", "--top", "3")
+        biggest = sorted(LEAKS, key=lambda l: l.bytes, reverse=True)[:3]
+        expect_stacks(report, biggest)
+        expect_totals(report, LEAKS_TOTALS)
+
+
+def test_output_file():
+    """-o PATH writes the reports to PATH, not to stdout."""
+    with Session() as s:
+        path = s.tmp / "report.json"
+        target = s.target("leaks")
+        daemon = s.memleakd(target.pid, "-o", str(path))
+        target.go()
+        daemon.signal(signal.SIGINT)
+        status = daemon.wait()
+        assert status == 0, f"status {status}:\n{daemon.describe()}"
+        assert path.exists(), f"{path} was not written"
+        report = final_report(parse_reports(path.read_text()))
+        expect_stacks(report, LEAKS)
+        expect_totals(report, LEAKS_TOTALS)
+        assert not daemon.stdout.lines, \
+            f"stdout is not empty with -o:\n{daemon.stdout.text()}"
+        target.stop()
+
+
+def test_text_format():
+    """The text report (the default format) names each leaking function
+    with its byte count, and never the churn."""
+    with Session() as s:
+        target = s.target("leaks")
+        daemon = s.memleakd(target.pid, json_format=False)
+        target.go()
+        daemon.signal(signal.SIGINT)
+        status = daemon.wait()
+        assert status == 0, f"status {status}:\n{daemon.describe()}"
+        text = daemon.stdout.text()
+        for leak in LEAKS:
+            assert leak.function in text, f"{leak.function} missing:\n{text}"
+            assert str(leak.bytes) in text, f"{leak.bytes} missing:\n{text}"
+        assert str(LEAKS_TOTALS["outstanding_bytes"]) in text, \
+            f"total {LEAKS_TOTALS['outstanding_bytes']} missing:\n{text}"
+        for function in LEAKS_ALL_FREED:
+            assert function not in text, f"{function} reported:\n{text}"
+        target.stop()
+
+
+def test_min_age_hides_young_allocations():
+    """--min-age 3600: no allocation is an hour old, so no stack; the
+    totals still count everything."""
+    with Session() as s:
+        _, _, report = trace(s, "leaks", "--min-age", "3600")
+        assert report["stacks"] == [], \
+            f"stacks despite --min-age 3600: {top_functions(report)}"
+        expect_totals(report, LEAKS_TOTALS)
+
+
+def test_min_age_zero_shows_all():
+    """--min-age 0 filters nothing."""
+    with Session() as s:
+        _, _, report = trace(s, "leaks", "--min-age", "0")
+        expect_stacks(report, LEAKS)
+
+
+def test_help():
+    """-h and --help exit 0 and list every long option."""
+    with Session() as s:
+        for flag in ("-h", "--help"):
+            status, out, err = s.run([MEMLEAKD, flag])
+            assert status == 0, f"{flag}: status {status}\n{err}"
+            for option in LONG_OPTIONS:
+                assert option in out + err, f"{flag} omits {option}:\n{out}"
+
+
+def test_version():
+    """-V and --version exit 0 and print a version number."""
+    with Session() as s:
+        for flag in ("-V", "--version"):
+            status, out, err = s.run([MEMLEAKD, flag])
+            assert status == 0, f"{flag}: status {status}\n{err}"
+            assert any(c.isdigit() for c in out + err), \
+                f"{flag} prints no version: {out!r} {err!r}"

@@ -1,0 +1,26 @@
+#!/bin/sh
+# run-all.sh - run every unit test binary given as an argument, then the
+# integration suite, and print the one summary line `N passed, N failed`.
+# Each suite prints "PASS name" or "FAIL name" per test; this counts them.
+# A suite that dies without saying so counts as one failure.
+cd "$(dirname "$0")/.." || exit 1
+log=$(mktemp)
+out=$(mktemp)
+run_suite() {
+	"$@" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	cat "$out" >>"$log"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
+		echo "FAIL $* (exit status $rc)" | tee -a "$log"
+	fi
+}
+for t in "$@"; do
+	run_suite "$t"
+done
+run_suite python3 tests/integration/run.py
+passed=$(grep -c '^PASS ' "$log")
+failed=$(grep -c '^FAIL ' "$log")
+rm -f "$log" "$out"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,124 @@
+/* target.h - the protocol every integration target follows.
+ *
+ *   1. target_ready(): block SIGUSR1 and SIGTERM (target_block_signals();
+ *      threads created afterwards inherit the mask), print "ready <pid>" on
+ *      stdout and flush. This is the first output, so stdout's buffer is
+ *      allocated here, before memleakd attaches, and later output allocates
+ *      nothing.
+ *   2. target_wait_start(): sigwait() for SIGUSR1, sent by the test once
+ *      memleakd says it is attached. A SIGTERM first exits 0.
+ *   3. the target's work: every allocation the tests count happens here.
+ *   4. target_done(): print "done" and flush.
+ *   5. target_idle(): sigwait() for SIGTERM, then exit 0.
+ *
+ * target_keep() parks leaked pointers in a global array so that they stay
+ * reachable; memleakd does not care, but it keeps the leaks honest.
+ * target_touch() uses a block that is about to be freed, so the compiler
+ * keeps the malloc()/free() pair.
+ *
+ * All helpers are static inline so that each target uses what it needs
+ * without -Wunused-function; targets are built with -fno-inline anyway.
+ */
+#ifndef TARGET_H
+#define TARGET_H
+
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define TARGET_MAX_KEPT 8192
+
+static void *target_kept[TARGET_MAX_KEPT];
+static unsigned int target_nkept;
+/* Every churned pointer is written here, so the compiler cannot drop a
+ * malloc()/free() pair whose pointer is otherwise unused. */
+static void *volatile target_sink;
+
+static inline void target_die(const char *what)
+{
+	fprintf(stderr, "target: %s\n", what);
+	exit(2);
+}
+
+static inline void target_keep(void *p)
+{
+	unsigned int i = __atomic_fetch_add(&target_nkept, 1, __ATOMIC_RELAXED);
+
+	if (!p)
+		target_die("allocation failed");
+	if (i >= TARGET_MAX_KEPT)
+		target_die("too many kept pointers");
+	target_kept[i] = p;
+}
+
+/* Uses a block the target is about to free: it must really be allocated. */
+static inline void target_touch(void *p)
+{
+	if (!p)
+		target_die("allocation failed");
+	*(volatile char *)p = 1;
+	target_sink = p;
+}
+
+static inline void target_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGTERM);
+}
+
+/* Threads created after this call inherit the mask: a target that starts
+ * threads before "ready" calls it first. */
+static inline void target_block_signals(void)
+{
+	sigset_t set;
+
+	target_sigset(&set);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		target_die("pthread_sigmask");
+}
+
+static inline void target_ready(void)
+{
+	target_block_signals();
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+}
+
+/* Waits for SIGUSR1 (returns) or SIGTERM (exits 0). */
+static inline void target_wait_start(void)
+{
+	sigset_t set;
+	int sig;
+
+	target_sigset(&set);
+	if (sigwait(&set, &sig))
+		target_die("sigwait");
+	if (sig == SIGTERM)
+		exit(0);
+}
+
+static inline void target_done(void)
+{
+	printf("done\n");
+	fflush(stdout);
+}
+
+/* Waits for SIGTERM, ignoring any further SIGUSR1, and exits 0. */
+static inline void target_idle(void)
+{
+	sigset_t set;
+	int sig;
+
+	target_sigset(&set);
+	do {
+		if (sigwait(&set, &sig))
+			target_die("sigwait");
+	} while (sig != SIGTERM);
+	exit(0);
+}
+
+#endif

@@ -1,0 +1,107 @@
+/* test_config.c - the command-line contract: flag names, defaults, and an
+ * error naming the flag for every bad value. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "unit.h"
+
+/* Parse a command line, expecting -EINVAL and a message containing needle. */
+#define EXPECT_ERROR(needle, ...)                                                \
+	do {                                                                     \
+		char *argv_[] = { "memleakd", __VA_ARGS__, NULL };              \
+		expect_error((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, needle); \
+	} while (0)
+/* Parse a command line, expecting CONFIG_RUN. */
+#define EXPECT_RUN(cfg, ...)                                                     \
+	do {                                                                     \
+		char *argv_[] = { "memleakd", __VA_ARGS__, NULL };              \
+		char *error_ = NULL;                                             \
+		EXPECT_EQ(config_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, \
+				       cfg, &error_), CONFIG_RUN);               \
+		free(error_);                                                    \
+	} while (0)
+
+static void expect_error(int argc, char **argv, const char *needle)
+{
+	struct config cfg;
+	char *error = NULL;
+
+	EXPECT_EQ(config_parse(argc, argv, &cfg, &error), -EINVAL);
+	EXPECT(error && strstr(error, needle));
+	if (error && !strstr(error, needle))
+		fprintf(stderr, "  message was: %s\n", error);
+	free(error);
+}
+
+TEST(defaults)
+{
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "-p", "42");
+	EXPECT_EQ(cfg.pid, 42);
+	EXPECT_EQ(cfg.interval_ns, 10000000000ULL);
+	EXPECT_EQ(cfg.duration_ns, 0);
+	EXPECT_EQ(cfg.top, 10);
+	EXPECT_EQ(cfg.min_age_ns, 0);
+	EXPECT_EQ(cfg.max_allocs, 1048576);
+	EXPECT_STREQ(cfg.format, "text");
+	EXPECT(cfg.output == NULL);
+	EXPECT_EQ(cfg.verbose, 0);
+}
+
+TEST(long_and_short_flags)
+{
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "--pid", "7", "-i", "0.5", "--duration", "3", "-n", "4", "--min-age",
+		   "1.25", "-f", "json", "-o", "/tmp/x", "--max-allocs", "10000000", "-v");
+	EXPECT_EQ(cfg.pid, 7);
+	EXPECT_EQ(cfg.interval_ns, 500000000);
+	EXPECT_EQ(cfg.duration_ns, 3000000000ULL);
+	EXPECT_EQ(cfg.top, 4);
+	EXPECT_EQ(cfg.min_age_ns, 1250000000);
+	EXPECT_STREQ(cfg.format, "json");
+	EXPECT_STREQ(cfg.output, "/tmp/x");
+	EXPECT_EQ(cfg.max_allocs, 10000000);
+	EXPECT_EQ(cfg.verbose, 1);
+}
+
+TEST(bad_values_name_their_flag)
+{
+	EXPECT_ERROR("--pid is required", "-v");
+	EXPECT_ERROR("--pid", "-p", "abc");
+	EXPECT_ERROR("--pid", "-p", "-3");
+	EXPECT_ERROR("--pid", "-p", "0");
+	EXPECT_ERROR("--interval", "-p", "1", "-i", "0");
+	EXPECT_ERROR("--interval", "-p", "1", "-i", "nan");
+	EXPECT_ERROR("--interval", "-p", "1", "--interval", "5s");
+	EXPECT_ERROR("--duration", "-p", "1", "-d", "-1");
+	EXPECT_ERROR("--top", "-p", "1", "-n", "0");
+	EXPECT_ERROR("--min-age", "-p", "1", "--min-age", "x");
+	EXPECT_ERROR("--format", "-p", "1", "-f", "xml");
+	EXPECT_ERROR("--max-allocs", "-p", "1", "--max-allocs", "0");
+	EXPECT_ERROR("--max-allocs", "-p", "1", "--max-allocs", "99999999999");
+	EXPECT_ERROR("--bogus", "-p", "1", "--bogus");
+	EXPECT_ERROR("extra", "-p", "1", "extra");
+	EXPECT_ERROR("-i needs a value", "-p", "1", "-i");
+}
+
+TEST(min_age_zero_is_allowed)
+{
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "-p", "1", "--min-age", "0");
+	EXPECT_EQ(cfg.min_age_ns, 0);
+}
+
+TEST(verbose_counts)
+{
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "-p", "1", "-vv");
+	EXPECT_EQ(cfg.verbose, 2);
+}
+
+RUN_TESTS("config", T(defaults), T(long_and_short_flags), T(bad_values_name_their_flag),
+	  T(min_age_zero_is_allowed), T(verbose_counts))

@@ -1,0 +1,415 @@
+/* test_elf_object.c - elf_object on real files. The first test that needs
+ * them compiles a small program and shared library into a temporary
+ * directory with gcc, then strips copies and lays out their debug files the
+ * way Debian does (by build-id, by .gnu_debuglink), plus decoys with the
+ * wrong build-id or CRC, under a fake root opened as an O_PATH directory.
+ * The process works inside that directory, which is removed at exit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "elf_object.h"
+#include "proc_maps.h"
+#include "unit.h"
+
+/* prog exports exported_name but not its shorter alias ab; sizeless_fn has
+ * no .size, as hand-written assembly often does; inner_fn is an entry point
+ * in the middle of outer_fn. */
+static const char prog_c[] =
+	"#include <stdio.h>\n"
+	"__attribute__((noinline)) static int hidden_helper(int x)\n"
+	"{\n"
+	"	volatile int y = x;\n"
+	"	return y * 3 + 1;\n"
+	"}\n"
+	"__attribute__((noinline)) int visible_fn(int x)\n"
+	"{\n"
+	"	return hidden_helper(x) + 2;\n"
+	"}\n"
+	"int exported_name(void) { return 5; }\n"
+	"int ab(void) __attribute__((alias(\"exported_name\")));\n"
+	"__asm__(\".pushsection .text\\n\"\n"
+	"	\".globl sizeless_fn\\n.type sizeless_fn, @function\\n\"\n"
+	"	\"sizeless_fn:\\n\\tnop\\n\\tnop\\n\\tnop\\n\\tret\\n\"\n"
+	"	\".globl outer_fn\\n.type outer_fn, @function\\nouter_fn:\\n\\tnop\\n\\tnop\\n\"\n"
+	"	\".globl inner_fn\\n.type inner_fn, @function\\ninner_fn:\\n\\tnop\\n\\tnop\\n\"\n"
+	"	\".size inner_fn, .-inner_fn\\n\\tnop\\n\\tret\\n.size outer_fn, .-outer_fn\\n\"\n"
+	"	\".popsection\\n\");\n"
+	"#ifdef VARIANT\n"
+	"int variant_only(void) { return 7; }\n"
+	"#endif\n"
+	"int main(int argc, char **argv)\n"
+	"{\n"
+	"	(void)argv;\n"
+	"	printf(\"%d\\n\", visible_fn(argc));\n"
+	"	return 0;\n"
+	"}\n";
+
+/* foo has a hidden old version and a default new one; pick_me has aliases
+ * that lose to it under each rule of the alias preference; thing is weak
+ * and __libc_thing global, as glibc exports calloc. */
+static const char lib_c[] =
+	"int foo_v1(void) { return 1; }\n"
+	"int foo_v2(void) { return 2; }\n"
+	"__asm__(\".symver foo_v1, foo@VER_1\");\n"
+	"__asm__(\".symver foo_v2, foo@@VER_2\");\n"
+	"int pick_me(void) { return 3; }\n"
+	"int __pick_me(void) __attribute__((alias(\"pick_me\")));\n"
+	"int pick(void) __attribute__((weak, alias(\"pick_me\")));\n"
+	"int pick_me_longer(void) __attribute__((alias(\"pick_me\")));\n"
+	"static int pick_local(void) __attribute__((alias(\"pick_me\"), used));\n"
+	"int __libc_thing(void) { return 4; }\n"
+	"int thing(void) __attribute__((weak, alias(\"__libc_thing\")));\n";
+
+static const char lib_map[] =
+	"VER_1 { global: foo; pick_me; __pick_me; pick; pick_me_longer;\n"
+	"	__libc_thing; thing; local: *; };\n"
+	"VER_2 { global: foo; } VER_1;\n";
+
+static const char build_sh[] =
+	"set -e\n"
+	"cc='gcc -g -O0 -w'\n"
+	"mkdir -p root/bin/.debug root/usr/lib/debug/bin\n"
+	"$cc -Wl,--build-id=sha1 -Wl,--export-dynamic-symbol=exported_name prog.c -o prog\n"
+	"$cc -Wl,--build-id=sha1 -DVARIANT prog.c -o variant\n"
+	"$cc -Wl,--build-id=none prog.c -o linked\n"
+	"$cc -Wl,--build-id=none prog.c -o linked2\n"
+	"$cc -static prog.c -o static_prog\n"
+	"$cc -static-pie prog.c -o static_pie\n"
+	"$cc -shared -fPIC -Wl,--version-script=lib.map lib.c -o libver.so\n"
+	"for f in prog variant linked linked2; do objcopy --only-keep-debug $f $f.debug; done\n"
+	"objcopy --strip-all prog root/bin/prog\n"
+	"objcopy --strip-all variant root/bin/variant\n"
+	"objcopy --strip-all --add-gnu-debuglink=linked.debug linked root/bin/linked\n"
+	"objcopy --strip-all --add-gnu-debuglink=linked2.debug linked2 root/bin/linked2\n"
+	"ln -s /bin/prog root/bin/abs_link\n"
+	"place() {\n"
+	"	id=$(readelf -n \"$1\" | sed -n 's/.*Build ID: //p')\n"
+	"	d=root/usr/lib/debug/.build-id/$(echo $id | cut -c1-2)\n"
+	"	mkdir -p $d\n"
+	"	cp \"$2\" $d/$(echo $id | cut -c3-).debug\n"
+	"}\n"
+	"place prog prog.debug\n"
+	"place variant prog.debug\n"
+	"cp variant.debug root/bin/linked.debug\n"
+	"cp linked.debug root/bin/.debug/linked.debug\n"
+	"cp linked2.debug root/usr/lib/debug/bin/linked2.debug\n"
+	"echo 'not an ELF file' > text\n"
+	": > empty\n";
+
+static char fixture_dir[] = "/tmp/test_elf_object.XXXXXX";
+
+static void remove_fixture(void)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fixture_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  could not remove %s\n", fixture_dir);
+}
+
+static bool write_file(const char *name, const char *text)
+{
+	FILE *f = fopen(name, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+/* Builds once; every later call answers from the first. */
+static bool fixture(void)
+{
+	static int state = -1;
+
+	if (state >= 0)
+		return state;
+	state = 0;
+	if (!mkdtemp(fixture_dir) || chdir(fixture_dir) < 0)
+		return false;
+	atexit(remove_fixture);
+	if (!write_file("prog.c", prog_c) || !write_file("lib.c", lib_c) ||
+	    !write_file("lib.map", lib_map) || !write_file("build.sh", build_sh))
+		return false;
+	state = system("sh build.sh >build.log 2>&1") == 0;
+	if (!state && system("cat build.log >&2") != 0)
+		fprintf(stderr, "  fixture build failed\n");
+	return state;
+}
+
+/* Opens path under dir_fd and checks the build: all tests stop on NULL. */
+static struct elf_object *open_ok(int dir_fd, const char *path)
+{
+	struct elf_object *o = NULL;
+
+	EXPECT(fixture());
+	EXPECT_EQ(elf_object__open(dir_fd, path, &o), 0);
+	return o;
+}
+
+/* The fake root, as the symbolizer will pass /proc/PID/root. */
+static int open_root(void)
+{
+	int fd = fixture() ? open("root", O_PATH | O_DIRECTORY) : -1;
+
+	EXPECT(fd >= 0);
+	return fd;
+}
+
+static void expect_symbol_at(const struct elf_object *o, uint64_t vaddr, const char *name)
+{
+	struct elf_symbol sym = { 0 };
+
+	EXPECT_EQ(elf_object__symbol_at(o, vaddr, &sym), 0);
+	EXPECT_STREQ(sym.name, name);
+}
+
+TEST(reads_unstripped_executable)
+{
+	struct elf_object *o = open_ok(AT_FDCWD, "prog");
+	struct elf_symbol vis = { 0 }, hid = { 0 };
+	const char *id;
+
+	if (!o)
+		return;
+	EXPECT_EQ(elf_object__find_function(o, "visible_fn", ELF_SYMTAB_STATIC, &vis), 0);
+	EXPECT_EQ(elf_object__find_function(o, "visible_fn", ELF_SYMTAB_DYNAMIC, &vis), -ENOENT);
+	EXPECT_EQ(elf_object__find_function(o, "visible_fn", ELF_SYMTAB_ANY, &vis), 0);
+	EXPECT(vis.vaddr != 0 && vis.size > 3);
+	EXPECT_EQ(elf_object__find_function(o, "hidden_helper", ELF_SYMTAB_ANY, &hid), 0);
+	EXPECT_EQ(elf_object__find_function(o, "printf", ELF_SYMTAB_ANY, &hid), -ENOENT);
+	expect_symbol_at(o, vis.vaddr, "visible_fn");
+	expect_symbol_at(o, vis.vaddr + 3, "visible_fn");
+	expect_symbol_at(o, vis.vaddr + vis.size - 1, "visible_fn");
+	EXPECT_EQ(elf_object__symbol_at(o, 0, &hid), -ENOENT);
+	id = elf_object__build_id(o);
+	EXPECT(id && strlen(id) == 40 && strspn(id, "0123456789abcdef") == 40);
+	EXPECT(elf_object__is_dynamic(o));
+	EXPECT(elf_object__dynamic_vaddr(o) != 0);
+	elf_object__free(o);
+}
+
+TEST(prefers_exported_alias)
+{
+	struct elf_object *o = open_ok(AT_FDCWD, "prog");
+	struct elf_symbol sym = { 0 };
+
+	if (!o)
+		return;
+	EXPECT_EQ(elf_object__find_function(o, "ab", ELF_SYMTAB_DYNAMIC, &sym), -ENOENT);
+	EXPECT_EQ(elf_object__find_function(o, "ab", ELF_SYMTAB_STATIC, &sym), 0);
+	EXPECT_EQ(elf_object__find_function(o, "exported_name", ELF_SYMTAB_DYNAMIC, &sym), 0);
+	expect_symbol_at(o, sym.vaddr + 1, "exported_name");
+	elf_object__free(o);
+}
+
+TEST(bounds_sizeless_symbols_by_section)
+{
+	struct elf_object *o = open_ok(AT_FDCWD, "prog");
+	struct elf_symbol sym = { 0 };
+
+	if (!o)
+		return;
+	EXPECT_EQ(elf_object__find_function(o, "sizeless_fn", ELF_SYMTAB_STATIC, &sym), 0);
+	EXPECT_EQ(sym.size, 0);
+	expect_symbol_at(o, sym.vaddr + 2, "sizeless_fn");
+	elf_object__free(o);
+}
+
+TEST(finds_the_innermost_of_nested_symbols)
+{
+	struct elf_object *o = open_ok(AT_FDCWD, "prog");
+	struct elf_symbol outer = { 0 };
+
+	if (!o)
+		return;
+	EXPECT_EQ(elf_object__find_function(o, "outer_fn", ELF_SYMTAB_STATIC, &outer), 0);
+	EXPECT_EQ(outer.size, 6);
+	expect_symbol_at(o, outer.vaddr + 1, "outer_fn");
+	expect_symbol_at(o, outer.vaddr + 3, "inner_fn");
+	expect_symbol_at(o, outer.vaddr + 5, "outer_fn");
+	elf_object__free(o);
+}
+
+TEST(converts_addresses_and_reads_bytes)
+{
+	struct elf_object *o = open_ok(AT_FDCWD, "prog");
+	unsigned char mem[16], disk[16];
+	struct elf_symbol sym = { 0 };
+	uint64_t offset = 0, vaddr = 0;
+	int fd = open("prog", O_RDONLY);
+
+	if (!o || fd < 0)
+		goto out;
+	EXPECT_EQ(elf_object__find_function(o, "main", ELF_SYMTAB_STATIC, &sym), 0);
+	EXPECT_EQ(elf_object__vaddr_to_offset(o, sym.vaddr, &offset), 0);
+	EXPECT_EQ(elf_object__offset_to_vaddr(o, offset, &vaddr), 0);
+	EXPECT_EQ(vaddr, sym.vaddr);
+	EXPECT_EQ(elf_object__read(o, sym.vaddr, mem, sizeof(mem)), sizeof(mem));
+	EXPECT_EQ(pread(fd, disk, sizeof(disk), offset), sizeof(disk));
+	EXPECT(!memcmp(mem, disk, sizeof(mem)));
+	EXPECT_EQ(elf_object__vaddr_to_offset(o, 0x7fff00000000, &offset), -ERANGE);
+	EXPECT_EQ(elf_object__offset_to_vaddr(o, 0x7fff00000000, &vaddr), -ERANGE);
+	EXPECT_EQ(elf_object__read(o, 0x7fff00000000, mem, sizeof(mem)), -ERANGE);
+out:
+	if (fd >= 0)
+		close(fd);
+	elf_object__free(o);
+}
+
+TEST(finds_debug_file_by_build_id)
+{
+	int root = open_root();
+	struct elf_object *o = NULL, *link = NULL;
+	struct elf_symbol sym = { 0 };
+
+	if (root < 0)
+		return;
+	o = open_ok(root, "/bin/prog");
+	link = open_ok(root, "/bin/abs_link");
+	if (o && link) {
+		EXPECT_EQ(elf_object__find_function(o, "hidden_helper", ELF_SYMTAB_STATIC, &sym), 0);
+		expect_symbol_at(o, sym.vaddr + 1, "hidden_helper");
+		EXPECT_STREQ(elf_object__build_id(link), elf_object__build_id(o));
+	}
+	elf_object__free(link);
+	elf_object__free(o);
+	close(root);
+}
+
+TEST(finds_debug_file_by_debuglink)
+{
+	static const char *const paths[] = { "/bin/linked", "/bin/linked2" };
+	int root = open_root();
+	struct elf_symbol sym = { 0 };
+
+	for (size_t i = 0; root >= 0 && i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct elf_object *o = open_ok(root, paths[i]);
+
+		if (!o)
+			continue;
+		EXPECT(elf_object__build_id(o) == NULL);
+		EXPECT_EQ(elf_object__find_function(o, "hidden_helper", ELF_SYMTAB_STATIC, &sym), 0);
+		expect_symbol_at(o, sym.vaddr + 1, "hidden_helper");
+		/* root/bin/linked.debug, found first, is variant's: wrong CRC */
+		EXPECT_EQ(elf_object__find_function(o, "variant_only", ELF_SYMTAB_ANY, &sym), -ENOENT);
+		elf_object__free(o);
+	}
+	if (root >= 0)
+		close(root);
+}
+
+TEST(ignores_debug_file_with_other_build_id)
+{
+	int root = open_root();
+	struct elf_object *o = NULL;
+	struct elf_symbol sym = { 0 };
+
+	if (root < 0)
+		return;
+	o = open_ok(root, "/bin/variant");
+	if (o) {
+		EXPECT(elf_object__build_id(o) != NULL);
+		EXPECT_EQ(elf_object__find_function(o, "hidden_helper", ELF_SYMTAB_ANY, &sym), -ENOENT);
+		EXPECT_EQ(elf_object__symbol_at(o, 0x1000, &sym), -ENOENT);
+	}
+	elf_object__free(o);
+	close(root);
+}
+
+TEST(prefers_default_version_and_best_alias)
+{
+	struct elf_object *o = open_ok(AT_FDCWD, "./libver.so");
+	struct elf_symbol foo = { 0 }, v2 = { 0 }, pick = { 0 }, thing = { 0 };
+
+	if (!o)
+		return;
+	EXPECT_EQ(elf_object__find_function(o, "foo", ELF_SYMTAB_DYNAMIC, &foo), 0);
+	EXPECT_EQ(elf_object__find_function(o, "foo_v2", ELF_SYMTAB_STATIC, &v2), 0);
+	EXPECT_EQ(foo.vaddr, v2.vaddr);
+	EXPECT_EQ(elf_object__find_function(o, "pick_me", ELF_SYMTAB_DYNAMIC, &pick), 0);
+	expect_symbol_at(o, pick.vaddr, "pick_me");
+	expect_symbol_at(o, pick.vaddr + 1, "pick_me");
+	EXPECT_EQ(elf_object__find_function(o, "__libc_thing", ELF_SYMTAB_DYNAMIC, &thing), 0);
+	expect_symbol_at(o, thing.vaddr, "thing");
+	EXPECT(elf_object__is_dynamic(o));
+	elf_object__free(o);
+}
+
+TEST(knows_static_executables)
+{
+	struct elf_object *o = open_ok(AT_FDCWD, "static_prog");
+	struct elf_symbol sym = { 0 };
+
+	if (!o)
+		return;
+	EXPECT(!elf_object__is_dynamic(o));
+	EXPECT_EQ(elf_object__dynamic_vaddr(o), 0);
+	EXPECT_EQ(elf_object__find_function(o, "malloc", ELF_SYMTAB_STATIC, &sym), 0);
+	elf_object__free(o);
+}
+
+/* Statically linked although it has PT_DYNAMIC. */
+TEST(knows_static_pie_executables)
+{
+	struct elf_object *o = open_ok(AT_FDCWD, "static_pie");
+
+	if (!o)
+		return;
+	EXPECT(!elf_object__is_dynamic(o));
+	EXPECT(elf_object__dynamic_vaddr(o) != 0);
+	elf_object__free(o);
+}
+
+TEST(names_libc_malloc)
+{
+	struct proc_maps *maps = NULL;
+	struct elf_object *o = NULL;
+	struct elf_symbol sym = { 0 };
+	const char *libc = NULL;
+
+	EXPECT_EQ(proc_maps__read(getpid(), &maps), 0);
+	for (size_t i = 0; maps && !libc && i < maps->count; i++) {
+		const char *p = maps->maps[i].path;
+
+		if (p && strlen(p) > 10 && !strcmp(p + strlen(p) - 10, "/libc.so.6"))
+			libc = p;
+	}
+	EXPECT(libc != NULL);
+	if (libc && elf_object__open(AT_FDCWD, libc, &o) == 0) {
+		EXPECT_EQ(elf_object__find_function(o, "malloc", ELF_SYMTAB_DYNAMIC, &sym), 0);
+		expect_symbol_at(o, sym.vaddr + 1, "malloc");
+		EXPECT_EQ(elf_object__find_function(o, "calloc", ELF_SYMTAB_DYNAMIC, &sym), 0);
+		expect_symbol_at(o, sym.vaddr + 1, "calloc");
+		EXPECT_EQ(elf_object__find_function(o, "memcpy", ELF_SYMTAB_DYNAMIC, &sym), 0);
+		EXPECT(elf_object__build_id(o) != NULL);
+	}
+	EXPECT(o != NULL);
+	elf_object__free(o);
+	proc_maps__free(maps);
+}
+
+TEST(reports_open_errors)
+{
+	struct elf_object *o = NULL;
+
+	EXPECT(fixture());
+	EXPECT_EQ(elf_object__open(AT_FDCWD, "no-such-file", &o), -ENOENT);
+	EXPECT_EQ(elf_object__open(AT_FDCWD, "text", &o), -ENOEXEC);
+	EXPECT_EQ(elf_object__open(AT_FDCWD, "empty", &o), -ENOEXEC);
+	EXPECT_EQ(elf_object__open(AT_FDCWD, "root", &o), -ENOEXEC);
+	EXPECT(o == NULL);
+	elf_object__free(NULL);
+}
+
+RUN_TESTS("elf_object", T(reads_unstripped_executable), T(prefers_exported_alias),
+	  T(bounds_sizeless_symbols_by_section), T(finds_the_innermost_of_nested_symbols),
+	  T(converts_addresses_and_reads_bytes),
+	  T(finds_debug_file_by_build_id),
+	  T(finds_debug_file_by_debuglink), T(ignores_debug_file_with_other_build_id),
+	  T(prefers_default_version_and_best_alias), T(knows_static_executables),
+	  T(knows_static_pie_executables), T(names_libc_malloc), T(reports_open_errors))
