@@ -59,6 +59,7 @@ $(OUT)/targets/%: tests/targets/%.c tests/targets/target.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) $< -o $@ $(TARGET_LIBS_$*)
 TARGET_LIBS_jemalloc_leaks := -ljemalloc
+TARGET_LIBS_exe_allocator := -rdynamic
 $(OUT)/targets/static_leaks: tests/targets/static_leaks.c tests/targets/target.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) -static $< -o $@

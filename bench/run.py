@@ -43,7 +43,7 @@ def wait_line(stream, prefix, timeout=20):
 
 def one_run(traced):
     """ns per pair of one bench_pairs run, traced by memleakd or not."""
-    bench = subprocess.Popen([BENCH, "--wait", str(PAIRS)], stdout=subprocess.PIPE, text=True)
+    bench = subprocess.Popen([BENCH, str(PAIRS), "--wait"], stdout=subprocess.PIPE, text=True)
     tracer = None
     try:
         pid = int(wait_line(bench.stdout, "ready").split()[1])
@@ -52,7 +52,7 @@ def one_run(traced):
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             wait_line(tracer.stderr, "memleakd: attached to pid")
         os.kill(pid, signal.SIGUSR1)
-        return float(wait_line(bench.stdout, "ns_per_pair").split()[1])
+        return float(wait_line(bench.stdout, "pairs").split()[3])
     finally:
         if tracer:
             tracer.send_signal(signal.SIGINT)

@@ -115,10 +115,10 @@ static __always_inline int untrack(__u32 target, __u64 ptr)
 }
 
 static __always_inline void track(struct pt_regs *ctx, struct target_counters *c,
-				  __u32 target, __u64 ptr, __u64 size)
+				  __u32 target, __u64 ptr, __u64 size, __u64 when_ns)
 {
 	__u64 key = memleakd_alloc_key(target, ptr);
-	struct alloc_info info = { .size = size, .timestamp_ns = bpf_ktime_get_ns() };
+	struct alloc_info info = { .size = size, .timestamp_ns = when_ns };
 	long id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 
 	if (id < 0) {
@@ -139,10 +139,13 @@ static __always_inline void track(struct pt_regs *ctx, struct target_counters *c
 	stack_account(target, info.stack_id, size, 1);
 }
 
-/* Is this thread already inside a traced call further up its stack? */
-static __always_inline bool nested(struct inflight_call *call, __u64 sp)
+/* Is this thread inside a traced call further up its stack? A record whose
+ * stack pointer is at or below ours, or that is older than any real call,
+ * was abandoned by a longjmp out of the allocator. */
+static __always_inline bool nested(struct inflight_call *call, __u64 sp, __u64 now_ns)
 {
-	return call && call->cookie && call->entry_sp > sp;
+	return call && call->cookie && call->entry_sp > sp &&
+	       now_ns - call->entry_ns < MEMLEAKD_STALE_CALL_NS;
 }
 
 SEC("uprobe")
@@ -150,6 +153,7 @@ int BPF_KPROBE(alloc_enter)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 sp = PT_REGS_SP(ctx);
+	__u64 now = bpf_ktime_get_ns();
 	struct inflight_call *call;
 	__u32 size_arg = COOKIE_FIELD(cookie, COOKIE_SIZE_SHIFT);
 	__u32 nmemb_arg = COOKIE_FIELD(cookie, COOKIE_NMEMB_SHIFT);
@@ -158,17 +162,16 @@ int BPF_KPROBE(alloc_enter)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call)
 		return 0;
-	if (nested(call, sp)) {
+	if (nested(call, sp, now)) {
 		struct target_counters *c = counters_of(COOKIE_TARGET(cookie));
 
 		if (c)
 			c->nested_calls++;
 		return 0;
 	}
-	/* Either no call is in flight, or the one recorded was left without a
-	 * return (longjmp): its stack pointer is at or below ours. Replace it. */
 	call->cookie = cookie;
 	call->entry_sp = sp;
+	call->entry_ns = now;
 	call->size = size_arg ? arg_n(ctx, size_arg) : 0;
 	if (nmemb_arg)
 		call->size *= arg_n(ctx, nmemb_arg);
@@ -216,7 +219,7 @@ int BPF_KRETPROBE(alloc_return)
 	if (kind == PROBE_RESIZE) {
 		/* xallocx: same pointer, new size, same allocation site. */
 		if (!untrack(target, call->old_ptr))
-			track(ctx, c, target, call->old_ptr, PT_REGS_RC(ctx));
+			track(ctx, c, target, call->old_ptr, PT_REGS_RC(ctx), call->entry_ns);
 		return 0;
 	}
 	ptr = returned_ptr(ctx, call);
@@ -237,7 +240,7 @@ int BPF_KRETPROBE(alloc_return)
 			c->failed_allocs++;
 		return 0;
 	}
-	track(ctx, c, target, ptr, call->size);
+	track(ctx, c, target, ptr, call->size, call->entry_ns);
 	return 0;
 }
 
@@ -258,7 +261,8 @@ int BPF_KPROBE(free_enter)
 	/* A free inside a traced call (realloc releasing the old block through
 	 * the public free) is the outer call's business. */
 	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (nested(call, PT_REGS_SP(ctx))) {
+	/* Tested first so that the common case skips reading the clock. */
+	if (call && call->cookie && nested(call, PT_REGS_SP(ctx), bpf_ktime_get_ns())) {
 		c->nested_calls++;
 		return 0;
 	}

@@ -81,7 +81,12 @@ struct inflight_call {
 	__u64 old_ptr;  /* realloc: the pointer being replaced */
 	__u64 out_addr; /* posix_memalign: where the pointer will be written */
 	__u64 entry_sp; /* stack pointer at entry: identifies the outermost call */
+	__u64 entry_ns; /* bpf_ktime_get_ns() at entry, the allocation's timestamp */
 };
+
+/* An in-flight record older than this was left by longjmp, not by a call
+ * still running: no allocator call takes a second before its nested calls. */
+#define MEMLEAKD_STALE_CALL_NS 1000000000ULL
 
 /* Per-target event counters, a per-CPU array indexed by target. */
 struct target_counters {

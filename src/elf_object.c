@@ -383,7 +383,9 @@ out:
  * under /usr/lib/debug mirroring its directory. */
 static int find_by_debuglink(struct elf_object *o, int dir_fd, const char *path)
 {
-	static const char *const where[] = { "%.*s/%s", "%.*s/.debug/%s", "/usr/lib/debug%.*s/%s" };
+	static const struct {
+		const char *prefix, *sub;
+	} where[] = { { "", "/" }, { "", "/.debug/" }, { "/usr/lib/debug", "/" } };
 	const char *slash = strrchr(path, '/');
 	const char *dir = slash ? path : ".";
 	int dir_len = slash ? (int)(slash - path) : 1;
@@ -396,7 +398,8 @@ static int find_by_debuglink(struct elf_object *o, int dir_fd, const char *path)
 	if (!read_debuglink(o->file.elf, &name, &crc))
 		return 0;
 	for (size_t i = 0; !r && i < places; i++) {
-		if (snprintf(buf, sizeof(buf), where[i], dir_len, dir, name) >= (int)sizeof(buf))
+		if (snprintf(buf, sizeof(buf), "%s%.*s%s%s", where[i].prefix, dir_len, dir,
+			     where[i].sub, name) >= (int)sizeof(buf))
 			continue;
 		r = try_debug_file(o, dir_fd, buf, &crc);
 	}

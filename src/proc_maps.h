@@ -25,7 +25,8 @@ struct proc_maps {
 /* Parse a maps file. Returns 0 and a new proc_maps in *out, -EINVAL on a
  * malformed line, -ENOMEM; *out is untouched on failure. */
 int proc_maps__parse(FILE *f, struct proc_maps **out);
-/* Read /proc/PID/maps: as proc_maps__parse, or -ESRCH/-EACCES from open. */
+/* Read /proc/PID/maps: as proc_maps__parse, or -errno from open (-ENOENT
+ * when the process is gone, -EACCES). */
 int proc_maps__read(int pid, struct proc_maps **out);
 /* The mapping that contains addr, or NULL. */
 const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr);

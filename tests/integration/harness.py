@@ -29,9 +29,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ROOT / "build" / "targets"
+TARGET_SOURCES = ROOT / "tests" / "targets"
+# The Makefile's TARGET_CFLAGS, for targets a test builds itself.
+TARGET_CFLAGS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fno-inline",
+                 "-fno-optimize-sibling-calls", "-pthread", "-Wall", "-Werror"]
 MEMLEAKD = ROOT / "memleakd"
 TCMALLOC = Path("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4")
 MIMALLOC = Path("/usr/lib/x86_64-linux-gnu/libmimalloc.so.2")
+# jemalloc's static archive, compiled -fPIC for PIE executables.
+JEMALLOC_PIC = Path("/usr/lib/x86_64-linux-gnu/libjemalloc_pic.a")
 
 READY_TIMEOUT = 10
 ATTACH_TIMEOUT = 20
@@ -207,28 +213,39 @@ class Session:
         self.processes.append(process)
         return process
 
-    def target(self, name, *args, path=None, preload=None):
-        """Starts build/targets/NAME (or path), LD_PRELOADing preload if
-        given, and waits for it to be ready."""
-        path = path or TARGETS / name
-        assert path.exists(), f"{path} is missing: run make check"
+    def compile(self, name, *gcc_args):
+        """Builds program name in the session's temporary directory with
+        gcc GCC_ARGS; returns its path."""
+        path = self.tmp / name
+        subprocess.run(["gcc", *map(str, gcc_args), "-o", str(path)],
+                       check=True)
+        return path
+
+    def target(self, name, *args, path=None, preload=None, command=None):
+        """Starts build/targets/NAME (or path) ARGS, LD_PRELOADing preload if
+        given, and waits for it to be ready. command, if given, is run
+        instead: it must end up exec'ing the target."""
         env = dict(os.environ)
         if preload:
             assert preload.exists(), f"{preload} is missing"
             env["LD_PRELOAD"] = str(preload)
-        target = self._start(Target, name, [path, *args], env)
+        if not command:
+            path = path or TARGETS / name
+            assert path.exists(), f"{path} is missing: run make check"
+            command = [path, *args]
+        target = self._start(Target, name, command, env)
         target.wait_ready()
         return target
 
     def memleakd(self, pid, *args, json_format=True):
         """Starts memleakd -p PID ARGS (with -i 3600 -f json unless args or
         json_format say otherwise) and waits until it is attached."""
+        assert MEMLEAKD.exists(), f"{MEMLEAKD} is missing: run make memleakd"
         argv = [MEMLEAKD, "-p", pid, *args]
         if "-i" not in args and "--interval" not in args:
             argv += ["-i", "3600"]
         if json_format:
             argv += ["-f", "json"]
-        assert MEMLEAKD.exists(), f"{MEMLEAKD} is missing: run make memleakd"
         daemon = self._start(Memleakd, "memleakd", argv)
         daemon.wait_attached(pid)
         return daemon
@@ -241,11 +258,12 @@ class Session:
         return status, process.stdout.text(), process.stderr.text()
 
 
-def trace(session, name, *args, preload=None, sig=signal.SIGINT):
-    """The usual run: start target NAME, attach memleakd -p PID ARGS to it
-    (JSON format), let the target work, stop memleakd with sig, then the
-    target. Returns (target, memleakd, final report)."""
-    target = session.target(name, preload=preload)
+def trace(session, name, *args, path=None, preload=None, sig=signal.SIGINT):
+    """The usual run: start target NAME (see Session.target), attach
+    memleakd -p PID ARGS to it (JSON format), let the target work, stop
+    memleakd with sig, then the target. Returns (target, memleakd, final
+    report)."""
+    target = session.target(name, path=path, preload=preload)
     daemon = session.memleakd(target.pid, *args)
     target.go()
     report = daemon.stop(sig)
@@ -319,7 +337,6 @@ def expect_stack(report, leak, main=True):
         f"{leak.function}: frames[1] should be {leak.caller}: {names}"
     if main:
         assert "main" in names, f"{leak.function}: no main in {names}"
-    return stack
 
 
 def expect_stacks(report, leaks, main=True):

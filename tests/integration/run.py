@@ -98,7 +98,7 @@ def main(argv):
             continue
         failed += 1
         print(f"FAIL {name} ({elapsed:.1f} s)")
-        for line in output.rstrip().splitlines():
+        for line in output.strip().splitlines():
             print(f"    {line}")
         sys.stdout.flush()
     print(f"integration: {len(selected) - failed} passed, {failed} failed")

@@ -8,10 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from harness import MEMLEAKD, Session
-
-NO_MALLOC_SOURCE = Path(__file__).resolve().parents[1] / "targets" / \
-    "no_malloc.c"
+from harness import MEMLEAKD, TARGET_SOURCES, Session
 
 
 def expect_error(session, argv, phrase):
@@ -47,6 +44,16 @@ def test_not_root():
         expect_untouched(target)
 
 
+def test_root_without_bpf_capabilities():
+    """uid 0 without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (dropped from
+    the bounding set, so the exec'd memleakd lacks them): CAP_BPF named."""
+    with Session() as s:
+        target = s.target("leaks")
+        expect_error(s, ["setpriv", "--bounding-set=-bpf,-perfmon,-sys_admin",
+                         MEMLEAKD, "-p", target.pid], "CAP_BPF")
+        expect_untouched(target)
+
+
 def in_namespace_with_tmpfs_over(directory, target):
     """memleakd -p PID in a private mount namespace where an empty tmpfs
     hides directory."""
@@ -74,10 +81,9 @@ def test_no_uprobes():
 def test_no_malloc():
     """A process without libc (built here with -nostdlib) has no malloc."""
     with Session() as s:
-        binary = s.tmp / "no_malloc"
-        subprocess.run(["gcc", "-O1", "-g", "-static", "-nostdlib",
-                        "-fno-stack-protector", "-e", "main",
-                        NO_MALLOC_SOURCE, "-o", binary], check=True)
+        binary = s.compile("no_malloc", "-O1", "-g", "-static", "-nostdlib",
+                           "-fno-stack-protector", "-e", "main",
+                           TARGET_SOURCES / "no_malloc.c")
         target = s.target("no_malloc", path=binary)
         expect_error(s, [MEMLEAKD, "-p", target.pid], "no malloc")
         assert target.running(), "no_malloc died"

@@ -1,17 +1,23 @@
 """test_leaks.py - glibc's malloc family in a dynamically linked program,
 tests/targets/leaks.c: every leaking chain exact, totals exact, the fields
-of a JSON report."""
+of a JSON report; the same program built as a non-PIE or a stripped
+executable, deleted while it runs, or run in its own mount namespace."""
 
 import os
 import re
+import time
+from datetime import datetime, timezone
 
 from expected import LEAKS, LEAKS_ALL_FREED, LEAKS_TOTALS
-from harness import (RFC3339_RE, TARGETS, Session, expect_stacks,
-                     expect_totals, find_stack, function_names, trace)
+from harness import (RFC3339_RE, TARGET_CFLAGS, TARGET_SOURCES, TARGETS,
+                     Session, expect_stacks, expect_totals, find_stack,
+                     function_names, trace)
+
+AGE_WAIT = 2
 
 
 def test_leaking_stacks():
-    """The 7 leaking stacks of leaks.c and nothing else, each with its exact
+    """The 10 leaking stacks of leaks.c and nothing else, each with its exact
     bytes and allocs, its caller as frames[1] and main further up."""
     with Session() as s:
         _, _, report = trace(s, "leaks")
@@ -38,6 +44,75 @@ def test_totals():
         expect_totals(report, LEAKS_TOTALS)
 
 
+def test_non_pie_executable():
+    """leaks.c linked -no-pie (loaded at its link address): same stacks,
+    same names, same totals."""
+    with Session() as s:
+        binary = s.compile("leaks_no_pie", *TARGET_CFLAGS, "-no-pie",
+                           TARGET_SOURCES / "leaks.c")
+        _, _, report = trace(s, "leaks_no_pie", path=binary)
+        expect_stacks(report, LEAKS)
+        expect_totals(report, LEAKS_TOTALS)
+
+
+def test_stripped_executable():
+    """leaks.c stripped of its symbols: the same 10 stacks, exact, whose
+    frames in the executable have a module but no function name (null,
+    never a wrong name)."""
+    with Session() as s:
+        binary = s.compile("leaks_stripped", *TARGET_CFLAGS, "-s",
+                           TARGET_SOURCES / "leaks.c")
+        _, _, report = trace(s, "leaks_stripped", path=binary)
+        got = sorted((stack["bytes"], stack["allocs"])
+                     for stack in report["stacks"])
+        expected = sorted((leak.bytes, leak.allocs) for leak in LEAKS)
+        assert got == expected, f"stacks (bytes, allocs) {got}, expected " \
+            f"{expected}"
+        for stack in report["stacks"]:
+            frame = stack["frames"][0]
+            assert frame["module"] == os.path.realpath(binary) and \
+                frame["function"] is None, f"frames[0] {frame}"
+        expect_totals(report, LEAKS_TOTALS)
+
+
+def test_deleted_executable():
+    """leaks.c deleted from disk after it started, as a long-running program
+    is after an upgrade: it still runs glibc's malloc, so memleakd attaches
+    and reports the same stacks, named (the ELF stays readable through
+    /proc/PID/exe), and the same totals."""
+    with Session() as s:
+        binary = s.compile("leaks_deleted", *TARGET_CFLAGS,
+                           TARGET_SOURCES / "leaks.c")
+        target = s.target("leaks_deleted", path=binary)
+        binary.unlink()
+        daemon = s.memleakd(target.pid)
+        target.go()
+        report = daemon.stop()
+        target.stop()
+        expect_stacks(report, LEAKS)
+        expect_totals(report, LEAKS_TOTALS)
+
+
+def test_private_mount_namespace():
+    """The target runs from a tmpfs mounted in its own mount namespace, as
+    in a container: its executable's path means nothing in memleakd's
+    namespace, yet its stacks are named and exact."""
+    with Session() as s:
+        hidden = s.tmp / "hidden"
+        hidden.mkdir()
+        script = (f"mount -t tmpfs none {hidden} && "
+                  f"cp {TARGETS / 'leaks'} {hidden} && exec {hidden}/leaks")
+        target = s.target("leaks", command=["unshare", "-m", "sh", "-c",
+                                            script])
+        assert not any(hidden.iterdir()), "the tmpfs is visible here"
+        daemon = s.memleakd(target.pid)
+        target.go()
+        report = daemon.stop()
+        target.stop()
+        expect_stacks(report, LEAKS)
+        expect_totals(report, LEAKS_TOTALS)
+
+
 def test_report_fields():
     """The final report names the pid, an RFC 3339 time and why it ended;
     stacks are sorted by bytes; frames carry address, function, offset and
@@ -46,6 +121,10 @@ def test_report_fields():
         target, _, report = trace(s, "leaks")
         assert report["pid"] == target.pid, f"pid {report['pid']}"
         assert RFC3339_RE.match(report["time"]), f"time {report['time']!r}"
+        skew = datetime.now(timezone.utc) - \
+            datetime.fromisoformat(report["time"])
+        assert abs(skew.total_seconds()) < 60, \
+            f"time {report['time']} is {skew} away from now"
         assert report["end_reason"] == "signal", report["end_reason"]
         sizes = [stack["bytes"] for stack in report["stacks"]]
         assert sizes == sorted(sizes, reverse=True), \
@@ -65,3 +144,22 @@ def test_report_fields():
         assert os.path.realpath(frame["module"]) == binary, \
             f"leak_malloc's module is {frame['module']}, not {binary}"
         assert frame["offset"] > 0, f"return address at offset {frame}"
+
+
+def test_oldest_age():
+    """oldest_age_ms is the age in milliseconds of a stack's oldest block:
+    at least the 2 s waited after the work, at most the time since it
+    began."""
+    with Session() as s:
+        target = s.target("leaks")
+        daemon = s.memleakd(target.pid)
+        before = time.monotonic()
+        target.go()
+        time.sleep(AGE_WAIT)
+        report = daemon.stop()
+        bound = (time.monotonic() - before) * 1000
+        target.stop()
+        for stack in report["stacks"]:
+            age = stack["oldest_age_ms"]
+            assert AGE_WAIT * 1000 <= age <= bound, \
+                f"oldest_age_ms {age}, expected {AGE_WAIT * 1000}..{bound:.0f}"

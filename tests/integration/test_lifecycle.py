@@ -1,13 +1,17 @@
 """test_lifecycle.py - when memleakd reports and stops: on SIGTERM, when
---duration ends, when the target exits, and periodically every
---interval."""
+--duration ends, when the target exits or is killed, while the target is
+busy allocating, and periodically every --interval."""
 
 import signal
 import time
 
-from expected import EXIT_LEAK, LEAKS, LEAKS_TOTALS
-from harness import Session, expect_stack, expect_stacks, expect_totals, \
+from expected import EXIT_LEAK, EXIT_TOTALS, LEAKS, LEAKS_TOTALS
+from harness import Session, expect_stacks, expect_totals, \
     parse_reports, trace
+
+STOP_ROUNDS = 3
+# Enough pairs to still be churning, traced, 0.5 s after the start.
+CHURN_PAIRS = 3000000
 
 
 def test_sigterm_final_report():
@@ -47,11 +51,61 @@ def test_target_exit_ends_tracing():
         report = daemon.finished_report()
         assert report["end_reason"] == "target exited", report["end_reason"]
         expect_stacks(report, [EXIT_LEAK])
-        totals = {key: report["totals"][key]
-                  for key in ("allocs", "outstanding_allocs",
-                              "outstanding_bytes")}
-        assert totals == {"allocs": 10, "outstanding_allocs": 10,
-                          "outstanding_bytes": 50000}, totals
+        totals = {key: report["totals"][key] for key in EXIT_TOTALS}
+        assert totals == EXIT_TOTALS, f"totals {totals}, expected " \
+            f"{EXIT_TOTALS}"
+
+
+def test_target_killed_ends_tracing():
+    """A target killed by SIGKILL also ends tracing with end_reason "target
+    exited": the final report still names the dead process's functions."""
+    with Session() as s:
+        target = s.target("leaks")
+        daemon = s.memleakd(target.pid)
+        target.go()
+        target.signal(signal.SIGKILL)
+        target.wait()
+        report = daemon.finished_report()
+        assert report["end_reason"] == "target exited", report["end_reason"]
+        expect_stacks(report, LEAKS)
+        expect_totals(report, LEAKS_TOTALS)
+
+
+def test_stop_while_target_allocates():
+    """Stopping memleakd while the target churns malloc(64)+free pairs at
+    full speed: memleakd exits 0 with a self-consistent final report (its
+    outstanding figures match allocs - frees + unknown_frees and its
+    stacks; at most the one pair in flight is outstanding), and the target,
+    left mid-loop without probes, finishes normally. Three rounds, since an
+    inconsistency depends on timing."""
+    for _ in range(STOP_ROUNDS):
+        with Session() as s:
+            target = s.target("bench_pairs", str(CHURN_PAIRS), "--wait")
+            daemon = s.memleakd(target.pid)
+            target.signal(signal.SIGUSR1)
+            time.sleep(0.5)
+            report = daemon.stop()
+            status = target.wait()
+            assert status == 0 and target.stdout.lines[-1].startswith(
+                f"pairs {CHURN_PAIRS} "), \
+                f"bench_pairs failed:\n{target.describe()}"
+            totals = report["totals"]
+            n = totals["outstanding_allocs"]
+            got = {"allocs - frees + unknown_frees": totals["allocs"]
+                   - totals["frees"] + totals["unknown_frees"],
+                   "allocs in stacks": sum(stack["allocs"]
+                                           for stack in report["stacks"]),
+                   "bytes in stacks": sum(stack["bytes"]
+                                          for stack in report["stacks"]),
+                   "outstanding_bytes": totals["outstanding_bytes"],
+                   "unknown_frees": totals["unknown_frees"]}
+            expected = {"allocs - frees + unknown_frees": n,
+                        "allocs in stacks": n, "bytes in stacks": 64 * n,
+                        "outstanding_bytes": 64 * n, "unknown_frees": 0}
+            assert got == expected, \
+                (f"final report inconsistent with outstanding_allocs {n}: "
+                 f"{got}, expected {expected}; totals {totals}")
+            assert n <= 1 and totals["allocs"] > 0, f"totals {totals}"
 
 
 def test_periodic_reports():
@@ -70,7 +124,7 @@ def test_periodic_reports():
                                                                seen + 2]))
         for report in periodic:
             assert report["final"] is False, "a periodic report is final"
-        expect_stack(periodic[1], LEAKS[0])
+        expect_stacks(periodic[1], LEAKS)
         expect_totals(periodic[1], LEAKS_TOTALS)
         daemon.stop()
         assert len(daemon.reports()) >= 3, "expected 2 periodic + 1 final"

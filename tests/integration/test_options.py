@@ -1,9 +1,10 @@
 """test_options.py - the options that shape the report: --top, --output,
---format text, --min-age, and --help / --version."""
+--format text, --min-age, --max-allocs, and --help / --version."""
 
 import signal
+import time
 
-from expected import LEAKS, LEAKS_ALL_FREED, LEAKS_TOTALS
+from expected import LEAK_MALLOC, LEAKS, LEAKS_ALL_FREED, LEAKS_TOTALS
 from harness import MEMLEAKD, Session, expect_stacks, expect_totals, \
     final_report, parse_reports, top_functions, trace
 
@@ -13,8 +14,8 @@ LONG_OPTIONS = ["--pid", "--interval", "--duration", "--top", "--min-age",
 
 
 def test_top_limits_stacks():
-    """--top 3 keeps the 3 biggest stacks (100000, 100000 and 60000 bytes);
-    the totals still count everything."""
+    """--top 3 keeps the 3 biggest stacks (3145728, 100000 and 100000
+    bytes); the totals still count everything."""
     with Session() as s:
         _, _, report = trace(s, "leaks", "--top", "3")
         biggest = sorted(LEAKS, key=lambda l: l.bytes, reverse=True)[:3]
@@ -23,12 +24,19 @@ def test_top_limits_stacks():
 
 
 def test_output_file():
-    """-o PATH writes the reports to PATH, not to stdout."""
+    """-o PATH writes the reports to PATH, not to stdout, each as soon as
+    it is made (a periodic report is there while memleakd runs)."""
     with Session() as s:
         path = s.tmp / "report.json"
         target = s.target("leaks")
-        daemon = s.memleakd(target.pid, "-o", str(path))
+        daemon = s.memleakd(target.pid, "-o", str(path), "-i", "1")
         target.go()
+        deadline = time.monotonic() + 5
+        while not (path.exists() and path.read_text().endswith("\n")):
+            assert time.monotonic() < deadline, \
+                f"no report in {path} after 5 s"
+            time.sleep(0.1)
+        assert daemon.running(), "memleakd stopped by itself"
         daemon.signal(signal.SIGINT)
         status = daemon.wait()
         assert status == 0, f"status {status}:\n{daemon.describe()}"
@@ -77,6 +85,25 @@ def test_min_age_zero_shows_all():
     with Session() as s:
         _, _, report = trace(s, "leaks", "--min-age", "0")
         expect_stacks(report, LEAKS)
+
+
+def test_max_allocs_caps_tracking():
+    """--max-allocs 100: the map holds exactly 100 records. leak_malloc's
+    100 blocks, the target's first allocations, fill it and are never
+    freed, so every later allocation is dropped and counted as such."""
+    with Session() as s:
+        _, _, report = trace(s, "leaks", "--max-allocs", "100")
+        expect_stacks(report, [LEAK_MALLOC])
+        totals = report["totals"]
+        got = {"outstanding_allocs": totals["outstanding_allocs"],
+               "outstanding_bytes": totals["outstanding_bytes"],
+               "allocs + dropped_allocs":
+                   totals["allocs"] + totals["dropped_allocs"],
+               "dropped_allocs": totals["dropped_allocs"]}
+        expected = {"outstanding_allocs": 100, "outstanding_bytes": 100000,
+                    "allocs + dropped_allocs": LEAKS_TOTALS["allocs"],
+                    "dropped_allocs": LEAKS_TOTALS["allocs"] - 100}
+        assert got == expected, f"totals {got}, expected {expected}"
 
 
 def test_help():

@@ -10,6 +10,10 @@
  *       200 x malloc(512)
  *   leak_mallocx <- chain_mallocx         100     200000     100      0
  *       100 x mallocx(2000, 0)
+ *   grow_rallocx <- leak_rallocx           10      50000      20     10
+ *       10 x mallocx(100, 0) in start_rallocx, then rallocx(p, 5000, 0) in
+ *       grow_rallocx: jemalloc's realloc, so 1 free + 1 alloc, and the
+ *       block is recorded under grow_rallocx
  *   churn_dallocx <- run_leaks              0          0    1000   1000
  *       1000 x mallocx(300, 0) + dallocx(p, 0)
  *   churn_sdallocx <- run_leaks             0          0    1000   1000
@@ -17,8 +21,8 @@
  *   churn_free <- run_leaks                 0          0     500    500
  *       500 x malloc(100) + free
  *
- * Totals: outstanding_allocs 300, outstanding_bytes 302400, allocs 2800,
- * frees 2500, unknown_frees 0. Exactly 2 stacks have outstanding bytes.
+ * Totals: outstanding_allocs 310, outstanding_bytes 352400, allocs 2820,
+ * frees 2510, unknown_frees 0. Exactly 3 stacks have outstanding bytes.
  */
 #include "target.h"
 
@@ -44,6 +48,26 @@ __attribute__((noinline)) static void leak_mallocx(void)
 __attribute__((noinline)) static void chain_mallocx(void)
 {
 	leak_mallocx();
+}
+
+__attribute__((noinline)) static void *start_rallocx(void)
+{
+	return mallocx(100, 0);
+}
+
+__attribute__((noinline)) static void *grow_rallocx(void *p)
+{
+	return rallocx(p, 5000, 0);
+}
+
+__attribute__((noinline)) static void leak_rallocx(void)
+{
+	for (int i = 0; i < 10; i++) {
+		void *p = start_rallocx();
+
+		target_touch(p);
+		target_keep(grow_rallocx(p));
+	}
 }
 
 __attribute__((noinline)) static void churn_dallocx(void)
@@ -80,6 +104,7 @@ __attribute__((noinline)) static void run_leaks(void)
 {
 	chain_je_malloc();
 	chain_mallocx();
+	leak_rallocx();
 	churn_dallocx();
 	churn_sdallocx();
 	churn_free();

@@ -20,7 +20,16 @@
  *                                            30        15360      30      0
  *       30 x aligned_alloc(256, 512)
  *   leak_realloc_null <- chain_realloc_null  40         8000      40      0
- *       40 x realloc(NULL, 200): a malloc
+ *       40 x realloc(NULL, 200): a malloc (glibc's realloc calls malloc)
+ *   leak_reallocarray <- chain_reallocarray  25        20000      25      0
+ *       25 x reallocarray(NULL, 8, 100) (which calls realloc, which calls
+ *       malloc: one allocation each)
+ *   leak_mmapped <- chain_mmapped             3      3145728       3      0
+ *       3 x malloc(1 MiB), above the mmap threshold
+ *   leak_failed_realloc <- chain_failed_realloc
+ *                                             4         4936       4      0
+ *       4 x malloc(1234), then realloc(p, 2^62), which fails and leaves
+ *       the block allocated where it was: still recorded under its malloc
  *   bounded_cache <- chain_cache              8         2048    1008   1000
  *       8 slots of malloc(256), then 1000 times: free one slot, refill it
  *   churn_all_freed <- chain_churn            0            0   10000  10000
@@ -28,13 +37,17 @@
  *   alloc_for_realloc_free <- free_via_realloc
  *                                             0            0      10     10
  *       10 x malloc(500), each freed by realloc(p, 0)
+ *   failed_allocations <- run_leaks: 3 x malloc(2^62) and 2 x calloc(2^32,
+ *       2^32), which return NULL, and 2 x posix_memalign(&p, 3, 100), which
+ *       fails (EINVAL) and leaves p as it was, 0x1000
+ *                                             0            0       0      0
  *   free_early <- run_leaks: free() of the 5 early pointers
  *                                             -            -       0      5
  *
- * Totals: outstanding_allocs 249, outstanding_bytes 297408, allocs 11262,
- * frees 11018, unknown_frees 5 (the early pointers). Exactly 7 stacks have
+ * Totals: outstanding_allocs 281, outstanding_bytes 3468072, allocs 11294,
+ * frees 11018, unknown_frees 5 (the early pointers). Exactly 10 stacks have
  * outstanding bytes. Nothing else is allocated after SIGUSR1: stdout's
- * buffer exists since "ready".
+ * buffer exists since "ready". leak_malloc makes the first allocations.
  */
 #include "target.h"
 
@@ -42,9 +55,12 @@
 
 static void *early[EARLY_COUNT];
 /* Read through volatiles so that the compiler cannot turn realloc(NULL, n)
- * into malloc(n) or otherwise fold the calls. */
+ * into malloc(n), or otherwise fold or warn about the calls. */
 static void *volatile null_ptr;
 static volatile size_t zero_size;
+static volatile size_t huge_size = (size_t)1 << 62;
+static volatile size_t half_huge_size = (size_t)1 << 32;
+static volatile size_t bad_alignment = 3;
 
 __attribute__((noinline)) static void alloc_before_attach(void)
 {
@@ -144,6 +160,60 @@ __attribute__((noinline)) static void chain_realloc_null(void)
 	leak_realloc_null();
 }
 
+__attribute__((noinline)) static void leak_reallocarray(void)
+{
+	for (int i = 0; i < 25; i++)
+		target_keep(reallocarray(null_ptr, 8, 100));
+}
+
+__attribute__((noinline)) static void chain_reallocarray(void)
+{
+	leak_reallocarray();
+}
+
+__attribute__((noinline)) static void leak_mmapped(void)
+{
+	for (int i = 0; i < 3; i++)
+		target_keep(malloc(1 << 20));
+}
+
+__attribute__((noinline)) static void chain_mmapped(void)
+{
+	leak_mmapped();
+}
+
+__attribute__((noinline)) static void leak_failed_realloc(void)
+{
+	for (int i = 0; i < 4; i++) {
+		void *p = malloc(1234);
+
+		target_keep(p);
+		if (realloc(p, huge_size))
+			target_die("realloc(p, 2^62) succeeded");
+	}
+}
+
+__attribute__((noinline)) static void chain_failed_realloc(void)
+{
+	leak_failed_realloc();
+}
+
+__attribute__((noinline)) static void failed_allocations(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (malloc(huge_size))
+			target_die("malloc(2^62) succeeded");
+	for (int i = 0; i < 2; i++)
+		if (calloc(half_huge_size, half_huge_size))
+			target_die("calloc(2^32, 2^32) succeeded");
+	for (int i = 0; i < 2; i++) {
+		void *p = (void *)0x1000;
+
+		if (!posix_memalign(&p, bad_alignment, 100) || p != (void *)0x1000)
+			target_die("posix_memalign(&p, 3, 100) succeeded");
+	}
+}
+
 __attribute__((noinline)) static void bounded_cache(void)
 {
 	static void *slots[8];
@@ -210,6 +280,10 @@ __attribute__((noinline)) static void run_leaks(void)
 	chain_posix_memalign();
 	chain_aligned_alloc();
 	chain_realloc_null();
+	chain_reallocarray();
+	chain_mmapped();
+	chain_failed_realloc();
+	failed_allocations();
 	chain_cache();
 	chain_churn();
 	free_via_realloc();

@@ -281,14 +281,19 @@ TEST(finds_debug_file_by_build_id)
 	close(root);
 }
 
+/* The last case is a relative path without a root: the debuglink is looked
+ * for relative to the object's directory. */
 TEST(finds_debug_file_by_debuglink)
 {
-	static const char *const paths[] = { "/bin/linked", "/bin/linked2" };
+	static const struct {
+		bool in_root;
+		const char *path;
+	} cases[] = { { true, "/bin/linked" }, { true, "/bin/linked2" }, { false, "root/bin/linked" } };
 	int root = open_root();
 	struct elf_symbol sym = { 0 };
 
-	for (size_t i = 0; root >= 0 && i < sizeof(paths) / sizeof(paths[0]); i++) {
-		struct elf_object *o = open_ok(root, paths[i]);
+	for (size_t i = 0; root >= 0 && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct elf_object *o = open_ok(cases[i].in_root ? root : AT_FDCWD, cases[i].path);
 
 		if (!o)
 			continue;
