@@ -15,6 +15,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Set by user space before the final report: every program stops at once,
+ * where detaching probe by probe would see frees without their mallocs. */
+volatile bool paused;
+
 /* max_entries of allocs, stacks and stack_totals are set by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -23,12 +27,23 @@ struct {
 	__uint(max_entries, 1);
 } allocs SEC(".maps");
 
+/* Stack id -> frames. Our own map rather than a STACK_TRACE map, which
+ * refuses a stack whose bucket holds another: here two stacks whose hashes
+ * meet are told apart by their frames and the second takes the next id. */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, MEMLEAKD_MAX_FRAMES * sizeof(__u64));
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct stack_frames);
 	__uint(max_entries, 1);
 } stacks SEC(".maps");
+
+/* Room to capture one stack, per CPU: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct stack_frames);
+	__uint(max_entries, 1);
+} stack_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -97,6 +112,62 @@ static __always_inline void stack_account(__u32 target, __u32 stack_id, __u64 si
 	}
 }
 
+/* FNV-1a over the frames' bytes, 64-bit folded to 32. */
+static __always_inline __u32 stack_hash(const struct stack_frames *f, __u32 n)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (__u32 i = 0; i < MEMLEAKD_MAX_FRAMES && i < n; i++) {
+		h ^= f->ips[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (__u32)(h ^ (h >> 32));
+}
+
+static __always_inline bool same_frames(const struct stack_frames *a, const struct stack_frames *b)
+{
+	for (__u32 i = 0; i < MEMLEAKD_MAX_FRAMES; i++) {
+		if (a->ips[i] != b->ips[i])
+			return false;
+		if (!a->ips[i])
+			return true;
+	}
+	return true;
+}
+
+/* The id of the current user stack, stored on first sight; on failure
+ * (no stack, or no free id within a few probes of its hash: the map is
+ * full) MEMLEAKD_STACK_LOST. */
+static __always_inline __u32 stack_id(struct pt_regs *ctx)
+{
+	__u32 zero = 0, id;
+	struct stack_frames *f = bpf_map_lookup_elem(&stack_scratch, &zero);
+	long len;
+
+	if (!f)
+		return MEMLEAKD_STACK_LOST;
+	/* The helper zeroes the unused tail, which ends the frame list. */
+	len = bpf_get_stack(ctx, f->ips, sizeof(f->ips), BPF_F_USER_STACK);
+	if (len <= 0)
+		return MEMLEAKD_STACK_LOST;
+	id = stack_hash(f, len / sizeof(__u64));
+	for (int probe = 0; probe < MEMLEAKD_STACK_PROBES; probe++, id++) {
+		struct stack_frames *known;
+
+		if (id == MEMLEAKD_STACK_LOST)
+			continue;
+		known = bpf_map_lookup_elem(&stacks, &id);
+		if (!known && !bpf_map_update_elem(&stacks, &id, f, BPF_NOEXIST))
+			return id;
+		/* Inserted by another CPU since the lookup: compare with it. */
+		if (!known)
+			known = bpf_map_lookup_elem(&stacks, &id);
+		if (known && same_frames(known, f))
+			return id;
+	}
+	return MEMLEAKD_STACK_LOST;
+}
+
 /* Forget ptr; returns 0 when it was tracked. */
 static __always_inline int untrack(__u32 target, __u64 ptr)
 {
@@ -118,15 +189,11 @@ static __always_inline void track(struct pt_regs *ctx, struct target_counters *c
 				  __u32 target, __u64 ptr, __u64 size, __u64 when_ns)
 {
 	__u64 key = memleakd_alloc_key(target, ptr);
-	struct alloc_info info = { .size = size, .timestamp_ns = when_ns };
-	long id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	struct alloc_info info = { .size = size, .timestamp_ns = when_ns,
+				   .stack_id = stack_id(ctx) };
 
-	if (id < 0) {
+	if (info.stack_id == MEMLEAKD_STACK_LOST)
 		c->stack_errors++;
-		info.stack_id = MEMLEAKD_STACK_LOST;
-	} else {
-		info.stack_id = id;
-	}
 	/* A pointer handed out again whose free we did not see: retire the old
 	 * record so its stack's totals stay exact. */
 	if (!untrack(target, ptr))
@@ -158,6 +225,8 @@ int BPF_KPROBE(alloc_enter)
 	__u32 size_arg = COOKIE_FIELD(cookie, COOKIE_SIZE_SHIFT);
 	__u32 nmemb_arg = COOKIE_FIELD(cookie, COOKIE_NMEMB_SHIFT);
 
+	if (paused)
+		return 0;
 	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call)
@@ -203,6 +272,8 @@ int BPF_KRETPROBE(alloc_return)
 	__u64 cookie, ptr;
 	__u32 target, kind;
 
+	if (paused)
+		return 0;
 	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	/* The outermost call returns with the stack pointer just above the
 	 * return address it was entered with; anything else is a nested return. */
@@ -253,7 +324,7 @@ int BPF_KPROBE(free_enter)
 	struct inflight_call *call;
 	struct target_counters *c;
 
-	if (!ptr)
+	if (!ptr || paused)
 		return 0;
 	c = counters_of(target);
 	if (!c)

@@ -19,8 +19,8 @@
 /* User-space pointers on x86-64 fit in 47 bits; the key keeps 48. */
 #define MEMLEAKD_PTR_BITS 48
 #define MEMLEAKD_PTR_MASK ((1ULL << MEMLEAKD_PTR_BITS) - 1)
-/* Stack id recorded when the stack could not be captured: the bytes are still
- * tracked, under a stack that reports as lost. */
+/* Stack id recorded when the stack could not be captured or stored: the
+ * bytes are still tracked, under a stack that reports as lost. */
 #define MEMLEAKD_STACK_LOST 0xffffffffu
 
 static inline __u64 memleakd_alloc_key(__u32 target, __u64 ptr)
@@ -57,6 +57,14 @@ struct alloc_info {
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u32 stack_id;
 	__u32 reserved;
+};
+
+/* How many ids after its hash a stack may take when others hold them. */
+#define MEMLEAKD_STACK_PROBES 8
+
+/* A user stack, return addresses innermost first, zero after the last. */
+struct stack_frames {
+	__u64 ips[MEMLEAKD_MAX_FRAMES];
 };
 
 /* Key of the per-stack totals map. */

@@ -5,6 +5,7 @@
 #include "allocator.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,16 +160,27 @@ static int build_probes(struct allocator *a, const struct elf_object *obj, uint3
 	return r;
 }
 
-static int provider_new(const struct target *t, const char *path, const struct elf_object *obj,
-			struct allocator **out)
+/* Uprobes attach by path: the object as the process sees it, through its
+ * root, or through map_files when the file was deleted. */
+static int attach_path(const struct target *t, const struct proc_map *m, const char *opened,
+		       char **out)
+{
+	int r = proc_map__deleted(m) ? asprintf(out, "%s", opened)
+				      : asprintf(out, "/proc/%d/root%s", t->pid, m->path);
+
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static int provider_new(const struct target *t, const struct proc_map *m, const char *opened,
+			const struct elf_object *obj, struct allocator **out)
 {
 	struct allocator *a = calloc(1, sizeof(*a));
 	int r = -ENOMEM;
 
 	if (!a)
 		return -ENOMEM;
-	a->module = strdup(path);
-	if (!a->module || asprintf(&a->attach_path, "/proc/%d/root%s", t->pid, path) < 0) {
+	a->module = strdup(m->path);
+	if (!a->module || attach_path(t, m, opened, &a->attach_path) < 0) {
 		a->attach_path = NULL;
 		goto fail;
 	}
@@ -182,13 +194,13 @@ fail:
 	return r;
 }
 
-static int join_paths(const char **paths, size_t n, char **out)
+static int join_paths(const struct proc_map **objects, size_t n, char **out)
 {
 	size_t len = 1;
 	char *s;
 
 	for (size_t i = 0; i < n; i++)
-		len += strlen(paths[i]) + 2;
+		len += strlen(objects[i]->path) + 2;
 	s = malloc(len);
 	if (!s)
 		return -ENOMEM;
@@ -196,34 +208,54 @@ static int join_paths(const char **paths, size_t n, char **out)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			strcat(s, ", ");
-		strcat(s, paths[i]);
+		strcat(s, objects[i]->path);
 	}
 	*out = s;
 	return 0;
 }
 
+/* Is m the object that provides malloc? Then *out is its allocator. Returns
+ * 0 when it is, -ENOENT when it is not, -errno when it cannot be read: an
+ * object skipped could be the real allocator, so that is an error. */
+static int try_provider(const struct target *t, const struct proc_map *m, struct allocator **out)
+{
+	char buf[PATH_MAX];
+	struct elf_object *obj;
+	struct elf_symbol sym;
+	const char *path;
+	int dir_fd;
+	int r = proc_maps__object_location(t->maps, m, t->root_fd, buf, sizeof(buf), &dir_fd, &path);
+
+	if (r < 0)
+		return r;
+	r = elf_object__open(dir_fd, path, &obj);
+	if (r < 0)
+		return r;
+	r = elf_object__find_function(obj, "malloc", provider_table(obj), &sym);
+	if (r == 0)
+		r = provider_new(t, m, path, obj, out);
+	elf_object__free(obj);
+	return r;
+}
+
 int allocator__find(const struct target *t, struct allocator **out, char **searched)
 {
-	const char **paths;
-	struct elf_symbol sym;
-	size_t n;
-	int r = target__search_order(t, &paths, &n);
+	const struct proc_map **objects;
+	size_t n, i;
+	int r = target__search_order(t, &objects, &n);
 
 	if (r < 0)
 		return r;
 	r = -ENOENT;
-	for (size_t i = 0; i < n && r == -ENOENT; i++) {
-		struct elf_object *obj;
-
-		if (elf_object__open(t->root_fd, paths[i], &obj) < 0)
-			continue;
-		if (!elf_object__find_function(obj, "malloc", provider_table(obj), &sym))
-			r = provider_new(t, paths[i], obj, out);
-		elf_object__free(obj);
-	}
-	if (r == -ENOENT && join_paths(paths, n, searched) < 0)
+	for (i = 0; i < n && r == -ENOENT; i++)
+		r = try_provider(t, objects[i], out);
+	if (r == -ENOENT) {
+		if (join_paths(objects, n, searched) < 0)
+			r = -ENOMEM;
+	} else if (r < 0 && asprintf(searched, "%s", objects[i - 1]->path) < 0) {
 		r = -ENOMEM;
-	free(paths);
+	}
+	free(objects);
 	return r;
 }
 

@@ -26,7 +26,7 @@ struct allocator {
 
 /* Find the allocator of target t. Returns 0 and *out; -ENOENT when no loaded
  * object defines malloc (*searched then lists where it looked, malloc'd),
- * or -errno. */
+ * or -errno when an object could not be read (*searched then names it). */
 int allocator__find(const struct target *t, struct allocator **out, char **searched);
 /* Accepts NULL. */
 void allocator__free(struct allocator *a);

@@ -57,7 +57,8 @@ static int open_target(struct daemon *d)
 	if (r == -ENOENT)
 		log_error("pid %d: no malloc found in the process (looked in: %s)", pid, searched);
 	else if (r < 0)
-		log_error("pid %d: cannot read its objects: %s", pid, strerror(-r));
+		log_error("pid %d: cannot read %s: %s", pid, searched ? searched : "its objects",
+			  strerror(-r));
 	free(searched);
 	return r;
 }
@@ -173,6 +174,8 @@ static int run(struct daemon *d)
 	}
 	if (end == END_TARGET_EXITED)
 		log_info("pid %d exited", d->cfg->pid);
+	/* Frozen maps: the final totals and stacks describe one moment. */
+	tracer__detach(d->tracer);
 	return report(d, end);
 }
 

@@ -2,9 +2,12 @@
 #include "proc_maps.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define DELETED_SUFFIX " (deleted)"
 
 static void proc_map_clear(struct proc_map *m)
 {
@@ -92,6 +95,8 @@ int proc_maps__read(int pid, struct proc_maps **out)
 		return -errno;
 	r = proc_maps__parse(f, out);
 	fclose(f);
+	if (r == 0)
+		(*out)->pid = pid;
 	return r;
 }
 
@@ -111,4 +116,27 @@ const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr)
 			return p;
 	}
 	return NULL;
+}
+
+bool proc_map__deleted(const struct proc_map *m)
+{
+	size_t len = m->path ? strlen(m->path) : 0, suffix = strlen(DELETED_SUFFIX);
+
+	return len > suffix && !strcmp(m->path + len - suffix, DELETED_SUFFIX);
+}
+
+int proc_maps__object_location(const struct proc_maps *maps, const struct proc_map *m,
+			       int root_fd, char *buf, size_t len, int *dir_fd, const char **path)
+{
+	if (!maps->pid || !proc_map__deleted(m)) {
+		*dir_fd = root_fd;
+		*path = m->path;
+		return 0;
+	}
+	if ((size_t)snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, maps->pid,
+			     m->start, m->end) >= len)
+		return -ENAMETOOLONG;
+	*dir_fd = AT_FDCWD;
+	*path = buf;
+	return 0;
 }

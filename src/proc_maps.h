@@ -18,6 +18,7 @@ struct proc_map {
 };
 
 struct proc_maps {
+	int pid; /* whose maps these are; 0 when parsed from elsewhere */
 	size_t count;
 	struct proc_map *maps; /* sorted by start, as the kernel lists them */
 };
@@ -30,6 +31,14 @@ int proc_maps__parse(FILE *f, struct proc_maps **out);
 int proc_maps__read(int pid, struct proc_maps **out);
 /* The mapping that contains addr, or NULL. */
 const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr);
+/* True when the kernel marks m's file as unlinked or replaced. */
+bool proc_map__deleted(const struct proc_map *m);
+/* Where the file behind m can be opened: *dir_fd and a path for openat().
+ * A deleted file is reached through /proc/PID/map_files (the path is
+ * written into buf, of len bytes); any other under root_fd by its own path.
+ * Returns 0, or -ENAMETOOLONG. */
+int proc_maps__object_location(const struct proc_maps *maps, const struct proc_map *m,
+			       int root_fd, char *buf, size_t len, int *dir_fd, const char **path);
 /* Accepts NULL. */
 void proc_maps__free(struct proc_maps *m);
 

@@ -199,19 +199,19 @@ static int by_bytes(const void *pa, const void *pb)
 
 static int read_addresses(int fd, struct snapshot_stack *s)
 {
-	uint64_t ips[MEMLEAKD_MAX_FRAMES] = { 0 };
+	struct stack_frames f = { 0 };
 	size_t n = 0;
 
 	if (s->stack_id == MEMLEAKD_STACK_LOST)
 		return 0;
-	if (bpf_map_lookup_elem(fd, &s->stack_id, ips))
+	if (bpf_map_lookup_elem(fd, &s->stack_id, &f))
 		return errno == ENOENT ? 0 : -errno;
-	while (n < MEMLEAKD_MAX_FRAMES && ips[n])
+	while (n < MEMLEAKD_MAX_FRAMES && f.ips[n])
 		n++;
 	s->addrs = malloc(n * sizeof(*s->addrs) + 1);
 	if (!s->addrs)
 		return -ENOMEM;
-	memcpy(s->addrs, ips, n * sizeof(*s->addrs));
+	memcpy(s->addrs, f.ips, n * sizeof(*s->addrs));
 	s->n_frames = n;
 	return 0;
 }

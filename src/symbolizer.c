@@ -144,13 +144,21 @@ static int grow_modules(struct symbolizer *s)
 	return 0;
 }
 
-/* The kernel marks a mapped file that was unlinked or replaced with this
- * suffix; the name may still reach the file (or its replacement). */
-static int open_object(int root_fd, const char *path, struct elf_object **obj)
+/* A deleted file of a live process opens through map_files. Otherwise the
+ * kernel's " (deleted)" suffix is dropped: the name may still reach the
+ * file (or its replacement). */
+static int open_object(const struct proc_maps *maps, const struct proc_map *map, int root_fd,
+		       const char *path, struct elf_object **obj)
 {
 	size_t len = strlen(path), suffix = strlen(DELETED_SUFFIX);
 	char buf[PATH_MAX];
+	const char *where;
+	int dir_fd;
 
+	if (maps->pid && proc_map__deleted(map) &&
+	    !proc_maps__object_location(maps, map, root_fd, buf, sizeof(buf), &dir_fd, &where) &&
+	    !elf_object__open(dir_fd, where, obj))
+		return 0;
 	if (len > suffix && !strcmp(path + len - suffix, DELETED_SUFFIX)) {
 		if (len - suffix >= sizeof(buf))
 			return -ENAMETOOLONG;
@@ -163,8 +171,8 @@ static int open_object(int root_fd, const char *path, struct elf_object **obj)
 
 /* The cached module of map, opened on first sight. Only ENOMEM is not
  * remembered: it says nothing about the file. */
-static int get_module(struct symbolizer *s, const struct proc_map *map, const char *path,
-		      int root_fd, struct module **out)
+static int get_module(struct symbolizer *s, const struct proc_maps *maps,
+		      const struct proc_map *map, const char *path, int root_fd, struct module **out)
 {
 	struct module key = {
 		.dev_major = map->dev_major,
@@ -179,7 +187,7 @@ static int get_module(struct symbolizer *s, const struct proc_map *map, const ch
 		return -ENOMEM;
 	slot = module_slot(s->modules, s->modules_cap, &key);
 	if (!slot->path) {
-		r = open_object(root_fd, path, &key.obj);
+		r = open_object(maps, map, root_fd, path, &key.obj);
 		if (r == -ENOMEM)
 			return r;
 		*slot = key;
@@ -229,7 +237,7 @@ int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int 
 	/* [vdso], [heap], memfd:name and the like have no file to open. */
 	if (path[0] != '/')
 		return 0;
-	r = get_module(s, map, path, root_fd, &mod);
+	r = get_module(s, maps, map, path, root_fd, &mod);
 	if (r < 0)
 		return r;
 	if (mod->obj)

@@ -60,7 +60,6 @@ static const struct proc_map *exe_mapping(const struct target *t)
 int target__open(int pid, uint32_t index, struct target **out)
 {
 	struct target *t = calloc(1, sizeof(*t));
-	const struct proc_map *exe;
 	char path[64];
 	int r;
 
@@ -83,13 +82,11 @@ int target__open(int pid, uint32_t index, struct target **out)
 	r = proc_maps__read(pid, &t->maps);
 	if (r < 0)
 		goto fail;
-	exe = exe_mapping(t);
-	if (!exe) {
-		/* A kernel thread, or a process exiting under our feet. */
+	/* No executable mapping: a kernel thread, or a process exiting. */
+	if (!exe_mapping(t)) {
 		r = -ESRCH;
 		goto fail;
 	}
-	t->exe = exe->path;
 	*out = t;
 	return 0;
 fail:
@@ -100,7 +97,6 @@ fail:
 int target__refresh_maps(struct target *t)
 {
 	struct proc_maps *maps;
-	const struct proc_map *exe;
 	int r = proc_maps__read(t->pid, &maps);
 
 	if (r < 0)
@@ -112,8 +108,6 @@ int target__refresh_maps(struct target *t)
 	}
 	proc_maps__free(t->maps);
 	t->maps = maps;
-	exe = exe_mapping(t);
-	t->exe = exe ? exe->path : t->maps->maps[0].path;
 	return 0;
 }
 
@@ -124,13 +118,18 @@ static int find_r_debug(const struct target *t, uint64_t *r_debug)
 	const struct proc_map *exe = exe_mapping(t);
 	struct elf_object *obj;
 	uint64_t vaddr, bias, dyn;
+	char buf[PATH_MAX];
+	const char *path;
 	Elf64_Dyn d;
-	int r;
+	int dir_fd, r;
 
 	*r_debug = 0;
 	if (!exe)
 		return -ESRCH;
-	r = elf_object__open(t->root_fd, exe->path, &obj);
+	r = proc_maps__object_location(t->maps, exe, t->root_fd, buf, sizeof(buf), &dir_fd, &path);
+	if (r < 0)
+		return r;
+	r = elf_object__open(dir_fd, path, &obj);
 	if (r < 0)
 		return r;
 	dyn = elf_object__dynamic_vaddr(obj);
@@ -150,25 +149,26 @@ static int find_r_debug(const struct target *t, uint64_t *r_debug)
 	}
 }
 
-static int push_path(const char ***paths, size_t *n, const char *path)
+static int push_object(const struct proc_map ***objects, size_t *n, const struct proc_map *m)
 {
-	const char **p;
+	const struct proc_map **p;
 
 	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*paths)[i], path))
+		if (!strcmp((*objects)[i]->path, m->path))
 			return 0;
-	p = realloc(*paths, (*n + 1) * sizeof(*p));
+	p = realloc(*objects, (*n + 1) * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p[(*n)++] = path;
-	*paths = p;
+	p[(*n)++] = m;
+	*objects = p;
 	return 0;
 }
 
 /* Walk link_map from r_debug; each object is named by the mapping holding
  * its dynamic section (l_ld), which sidesteps path spellings such as /lib
  * versus /usr/lib. */
-static int walk_link_maps(const struct target *t, uint64_t r_debug, const char ***paths, size_t *n)
+static int walk_link_maps(const struct target *t, uint64_t r_debug,
+			  const struct proc_map ***objects, size_t *n)
 {
 	uint64_t lm, l_ld;
 	int r = read_remote(t->pid, r_debug + R_DEBUG_R_MAP, &lm, sizeof(lm));
@@ -181,36 +181,39 @@ static int walk_link_maps(const struct target *t, uint64_t r_debug, const char *
 			break;
 		m = proc_maps__find(t->maps, l_ld);
 		if (m && m->path && m->path[0] == '/')
-			r = push_path(paths, n, m->path);
+			r = push_object(objects, n, m);
 		if (!r)
 			r = read_remote(t->pid, lm + LINK_MAP_L_NEXT, &lm, sizeof(lm));
 	}
 	return r;
 }
 
-int target__search_order(const struct target *t, const char ***out, size_t *n_out)
+int target__search_order(const struct target *t, const struct proc_map ***out, size_t *n_out)
 {
-	const char **paths = NULL;
+	const struct proc_map **objects = NULL;
+	const struct proc_map *exe = exe_mapping(t);
 	uint64_t r_debug;
 	size_t n = 0;
 	int r;
 
-	r = push_path(&paths, &n, t->exe);
+	if (!exe)
+		return -ESRCH;
+	r = push_object(&objects, &n, exe);
 	if (r < 0)
 		goto fail;
 	r = find_r_debug(t, &r_debug);
 	if (r < 0)
 		goto fail;
 	if (r_debug) {
-		r = walk_link_maps(t, r_debug, &paths, &n);
+		r = walk_link_maps(t, r_debug, &objects, &n);
 		if (r < 0)
 			goto fail;
 	}
-	*out = paths;
+	*out = objects;
 	*n_out = n;
 	return 0;
 fail:
-	free(paths);
+	free(objects);
 	return r;
 }
 

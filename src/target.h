@@ -15,7 +15,6 @@ struct target {
 	uint32_t index;
 	int root_fd;    /* O_PATH fd of /proc/PID/root: objects open through it, even after exit */
 	int pidfd;      /* becomes readable when the process exits */
-	char *exe;      /* the executable's path as its mappings name it */
 	struct proc_maps *maps;
 };
 
@@ -25,12 +24,13 @@ int target__open(int pid, uint32_t index, struct target **out);
 /* Re-read the mappings. -ESRCH once the process is gone: the last mappings
  * read are kept for naming what it left behind. */
 int target__refresh_maps(struct target *t);
-/* Paths of the loaded objects in the order the dynamic linker searches them
- * for a symbol: the executable, LD_PRELOADed objects, then the others in
- * load order. Read from the process's link_map chain; for a statically linked
- * executable, just the executable. Returns 0 with *paths (strings point into
- * t->maps, the array is the caller's to free) and *n, or -errno. */
-int target__search_order(const struct target *t, const char ***paths, size_t *n);
+/* The loaded objects, one mapping of each, in the order the dynamic linker
+ * searches them for a symbol: the executable, LD_PRELOADed objects, then the
+ * others in load order. Read from the process's link_map chain; for a
+ * statically linked executable, just the executable. Returns 0 with *objects
+ * (pointing into t->maps; the array is the caller's to free) and *n, or
+ * -errno. */
+int target__search_order(const struct target *t, const struct proc_map ***objects, size_t *n);
 /* Accepts NULL. */
 void target__free(struct target *t);
 

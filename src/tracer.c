@@ -18,10 +18,9 @@
 #include "memleakd.h"
 #include "memleakd.skel.h"
 
-/* Distinct stacks the maps hold; a stack-map bucket holds one stack, and a
- * collision is counted in stack_errors rather than merged. */
+/* Distinct stacks the maps hold; a stack that finds no room is counted in
+ * stack_errors, its bytes kept under the lost stack. */
 #define MAX_STACKS 16384
-#define STACK_BUCKETS (MAX_STACKS * 2)
 
 struct tracer {
 	struct memleakd_bpf *skel;
@@ -76,7 +75,7 @@ static int size_maps(struct memleakd_bpf *skel, uint32_t max_allocs)
 
 	r = bpf_map__set_max_entries(skel->maps.allocs, max_allocs);
 	if (!r)
-		r = bpf_map__set_max_entries(skel->maps.stacks, STACK_BUCKETS);
+		r = bpf_map__set_max_entries(skel->maps.stacks, MAX_STACKS);
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.stack_totals, MAX_STACKS);
 	return r;
@@ -166,12 +165,19 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 	out->counters = bpf_map__fd(t->skel->maps.counters);
 }
 
+void tracer__detach(struct tracer *t)
+{
+	t->skel->bss->paused = true;
+	for (size_t i = 0; i < t->n_links; i++)
+		bpf_link__destroy(t->links[i]);
+	t->n_links = 0;
+}
+
 void tracer__free(struct tracer *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->n_links; i++)
-		bpf_link__destroy(t->links[i]);
+	tracer__detach(t);
 	free(t->links);
 	memleakd_bpf__destroy(t->skel);
 	free(t);
