@@ -175,7 +175,7 @@ static int run(struct daemon *d)
 	if (end == END_TARGET_EXITED)
 		log_info("pid %d exited", d->cfg->pid);
 	/* Frozen maps: the final totals and stacks describe one moment. */
-	tracer__detach(d->tracer);
+	tracer__pause(d->tracer);
 	return report(d, end);
 }
 

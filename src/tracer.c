@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -165,19 +166,22 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 	out->counters = bpf_map__fd(t->skel->maps.counters);
 }
 
-void tracer__detach(struct tracer *t)
+void tracer__pause(struct tracer *t)
 {
+	/* A program that read the flag just before it was set runs for a few
+	 * microseconds more; 10 ms leaves it ample time to finish. */
+	const struct timespec drain = { .tv_nsec = 10 * 1000 * 1000 };
+
 	t->skel->bss->paused = true;
-	for (size_t i = 0; i < t->n_links; i++)
-		bpf_link__destroy(t->links[i]);
-	t->n_links = 0;
+	nanosleep(&drain, NULL);
 }
 
 void tracer__free(struct tracer *t)
 {
 	if (!t)
 		return;
-	tracer__detach(t);
+	for (size_t i = 0; i < t->n_links; i++)
+		bpf_link__destroy(t->links[i]);
 	free(t->links);
 	memleakd_bpf__destroy(t->skel);
 	free(t);

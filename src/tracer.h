@@ -39,8 +39,9 @@ int tracer__open(uint32_t max_allocs, bool verbose, struct tracer **out);
 /* Attach p in process pid: an entry and a return probe for allocating
  * functions, an entry probe for freeing ones. Returns 0 or -errno. */
 int tracer__attach(struct tracer *t, int pid, const struct attach_point *p);
-/* Remove every probe; the maps stay readable, and no longer change. */
-void tracer__detach(struct tracer *t);
+/* Stop every program at once: from return on, the maps no longer change.
+ * The probes stay attached (detaching them takes seconds) until freed. */
+void tracer__pause(struct tracer *t);
 void tracer__maps(const struct tracer *t, struct tracer_maps *out);
 /* Detach everything and unload. Accepts NULL. */
 void tracer__free(struct tracer *t);

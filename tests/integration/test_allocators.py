@@ -12,7 +12,8 @@ from expected import (FORKS_LEAK, FORKS_TOTALS, JEMALLOC_LEAKS,
                       STATIC_LEAKS, STATIC_TOTALS, THREAD_LEAK,
                       THREADS_TOTALS)
 from harness import (JEMALLOC_PIC, MIMALLOC, TARGET_CFLAGS, TARGET_SOURCES,
-                     TCMALLOC, Session, expect_stacks, expect_totals, trace)
+                     TCMALLOC, Session, expect_stacks, expect_totals, trace,
+                     trace_started)
 
 
 def test_threads():
@@ -75,10 +76,7 @@ def test_deleted_preloaded_allocator():
         shutil.copy(TCMALLOC, library)
         target = s.target("preload_leaks", preload=library)
         library.unlink()
-        daemon = s.memleakd(target.pid)
-        target.go()
-        report = daemon.stop()
-        target.stop()
+        daemon, report = trace_started(s, target)
         assert str(library) in daemon.stderr.text(), \
             f"memleakd does not name {library}:\n{daemon.describe()}"
         expect_stacks(report, PRELOAD_LEAKS)

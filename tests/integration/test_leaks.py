@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from expected import LEAKS, LEAKS_ALL_FREED, LEAKS_TOTALS
 from harness import (RFC3339_RE, TARGET_CFLAGS, TARGET_SOURCES, TARGETS,
                      Session, expect_stacks, expect_totals, find_stack,
-                     function_names, trace)
+                     function_names, trace, trace_started)
 
 AGE_WAIT = 2
 
@@ -85,10 +85,7 @@ def test_deleted_executable():
                            TARGET_SOURCES / "leaks.c")
         target = s.target("leaks_deleted", path=binary)
         binary.unlink()
-        daemon = s.memleakd(target.pid)
-        target.go()
-        report = daemon.stop()
-        target.stop()
+        _, report = trace_started(s, target)
         expect_stacks(report, LEAKS)
         expect_totals(report, LEAKS_TOTALS)
 
@@ -105,10 +102,7 @@ def test_private_mount_namespace():
         target = s.target("leaks", command=["unshare", "-m", "sh", "-c",
                                             script])
         assert not any(hidden.iterdir()), "the tmpfs is visible here"
-        daemon = s.memleakd(target.pid)
-        target.go()
-        report = daemon.stop()
-        target.stop()
+        _, report = trace_started(s, target)
         expect_stacks(report, LEAKS)
         expect_totals(report, LEAKS_TOTALS)
 
