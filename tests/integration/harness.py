@@ -258,11 +258,12 @@ class Session:
         return status, process.stdout.text(), process.stderr.text()
 
 
-def trace(session, name, *args, preload=None, sig=signal.SIGINT):
-    """The usual run: start target NAME, attach memleakd -p PID ARGS to it
-    (JSON format), let the target work, stop memleakd with sig, then the
-    target. Returns (target, memleakd, final report)."""
-    target = session.target(name, preload=preload)
+def trace(session, name, *args, path=None, preload=None, sig=signal.SIGINT):
+    """The usual run: start target NAME (see Session.target), attach
+    memleakd -p PID ARGS to it (JSON format), let the target work, stop
+    memleakd with sig, then the target. Returns (target, memleakd, final
+    report)."""
+    target = session.target(name, path=path, preload=preload)
     daemon, report = trace_started(session, target, *args, sig=sig)
     return target, daemon, report
 
