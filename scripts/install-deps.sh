@@ -5,9 +5,10 @@
 set -eu
 
 BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config"
-# Test peers: allocators the integration tests trace, a static libc,
-# python3 for the integration runner.
-TEST="python3 libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 procps"
+# Test peers: allocators the integration tests trace, a real server that
+# uses jemalloc (redis), python3 for the integration runner.
+TEST="python3 libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 procps
+	redis-server redis-tools"
 
 missing=""
 for pkg in $BUILD $TEST; do

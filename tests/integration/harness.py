@@ -250,6 +250,10 @@ class Session:
         daemon.wait_attached(pid)
         return daemon
 
+    def spawn(self, name, argv):
+        """Starts a program that is not one of tests/targets, a server."""
+        return self._start(Process, name, argv)
+
     def run(self, argv, timeout=EXIT_TIMEOUT):
         """Runs a command to completion: returns (status, stdout, stderr)."""
         process = self._start(Process, os.path.basename(str(argv[0])),
