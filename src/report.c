@@ -19,5 +19,14 @@ const struct report_writer *report_writer_find(const char *name)
 
 const char *report_writer_names(void)
 {
-	return "text, json";
+	static char names[128];
+
+	if (!names[0]) {
+		for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+			if (i)
+				strcat(names, ", ");
+			strcat(names, writers[i]->name);
+		}
+	}
+	return names;
 }

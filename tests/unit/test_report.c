@@ -91,6 +91,7 @@ TEST(writer_lookup)
 	EXPECT(report_writer_find("json") == &report_json);
 	EXPECT(report_writer_find("text") == &report_text);
 	EXPECT(report_writer_find("xml") == NULL);
+	EXPECT_STREQ(report_writer_names(), "text, json");
 }
 
 TEST(write_error_is_reported)
