@@ -208,11 +208,12 @@ static __always_inline void track(struct pt_regs *ctx, struct target_counters *c
 
 /* Is this thread inside a traced call further up its stack? A record whose
  * stack pointer is at or below ours, or that is older than any real call,
- * was abandoned by a longjmp out of the allocator. */
-static __always_inline bool nested(struct inflight_call *call, __u64 sp, __u64 now_ns)
+ * was abandoned by a longjmp out of the allocator. The clock is read last,
+ * so the common case (no call in flight) does not pay for it. */
+static __always_inline bool nested(struct inflight_call *call, __u64 sp)
 {
 	return call && call->cookie && call->entry_sp > sp &&
-	       now_ns - call->entry_ns < MEMLEAKD_STALE_CALL_NS;
+	       bpf_ktime_get_ns() - call->entry_ns < MEMLEAKD_STALE_CALL_NS;
 }
 
 SEC("uprobe")
@@ -220,7 +221,6 @@ int BPF_KPROBE(alloc_enter)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 sp = PT_REGS_SP(ctx);
-	__u64 now = bpf_ktime_get_ns();
 	struct inflight_call *call;
 	__u32 size_arg = COOKIE_FIELD(cookie, COOKIE_SIZE_SHIFT);
 	__u32 nmemb_arg = COOKIE_FIELD(cookie, COOKIE_NMEMB_SHIFT);
@@ -231,7 +231,7 @@ int BPF_KPROBE(alloc_enter)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call)
 		return 0;
-	if (nested(call, sp, now)) {
+	if (nested(call, sp)) {
 		struct target_counters *c = counters_of(COOKIE_TARGET(cookie));
 
 		if (c)
@@ -240,7 +240,7 @@ int BPF_KPROBE(alloc_enter)
 	}
 	call->cookie = cookie;
 	call->entry_sp = sp;
-	call->entry_ns = now;
+	call->entry_ns = bpf_ktime_get_ns();
 	call->size = size_arg ? arg_n(ctx, size_arg) : 0;
 	if (nmemb_arg)
 		call->size *= arg_n(ctx, nmemb_arg);
@@ -332,8 +332,7 @@ int BPF_KPROBE(free_enter)
 	/* A free inside a traced call (realloc releasing the old block through
 	 * the public free) is the outer call's business. */
 	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	/* Tested first so that the common case skips reading the clock. */
-	if (call && call->cookie && nested(call, PT_REGS_SP(ctx), bpf_ktime_get_ns())) {
+	if (nested(call, PT_REGS_SP(ctx))) {
 		c->nested_calls++;
 		return 0;
 	}

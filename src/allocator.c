@@ -165,10 +165,11 @@ static int build_probes(struct allocator *a, const struct elf_object *obj, uint3
 static int attach_path(const struct target *t, const struct proc_map *m, const char *opened,
 		       char **out)
 {
-	int r = proc_map__deleted(m) ? asprintf(out, "%s", opened)
-				      : asprintf(out, "/proc/%d/root%s", t->pid, m->path);
-
-	return r < 0 ? -ENOMEM : 0;
+	if (proc_map__deleted(m)) {
+		*out = strdup(opened);
+		return *out ? 0 : -ENOMEM;
+	}
+	return asprintf(out, "/proc/%d/root%s", t->pid, m->path) < 0 ? -ENOMEM : 0;
 }
 
 static int provider_new(const struct target *t, const struct proc_map *m, const char *opened,

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DELETED_SUFFIX " (deleted)"
-
 static void proc_map_clear(struct proc_map *m)
 {
 	free(m->path);
@@ -120,9 +118,9 @@ const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr)
 
 bool proc_map__deleted(const struct proc_map *m)
 {
-	size_t len = m->path ? strlen(m->path) : 0, suffix = strlen(DELETED_SUFFIX);
+	size_t len = m->path ? strlen(m->path) : 0, suffix = strlen(PROC_MAP_DELETED_SUFFIX);
 
-	return len > suffix && !strcmp(m->path + len - suffix, DELETED_SUFFIX);
+	return len > suffix && !strcmp(m->path + len - suffix, PROC_MAP_DELETED_SUFFIX);
 }
 
 int proc_maps__object_location(const struct proc_maps *maps, const struct proc_map *m,

@@ -31,6 +31,9 @@ int proc_maps__parse(FILE *f, struct proc_maps **out);
 int proc_maps__read(int pid, struct proc_maps **out);
 /* The mapping that contains addr, or NULL. */
 const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr);
+/* How the kernel marks the path of a file unlinked or replaced after mapping. */
+#define PROC_MAP_DELETED_SUFFIX " (deleted)"
+
 /* True when the kernel marks m's file as unlinked or replaced. */
 bool proc_map__deleted(const struct proc_map *m);
 /* Where the file behind m can be opened: *dir_fd and a path for openat().

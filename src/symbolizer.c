@@ -16,7 +16,6 @@
 
 #include "elf_object.h"
 
-#define DELETED_SUFFIX " (deleted)"
 
 struct module {
 	unsigned int dev_major, dev_minor;
@@ -150,23 +149,22 @@ static int grow_modules(struct symbolizer *s)
 static int open_object(const struct proc_maps *maps, const struct proc_map *map, int root_fd,
 		       const char *path, struct elf_object **obj)
 {
-	size_t len = strlen(path), suffix = strlen(DELETED_SUFFIX);
+	size_t len = strlen(path) - strlen(PROC_MAP_DELETED_SUFFIX);
 	char buf[PATH_MAX];
 	const char *where;
 	int dir_fd;
 
-	if (maps->pid && proc_map__deleted(map) &&
+	if (!proc_map__deleted(map))
+		return elf_object__open(root_fd, path, obj);
+	if (maps->pid &&
 	    !proc_maps__object_location(maps, map, root_fd, buf, sizeof(buf), &dir_fd, &where) &&
 	    !elf_object__open(dir_fd, where, obj))
 		return 0;
-	if (len > suffix && !strcmp(path + len - suffix, DELETED_SUFFIX)) {
-		if (len - suffix >= sizeof(buf))
-			return -ENAMETOOLONG;
-		memcpy(buf, path, len - suffix);
-		buf[len - suffix] = '\0';
-		path = buf;
-	}
-	return elf_object__open(root_fd, path, obj);
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+	return elf_object__open(root_fd, buf, obj);
 }
 
 /* The cached module of map, opened on first sight. Only ENOMEM is not
