@@ -9,6 +9,7 @@
  * here, so a report reads O(stacks) entries, never O(allocations).
  */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "memleakd.h"
@@ -18,6 +19,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by user space before the final report: every program stops at once,
  * where detaching probe by probe would see frees without their mallocs. */
 volatile bool paused;
+/* Run-time addresses of the globals named by ctx=@GLOBAL specs, filled in
+ * by user space before attaching; the cookie holds the slot. */
+volatile __u64 ctx_globals[MEMLEAKD_MAX_CTX_GLOBALS];
 
 /* max_entries of allocs, stacks and stack_totals are set by user space. */
 struct {
@@ -58,6 +62,15 @@ struct {
 	__type(value, struct target_counters);
 	__uint(max_entries, MEMLEAKD_MAX_TARGETS);
 } counters SEC(".maps");
+
+/* memleakd_alloc_key(target, ctx) -> bpf_ktime_get_ns() of its last reset. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u64);
+	__uint(max_entries, MEMLEAKD_MAX_CONTEXTS);
+} resets SEC(".maps");
 
 /* One record per thread: the outermost traced call it is inside. */
 struct {
@@ -168,36 +181,53 @@ static __always_inline __u32 stack_id(struct pt_regs *ctx)
 	return MEMLEAKD_STACK_LOST;
 }
 
-/* Forget ptr; returns 0 when it was tracked. */
-static __always_inline int untrack(__u32 target, __u64 ptr)
+/* Forget ptr; returns 0 when it was tracked, with its record in *old. */
+static __always_inline int untrack(__u32 target, __u64 ptr, struct alloc_info *old)
 {
 	__u64 key = memleakd_alloc_key(target, ptr);
 	struct alloc_info *info = bpf_map_lookup_elem(&allocs, &key);
-	struct alloc_info copy;
 
 	if (!info)
 		return -1;
-	copy = *info;
+	*old = *info;
 	/* Only the thread whose delete succeeds accounts the free. */
 	if (bpf_map_delete_elem(&allocs, &key))
 		return -1;
-	stack_account(target, copy.stack_id, copy.size, -1);
+	stack_account(target, old->stack_id, old->size, -1);
 	return 0;
 }
 
-static __always_inline void track(struct pt_regs *ctx, struct target_counters *c,
-				  __u32 target, __u64 ptr, __u64 size, __u64 when_ns)
+/* Was old released by a reset of its context since it was allocated? */
+static __always_inline bool stale(__u32 target, const struct alloc_info *old)
+{
+	__u64 key = memleakd_alloc_key(target, old->ctx);
+	__u64 *reset_ns;
+
+	if (!old->ctx)
+		return false;
+	reset_ns = bpf_map_lookup_elem(&resets, &key);
+	return reset_ns && memleakd_alloc_stale(old, *reset_ns);
+}
+
+static __always_inline void track(struct pt_regs *ctx, struct target_counters *c, __u32 target,
+				  __u64 ptr, __u64 size, __u64 when_ns, __u64 context)
 {
 	__u64 key = memleakd_alloc_key(target, ptr);
-	struct alloc_info info = { .size = size, .timestamp_ns = when_ns,
+	struct alloc_info info = { .size = size, .timestamp_ns = when_ns, .ctx = context,
 				   .stack_id = stack_id(ctx) };
+	struct alloc_info old;
 
 	if (info.stack_id == MEMLEAKD_STACK_LOST)
 		c->stack_errors++;
-	/* A pointer handed out again whose free we did not see: retire the old
-	 * record so its stack's totals stay exact. */
-	if (!untrack(target, ptr))
-		c->replaced_allocs++;
+	/* A pointer handed out again: its context was reset since (arenas
+	 * reuse addresses), or we did not see its free. Retire the old record
+	 * so its stack's totals stay exact. */
+	if (!untrack(target, ptr, &old)) {
+		if (stale(target, &old))
+			c->reset_frees++;
+		else
+			c->replaced_allocs++;
+	}
 	if (bpf_map_update_elem(&allocs, &key, &info, BPF_NOEXIST)) {
 		c->dropped_allocs++;
 		return;
@@ -206,14 +236,61 @@ static __always_inline void track(struct pt_regs *ctx, struct target_counters *c
 	stack_account(target, info.stack_id, size, 1);
 }
 
+/* nmemb * size, saturated: an overflowing request must still read as
+ * nonzero, so that its failure is counted. */
+static __always_inline __u64 array_bytes(__u64 nmemb, __u64 size)
+{
+	/* The barrier keeps clang from turning the test into a 128-bit
+	 * multiplication, which BPF lacks. */
+	__u64 limit = REG(size ? ~0ULL / size : ~0ULL);
+
+	return nmemb > limit ? ~0ULL : nmemb * size;
+}
+
+/* The word at the top of the user stack: at a function's entry, its
+ * return address (probes are placed before any push). 0 if unreadable. */
+static __always_inline __u64 word_at(__u64 sp)
+{
+	__u64 word = 0;
+
+	bpf_probe_read_user(&word, sizeof(word), (void *)sp);
+	return word;
+}
+
+/* Does the return slot of the call still hold its return address, or the
+ * address of the trampoline the kernel put there for the return probe (the
+ * first slot of the process's uprobe area, "[uprobes]" in its maps)? */
+static __always_inline bool return_slot_intact(const struct inflight_call *call)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 word = word_at(call->entry_sp);
+
+	return word == call->ret_addr ||
+	       word == BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+}
+
 /* Is this thread inside a traced call further up its stack? A record whose
- * stack pointer is at or below ours, or that is older than any real call,
- * was abandoned by a longjmp out of the allocator. The clock is read last,
- * so the common case (no call in flight) does not pay for it. */
+ * stack pointer is at or below ours, whose return slot has been reused, or
+ * that is older than any real call, was abandoned by a longjmp out of the
+ * allocator. The costly checks come last, so the common case (no call in
+ * flight) does not pay for them. */
 static __always_inline bool nested(struct inflight_call *call, __u64 sp)
 {
-	return call && call->cookie && call->entry_sp > sp &&
+	return call && call->cookie && call->entry_sp > sp && return_slot_intact(call) &&
 	       bpf_ktime_get_ns() - call->entry_ns < MEMLEAKD_STALE_CALL_NS;
+}
+
+/* The context of a custom allocator's call: an argument, or the pointer a
+ * global variable holds at entry (PostgreSQL's CurrentMemoryContext). */
+static __always_inline __u64 context_of(struct pt_regs *ctx, __u64 cookie)
+{
+	__u32 slot = COOKIE_GLOBAL(cookie);
+	__u64 context = 0;
+
+	if (!(COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_CTX_GLOBAL))
+		return arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_CTX_SHIFT));
+	bpf_probe_read_user(&context, sizeof(context), (void *)ctx_globals[slot]);
+	return context;
 }
 
 SEC("uprobe")
@@ -240,10 +317,12 @@ int BPF_KPROBE(alloc_enter)
 	}
 	call->cookie = cookie;
 	call->entry_sp = sp;
+	call->ret_addr = word_at(sp);
 	call->entry_ns = bpf_ktime_get_ns();
+	call->ctx = context_of(ctx, cookie);
 	call->size = size_arg ? arg_n(ctx, size_arg) : 0;
 	if (nmemb_arg)
-		call->size *= arg_n(ctx, nmemb_arg);
+		call->size = array_bytes(arg_n(ctx, nmemb_arg), call->size);
 	call->old_ptr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
 	call->out_addr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_OUT_SHIFT));
 	return 0;
@@ -269,6 +348,7 @@ int BPF_KRETPROBE(alloc_return)
 {
 	struct inflight_call *call;
 	struct target_counters *c;
+	struct alloc_info old;
 	__u64 cookie, ptr;
 	__u32 target, kind;
 
@@ -289,8 +369,9 @@ int BPF_KRETPROBE(alloc_return)
 
 	if (kind == PROBE_RESIZE) {
 		/* xallocx: same pointer, new size, same allocation site. */
-		if (!untrack(target, call->old_ptr))
-			track(ctx, c, target, call->old_ptr, PT_REGS_RC(ctx), call->entry_ns);
+		if (!untrack(target, call->old_ptr, &old))
+			track(ctx, c, target, call->old_ptr, PT_REGS_RC(ctx), call->entry_ns,
+			      old.ctx);
 		return 0;
 	}
 	ptr = returned_ptr(ctx, call);
@@ -303,15 +384,18 @@ int BPF_KRETPROBE(alloc_return)
 			return 0;
 		}
 		c->frees++;
-		if (untrack(target, call->old_ptr))
+		/* The new block stays in the old one's context. */
+		if (untrack(target, call->old_ptr, &old))
 			c->unknown_frees++;
+		else
+			call->ctx = old.ctx;
 	}
 	if (!ptr) {
 		if (call->size)
 			c->failed_allocs++;
 		return 0;
 	}
-	track(ctx, c, target, ptr, call->size, call->entry_ns);
+	track(ctx, c, target, ptr, call->size, call->entry_ns, call->ctx);
 	return 0;
 }
 
@@ -323,6 +407,7 @@ int BPF_KPROBE(free_enter)
 	__u32 target = COOKIE_TARGET(cookie);
 	struct inflight_call *call;
 	struct target_counters *c;
+	struct alloc_info old;
 
 	if (!ptr || paused)
 		return 0;
@@ -337,7 +422,33 @@ int BPF_KPROBE(free_enter)
 		return 0;
 	}
 	c->frees++;
-	if (untrack(target, ptr))
+	if (untrack(target, ptr, &old))
 		c->unknown_frees++;
+	return 0;
+}
+
+/* A context reset or delete. Not an in-flight call: the allocator's own
+ * frees of its blocks inside it are plain frees of untracked pointers, and
+ * a reset nested in another (a context deleting its children) counts. */
+SEC("uprobe")
+int BPF_KPROBE(reset_enter)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 context = context_of(ctx, cookie);
+	__u32 target = COOKIE_TARGET(cookie);
+	struct target_counters *c;
+	__u64 key, now;
+
+	if (!context || paused)
+		return 0;
+	c = counters_of(target);
+	if (!c)
+		return 0;
+	key = memleakd_alloc_key(target, context);
+	now = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&resets, &key, &now, BPF_ANY))
+		c->dropped_resets++;
+	else
+		c->resets++;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <stdbool.h>
 #endif
 
 /* Targets are numbered from 0; the number rides in the top bits of every
@@ -34,30 +35,52 @@ enum probe_kind {
 	PROBE_FREE = 2,    /* releases the pointer in argument ptr */
 	PROBE_REALLOC = 3, /* releases ptr, returns its replacement */
 	PROBE_RESIZE = 4,  /* resizes ptr in place, returns the new size (xallocx) */
+	PROBE_RESET = 5,   /* releases every allocation of context ctx made so far */
 };
 
 /* Flags in the cookie. */
 #define PROBE_F_ZERO_SIZE_FREES 0x1 /* realloc(p, 0) frees p and returns NULL */
+#define PROBE_F_CTX_GLOBAL 0x2      /* the context is the pointer stored in a global
+				     * variable, at ctx_globals[COOKIE_GLOBAL] */
 
 /* Attach cookie: each field is 4 bits wide; argument numbers count from 1 and
- * 0 means "none". */
+ * 0 means "none". The target and the global's slot take the upper half. */
 #define COOKIE_KIND_SHIFT 0
 #define COOKIE_SIZE_SHIFT 4
 #define COOKIE_NMEMB_SHIFT 8
 #define COOKIE_PTR_SHIFT 12
 #define COOKIE_OUT_SHIFT 16
 #define COOKIE_FLAGS_SHIFT 20
+#define COOKIE_CTX_SHIFT 24
 #define COOKIE_TARGET_SHIFT 32
+#define COOKIE_GLOBAL_SHIFT 48
 #define COOKIE_FIELD(c, shift) (((c) >> (shift)) & 0xf)
 #define COOKIE_TARGET(c) (((c) >> COOKIE_TARGET_SHIFT) & 0xffff)
+#define COOKIE_GLOBAL(c) (((c) >> COOKIE_GLOBAL_SHIFT) & (MEMLEAKD_MAX_CTX_GLOBALS - 1))
+
+/* Addresses of the globals that hold a current context (ctx=@GLOBAL), one
+ * slot per global per target. A power of two: the slot is masked with it. */
+#define MEMLEAKD_MAX_CTX_GLOBALS 64
+/* Contexts whose last reset time the kernel keeps, over every target. */
+#define MEMLEAKD_MAX_CONTEXTS 65536
 
 /* One outstanding allocation, keyed by memleakd_alloc_key(). */
 struct alloc_info {
 	__u64 size;
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 ctx;          /* its context (custom allocators), 0 for none */
 	__u32 stack_id;
 	__u32 reserved;
 };
+
+/* A context reset releases its allocations without visiting them: the
+ * resets map holds, per memleakd_alloc_key(target, ctx), the time of the
+ * context's last reset, and an allocation made before it is stale. Stale
+ * records are removed later, by user space or when the pointer is reused. */
+static inline bool memleakd_alloc_stale(const struct alloc_info *info, __u64 reset_ns)
+{
+	return info->ctx && info->timestamp_ns < reset_ns;
+}
 
 /* How many ids after its hash a stack may take when others hold them. */
 #define MEMLEAKD_STACK_PROBES 8
@@ -88,12 +111,16 @@ struct inflight_call {
 	__u64 size;
 	__u64 old_ptr;  /* realloc: the pointer being replaced */
 	__u64 out_addr; /* posix_memalign: where the pointer will be written */
+	__u64 ctx;      /* the context allocated from, 0 for none */
 	__u64 entry_sp; /* stack pointer at entry: identifies the outermost call */
+	__u64 ret_addr; /* the return address at entry_sp, while the call runs */
 	__u64 entry_ns; /* bpf_ktime_get_ns() at entry, the allocation's timestamp */
 };
 
 /* An in-flight record older than this was left by longjmp, not by a call
- * still running: no allocator call takes a second before its nested calls. */
+ * still running: no allocator call takes a second before its nested calls.
+ * A backstop: a record whose return address was overwritten is dropped at
+ * once. */
 #define MEMLEAKD_STALE_CALL_NS 1000000000ULL
 
 /* Per-target event counters, a per-CPU array indexed by target. */
@@ -106,6 +133,9 @@ struct target_counters {
 	__u64 failed_allocs;    /* NULL or error returns: nothing to track */
 	__u64 nested_calls;     /* calls made from inside another traced call */
 	__u64 replaced_allocs;  /* a pointer returned again before its free was seen */
+	__u64 resets;           /* context resets and deletes seen */
+	__u64 reset_frees;      /* allocations released by a reset, seen on reuse of the pointer */
+	__u64 dropped_resets;   /* resets not recorded: the resets map was full */
 };
 
 #endif

@@ -9,11 +9,25 @@ BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev zlib1g-dev bpftool pk
 # uses jemalloc (redis), python3 for the integration runner.
 TEST="python3 libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 procps
 	redis-server redis-tools"
+# A real server that allocates through its own memory contexts, PostgreSQL
+# 15, and the headers and PGXS that build the tests' C extension for it. The
+# headers must be the server's version: when one of these is missing, all
+# three are installed, so that apt brings them to one version.
+POSTGRES="postgresql-15 postgresql-client-15 postgresql-server-dev-15"
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
 
 missing=""
 for pkg in $BUILD $TEST; do
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
-		missing="$missing $pkg"
+	installed "$pkg" || missing="$missing $pkg"
+done
+for pkg in $POSTGRES; do
+	if ! installed "$pkg"; then
+		missing="$missing $POSTGRES"
+		break
+	fi
 done
 [ -z "$missing" ] && exit 0
 
@@ -28,3 +42,10 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $mis
 	exit 1
 fi
 rm -f "$log"
+
+server=$(dpkg-query -W -f='${Version}' postgresql-15)
+headers=$(dpkg-query -W -f='${Version}' postgresql-server-dev-15)
+if [ "$server" != "$headers" ]; then
+	echo "install-deps: postgresql-15 is $server but postgresql-server-dev-15 is $headers" >&2
+	exit 1
+fi

@@ -5,7 +5,6 @@
 #include "allocator.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,41 +113,62 @@ static enum elf_symtab provider_table(const struct elf_object *o)
 	return elf_object__is_dynamic(o) ? ELF_SYMTAB_DYNAMIC : ELF_SYMTAB_ANY;
 }
 
+uint64_t allocator_probe_function_offset(const struct allocator_probe *p)
+{
+	return p->point.offset - p->placement.offset;
+}
+
+int allocator_probe_place(struct allocator_probe *p, const struct target_object *obj,
+			  const char *function, const struct elf_symbol *sym, uint64_t cookie)
+{
+	uint8_t code[32];
+	uint64_t offset;
+	long len;
+	int r = elf_object__vaddr_to_offset(obj->elf, sym->vaddr, &offset);
+
+	if (r < 0)
+		return r;
+	len = elf_object__read(obj->elf, sym->vaddr, code, sizeof(code));
+	if (len < 0)
+		return (int)len;
+	probe_placement_find(code, (size_t)len, &p->placement);
+	p->point.function = function;
+	p->point.path = obj->attach_path;
+	p->point.offset = offset + p->placement.offset;
+	p->point.cookie = cookie;
+	p->module = obj->map->path;
+	return 0;
+}
+
 static bool already_probed(const struct allocator *a, uint64_t offset)
 {
 	for (size_t i = 0; i < a->n_probes; i++)
-		if (a->probes[i].point.offset - a->probes[i].placement.offset == offset)
+		if (allocator_probe_function_offset(&a->probes[i]) == offset)
 			return true;
 	return false;
 }
 
 /* Add a probe for member m if obj defines it. Returns 0 or -errno. */
-static int add_probe(struct allocator *a, const struct elf_object *obj, uint32_t target,
+static int add_probe(struct allocator *a, const struct target_object *obj, uint32_t target,
 		     const struct family_member *m)
 {
-	struct allocator_probe *p = &a->probes[a->n_probes];
 	struct elf_symbol sym;
-	uint8_t code[32];
 	uint64_t offset;
-	long len;
+	int r;
 
-	if (elf_object__find_function(obj, m->name, provider_table(obj), &sym) < 0)
+	if (elf_object__find_function(obj->elf, m->name, provider_table(obj->elf), &sym) < 0)
 		return 0;
-	if (elf_object__vaddr_to_offset(obj, sym.vaddr, &offset) < 0 || already_probed(a, offset))
+	if (elf_object__vaddr_to_offset(obj->elf, sym.vaddr, &offset) < 0 ||
+	    already_probed(a, offset))
 		return 0;
-	len = elf_object__read(obj, sym.vaddr, code, sizeof(code));
-	if (len < 0)
-		return (int)len;
-	probe_placement_find(code, (size_t)len, &p->placement);
-	p->point.function = m->name;
-	p->point.path = a->attach_path;
-	p->point.offset = offset + p->placement.offset;
-	p->point.cookie = m->spec | ((__u64)target << COOKIE_TARGET_SHIFT);
-	a->n_probes++;
-	return 0;
+	r = allocator_probe_place(&a->probes[a->n_probes], obj, m->name, &sym,
+				  m->spec | ((__u64)target << COOKIE_TARGET_SHIFT));
+	if (r == 0)
+		a->n_probes++;
+	return r;
 }
 
-static int build_probes(struct allocator *a, const struct elf_object *obj, uint32_t target)
+static int build_probes(struct allocator *a, const struct target_object *obj, uint32_t target)
 {
 	int r = 0;
 
@@ -160,34 +180,26 @@ static int build_probes(struct allocator *a, const struct elf_object *obj, uint3
 	return r;
 }
 
-/* Uprobes attach by path: the object as the process sees it, through its
- * root, or through map_files when the file was deleted. */
-static int attach_path(const struct target *t, const struct proc_map *m, const char *opened,
-		       char **out)
-{
-	if (proc_map__deleted(m)) {
-		*out = strdup(opened);
-		return *out ? 0 : -ENOMEM;
-	}
-	return asprintf(out, "/proc/%d/root%s", t->pid, m->path) < 0 ? -ENOMEM : 0;
-}
-
-static int provider_new(const struct target *t, const struct proc_map *m, const char *opened,
-			const struct elf_object *obj, struct allocator **out)
+static int provider_new(const struct target *t, const struct target_object *obj,
+			struct allocator **out)
 {
 	struct allocator *a = calloc(1, sizeof(*a));
 	int r = -ENOMEM;
 
 	if (!a)
 		return -ENOMEM;
-	a->module = strdup(m->path);
-	if (!a->module || attach_path(t, m, opened, &a->attach_path) < 0) {
-		a->attach_path = NULL;
+	a->module = strdup(obj->map->path);
+	a->attach_path = strdup(obj->attach_path);
+	if (!a->module || !a->attach_path)
 		goto fail;
-	}
 	r = build_probes(a, obj, t->index);
 	if (r < 0)
 		goto fail;
+	/* The probes outlive obj: they name the allocator's copies. */
+	for (size_t i = 0; i < a->n_probes; i++) {
+		a->probes[i].module = a->module;
+		a->probes[i].point.path = a->attach_path;
+	}
 	*out = a;
 	return 0;
 fail:
@@ -220,22 +232,16 @@ static int join_paths(const struct proc_map **objects, size_t n, char **out)
  * object skipped could be the real allocator, so that is an error. */
 static int try_provider(const struct target *t, const struct proc_map *m, struct allocator **out)
 {
-	char buf[PATH_MAX];
-	struct elf_object *obj;
+	struct target_object obj;
 	struct elf_symbol sym;
-	const char *path;
-	int dir_fd;
-	int r = proc_maps__object_location(t->maps, m, t->root_fd, buf, sizeof(buf), &dir_fd, &path);
+	int r = target__open_object(t, m, &obj);
 
 	if (r < 0)
 		return r;
-	r = elf_object__open(dir_fd, path, &obj);
-	if (r < 0)
-		return r;
-	r = elf_object__find_function(obj, "malloc", provider_table(obj), &sym);
+	r = elf_object__find_function(obj.elf, "malloc", provider_table(obj.elf), &sym);
 	if (r == 0)
-		r = provider_new(t, m, path, obj, out);
-	elf_object__free(obj);
+		r = provider_new(t, &obj, out);
+	target_object__clear(&obj);
 	return r;
 }
 

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "elf_object.h"
 #include "probe_placement.h"
 #include "target.h"
 #include "tracer.h"
@@ -15,7 +16,16 @@
 struct allocator_probe {
 	struct attach_point point;       /* function, path, offset, cookie */
 	struct probe_placement placement; /* where in the function, and why */
+	const char *module;              /* the object, as the process maps it */
 };
+
+/* Place a probe on function sym of obj and fill in *p, its cookie given
+ * (the target included). Returns 0 or -errno (-ERANGE: not in a loaded
+ * segment). */
+int allocator_probe_place(struct allocator_probe *p, const struct target_object *obj,
+			  const char *function, const struct elf_symbol *sym, uint64_t cookie);
+/* The file offset of the function p probes, before placement moved it. */
+uint64_t allocator_probe_function_offset(const struct allocator_probe *p);
 
 struct allocator {
 	char *module;      /* the object providing malloc, as the process maps it */

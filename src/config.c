@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "preset.h"
 #include "report.h"
 
 #define MEMLEAKD_VERSION "0.1.0"
@@ -30,11 +31,35 @@ static const char usage[] =
 	"  -o, --output PATH       write reports to PATH instead of stdout\n"
 	"      --max-allocs N      capacity of the outstanding-allocation map\n"
 	"                          (default 1048576)\n"
+	"\n"
+	"Custom allocators (SPEC is SYMBOL[@MODULE][:key=N,...], arguments from 1):\n"
+	"      --alloc SPEC        allocates: size=N, nmemb=N, out=N, ctx=N|@GLOBAL\n"
+	"                          (default size=1, the pointer is the return value)\n"
+	"      --free SPEC         frees: ptr=N (default 1)\n"
+	"      --realloc SPEC      reallocates: ptr=N,size=N (default 1,2)\n"
+	"      --reset SPEC        resets or deletes a context: ctx=N|@GLOBAL (default 1)\n"
+	"      --preset NAME       add the specs of a preset (see --list-presets)\n"
+	"      --symbol-prefix P   prefix the presets' symbols with P (e.g. _rjem_)\n"
+	"      --no-malloc         do not trace the malloc family, only the specs\n"
+	"                          (--no-libc is the same)\n"
+	"      --list-presets      list the presets and exit\n"
+	"\n"
 	"  -v, --verbose           say where each probe is placed; twice: libbpf's log\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n";
 
-enum { OPT_MIN_AGE = 256, OPT_MAX_ALLOCS };
+enum {
+	OPT_MIN_AGE = 256,
+	OPT_MAX_ALLOCS,
+	OPT_ALLOC,
+	OPT_FREE,
+	OPT_REALLOC,
+	OPT_RESET,
+	OPT_PRESET,
+	OPT_SYMBOL_PREFIX,
+	OPT_NO_MALLOC,
+	OPT_LIST_PRESETS,
+};
 
 static const struct option options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -45,6 +70,15 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
+	{ "alloc", required_argument, NULL, OPT_ALLOC },
+	{ "free", required_argument, NULL, OPT_FREE },
+	{ "realloc", required_argument, NULL, OPT_REALLOC },
+	{ "reset", required_argument, NULL, OPT_RESET },
+	{ "preset", required_argument, NULL, OPT_PRESET },
+	{ "symbol-prefix", required_argument, NULL, OPT_SYMBOL_PREFIX },
+	{ "no-malloc", no_argument, NULL, OPT_NO_MALLOC },
+	{ "no-libc", no_argument, NULL, OPT_NO_MALLOC },
+	{ "list-presets", no_argument, NULL, OPT_LIST_PRESETS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -94,7 +128,62 @@ static int parse_seconds(const char *s, bool allow_zero, uint64_t *out_ns)
 	return 0;
 }
 
-static int parse_option(int opt, const char *arg, struct config *cfg, char **error)
+/* What the command line names but the parser resolves only at the end:
+ * presets take the symbol prefix, wherever it is given. */
+struct pending {
+	const char **presets;
+	size_t n_presets;
+	const char *symbol_prefix;
+};
+
+static int add_spec(struct config *cfg, enum probe_kind kind, const char *arg, char **error)
+{
+	struct alloc_spec s;
+	int r = alloc_spec_parse(kind, arg, &s, error);
+
+	return r < 0 ? r : alloc_specs_add(&cfg->specs, &s);
+}
+
+static int add_preset(struct pending *p, const char *name)
+{
+	const char **n = realloc(p->presets, (p->n_presets + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n[p->n_presets++] = name;
+	p->presets = n;
+	return 0;
+}
+
+static int parse_spec_option(int opt, const char *arg, struct config *cfg, struct pending *p,
+			     char **error)
+{
+	switch (opt) {
+	case OPT_ALLOC:
+		return add_spec(cfg, PROBE_ALLOC, arg, error);
+	case OPT_FREE:
+		return add_spec(cfg, PROBE_FREE, arg, error);
+	case OPT_REALLOC:
+		return add_spec(cfg, PROBE_REALLOC, arg, error);
+	case OPT_RESET:
+		return add_spec(cfg, PROBE_RESET, arg, error);
+	case OPT_PRESET:
+		return add_preset(p, arg);
+	case OPT_SYMBOL_PREFIX:
+		if (!*arg)
+			return fail(error, "--symbol-prefix: the prefix is empty");
+		p->symbol_prefix = arg;
+		return 0;
+	case OPT_NO_MALLOC:
+		cfg->no_malloc = true;
+		return 0;
+	default:
+		return fail(error, "unknown option (see memleakd --help)");
+	}
+}
+
+static int parse_option(int opt, const char *arg, struct config *cfg, struct pending *p,
+			char **error)
 {
 	unsigned long long v;
 
@@ -140,18 +229,34 @@ static int parse_option(int opt, const char *arg, struct config *cfg, char **err
 		cfg->verbose++;
 		return 0;
 	default:
-		return fail(error, "unknown option (see memleakd --help)");
+		return parse_spec_option(opt, arg, cfg, p, error);
 	}
 }
 
-int config_parse(int argc, char **argv, struct config *cfg, char **error)
+static int load_presets(struct config *cfg, const struct pending *p, char **error)
 {
-	struct config c = {
-		.interval_ns = 10ULL * 1000000000,
-		.top = 10,
-		.max_allocs = DEFAULT_MAX_ALLOCS,
-		.format = "text",
-	};
+	int r = 0;
+
+	for (size_t i = 0; i < p->n_presets && !r; i++)
+		r = preset_load(p->presets[i], p->symbol_prefix, &cfg->specs, error);
+	return r;
+}
+
+/* Option combinations, once every flag is read. */
+static int check(const struct config *cfg, const struct pending *p, char **error)
+{
+	if (!cfg->pid)
+		return fail(error, "--pid is required (see memleakd --help)");
+	if (p->symbol_prefix && !p->n_presets)
+		return fail(error, "--symbol-prefix applies to presets: add --preset");
+	if (cfg->no_malloc && !cfg->specs.n)
+		return fail(error, "--no-malloc leaves nothing to trace: add --alloc or --preset");
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct config *c, struct pending *p,
+		      char **error)
+{
 	int opt, r;
 
 	optind = 1;
@@ -165,18 +270,45 @@ int config_parse(int argc, char **argv, struct config *cfg, char **error)
 			puts("memleakd " MEMLEAKD_VERSION);
 			return CONFIG_EXIT;
 		}
+		if (opt == OPT_LIST_PRESETS)
+			return preset_list(stdout) < 0 ? -ENOMEM : CONFIG_EXIT;
 		if (opt == ':')
 			return fail(error, "%s needs a value", argv[optind - 1]);
 		if (opt == '?')
 			return fail(error, "unknown option '%s' (see memleakd --help)", argv[optind - 1]);
-		r = parse_option(opt, optarg, &c, error);
+		r = parse_option(opt, optarg, c, p, error);
 		if (r < 0)
 			return r;
 	}
 	if (optind < argc)
 		return fail(error, "unexpected argument '%s' (see memleakd --help)", argv[optind]);
-	if (!c.pid)
-		return fail(error, "--pid is required (see memleakd --help)");
-	*cfg = c;
-	return CONFIG_RUN;
+	r = load_presets(c, p, error);
+	if (r < 0)
+		return r;
+	r = check(c, p, error);
+	return r < 0 ? r : CONFIG_RUN;
+}
+
+int config_parse(int argc, char **argv, struct config *cfg, char **error)
+{
+	struct config c = {
+		.interval_ns = 10ULL * 1000000000,
+		.top = 10,
+		.max_allocs = DEFAULT_MAX_ALLOCS,
+		.format = "text",
+	};
+	struct pending p = { 0 };
+	int r = parse_args(argc, argv, &c, &p, error);
+
+	free(p.presets);
+	if (r == CONFIG_RUN)
+		*cfg = c;
+	else
+		config_clear(&c);
+	return r;
+}
+
+void config_clear(struct config *cfg)
+{
+	alloc_specs_clear(&cfg->specs);
 }

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alloc_spec.h"
+
 struct config {
 	int pid;
 	uint64_t interval_ns;
@@ -17,6 +19,8 @@ struct config {
 	const char *format; /* a report writer's name */
 	const char *output; /* NULL: stdout */
 	unsigned int verbose; /* -v: placements and sizes; -vv: libbpf's debug output too */
+	bool no_malloc;       /* trace only the custom specs, not the malloc family */
+	struct alloc_specs specs; /* --alloc/--free/--realloc/--reset, then the presets' */
 };
 
 enum config_result {
@@ -24,9 +28,11 @@ enum config_result {
 	CONFIG_EXIT, /* --help or --version was printed: exit 0 */
 };
 
-/* Parse argv into *cfg. Returns CONFIG_RUN or CONFIG_EXIT, or -EINVAL with
- * *error set to a message naming the offending flag (malloc'd, the caller
- * frees it), or -ENOMEM. */
+/* Parse argv into *cfg, loading the presets it names. Returns CONFIG_RUN or
+ * CONFIG_EXIT, or -EINVAL (-ENOENT for a missing preset) with *error set to
+ * a message naming the offending flag (malloc'd, the caller frees it), or
+ * -ENOMEM. *cfg is filled only on CONFIG_RUN; config_clear releases it. */
 int config_parse(int argc, char **argv, struct config *cfg, char **error);
+void config_clear(struct config *cfg);
 
 #endif

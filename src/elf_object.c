@@ -22,6 +22,8 @@
 #include <zlib.h>
 
 #define VERSYM_HIDDEN 0x8000
+/* The smallest page size of x86-64, to which mappings are aligned. */
+#define PAGE_SIZE 4096
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One mapped ELF file: the object itself or its separate debug file. */
@@ -562,6 +564,58 @@ int elf_object__find_function(const struct elf_object *o, const char *name,
 	return 0;
 }
 
+/* A defined data symbol called name in elf's table of the given type. */
+static int scan_variable(Elf *elf, Elf64_Word type, const char *name, GElf_Sym *out,
+			 const char **out_name)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = elf ? section_of_type(elf, type, &sh) : NULL;
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	size_t n = d && sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+
+	for (size_t i = 1; i < n; i++) {
+		const char *s_name;
+		GElf_Sym s;
+		int kind;
+
+		if (!gelf_getsym(d, i, &s) || s.st_shndx == SHN_UNDEF)
+			continue;
+		kind = GELF_ST_TYPE(s.st_info);
+		if (kind != STT_OBJECT && kind != STT_TLS)
+			continue;
+		s_name = elf_strptr(elf, sh.sh_link, s.st_name);
+		if (s_name && !strcmp(s_name, name)) {
+			*out = s;
+			*out_name = s_name;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Variables are looked up once per spec, so they are not indexed: the
+ * tables are scanned on demand. */
+int elf_object__find_variable(const struct elf_object *o, const char *name,
+			      enum elf_symtab where, struct elf_symbol *out)
+{
+	const char *found = NULL;
+	GElf_Sym s;
+	int r = -ENOENT;
+
+	if (where & ELF_SYMTAB_DYNAMIC)
+		r = scan_variable(o->file.elf, SHT_DYNSYM, name, &s, &found);
+	if (r && (where & ELF_SYMTAB_STATIC))
+		r = scan_variable(o->file.elf, SHT_SYMTAB, name, &s, &found);
+	if (r && (where & ELF_SYMTAB_STATIC))
+		r = scan_variable(o->debug.elf, SHT_SYMTAB, name, &s, &found);
+	if (r < 0)
+		return r;
+	if (GELF_ST_TYPE(s.st_info) == STT_TLS)
+		return -EOPNOTSUPP;
+	*out = (struct elf_symbol){ .name = found, .vaddr = s.st_value, .size = s.st_size };
+	return 0;
+}
+
 static bool sym_holds(const struct sym *s, uint64_t addr, uint64_t nearest)
 {
 	if (s->size)
@@ -619,16 +673,21 @@ int elf_object__vaddr_to_offset(const struct elf_object *o, uint64_t vaddr, uint
 	return 0;
 }
 
+/* A mapping starts at its segment's offset rounded down to a page, so
+ * offsets in that first partial page count too, when no segment holds
+ * them exactly. */
 int elf_object__offset_to_vaddr(const struct elf_object *o, uint64_t offset, uint64_t *vaddr)
 {
-	for (size_t i = 0; i < o->nsegs; i++) {
-		const struct segment *s = &o->segs[i];
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < o->nsegs; i++) {
+			const struct segment *s = &o->segs[i];
+			uint64_t slack = pass ? s->offset & (PAGE_SIZE - 1) : 0;
 
-		if (offset - s->offset < s->filesz) {
-			*vaddr = offset - s->offset + s->vaddr;
-			return 0;
+			if (offset - (s->offset - slack) < s->filesz + slack) {
+				*vaddr = offset - s->offset + s->vaddr;
+				return 0;
+			}
 		}
-	}
 	return -ERANGE;
 }
 

@@ -39,12 +39,18 @@ void elf_object__free(struct elf_object *o);
  * (name@@VER or unversioned) counts. Returns 0 and *out, or -ENOENT. */
 int elf_object__find_function(const struct elf_object *o, const char *name,
 			      enum elf_symtab where, struct elf_symbol *out);
+/* The defined variable (STT_OBJECT) called name, searching the given
+ * tables. Returns 0 and *out, -ENOENT, or -EOPNOTSUPP when it is
+ * thread-local (its address differs per thread). */
+int elf_object__find_variable(const struct elf_object *o, const char *name,
+			      enum elf_symtab where, struct elf_symbol *out);
 /* The function whose [vaddr, vaddr+size) holds addr (or, for symbols of size
  * 0, the closest one below addr within the same section). -ENOENT if none. */
 int elf_object__symbol_at(const struct elf_object *o, uint64_t vaddr, struct elf_symbol *out);
 
 /* Convert between link-time virtual addresses and file offsets through the
- * PT_LOAD segments. -ERANGE when no segment covers it. */
+ * PT_LOAD segments. -ERANGE when no segment covers it (an offset in the
+ * page a segment starts in counts as that segment's). */
 int elf_object__vaddr_to_offset(const struct elf_object *o, uint64_t vaddr, uint64_t *offset);
 int elf_object__offset_to_vaddr(const struct elf_object *o, uint64_t offset, uint64_t *vaddr);
 /* Copy up to len bytes of the file's contents at link-time address vaddr.

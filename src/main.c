@@ -15,6 +15,8 @@
 
 #include "allocator.h"
 #include "config.h"
+#include "context_reaper.h"
+#include "custom_allocator.h"
 #include "log.h"
 #include "report.h"
 #include "snapshot.h"
@@ -27,8 +29,10 @@ struct daemon {
 	const struct report_writer *writer;
 	FILE *out;
 	struct target *target;
-	struct allocator *allocator;
+	struct allocator *allocator;        /* NULL with --no-malloc */
+	struct custom_allocator *custom;    /* NULL without specs */
 	struct tracer *tracer;
+	struct context_reaper *reaper;
 	struct symbolizer *symbolizer;
 	int signal_fd;
 };
@@ -41,19 +45,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
-static int open_target(struct daemon *d)
+static int find_malloc_family(struct daemon *d)
 {
 	char *searched = NULL;
 	int pid = d->cfg->pid;
-	int r = target__open(pid, 0, &d->target);
+	int r = allocator__find(d->target, &d->allocator, &searched);
 
-	if (r == -ESRCH)
-		log_error("pid %d: no such process", pid);
-	else if (r < 0)
-		log_error("pid %d: cannot inspect the process: %s", pid, strerror(-r));
-	if (r < 0)
-		return r;
-	r = allocator__find(d->target, &d->allocator, &searched);
 	if (r == -ENOENT)
 		log_error("pid %d: no malloc found in the process (looked in: %s)", pid, searched);
 	else if (r < 0)
@@ -63,43 +60,116 @@ static int open_target(struct daemon *d)
 	return r;
 }
 
-static void describe_probes(const struct daemon *d)
+static int find_custom(struct daemon *d)
+{
+	char *error = NULL;
+	int r = custom_allocator__resolve(d->target, &d->cfg->specs, d->allocator, &d->custom,
+					  &error);
+
+	if (r < 0)
+		log_error("%s", error ? error : strerror(-r));
+	free(error);
+	return r;
+}
+
+static int open_target(struct daemon *d)
+{
+	int pid = d->cfg->pid;
+	int r = target__open(pid, 0, &d->target);
+
+	if (r == -ESRCH)
+		log_error("pid %d: no such process", pid);
+	else if (r < 0)
+		log_error("pid %d: cannot inspect the process: %s", pid, strerror(-r));
+	if (r >= 0 && !d->cfg->no_malloc)
+		r = find_malloc_family(d);
+	if (r >= 0 && d->cfg->specs.n)
+		r = find_custom(d);
+	return r;
+}
+
+static void describe_placement(const struct allocator_probe *p)
+{
+	log_debug("    probe at +0x%x (%s, %s, %u instructions passed over)", p->placement.offset,
+		  p->placement.insn, p->placement.emulated ? "emulated" : "single-stepped",
+		  p->placement.skipped);
+}
+
+static void describe_custom(const struct daemon *d)
+{
+	const struct custom_allocator *c = d->custom;
+
+	log_info("pid %d: tracing %zu custom allocator functions:", d->cfg->pid, c->n_probes);
+	for (size_t i = 0; i < c->n_probes; i++) {
+		const struct allocator_probe *p = &c->probes[i];
+		const char *flag = alloc_spec_flag(COOKIE_FIELD(p->point.cookie, COOKIE_KIND_SHIFT));
+
+		log_info("  %s %s in %s", flag, p->point.function, p->module);
+		describe_placement(p);
+	}
+	for (size_t i = 0; i < c->n_globals; i++)
+		log_debug("  context global %s at 0x%llx", c->global_names[i],
+			  (unsigned long long)c->globals[i]);
+	for (size_t i = 0; i < c->n_skipped; i++)
+		log_debug("  --preset %s: %s is not in this process, skipped", c->skipped[i]->preset,
+			  c->skipped[i]->symbol);
+}
+
+static void describe(const struct daemon *d)
 {
 	const struct allocator *a = d->allocator;
 
-	log_info("pid %d takes malloc from %s; tracing %zu functions:", d->cfg->pid, a->module,
-		 a->n_probes);
-	for (size_t i = 0; i < a->n_probes; i++) {
-		const struct allocator_probe *p = &a->probes[i];
-
-		log_info("  %s", p->point.function);
-		log_debug("    probe at +0x%x (%s, %s, %u instructions passed over)",
-			  p->placement.offset, p->placement.insn,
-			  p->placement.emulated ? "emulated" : "single-stepped",
-			  p->placement.skipped);
+	if (a) {
+		log_info("pid %d takes malloc from %s; tracing %zu functions:", d->cfg->pid,
+			 a->module, a->n_probes);
+		for (size_t i = 0; i < a->n_probes; i++) {
+			log_info("  %s", a->probes[i].point.function);
+			describe_placement(&a->probes[i]);
+		}
 	}
+	if (d->custom)
+		describe_custom(d);
+}
+
+static int attach_probes(struct daemon *d, const struct allocator_probe *probes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = tracer__attach(d->tracer, d->cfg->pid, &probes[i].point);
+
+		if (r < 0) {
+			log_error("attaching to %s in %s failed: %s", probes[i].point.function,
+				  probes[i].module, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
 }
 
 static int attach(struct daemon *d)
 {
-	const struct allocator *a = d->allocator;
+	const struct custom_allocator *c = d->custom;
+	size_t n = 0;
 	int r = tracer__open(d->cfg->max_allocs, d->cfg->verbose > 1, &d->tracer);
 
 	if (r < 0) {
 		log_error("loading the BPF programs failed: %s", strerror(-r));
 		return r;
 	}
-	describe_probes(d);
-	for (size_t i = 0; i < a->n_probes; i++) {
-		r = tracer__attach(d->tracer, d->cfg->pid, &a->probes[i].point);
-		if (r < 0) {
-			log_error("attaching to %s in %s failed: %s", a->probes[i].point.function,
-				  a->module, strerror(-r));
-			return r;
-		}
+	describe(d);
+	for (size_t i = 0; c && i < c->n_globals && r >= 0; i++)
+		r = tracer__set_ctx_global(d->tracer, (uint32_t)i, c->globals[i]);
+	if (r >= 0 && d->allocator) {
+		r = attach_probes(d, d->allocator->probes, d->allocator->n_probes);
+		n += d->allocator->n_probes;
 	}
-	log_info("attached to pid %d (%zu probes); reporting every %.3g s", d->cfg->pid,
-		 a->n_probes, (double)d->cfg->interval_ns / 1e9);
+	if (r >= 0 && c) {
+		r = attach_probes(d, c->probes, c->n_probes);
+		n += c->n_probes;
+	}
+	if (r < 0)
+		return r;
+	log_info("attached to pid %d (%zu probes); reporting every %.3g s", d->cfg->pid, n,
+		 (double)d->cfg->interval_ns / 1e9);
 	return 0;
 }
 
@@ -114,8 +184,8 @@ static int report(struct daemon *d, enum end_reason end)
 	if (r < 0 && r != -ESRCH)
 		log_warn("pid %d: cannot re-read its mappings: %s", d->cfg->pid, strerror(-r));
 	tracer__maps(d->tracer, &maps);
-	r = snapshot__take(&maps, d->target->index, d->cfg->pid, d->cfg->top, d->cfg->min_age_ns,
-			   &snap);
+	r = snapshot__take(&maps, d->reaper, d->target->index, d->cfg->pid, d->cfg->top,
+			   d->cfg->min_age_ns, &snap);
 	if (r < 0) {
 		log_error("reading the maps failed: %s", strerror(-r));
 		return r;
@@ -223,7 +293,8 @@ static int setup(struct daemon *d)
 		return r;
 	}
 	d->symbolizer = symbolizer__new();
-	if (!d->symbolizer)
+	d->reaper = context_reaper__new();
+	if (!d->symbolizer || !d->reaper)
 		return -ENOMEM;
 	r = open_output(d);
 	if (r < 0)
@@ -237,9 +308,11 @@ static int setup(struct daemon *d)
 static void teardown(struct daemon *d)
 {
 	tracer__free(d->tracer);
+	custom_allocator__free(d->custom);
 	allocator__free(d->allocator);
 	target__free(d->target);
 	symbolizer__free(d->symbolizer);
+	context_reaper__free(d->reaper);
 	if (d->out && d->out != stdout)
 		fclose(d->out);
 	if (d->signal_fd >= 0)
@@ -267,5 +340,6 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		r = run(&d);
 	teardown(&d);
+	config_clear(&cfg);
 	return r < 0 ? 1 : 0;
 }

@@ -42,10 +42,11 @@ static void json_totals(FILE *out, const struct snapshot *snap)
 		",\"allocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"unknown_frees\":%" PRIu64
 		",\"dropped_allocs\":%" PRIu64 ",\"stack_errors\":%" PRIu64
 		",\"failed_allocs\":%" PRIu64 ",\"nested_calls\":%" PRIu64
-		",\"replaced_allocs\":%" PRIu64 ",\"stacks\":%zu}",
+		",\"replaced_allocs\":%" PRIu64 ",\"resets\":%" PRIu64
+		",\"reset_frees\":%" PRIu64 ",\"dropped_resets\":%" PRIu64 ",\"stacks\":%zu}",
 		t->outstanding_bytes, t->outstanding_allocs, t->allocs, t->frees, t->unknown_frees,
 		t->dropped_allocs, t->stack_errors, t->failed_allocs, t->nested_calls,
-		t->replaced_allocs, snap->n_stacks);
+		t->replaced_allocs, t->resets, t->reset_frees, t->dropped_resets, snap->n_stacks);
 }
 
 static void json_frame(FILE *out, const struct frame *f)

@@ -42,9 +42,15 @@ static void text_header(FILE *out, const struct snapshot *snap)
 		" frees of memory allocated before attach\n",
 		t->outstanding_bytes, human, t->outstanding_allocs, snap->n_stacks, t->allocs,
 		t->frees, t->unknown_frees);
+	if (t->resets)
+		fprintf(out, "context resets: %" PRIu64 ", releasing %" PRIu64 " allocations\n",
+			t->resets, t->reset_frees);
 	if (t->dropped_allocs)
 		fprintf(out, "WARNING: %" PRIu64 " allocations not tracked: the map is full "
 			"(raise --max-allocs)\n", t->dropped_allocs);
+	if (t->dropped_resets)
+		fprintf(out, "WARNING: %" PRIu64 " context resets not recorded: too many "
+			"contexts; their allocations stay counted\n", t->dropped_resets);
 	if (t->stack_errors)
 		fprintf(out, "WARNING: %" PRIu64 " stacks could not be captured; their bytes "
 			"are counted under [stack lost]\n", t->stack_errors);

@@ -11,6 +11,7 @@
 
 #include <bpf/bpf.h>
 
+#include "context_reaper.h"
 #include "map_reader.h"
 #include "memleakd.h"
 #include "tracer.h"
@@ -25,6 +26,8 @@ struct stack_index {
 
 struct build {
 	struct snapshot *snap;
+	struct context_reaper *reaper;
+	int allocs_fd;
 	uint32_t target;
 	size_t cap;
 	struct stack_index index;
@@ -92,6 +95,7 @@ static int add_stack(const void *key, const void *value, void *ctx)
 	const struct stack_totals *per_cpu = value;
 	struct build *b = ctx;
 	struct snapshot_stack s = { .stack_id = k->stack_id };
+	uint64_t reaped_bytes, reaped_allocs;
 	int64_t bytes = 0, allocs = 0;
 
 	if (k->target != b->target)
@@ -102,6 +106,9 @@ static int add_stack(const void *key, const void *value, void *ctx)
 		s.total_bytes += per_cpu[cpu].total_bytes;
 		s.total_allocs += per_cpu[cpu].total_allocs;
 	}
+	context_reaper__released(b->reaper, k->stack_id, &reaped_bytes, &reaped_allocs);
+	bytes -= (int64_t)reaped_bytes;
+	allocs -= (int64_t)reaped_allocs;
 	if (allocs <= 0)
 		return 0;
 	s.bytes = (uint64_t)bytes;
@@ -119,6 +126,25 @@ static int add_stack(const void *key, const void *value, void *ctx)
 	return 0;
 }
 
+/* A record a context reset released: delete it, and take it off its stack
+ * here, as the reaper does for the reports to come. */
+static int reap(struct build *b, uint64_t key, const struct alloc_info *info)
+{
+	struct snapshot_stack *s;
+	int r = context_reaper__release(b->reaper, b->allocs_fd, key, info);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	s = index_find(b, info->stack_id);
+	if (s && s->allocs) {
+		s->bytes -= info->size;
+		s->allocs--;
+	}
+	return 0;
+}
+
 static int visit_alloc(const void *key, const void *value, void *ctx)
 {
 	const struct alloc_info *info = value;
@@ -128,6 +154,8 @@ static int visit_alloc(const void *key, const void *value, void *ctx)
 
 	if (*(const uint64_t *)key >> MEMLEAKD_PTR_BITS != b->target)
 		return 0;
+	if (context_reaper__stale(b->reaper, b->target, info))
+		return reap(b, *(const uint64_t *)key, info);
 	s = index_find(b, info->stack_id);
 	/* Allocated after the totals were read: the next report has it. */
 	if (!s)
@@ -164,6 +192,9 @@ static int read_counters(int fd, uint32_t target, int ncpus, struct snapshot_tot
 		t->failed_allocs += c[cpu].failed_allocs;
 		t->nested_calls += c[cpu].nested_calls;
 		t->replaced_allocs += c[cpu].replaced_allocs;
+		t->resets += c[cpu].resets;
+		t->reset_frees += c[cpu].reset_frees;
+		t->dropped_resets += c[cpu].dropped_resets;
 	}
 out:
 	free(c);
@@ -174,15 +205,21 @@ out:
 static void apply_min_age(struct build *b)
 {
 	struct snapshot *snap = b->snap;
-	size_t kept = 0;
 
 	for (size_t i = 0; i < snap->n_stacks; i++) {
-		if (!b->old[i].allocs)
-			continue;
 		snap->stacks[i].bytes = b->old[i].bytes;
 		snap->stacks[i].allocs = b->old[i].allocs;
-		snap->stacks[kept++] = snap->stacks[i];
 	}
+}
+
+/* Stacks left with nothing: all old enough were young, or a reset took all. */
+static void drop_empty(struct snapshot *snap)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < snap->n_stacks; i++)
+		if (snap->stacks[i].allocs)
+			snap->stacks[kept++] = snap->stacks[i];
 	snap->n_stacks = kept;
 }
 
@@ -223,15 +260,21 @@ static int sum_totals(struct build *b, const struct tracer_maps *maps)
 
 	if (r < 0)
 		return r;
-	r = map_read_all(maps->stack_totals, sizeof(struct stack_key),
-			 map_percpu_value_size(sizeof(struct stack_totals)), add_stack, b);
-	if (r < 0)
-		return r;
+	return map_read_all(maps->stack_totals, sizeof(struct stack_key),
+			    map_percpu_value_size(sizeof(struct stack_totals)), add_stack, b);
+}
+
+/* Totals over every stack, once resets are applied; --min-age only
+ * filters the stacks. */
+static void sum_outstanding(struct build *b)
+{
+	struct snapshot *snap = b->snap;
+
+	snap->totals.reset_frees += context_reaper__total(b->reaper);
 	for (size_t i = 0; i < snap->n_stacks; i++) {
 		snap->totals.outstanding_bytes += snap->stacks[i].bytes;
 		snap->totals.outstanding_allocs += snap->stacks[i].allocs;
 	}
-	return 0;
 }
 
 static int walk_allocations(struct build *b, const struct tracer_maps *maps)
@@ -252,17 +295,19 @@ static int walk_allocations(struct build *b, const struct tracer_maps *maps)
 	r = map_read_all(maps->allocs, sizeof(uint64_t), sizeof(struct alloc_info), visit_alloc, b);
 	if (r < 0)
 		return r;
+	sum_outstanding(b);
 	if (b->min_age_ns)
 		apply_min_age(b);
+	drop_empty(b->snap);
 	return 0;
 }
 
-int snapshot__take(const struct tracer_maps *maps, uint32_t target, int pid, unsigned int top,
-		   uint64_t min_age_ns, struct snapshot **out)
+int snapshot__take(const struct tracer_maps *maps, struct context_reaper *reaper, uint32_t target,
+		   int pid, unsigned int top, uint64_t min_age_ns, struct snapshot **out)
 {
 	struct snapshot *snap = calloc(1, sizeof(*snap));
-	struct build b = { .snap = snap, .target = target, .min_age_ns = min_age_ns,
-			   .ncpus = map_ncpus() };
+	struct build b = { .snap = snap, .reaper = reaper, .allocs_fd = maps->allocs,
+			   .target = target, .min_age_ns = min_age_ns, .ncpus = map_ncpus() };
 	int r;
 
 	if (!snap)
@@ -274,6 +319,9 @@ int snapshot__take(const struct tracer_maps *maps, uint32_t target, int pid, uns
 	clock_gettime(CLOCK_REALTIME, &snap->time);
 	snap->pid = pid;
 	snap->min_age_ns = min_age_ns;
+	r = context_reaper__load(reaper, maps->resets, target);
+	if (r < 0)
+		goto fail;
 	r = sum_totals(&b, maps);
 	if (r < 0)
 		goto fail;

@@ -111,33 +111,73 @@ int target__refresh_maps(struct target *t)
 	return 0;
 }
 
+/* Uprobes attach by path: the object as the process sees it, through its
+ * root, or through map_files when the file was deleted. */
+static int attach_path(const struct target *t, const struct proc_map *m, const char *opened,
+		       char **out)
+{
+	if (proc_map__deleted(m)) {
+		*out = strdup(opened);
+		return *out ? 0 : -ENOMEM;
+	}
+	return asprintf(out, "/proc/%d/root%s", t->pid, m->path) < 0 ? -ENOMEM : 0;
+}
+
+int target__open_object(const struct target *t, const struct proc_map *m,
+			struct target_object *out)
+{
+	struct target_object o = { .map = m };
+	char buf[PATH_MAX];
+	const char *path;
+	uint64_t vaddr;
+	int dir_fd;
+	int r = proc_maps__object_location(t->maps, m, t->root_fd, buf, sizeof(buf), &dir_fd, &path);
+
+	if (r < 0)
+		return r;
+	r = elf_object__open(dir_fd, path, &o.elf);
+	if (r < 0)
+		return r;
+	r = elf_object__offset_to_vaddr(o.elf, m->offset, &vaddr);
+	if (r == 0)
+		r = attach_path(t, m, path, &o.attach_path);
+	if (r < 0) {
+		target_object__clear(&o);
+		return r;
+	}
+	o.bias = m->start - vaddr;
+	*out = o;
+	return 0;
+}
+
+void target_object__clear(struct target_object *o)
+{
+	elf_object__free(o->elf);
+	free(o->attach_path);
+	*o = (struct target_object){ 0 };
+}
+
 /* The run-time address of the executable's r_debug, from DT_DEBUG in its
  * dynamic section as loaded; 0 when it has none (static) or it is unset. */
 static int find_r_debug(const struct target *t, uint64_t *r_debug)
 {
 	const struct proc_map *exe = exe_mapping(t);
-	struct elf_object *obj;
-	uint64_t vaddr, bias, dyn;
-	char buf[PATH_MAX];
-	const char *path;
+	struct target_object obj;
+	uint64_t dyn, bias;
 	Elf64_Dyn d;
-	int dir_fd, r;
+	int r;
 
 	*r_debug = 0;
 	if (!exe)
 		return -ESRCH;
-	r = proc_maps__object_location(t->maps, exe, t->root_fd, buf, sizeof(buf), &dir_fd, &path);
+	r = target__open_object(t, exe, &obj);
 	if (r < 0)
 		return r;
-	r = elf_object__open(dir_fd, path, &obj);
-	if (r < 0)
-		return r;
-	dyn = elf_object__dynamic_vaddr(obj);
-	r = elf_object__offset_to_vaddr(obj, exe->offset, &vaddr);
-	elf_object__free(obj);
-	if (r < 0 || !dyn)
-		return r;
-	bias = exe->start - vaddr;
+	dyn = elf_object__dynamic_vaddr(obj.elf);
+	bias = obj.bias;
+	target_object__clear(&obj);
+	if (!dyn)
+		return 0;
 	for (uint64_t at = bias + dyn;; at += sizeof(d)) {
 		r = read_remote(t->pid, at, &d, sizeof(d));
 		if (r < 0 || d.d_tag == DT_NULL)

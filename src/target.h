@@ -10,6 +10,8 @@
 
 #include "proc_maps.h"
 
+struct elf_object;
+
 struct target {
 	int pid;
 	uint32_t index;
@@ -33,5 +35,21 @@ int target__refresh_maps(struct target *t);
 int target__search_order(const struct target *t, const struct proc_map ***objects, size_t *n);
 /* Accepts NULL. */
 void target__free(struct target *t);
+
+/* One object the process maps, opened for reading and for probing. */
+struct target_object {
+	const struct proc_map *map; /* a mapping of it, in the target's maps */
+	struct elf_object *elf;
+	char *attach_path;          /* where uprobes attach: through the process's
+				     * root, or its map_files entry once deleted */
+	uint64_t bias;              /* run-time address minus link-time address */
+};
+
+/* Open the object behind mapping m of t. Returns 0 and fills *out, or
+ * -errno (-ENOENT, -ENOEXEC, -ENOMEM); *out is untouched on failure. */
+int target__open_object(const struct target *t, const struct proc_map *m,
+			struct target_object *out);
+/* Release what target__open_object filled in; accepts a zeroed struct. */
+void target_object__clear(struct target_object *o);
 
 #endif

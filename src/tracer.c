@@ -145,6 +145,8 @@ int tracer__attach(struct tracer *t, int pid, const struct attach_point *p)
 	switch (COOKIE_FIELD(p->cookie, COOKIE_KIND_SHIFT)) {
 	case PROBE_FREE:
 		return attach_one(t, t->skel->progs.free_enter, false, pid, p);
+	case PROBE_RESET:
+		return attach_one(t, t->skel->progs.reset_enter, false, pid, p);
 	case PROBE_ALLOC:
 	case PROBE_REALLOC:
 	case PROBE_RESIZE:
@@ -158,12 +160,21 @@ int tracer__attach(struct tracer *t, int pid, const struct attach_point *p)
 	}
 }
 
+int tracer__set_ctx_global(struct tracer *t, uint32_t slot, uint64_t addr)
+{
+	if (slot >= MEMLEAKD_MAX_CTX_GLOBALS)
+		return -EINVAL;
+	t->skel->bss->ctx_globals[slot] = addr;
+	return 0;
+}
+
 void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 {
 	out->allocs = bpf_map__fd(t->skel->maps.allocs);
 	out->stacks = bpf_map__fd(t->skel->maps.stacks);
 	out->stack_totals = bpf_map__fd(t->skel->maps.stack_totals);
 	out->counters = bpf_map__fd(t->skel->maps.counters);
+	out->resets = bpf_map__fd(t->skel->maps.resets);
 }
 
 void tracer__pause(struct tracer *t)

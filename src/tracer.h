@@ -14,6 +14,7 @@ struct tracer_maps {
 	int stacks;       /* stack id -> return addresses */
 	int stack_totals; /* struct stack_key -> per-CPU struct stack_totals */
 	int counters;     /* target index -> per-CPU struct target_counters */
+	int resets;       /* memleakd_alloc_key(target, ctx) -> time of its last reset */
 };
 
 /* One probe to attach: function `function` at file offset `offset` of the
@@ -37,8 +38,13 @@ int tracer__preflight(const char **why);
  * printed by libbpf). */
 int tracer__open(uint32_t max_allocs, bool verbose, struct tracer **out);
 /* Attach p in process pid: an entry and a return probe for allocating
- * functions, an entry probe for freeing ones. Returns 0 or -errno. */
+ * functions, an entry probe for freeing and resetting ones. Returns 0 or
+ * -errno. */
 int tracer__attach(struct tracer *t, int pid, const struct attach_point *p);
+/* Tell the programs that cookies with global slot `slot` read the context
+ * from address addr in the target. Call before attaching. -EINVAL for a
+ * slot out of range. */
+int tracer__set_ctx_global(struct tracer *t, uint32_t slot, uint64_t addr);
 /* Stop every program at once: from return on, the maps no longer change.
  * The probes stay attached (detaching them takes seconds) until freed. */
 void tracer__pause(struct tracer *t);

@@ -18,6 +18,7 @@ test fails and says why.
 
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -96,15 +97,23 @@ class LineStream:
 
 
 class Process:
-    """A child process with its stdout and stderr collected line by line."""
+    """A child process with its stdout and stderr collected line by line.
+    user: run it as that user (and its group, no other group). stdin: give
+    it a pipe, self.popen.stdin, rather than /dev/null."""
 
-    def __init__(self, name, argv, env=None):
+    def __init__(self, name, argv, env=None, user=None, stdin=False):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.started = time.monotonic()
-        self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                      stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, env=env)
+        identity = {}
+        if user is not None:
+            identity = dict(user=user, group=pwd.getpwnam(user).pw_gid,
+                            extra_groups=[])
+        self.popen = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            **identity)
         self.stdout = LineStream(self.popen.stdout)
         self.stderr = LineStream(self.popen.stderr)
 
@@ -135,6 +144,11 @@ class Process:
         if self.running():
             self.popen.kill()
         self.popen.wait()
+        if self.popen.stdin:
+            try:
+                self.popen.stdin.close()
+            except OSError:
+                pass
         self.stdout.finish()
         self.stderr.finish()
 
@@ -195,21 +209,32 @@ class Memleakd(Process):
 
 class Session:
     """Starts processes for one test and kills whatever is left of them, and
-    removes its temporary directory, when the test ends."""
+    removes its temporary directory, when the test ends. Before that, it
+    calls the functions of self.cleanups, last added first (a server that
+    must stop cleanly adds one)."""
 
     def __enter__(self):
         self.processes = []
+        self.cleanups = []
         self.tmp = Path(tempfile.mkdtemp(prefix="memleakd-test-"))
         return self
 
     def __exit__(self, *exc):
+        errors = []
+        while self.cleanups:
+            try:
+                self.cleanups.pop()()
+            except Exception as e:  # the others still run; raised below
+                errors.append(e)
         for process in self.processes:
             process.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if errors:
+            raise errors[0]
         return False
 
-    def _start(self, cls, name, argv, env=None):
-        process = cls(name, argv, env)
+    def _start(self, cls, name, argv, env=None, **options):
+        process = cls(name, argv, env, **options)
         self.processes.append(process)
         return process
 
@@ -250,14 +275,15 @@ class Session:
         daemon.wait_attached(pid)
         return daemon
 
-    def spawn(self, name, argv):
-        """Starts a program that is not one of tests/targets, a server."""
-        return self._start(Process, name, argv)
+    def spawn(self, name, argv, env=None, user=None, stdin=False):
+        """Starts a program that is not one of tests/targets, a server (see
+        Process for user and stdin)."""
+        return self._start(Process, name, argv, env, user=user, stdin=stdin)
 
-    def run(self, argv, timeout=EXIT_TIMEOUT):
+    def run(self, argv, timeout=EXIT_TIMEOUT, env=None, user=None):
         """Runs a command to completion: returns (status, stdout, stderr)."""
         process = self._start(Process, os.path.basename(str(argv[0])),
-                              argv)
+                              argv, env, user=user)
         status = process.wait(timeout)
         return status, process.stdout.text(), process.stderr.text()
 
