@@ -60,9 +60,23 @@ $(OUT)/targets/%: tests/targets/%.c tests/targets/target.h | $(DEPS_STAMP)
 	$(CC) $(TARGET_CFLAGS) $< -o $@ $(TARGET_LIBS_$*)
 TARGET_LIBS_jemalloc_leaks := -ljemalloc
 TARGET_LIBS_exe_allocator := -rdynamic
+# Deferred (=): pkg-config runs after install-deps.sh has installed libapr1-dev.
+TARGET_LIBS_apr_pools = $(shell pkg-config --cflags-only-I --libs apr-1)
+# libc first in the search order: it keeps malloc, tc_* and mi_* are called by name.
+TARGET_LIBS_direct_allocators := -Wl,--no-as-needed -lc -l:libtcmalloc_minimal.so.4 -l:libmimalloc.so.2
 $(OUT)/targets/static_leaks: tests/targets/static_leaks.c tests/targets/target.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) -static $< -o $@
+# jemalloc's archive with its API renamed _rjem_* (as Rust's tikv-jemallocator
+# builds it), linked in: the program keeps glibc's malloc.
+$(OUT)/targets/prefixed_jemalloc: tests/targets/prefixed_jemalloc.c tests/targets/target.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	objcopy $(foreach s,malloc calloc posix_memalign aligned_alloc realloc free memalign \
+		valloc mallocx rallocx xallocx sallocx dallocx sdallocx nallocx mallctl \
+		mallctlnametomib mallctlbymib malloc_stats_print malloc_usable_size \
+		malloc_message malloc_conf malloc_conf_2_conf_harder,--redefine-sym $(s)=_rjem_$(s)) \
+		/usr/lib/x86_64-linux-gnu/libjemalloc_pic.a $(@D)/libjemalloc_rjem.a
+	$(CC) $(TARGET_CFLAGS) $< $(@D)/libjemalloc_rjem.a -o $@ -lm -ldl
 
 check: memleakd $(UNIT_TESTS) $(TARGETS)
 	@tests/run-all.sh $(UNIT_TESTS)

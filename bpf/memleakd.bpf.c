@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memleakd.bpf.c - the probes: allocations in, frees out, totals per stack.
  *
- * Every traced function is attached to one of three generic programs (entry,
- * return, free); the attach cookie (include/memleakd.h) says which argument is
- * the size, the pointer or the out-argument, so a new allocator needs no new
- * BPF code. An allocation is recorded at the return probe, where the caller's
- * frame is the first user frame of the stack. Per-stack totals are updated
- * here, so a report reads O(stacks) entries, never O(allocations).
+ * Every traced function is attached to one of four generic programs (entry,
+ * return, free, reset); the attach cookie (include/memleakd.h) says which
+ * argument is the size, the pointer, the out-argument or the context, so a
+ * new allocator needs no new BPF code. An allocation is recorded at the
+ * return probe, where the caller's frame is the first user frame of the
+ * stack. Per-stack totals are updated here, so a report reads O(stacks)
+ * entries, never O(allocations). A context reset costs O(1): it stamps the
+ * context with the time; track() retires a released record when its address
+ * comes back, and until then reports leave it out (src/context_resets.c).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -257,27 +260,32 @@ static __always_inline __u64 word_at(__u64 sp)
 	return word;
 }
 
-/* Does the return slot of the call still hold its return address, or the
- * address of the trampoline the kernel put there for the return probe (the
- * first slot of the process's uprobe area, "[uprobes]" in its maps)? */
-static __always_inline bool return_slot_intact(const struct inflight_call *call)
+/* Where the kernel's uretprobe trampoline is in this process: the first
+ * slot of its uprobe area ("[uprobes]" in its maps). A return probe puts
+ * its address in the return slot of the call it watches. */
+static __always_inline __u64 uretprobe_trampoline(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 word = word_at(call->entry_sp);
 
-	return word == call->ret_addr ||
-	       word == BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	return BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
 }
 
-/* Is this thread inside a traced call further up its stack? A record whose
- * stack pointer is at or below ours, whose return slot has been reused, or
- * that is older than any real call, was abandoned by a longjmp out of the
- * allocator. The costly checks come last, so the common case (no call in
- * flight) does not pay for them. */
+/* Is this thread inside a traced call further up its stack, or in one that
+ * tail-jumped here (entered at the same stack pointer, its return slot
+ * already holding the trampoline)? A record whose stack pointer is below
+ * ours, whose return slot has been reused, or that is older than any real
+ * call, was abandoned by a longjmp out of the allocator. The costly checks
+ * come last, so the common case (no call in flight) does not pay for them. */
 static __always_inline bool nested(struct inflight_call *call, __u64 sp)
 {
-	return call && call->cookie && call->entry_sp > sp && return_slot_intact(call) &&
-	       bpf_ktime_get_ns() - call->entry_ns < MEMLEAKD_STALE_CALL_NS;
+	__u64 slot;
+
+	if (!call || !call->cookie || call->entry_sp < sp)
+		return false;
+	slot = word_at(call->entry_sp);
+	if (slot != uretprobe_trampoline() && (call->entry_sp == sp || slot != call->ret_addr))
+		return false;
+	return bpf_ktime_get_ns() - call->entry_ns < MEMLEAKD_STALE_CALL_NS;
 }
 
 /* The context of a custom allocator's call: an argument, or the pointer a
@@ -361,6 +369,8 @@ int BPF_KRETPROBE(alloc_return)
 		return 0;
 	cookie = call->cookie;
 	call->cookie = 0;
+	/* The address of the thread's last free may come back now. */
+	call->free_ptr = 0;
 	target = COOKIE_TARGET(cookie);
 	kind = COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT);
 	c = counters_of(target);
@@ -404,6 +414,7 @@ int BPF_KPROBE(free_enter)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 ptr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
+	__u64 sp = PT_REGS_SP(ctx);
 	__u32 target = COOKIE_TARGET(cookie);
 	struct inflight_call *call;
 	struct target_counters *c;
@@ -416,14 +427,27 @@ int BPF_KPROBE(free_enter)
 		return 0;
 	/* A free inside a traced call (realloc releasing the old block through
 	 * the public free) is the outer call's business. */
-	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (nested(call, PT_REGS_SP(ctx))) {
+	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!call)
+		return 0;
+	if (nested(call, sp)) {
 		c->nested_calls++;
 		return 0;
 	}
-	c->frees++;
-	if (untrack(target, ptr, &old))
+	if (untrack(target, ptr, &old)) {
+		/* The same pointer, just freed at this depth or above, with no
+		 * allocation on the thread since: a traced free calling or
+		 * tail-jumping into another (mi_free_size into mi_free). */
+		if (ptr == call->free_ptr && sp <= call->free_sp) {
+			c->nested_calls++;
+			return 0;
+		}
 		c->unknown_frees++;
+	}
+	c->frees++;
+	call->free_ptr = ptr;
+	call->free_sp = sp;
 	return 0;
 }
 

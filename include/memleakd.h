@@ -61,7 +61,8 @@ enum probe_kind {
 /* Addresses of the globals that hold a current context (ctx=@GLOBAL), one
  * slot per global per target. A power of two: the slot is masked with it. */
 #define MEMLEAKD_MAX_CTX_GLOBALS 64
-/* Contexts whose last reset time the kernel keeps, over every target. */
+/* Contexts whose last reset time the kernel keeps, over every target: user
+ * space deletes the times no record needs any more at each report. */
 #define MEMLEAKD_MAX_CONTEXTS 65536
 
 /* One outstanding allocation, keyed by memleakd_alloc_key(). */
@@ -75,8 +76,8 @@ struct alloc_info {
 
 /* A context reset releases its allocations without visiting them: the
  * resets map holds, per memleakd_alloc_key(target, ctx), the time of the
- * context's last reset, and an allocation made before it is stale. Stale
- * records are removed later, by user space or when the pointer is reused. */
+ * context's last reset, and an allocation made before it is stale. A stale
+ * record stays until its address is handed out again. */
 static inline bool memleakd_alloc_stale(const struct alloc_info *info, __u64 reset_ns)
 {
 	return info->ctx && info->timestamp_ns < reset_ns;
@@ -105,7 +106,8 @@ struct stack_totals {
 	__u64 total_allocs;
 };
 
-/* A traced call in flight on one thread, between entry and return. */
+/* A traced call in flight on one thread, between entry and return, and the
+ * thread's last free. */
 struct inflight_call {
 	__u64 cookie;
 	__u64 size;
@@ -115,6 +117,8 @@ struct inflight_call {
 	__u64 entry_sp; /* stack pointer at entry: identifies the outermost call */
 	__u64 ret_addr; /* the return address at entry_sp, while the call runs */
 	__u64 entry_ns; /* bpf_ktime_get_ns() at entry, the allocation's timestamp */
+	__u64 free_ptr; /* the thread's last traced free, and its stack pointer */
+	__u64 free_sp;
 };
 
 /* An in-flight record older than this was left by longjmp, not by a call

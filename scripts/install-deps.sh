@@ -7,7 +7,7 @@ set -eu
 BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config"
 # Test peers: allocators the integration tests trace, a real server that
 # uses jemalloc (redis), python3 for the integration runner.
-TEST="python3 libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 procps
+TEST="python3 libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libapr1-dev procps
 	redis-server redis-tools"
 # A real server that allocates through its own memory contexts, PostgreSQL
 # 15, and the headers and PGXS that build the tests' C extension for it. The

@@ -20,7 +20,8 @@ static const struct spec_key {
 } keys[] = {
 	{ "size", offsetof(struct alloc_spec, size),
 	  KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_REALLOC) },
-	{ "nmemb", offsetof(struct alloc_spec, nmemb), KIND_BIT(PROBE_ALLOC) },
+	{ "nmemb", offsetof(struct alloc_spec, nmemb),
+	  KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_REALLOC) },
 	{ "ptr", offsetof(struct alloc_spec, ptr), KIND_BIT(PROBE_FREE) | KIND_BIT(PROBE_REALLOC) },
 	{ "out", offsetof(struct alloc_spec, out), KIND_BIT(PROBE_ALLOC) },
 	{ "ctx", offsetof(struct alloc_spec, ctx), KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_RESET) },
@@ -237,6 +238,10 @@ uint64_t alloc_spec_cookie(const struct alloc_spec *s)
 	c |= (uint64_t)s->ctx << COOKIE_CTX_SHIFT;
 	if (s->ctx_global)
 		c |= (uint64_t)PROBE_F_CTX_GLOBAL << COOKIE_FLAGS_SHIFT;
+	/* A realloc asked for 0 bytes that returns NULL has freed the block:
+	 * no allocator fails a request for nothing. */
+	if (s->kind == PROBE_REALLOC)
+		c |= (uint64_t)PROBE_F_ZERO_SIZE_FREES << COOKIE_FLAGS_SHIFT;
 	return c;
 }
 

@@ -36,7 +36,7 @@ static const char usage[] =
 	"      --alloc SPEC        allocates: size=N, nmemb=N, out=N, ctx=N|@GLOBAL\n"
 	"                          (default size=1, the pointer is the return value)\n"
 	"      --free SPEC         frees: ptr=N (default 1)\n"
-	"      --realloc SPEC      reallocates: ptr=N,size=N (default 1,2)\n"
+	"      --realloc SPEC      reallocates: ptr=N,size=N (default 1,2), nmemb=N\n"
 	"      --reset SPEC        resets or deletes a context: ctx=N|@GLOBAL (default 1)\n"
 	"      --preset NAME       add the specs of a preset (see --list-presets)\n"
 	"      --symbol-prefix P   prefix the presets' symbols with P (e.g. _rjem_)\n"

@@ -22,8 +22,6 @@
 #include <zlib.h>
 
 #define VERSYM_HIDDEN 0x8000
-/* The smallest page size of x86-64, to which mappings are aligned. */
-#define PAGE_SIZE 4096
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One mapped ELF file: the object itself or its separate debug file. */
@@ -673,21 +671,16 @@ int elf_object__vaddr_to_offset(const struct elf_object *o, uint64_t vaddr, uint
 	return 0;
 }
 
-/* A mapping starts at its segment's offset rounded down to a page, so
- * offsets in that first partial page count too, when no segment holds
- * them exactly. */
 int elf_object__offset_to_vaddr(const struct elf_object *o, uint64_t offset, uint64_t *vaddr)
 {
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < o->nsegs; i++) {
-			const struct segment *s = &o->segs[i];
-			uint64_t slack = pass ? s->offset & (PAGE_SIZE - 1) : 0;
+	for (size_t i = 0; i < o->nsegs; i++) {
+		const struct segment *s = &o->segs[i];
 
-			if (offset - (s->offset - slack) < s->filesz + slack) {
-				*vaddr = offset - s->offset + s->vaddr;
-				return 0;
-			}
+		if (offset - s->offset < s->filesz) {
+			*vaddr = offset - s->offset + s->vaddr;
+			return 0;
 		}
+	}
 	return -ERANGE;
 }
 

@@ -49,8 +49,7 @@ int elf_object__find_variable(const struct elf_object *o, const char *name,
 int elf_object__symbol_at(const struct elf_object *o, uint64_t vaddr, struct elf_symbol *out);
 
 /* Convert between link-time virtual addresses and file offsets through the
- * PT_LOAD segments. -ERANGE when no segment covers it (an offset in the
- * page a segment starts in counts as that segment's). */
+ * PT_LOAD segments. -ERANGE when no segment covers it. */
 int elf_object__vaddr_to_offset(const struct elf_object *o, uint64_t vaddr, uint64_t *offset);
 int elf_object__offset_to_vaddr(const struct elf_object *o, uint64_t offset, uint64_t *vaddr);
 /* Copy up to len bytes of the file's contents at link-time address vaddr.

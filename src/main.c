@@ -15,7 +15,7 @@
 
 #include "allocator.h"
 #include "config.h"
-#include "context_reaper.h"
+#include "context_resets.h"
 #include "custom_allocator.h"
 #include "log.h"
 #include "report.h"
@@ -32,7 +32,7 @@ struct daemon {
 	struct allocator *allocator;        /* NULL with --no-malloc */
 	struct custom_allocator *custom;    /* NULL without specs */
 	struct tracer *tracer;
-	struct context_reaper *reaper;
+	struct context_resets *resets;
 	struct symbolizer *symbolizer;
 	int signal_fd;
 };
@@ -99,7 +99,8 @@ static void describe_custom(const struct daemon *d)
 {
 	const struct custom_allocator *c = d->custom;
 
-	log_info("pid %d: tracing %zu custom allocator functions:", d->cfg->pid, c->n_probes);
+	log_info("pid %d: tracing %zu custom allocator functions%s", d->cfg->pid, c->n_probes,
+		 c->n_probes ? ":" : " (the specs name functions traced already or missing)");
 	for (size_t i = 0; i < c->n_probes; i++) {
 		const struct allocator_probe *p = &c->probes[i];
 		const char *flag = alloc_spec_flag(COOKIE_FIELD(p->point.cookie, COOKIE_KIND_SHIFT));
@@ -184,7 +185,7 @@ static int report(struct daemon *d, enum end_reason end)
 	if (r < 0 && r != -ESRCH)
 		log_warn("pid %d: cannot re-read its mappings: %s", d->cfg->pid, strerror(-r));
 	tracer__maps(d->tracer, &maps);
-	r = snapshot__take(&maps, d->reaper, d->target->index, d->cfg->pid, d->cfg->top,
+	r = snapshot__take(&maps, d->resets, d->target->index, d->cfg->pid, d->cfg->top,
 			   d->cfg->min_age_ns, &snap);
 	if (r < 0) {
 		log_error("reading the maps failed: %s", strerror(-r));
@@ -293,8 +294,8 @@ static int setup(struct daemon *d)
 		return r;
 	}
 	d->symbolizer = symbolizer__new();
-	d->reaper = context_reaper__new();
-	if (!d->symbolizer || !d->reaper)
+	d->resets = context_resets__new();
+	if (!d->symbolizer || !d->resets)
 		return -ENOMEM;
 	r = open_output(d);
 	if (r < 0)
@@ -312,7 +313,7 @@ static void teardown(struct daemon *d)
 	allocator__free(d->allocator);
 	target__free(d->target);
 	symbolizer__free(d->symbolizer);
-	context_reaper__free(d->reaper);
+	context_resets__free(d->resets);
 	if (d->out && d->out != stdout)
 		fclose(d->out);
 	if (d->signal_fd >= 0)

@@ -11,7 +11,7 @@
 
 #include <bpf/bpf.h>
 
-#include "context_reaper.h"
+#include "context_resets.h"
 #include "map_reader.h"
 #include "memleakd.h"
 #include "tracer.h"
@@ -26,8 +26,7 @@ struct stack_index {
 
 struct build {
 	struct snapshot *snap;
-	struct context_reaper *reaper;
-	int allocs_fd;
+	struct context_resets *resets;
 	uint32_t target;
 	size_t cap;
 	struct stack_index index;
@@ -95,7 +94,6 @@ static int add_stack(const void *key, const void *value, void *ctx)
 	const struct stack_totals *per_cpu = value;
 	struct build *b = ctx;
 	struct snapshot_stack s = { .stack_id = k->stack_id };
-	uint64_t reaped_bytes, reaped_allocs;
 	int64_t bytes = 0, allocs = 0;
 
 	if (k->target != b->target)
@@ -106,9 +104,6 @@ static int add_stack(const void *key, const void *value, void *ctx)
 		s.total_bytes += per_cpu[cpu].total_bytes;
 		s.total_allocs += per_cpu[cpu].total_allocs;
 	}
-	context_reaper__released(b->reaper, k->stack_id, &reaped_bytes, &reaped_allocs);
-	bytes -= (int64_t)reaped_bytes;
-	allocs -= (int64_t)reaped_allocs;
 	if (allocs <= 0)
 		return 0;
 	s.bytes = (uint64_t)bytes;
@@ -126,23 +121,17 @@ static int add_stack(const void *key, const void *value, void *ctx)
 	return 0;
 }
 
-/* A record a context reset released: delete it, and take it off its stack
- * here, as the reaper does for the reports to come. */
-static int reap(struct build *b, uint64_t key, const struct alloc_info *info)
+/* A record a context reset released, not yet retired by the programs: it is
+ * in its stack's totals, but not outstanding. */
+static void subtract_released(struct build *b, const struct alloc_info *info)
 {
-	struct snapshot_stack *s;
-	int r = context_reaper__release(b->reaper, b->allocs_fd, key, info);
+	struct snapshot_stack *s = index_find(b, info->stack_id);
 
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	s = index_find(b, info->stack_id);
+	b->snap->totals.reset_frees++;
 	if (s && s->allocs) {
 		s->bytes -= info->size;
 		s->allocs--;
 	}
-	return 0;
 }
 
 static int visit_alloc(const void *key, const void *value, void *ctx)
@@ -154,8 +143,10 @@ static int visit_alloc(const void *key, const void *value, void *ctx)
 
 	if (*(const uint64_t *)key >> MEMLEAKD_PTR_BITS != b->target)
 		return 0;
-	if (context_reaper__stale(b->reaper, b->target, info))
-		return reap(b, *(const uint64_t *)key, info);
+	if (context_resets__released(b->resets, b->target, info)) {
+		subtract_released(b, info);
+		return 0;
+	}
 	s = index_find(b, info->stack_id);
 	/* Allocated after the totals were read: the next report has it. */
 	if (!s)
@@ -270,7 +261,6 @@ static void sum_outstanding(struct build *b)
 {
 	struct snapshot *snap = b->snap;
 
-	snap->totals.reset_frees += context_reaper__total(b->reaper);
 	for (size_t i = 0; i < snap->n_stacks; i++) {
 		snap->totals.outstanding_bytes += snap->stacks[i].bytes;
 		snap->totals.outstanding_allocs += snap->stacks[i].allocs;
@@ -293,6 +283,8 @@ static int walk_allocations(struct build *b, const struct tracer_maps *maps)
 			return -ENOMEM;
 	}
 	r = map_read_all(maps->allocs, sizeof(uint64_t), sizeof(struct alloc_info), visit_alloc, b);
+	if (r == 0)
+		r = context_resets__forget(b->resets, maps->resets);
 	if (r < 0)
 		return r;
 	sum_outstanding(b);
@@ -302,12 +294,12 @@ static int walk_allocations(struct build *b, const struct tracer_maps *maps)
 	return 0;
 }
 
-int snapshot__take(const struct tracer_maps *maps, struct context_reaper *reaper, uint32_t target,
+int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets, uint32_t target,
 		   int pid, unsigned int top, uint64_t min_age_ns, struct snapshot **out)
 {
 	struct snapshot *snap = calloc(1, sizeof(*snap));
-	struct build b = { .snap = snap, .reaper = reaper, .allocs_fd = maps->allocs,
-			   .target = target, .min_age_ns = min_age_ns, .ncpus = map_ncpus() };
+	struct build b = { .snap = snap, .resets = resets, .target = target,
+			   .min_age_ns = min_age_ns, .ncpus = map_ncpus() };
 	int r;
 
 	if (!snap)
@@ -319,7 +311,7 @@ int snapshot__take(const struct tracer_maps *maps, struct context_reaper *reaper
 	clock_gettime(CLOCK_REALTIME, &snap->time);
 	snap->pid = pid;
 	snap->min_age_ns = min_age_ns;
-	r = context_reaper__load(reaper, maps->resets, target);
+	r = context_resets__load(resets, maps->resets, target);
 	if (r < 0)
 		goto fail;
 	r = sum_totals(&b, maps);

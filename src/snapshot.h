@@ -11,7 +11,7 @@
 
 #include "symbolizer.h"
 
-struct context_reaper;
+struct context_resets;
 struct tracer_maps;
 
 enum end_reason {
@@ -63,10 +63,9 @@ struct snapshot {
 /* Read the maps for target (its index in the keys) and build a snapshot of
  * process pid: stacks sorted by bytes, the first `top` with their addresses.
  * min_age_ns > 0 counts only allocations at least that old. Records that a
- * context reset released are handed to reaper, which keeps what it took
- * for the next snapshots. Returns 0 and *out, or -errno from the map reads,
- * or -ENOMEM. */
-int snapshot__take(const struct tracer_maps *maps, struct context_reaper *reaper, uint32_t target,
+ * context reset released (by the times resets loads) are not outstanding.
+ * Returns 0 and *out, or -errno from the map reads, or -ENOMEM. */
+int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets, uint32_t target,
 		   int pid, unsigned int top, uint64_t min_age_ns, struct snapshot **out);
 /* Name the frames of the top stacks. Returns 0 or -ENOMEM. */
 int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,

@@ -183,3 +183,158 @@ ARENA_TOTALS = {
 #   arena_create_child, 5 arena_create <- scratch_arenas), free 0.
 # So: allocs 3390 + 103 + 25 = 3518; released 1000 (arena_free) + 103
 # (realloc) + 2185 (resets) + 25 (headers) = 3313; 3518 - 3313 = 205.
+
+
+def outstanding(leaks, **counts):
+    """Totals: the outstanding figures summed over leaks, and counts."""
+    return dict(outstanding_allocs=sum(l.allocs for l in leaks),
+                outstanding_bytes=sum(l.bytes for l in leaks), **counts)
+
+
+# apr_pools: Debian's libapr-1 traced with --preset apr. Per handle_request:
+# 32 apr_palloc/apr_pcalloc calls (2 of them the apr_pcalloc function,
+# whose apr_palloc is nested), 5 resets (apr_pool_clear of the request, the
+# apr_pool_destroy of its child inside it, apr_pool_destroy of the request
+# and, inside it, of its second child and of that child's child). APR maps
+# its blocks: no malloc or free after SIGUSR1.
+APR_LEAKS = [
+    Leak("leak_palloc", "chain_palloc", 100, 100 * 1000),
+    Leak("leak_pcalloc_macro", "chain_pcalloc_macro", 50, 50 * 24),
+    Leak("leak_pcalloc", "chain_pcalloc", 40, 40 * 72),
+    Leak("leak_in_subpool", "chain_subpool", 30, 30 * 200),
+    Leak("leak_pending_request", "serve_pending", 3, 3 * 616),
+]
+APR_REQUESTS = 100
+APR_TOTALS = outstanding(
+    APR_LEAKS,
+    # leaks, requests, scratch clears, scratch subpools, pending request
+    allocs=(100 + 50 + 40 + 30) + APR_REQUESTS * 32 + 50 * 8 + 20 * 10
+           + (5 + 3),
+    frees=0,
+    unknown_frees=0,
+    failed_allocs=0,
+    replaced_allocs=0,
+    nested_calls=40 + APR_REQUESTS * 2,
+    resets=APR_REQUESTS * 5 + 50 + 20 + 1,
+    reset_frees=APR_REQUESTS * 32 + 50 * 8 + 20 * 10 + 5,
+    dropped_resets=0,
+)
+
+# direct_allocators: glibc provides malloc; tcmalloc's and mimalloc's own
+# functions are called by name. One group per allocator: its leaks, and the
+# allocs, frees and nested calls it adds to the totals.
+Group = namedtuple("Group", "leaks allocs frees nested_calls")
+
+
+def _leak(name, allocs, size):
+    return Leak("leak_" + name, "chain_" + name, allocs, allocs * size)
+
+
+DIRECT_LIBC = Group([_leak("libc_malloc", 20, 111)], 20 + 100, 100, 0)
+_TC_LEAKS = [
+    _leak("tc_malloc", 100, 300),
+    _leak("tc_calloc", 40, 5 * 60),
+    _leak("tc_memalign", 10, 1000),
+    _leak("tc_posix_memalign", 10, 2000),
+    _leak("tc_new", 30, 48),
+    _leak("tc_newarray", 30, 48),
+    _leak("tc_new_nothrow", 20, 80),
+    _leak("tc_newarray_nothrow", 20, 80),
+    _leak("tc_new_aligned", 10, 256),
+    _leak("tc_new_aligned_nothrow", 10, 256),
+    _leak("tc_skip_new_handler", 10, 77),
+    Leak("grow_tc", "leak_tc_realloc", 1, 20000),
+]
+# 2 reallocs (1 free + 1 alloc each) and 1300 churned allocations;
+# tc_posix_memalign calls tc_memalign.
+DIRECT_TCMALLOC = Group(_TC_LEAKS, sum(l.allocs for l in _TC_LEAKS) + 2 + 1300,
+                        2 + 1300, 10)
+_MI_LEAKS = [
+    _leak("mi_malloc", 100, 250),
+    _leak("mi_zalloc", 50, 40),
+    _leak("mi_calloc", 30, 3 * 70),
+    _leak("mi_mallocn", 20, 4 * 25),
+    _leak("mi_malloc_small", 20, 64),
+    _leak("mi_zalloc_small", 20, 32),
+    _leak("mi_malloc_aligned", 10, 500),
+    _leak("mi_zalloc_aligned", 10, 300),
+    _leak("mi_calloc_aligned", 10, 2 * 150),
+    _leak("mi_malloc_aligned_at", 10, 100),
+    _leak("mi_zalloc_aligned_at", 10, 50),
+    _leak("mi_calloc_aligned_at", 10, 3 * 20),
+    _leak("mi_posix_memalign", 10, 300),
+    _leak("mi_new", 20, 56),
+    _leak("mi_new_n", 10, 3 * 40),
+    _leak("mi_new_nothrow", 10, 90),
+    _leak("mi_new_aligned", 10, 200),
+    _leak("mi_new_aligned_nothrow", 10, 200),
+    Leak("grow_mi", "leak_mi_realloc", 1, 9000),
+    Leak("grow_mi_aligned", "leak_mi_realloc_aligned", 5, 5 * 5000),
+    Leak("grow_mi_aligned_at", "leak_mi_realloc_aligned_at", 5, 5 * 900),
+    Leak("regrow_mi", "leak_mi_rezalloc", 10, 10 * 600),
+    Leak("regrow_mi_aligned", "leak_mi_rezalloc_aligned", 5, 5 * 800),
+    Leak("refit_mi", "leak_mi_reallocf", 10, 10 * 700),
+]
+# 37 reallocs (2 + 5 + 5 + 10 + 5 + 10), each freeing the old block with a
+# nested mi_free; 1250 churned allocations, 50 of them by mi_new_realloc,
+# whose mi_realloc and that mi_realloc's mi_free are nested; 30 calls of
+# mi_malloc_aligned nested in mi_posix_memalign, mi_new_aligned and
+# mi_new_aligned_nothrow.
+DIRECT_MIMALLOC = Group(_MI_LEAKS, sum(l.allocs for l in _MI_LEAKS) + 37 + 1250,
+                        37 + 1250, 37 + 50 + 50 + 30)
+# Extra work, asked for by the target's arguments (see direct_allocators.c).
+# tail-allocs: functions that jump to another traced allocation function.
+# The size is the one the program asked for; the jumped-to function is a
+# nested call (mi_valloc jumps twice).
+DIRECT_TC_TAIL_ALLOCS = Group([
+    _leak("tc_valloc", 5, 100),
+    _leak("tc_pvalloc", 5, 100),
+], 10, 0, 5 + 5)
+DIRECT_MI_TAIL_ALLOCS = Group([
+    _leak("mi_memalign", 10, 300),
+    _leak("mi_aligned_alloc", 10, 300),
+    _leak("mi_valloc", 5, 300),
+    _leak("mi_pvalloc", 5, 300),
+], 30, 0, 10 + 10 + 2 * 5 + 5)
+# free-chains: free functions that jump to another traced free function:
+# each free counted once (mi_free_size_aligned jumps twice).
+DIRECT_FREE_CHAINS = Group([], 400, 400, 100 + 100 + 2 * 100 + 100)
+# realloc-zero: tc_realloc(p, 0) frees p.
+DIRECT_REALLOC_ZERO = Group([], 10, 10, None)
+
+
+def direct_totals(*groups):
+    """Totals of direct_allocators traced with these groups."""
+    leaks = [l for g in groups for l in g.leaks]
+    counts = dict(allocs=sum(g.allocs for g in groups),
+                  frees=sum(g.frees for g in groups), unknown_frees=0,
+                  failed_allocs=0, replaced_allocs=0)
+    if all(g.nested_calls is not None for g in groups):
+        counts["nested_calls"] = sum(g.nested_calls for g in groups)
+    return outstanding(leaks, **counts)
+
+
+# prefixed_jemalloc: Debian's jemalloc archive with its API renamed _rjem_*,
+# linked into an executable that keeps glibc's malloc.
+PREFIXED_LIBC_LEAKS = [_leak("libc_malloc", 10, 123)]
+PREFIXED_LIBC_TOTALS = outstanding(PREFIXED_LIBC_LEAKS, allocs=10 + 100,
+                                   frees=100, unknown_frees=0)
+PREFIXED_JEMALLOC_LEAKS = [
+    _leak("rjem_malloc", 100, 512),
+    _leak("rjem_calloc", 50, 8 * 33),
+    _leak("rjem_mallocx", 40, 2000),
+    _leak("rjem_mallocx_flags", 10, 100),
+    _leak("rjem_posix_memalign", 10, 3000),
+    _leak("rjem_aligned_alloc", 10, 512),
+    _leak("rjem_memalign", 10, 700),
+    _leak("rjem_valloc", 5, 100),
+    Leak("grow_rjem", "leak_rjem_realloc", 1, 65536),
+    Leak("grow_rallocx", "leak_rjem_rallocx", 10, 10 * 5000),
+]
+# glibc's, then jemalloc's: 12 reallocs (2 realloc, 10 rallocx), 1300
+# churned allocations. No _rjem_ function calls another.
+PREFIXED_JEMALLOC_TOTALS = outstanding(
+    PREFIXED_LIBC_LEAKS + PREFIXED_JEMALLOC_LEAKS,
+    allocs=110 + sum(l.allocs for l in PREFIXED_JEMALLOC_LEAKS) + 12 + 1300,
+    frees=100 + 12 + 1300, unknown_frees=0, failed_allocs=0,
+    replaced_allocs=0, nested_calls=0)

@@ -34,7 +34,7 @@ PSQL = PG_BIN / "psql"
 PG_CONFIG = PG_BIN / "pg_config"
 EXTENSION_SOURCES = ROOT / "tests" / "postgres"
 EXTENSION_FUNCTIONS = ("leaky_remember", "leaky_scratch", "leaky_error",
-                       "leaky_pfree")
+                       "leaky_oversize", "leaky_pfree")
 USER = "postgres"
 PORT = 5432
 

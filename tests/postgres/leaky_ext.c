@@ -26,6 +26,11 @@
  *     The transaction aborts and error recovery releases the chunks with
  *     the aborted query's contexts. Always raises; leaves nothing.
  *
+ *   leaky_oversize(n, size): as leaky_error, but the ERROR comes from inside
+ *     palloc: leaky_oversize_chunk asks it for MaxAllocSize + 1 bytes ("invalid
+ *     memory alloc request size"), so elog longjmps out of a traced allocator
+ *     call that never returns. Always raises; leaves nothing.
+ *
  *   leaky_pfree(n, size): leaky_pfree -> leaky_pfree_chunk(size), n times
  *     -> palloc(size) then pfree of it at once: n allocations and n frees,
  *     at most one chunk outstanding at a time. Leaves nothing.
@@ -54,11 +59,13 @@ void *leaky_keep(Size size) __attribute__((noinline));
 void leaky_store(int n, Size size) __attribute__((noinline));
 void *leaky_scratch_chunk(Size size) __attribute__((noinline));
 void *leaky_error_chunk(Size size) __attribute__((noinline));
+void *leaky_oversize_chunk(void) __attribute__((noinline));
 void leaky_pfree_chunk(Size size) __attribute__((noinline));
 
 PG_FUNCTION_INFO_V1(leaky_remember);
 PG_FUNCTION_INFO_V1(leaky_scratch);
 PG_FUNCTION_INFO_V1(leaky_error);
+PG_FUNCTION_INFO_V1(leaky_oversize);
 PG_FUNCTION_INFO_V1(leaky_pfree);
 
 /* The function's (n, size) arguments, checked. */
@@ -136,8 +143,9 @@ leaky_error_chunk(Size size)
 	return palloc(size);
 }
 
-Datum
-leaky_error(PG_FUNCTION_ARGS)
+/* leaky_error's and leaky_oversize's chunks, before their ERROR. */
+static void
+leaky_error_chunks(FunctionCallInfo fcinfo)
 {
 	int			n;
 	Size		size;
@@ -146,7 +154,27 @@ leaky_error(PG_FUNCTION_ARGS)
 	leaky_args(fcinfo, &n, &size);
 	for (i = 0; i < n; i++)
 		leaky_error_chunk(size);
+}
+
+Datum
+leaky_error(PG_FUNCTION_ARGS)
+{
+	leaky_error_chunks(fcinfo);
 	elog(ERROR, "leaky_error: raised on purpose");
+	PG_RETURN_VOID();
+}
+
+void *
+leaky_oversize_chunk(void)
+{
+	return palloc(MaxAllocSize + 1);
+}
+
+Datum
+leaky_oversize(PG_FUNCTION_ARGS)
+{
+	leaky_error_chunks(fcinfo);
+	leaky_oversize_chunk();
 	PG_RETURN_VOID();
 }
 

@@ -16,6 +16,9 @@
  * target_touch() uses a block that is about to be freed, so the compiler
  * keeps the malloc()/free() pair.
  *
+ * TARGET_LEAK() defines a leaking site and its caller, TARGET_CHURN()
+ * allocates and frees in a loop, for targets with many sites alike.
+ *
  * All helpers are static inline so that each target uses what it needs
  * without -Wunused-function; targets are built with -fno-inline anyway.
  */
@@ -120,5 +123,26 @@ static inline void target_idle(void)
 	} while (sig != SIGTERM);
 	exit(0);
 }
+
+/* leak_NAME: COUNT x CALL, kept; chain_NAME calls it (frames[0] and
+ * frames[1] of the leak's stack). */
+#define TARGET_LEAK(name, count, call)                                   \
+	__attribute__((noinline)) static void leak_##name(void)          \
+	{                                                                \
+		for (int i = 0; i < (count); i++)                        \
+			target_keep(call);                               \
+	}                                                                \
+	__attribute__((noinline)) static void chain_##name(void)         \
+	{                                                                \
+		leak_##name();                                           \
+	}
+
+/* COUNT x (p = ALLOC; use p; FREE_CALL), in the calling function. */
+#define TARGET_CHURN(count, alloc, free_call)                            \
+	for (int i = 0; i < (count); i++) {                              \
+		void *p = (alloc);                                       \
+		target_touch(p);                                         \
+		free_call;                                               \
+	}
 
 #endif

@@ -103,5 +103,47 @@ TEST(verbose_counts)
 	EXPECT_EQ(cfg.verbose, 2);
 }
 
+TEST(custom_allocator_flags)
+{
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "-p", "1", "--alloc", "my_alloc:ctx=1,size=2", "--free", "my_free",
+		   "--realloc", "my_realloc", "--reset", "my_reset", "--no-malloc");
+	EXPECT(cfg.no_malloc);
+	EXPECT_EQ(cfg.specs.n, 4);
+	EXPECT_EQ(cfg.specs.items[0].kind, PROBE_ALLOC);
+	EXPECT_EQ(cfg.specs.items[0].ctx, 1);
+	EXPECT_EQ(cfg.specs.items[3].kind, PROBE_RESET);
+	config_clear(&cfg);
+	EXPECT_RUN(&cfg, "-p", "1", "--no-libc", "--alloc", "a");
+	EXPECT(cfg.no_malloc);
+	config_clear(&cfg);
+}
+
+TEST(presets_take_the_prefix)
+{
+	struct config cfg;
+
+	setenv("MEMLEAKD_PRESET_DIR", "presets", 1);
+	EXPECT_RUN(&cfg, "-p", "1", "--preset", "jemalloc", "--symbol-prefix", "_rjem_",
+		   "--alloc", "plain");
+	EXPECT(cfg.specs.n > 2);
+	EXPECT_STREQ(cfg.specs.items[0].symbol, "plain");
+	EXPECT(cfg.specs.items[0].preset == NULL);
+	EXPECT_STREQ(cfg.specs.items[1].symbol, "_rjem_malloc");
+	EXPECT_STREQ(cfg.specs.items[1].preset, "jemalloc");
+	config_clear(&cfg);
+}
+
+TEST(spec_errors_name_their_flag)
+{
+	EXPECT_ERROR("--alloc 'f:sise=1': unknown key 'sise'", "-p", "1", "--alloc", "f:sise=1");
+	EXPECT_ERROR("--reset 'r:ctx=9'", "-p", "1", "--reset", "r:ctx=9");
+	EXPECT_ERROR("--no-malloc leaves nothing to trace", "-p", "1", "--no-malloc");
+	EXPECT_ERROR("--symbol-prefix applies to presets", "-p", "1", "--symbol-prefix", "je_");
+	EXPECT_ERROR("--symbol-prefix: the prefix is empty", "-p", "1", "--symbol-prefix", "");
+}
+
 RUN_TESTS("config", T(defaults), T(long_and_short_flags), T(bad_values_name_their_flag),
-	  T(min_age_zero_is_allowed), T(verbose_counts))
+	  T(min_age_zero_is_allowed), T(verbose_counts), T(custom_allocator_flags),
+	  T(presets_take_the_prefix), T(spec_errors_name_their_flag))

@@ -29,6 +29,10 @@ static const char prog_c[] =
 	"	return hidden_helper(x) + 2;\n"
 	"}\n"
 	"int exported_name(void) { return 5; }\n"
+	"int exported_var = 1;\n"
+	"static int *volatile hidden_var = &exported_var;\n"
+	"__thread int tls_var;\n"
+	"int *use_vars(void) { tls_var++; return hidden_var; }\n"
 	"int ab(void) __attribute__((alias(\"exported_name\")));\n"
 	"__asm__(\".pushsection .text\\n\"\n"
 	"	\".globl sizeless_fn\\n.type sizeless_fn, @function\\n\"\n"
@@ -72,7 +76,7 @@ static const char build_sh[] =
 	"set -e\n"
 	"cc='gcc -g -O0 -w'\n"
 	"mkdir -p root/bin/.debug root/usr/lib/debug/bin\n"
-	"$cc -Wl,--build-id=sha1 -Wl,--export-dynamic-symbol=exported_name prog.c -o prog\n"
+	"$cc -Wl,--build-id=sha1 -Wl,--export-dynamic-symbol=exported_name -Wl,--export-dynamic-symbol=exported_var prog.c -o prog\n"
 	"$cc -Wl,--build-id=sha1 -DVARIANT prog.c -o variant\n"
 	"$cc -Wl,--build-id=none prog.c -o linked\n"
 	"$cc -Wl,--build-id=none prog.c -o linked2\n"
@@ -261,6 +265,34 @@ out:
 	elf_object__free(o);
 }
 
+TEST(finds_variables)
+{
+	struct elf_object *o = open_ok(AT_FDCWD, "prog");
+	int root = open_root();
+	struct elf_object *stripped = root >= 0 ? open_ok(root, "/bin/prog") : NULL;
+	struct elf_symbol var = { 0 }, hidden = { 0 }, in_debug = { 0 };
+
+	if (o && stripped) {
+		EXPECT_EQ(elf_object__find_variable(o, "exported_var", ELF_SYMTAB_DYNAMIC, &var), 0);
+		EXPECT_STREQ(var.name, "exported_var");
+		EXPECT_EQ(var.size, sizeof(int));
+		EXPECT_EQ(elf_object__find_variable(o, "hidden_var", ELF_SYMTAB_DYNAMIC, &hidden),
+			  -ENOENT);
+		EXPECT_EQ(elf_object__find_variable(o, "hidden_var", ELF_SYMTAB_STATIC, &hidden), 0);
+		EXPECT(hidden.vaddr && hidden.vaddr != var.vaddr);
+		EXPECT_EQ(elf_object__find_variable(o, "tls_var", ELF_SYMTAB_ANY, &var), -EOPNOTSUPP);
+		EXPECT_EQ(elf_object__find_variable(o, "visible_fn", ELF_SYMTAB_ANY, &var), -ENOENT);
+		/* Stripped: .symtab comes from the debug file found by build-id. */
+		EXPECT_EQ(elf_object__find_variable(stripped, "hidden_var", ELF_SYMTAB_STATIC,
+						    &in_debug), 0);
+		EXPECT_EQ(in_debug.vaddr, hidden.vaddr);
+	}
+	elf_object__free(stripped);
+	elf_object__free(o);
+	if (root >= 0)
+		close(root);
+}
+
 TEST(finds_debug_file_by_build_id)
 {
 	int root = open_root();
@@ -413,7 +445,7 @@ TEST(reports_open_errors)
 
 RUN_TESTS("elf_object", T(reads_unstripped_executable), T(prefers_exported_alias),
 	  T(bounds_sizeless_symbols_by_section), T(finds_the_innermost_of_nested_symbols),
-	  T(converts_addresses_and_reads_bytes),
+	  T(converts_addresses_and_reads_bytes), T(finds_variables),
 	  T(finds_debug_file_by_build_id),
 	  T(finds_debug_file_by_debuglink), T(ignores_debug_file_with_other_build_id),
 	  T(prefers_default_version_and_best_alias), T(knows_static_executables),

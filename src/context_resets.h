@@ -1,0 +1,38 @@
+/* context_resets.h - the user-space half of O(1) context resets. A reset
+ * only stamps its context with the time (the BPF resets map). Allocations
+ * of that context made before it are released, but their records stay in
+ * the allocation map, and in their stack's totals, until the programs meet
+ * the same address again (arenas hand addresses out again quickly) and
+ * retire them. User space never deletes a record itself: the address may
+ * have been handed out anew between its read and its delete. Instead each
+ * snapshot subtracts the released records it walks over, so reports are
+ * exact whenever they are taken. */
+#ifndef CONTEXT_RESETS_H
+#define CONTEXT_RESETS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memleakd.h"
+
+struct context_resets;
+
+struct context_resets *context_resets__new(void);
+/* Accepts NULL. */
+void context_resets__free(struct context_resets *r);
+
+/* Read the reset time of every context of target from the resets map fd.
+ * Call before reading the stack totals: a record released by these times
+ * was allocated before them, so the totals include it. Returns 0 or
+ * -errno. */
+int context_resets__load(struct context_resets *r, int resets_fd, uint32_t target);
+/* Was the record, of target, released by a reset loaded last? A context
+ * found holding such a record keeps its reset time in the map. */
+bool context_resets__released(struct context_resets *r, uint32_t target,
+			      const struct alloc_info *info);
+/* After a walk of every record: delete the reset times of the contexts that
+ * hold no released record any more, keeping a reset that came since, so
+ * the map holds only the times still needed. Returns 0 or -errno. */
+int context_resets__forget(struct context_resets *r, int resets_fd);
+
+#endif

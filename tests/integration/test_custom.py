@@ -1,0 +1,177 @@
+"""test_custom.py - custom allocators given as --alloc/--free/--realloc/
+--reset specs, on tests/targets/arena_leaks.c, an arena allocator with
+contexts that are reset and deleted, a "current context" global, nested
+allocator calls and a longjmp out of the allocator: exact bytes per leaking
+stack, nothing from released contexts, and clear errors for bad specs."""
+
+import signal
+
+from expected import ARENA_ALL_FREED, ARENA_LEAKS, ARENA_SPECS, ARENA_TOTALS
+from harness import (MEMLEAKD, Session, describe_stacks, expect_stacks,
+                     final_report, top_functions, trace)
+
+# Every call the target makes after SIGUSR1, as tests/integration/expected.py
+# derives them: 3390 custom allocations + 103 reallocs + 25 arena headers
+# malloc'd outside traced calls; 1000 arena_free + 103 reallocs + 25 headers
+# freed by arena_destroy + 553 frees of blocks whose malloc was nested (not
+# tracked); 925 nested custom calls + 566 block mallocs inside traced calls
+# - 20 nested arena_destroy (a reset inside a reset still counts).
+ARENA_COUNTS = dict(
+    ARENA_TOTALS,
+    allocs=3390 + 103 + 25,
+    frees=1000 + 103 + 25 + 553,
+    unknown_frees=553,
+    failed_allocs=4,
+    nested_calls=925 + 566 - 20,
+    replaced_allocs=0,
+    resets=100 + 25,
+    reset_frees=2185,
+    dropped_resets=0,
+)
+
+
+def expect_arena_report(report):
+    expect_stacks(report, ARENA_LEAKS)
+    got = {key: report["totals"][key] for key in ARENA_COUNTS}
+    expected = dict(ARENA_COUNTS, dropped_allocs=0, stack_errors=0)
+    got.update(dropped_allocs=report["totals"]["dropped_allocs"],
+               stack_errors=report["totals"]["stack_errors"])
+    assert got == expected, f"totals {got}, expected {expected}"
+    freed = set(ARENA_ALL_FREED) & set(top_functions(report))
+    assert not freed, f"released allocations still outstanding: {freed}:\n" \
+        + describe_stacks(report)
+
+
+def test_arena_contexts_exact():
+    """Every leaking stack exact; resets and deletes (children deleted by
+    their parent's reset included) release everything else."""
+    with Session() as s:
+        _, daemon, report = trace(s, "arena_leaks", "-n", "20", *ARENA_SPECS)
+        expect_arena_report(report)
+        err = daemon.stderr.text()
+        assert "tracing 9 custom allocator functions" in err, err
+
+
+def test_periodic_report_is_exact_while_attached():
+    """Stale records are reaped by user space at each report, not only in
+    the final one taken with the probes paused: a periodic report after the
+    work shows the same numbers, and the final one still does."""
+    with Session() as s:
+        target = s.target("arena_leaks")
+        daemon = s.memleakd(target.pid, "-i", "1", "-n", "20", *ARENA_SPECS)
+        target.go()
+        count = len(daemon.reports())
+        assert daemon.stdout.wait_for(lambda l: True, 5, start=count + 1), \
+            "no periodic report after the work:\n" + daemon.describe()
+        periodic = daemon.reports()[count + 1]
+        assert periodic["final"] is False
+        expect_arena_report(periodic)
+        report = daemon.stop()
+        target.stop()
+        expect_arena_report(report)
+
+
+def test_without_resets_contexts_stay_outstanding():
+    """The same run without the --reset specs: what the resets released
+    is either reported as outstanding or, where the arena handed the same
+    address out again, retired as a replaced allocation (a free not seen).
+    So the resets above did the work."""
+    specs = [a for i, a in enumerate(ARENA_SPECS)
+             if a != "--reset" and (i == 0 or ARENA_SPECS[i - 1] != "--reset")]
+    with Session() as s:
+        _, _, report = trace(s, "arena_leaks", "-n", "40", *specs)
+        totals = report["totals"]
+        assert totals["resets"] == 0 and totals["reset_frees"] == 0, totals
+        held = ARENA_TOTALS["outstanding_allocs"] + ARENA_COUNTS["reset_frees"]
+        assert totals["outstanding_allocs"] + totals["replaced_allocs"] == held, totals
+        assert totals["outstanding_allocs"] > ARENA_TOTALS["outstanding_allocs"], totals
+        assert "fill_request" in top_functions(report), describe_stacks(report)
+
+
+def test_no_malloc_traces_only_the_specs():
+    """--no-malloc: the arena headers malloc'd after SIGUSR1 and the blocks
+    freed by the arena are not seen; the custom leaks are the same."""
+    with Session() as s:
+        _, daemon, report = trace(s, "arena_leaks", "-n", "20", "--no-malloc",
+                                  *ARENA_SPECS)
+        expect_stacks(report, ARENA_LEAKS)
+        totals = report["totals"]
+        assert (totals["allocs"], totals["frees"], totals["unknown_frees"]) == \
+            (3390 + 103, 1000 + 103, 0), totals
+        assert "takes malloc from" not in daemon.stderr.text()
+
+
+def test_same_function_probed_once():
+    """A spec for a function the malloc family already probes (malloc
+    itself) adds no second probe: numbers are unchanged."""
+    with Session() as s:
+        _, daemon, report = trace(s, "arena_leaks", "-n", "20", *ARENA_SPECS,
+                                  "--alloc", "malloc@libc.so.6")
+        expect_arena_report(report)
+        assert "tracing 9 custom allocator functions" in daemon.stderr.text()
+
+
+def expect_refused(session, target, args, *phrases):
+    """memleakd exits non-zero, naming each phrase, attaches nothing, and
+    the target still works."""
+    status, out, err = session.run([MEMLEAKD, "-p", target.pid, *args])
+    assert status != 0, f"{args}: exit status 0\n{err}"
+    for phrase in phrases:
+        assert phrase in err, f"{args}: stderr lacks {phrase!r}:\n{err}"
+    assert "attached to pid" not in err, err
+    assert out == "", out
+
+
+def test_bad_specs_are_refused():
+    with Session() as s:
+        target = s.target("arena_leaks")
+        exe = str(target.argv[0])
+        expect_refused(s, target, ["--alloc", "arena_alloc:sise=2"],
+                       "--alloc 'arena_alloc:sise=2': unknown key 'sise'")
+        expect_refused(s, target, ["--reset", "arena_reset:ctx=7"],
+                       "--reset 'arena_reset:ctx=7': ctx=7: arguments are numbered from 1 to 6")
+        expect_refused(s, target, ["--alloc", "no_such_alloc"],
+                       "--alloc no_such_alloc: no function 'no_such_alloc' in pid",
+                       f"(looked in: {exe}, ", "libc.so.6")
+        expect_refused(s, target, ["--free", "arena_free@libnothere.so"],
+                       "--free arena_free@libnothere.so: pid",
+                       "maps no object 'libnothere.so'")
+        expect_refused(s, target, ["--alloc", "arena_alloc@libc.so.6"],
+                       "no function 'arena_alloc'", "(looked in: /")
+        expect_refused(s, target, ["--alloc", "current_alloc:ctx=@no_such_global"],
+                       "ctx=@no_such_global: no such variable in pid")
+        expect_refused(s, target, ["--alloc", "current_alloc:ctx=@errno"],
+                       "ctx=@errno is thread-local")
+        expect_refused(s, target, ["--preset", "no-such-preset"],
+                       "no preset 'no-such-preset'")
+        target.go()
+        target.stop()
+
+
+def test_ambiguous_symbol_is_refused():
+    """malloc is defined by both tcmalloc (preloaded) and libc: a spec
+    without @MODULE must say so; with @MODULE it attaches."""
+    from harness import TCMALLOC
+    with Session() as s:
+        target = s.target("preload_leaks", preload=TCMALLOC)
+        expect_refused(s, target, ["--no-malloc", "--alloc", "malloc"],
+                       "'malloc' is defined in", str(TCMALLOC),
+                       "name one with malloc@MODULE")
+        daemon = s.memleakd(target.pid, "--no-malloc", "--alloc",
+                            "malloc@libtcmalloc_minimal.so.4")
+        daemon.stop()
+        target.go()
+        target.stop()
+
+
+def test_target_exit_while_contexts_are_tracked():
+    """The target exits on its own: the final report is still exact."""
+    with Session() as s:
+        target = s.target("arena_leaks")
+        daemon = s.memleakd(target.pid, "-n", "20", *ARENA_SPECS)
+        target.go()
+        target.signal(signal.SIGTERM)
+        assert target.wait() == 0
+        report = daemon.finished_report()
+        assert report["end_reason"] == "target exited", report["end_reason"]
+        expect_arena_report(report)
