@@ -134,16 +134,20 @@ static void describe(const struct daemon *d)
 
 static int attach_probes(struct daemon *d, const struct allocator_probe *probes, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		int r = tracer__attach(d->tracer, d->cfg->pid, &probes[i].point);
+	struct attach_point *points = calloc(n + 1, sizeof(*points));
+	size_t failed = 0;
+	int r;
 
-		if (r < 0) {
-			log_error("attaching to %s in %s failed: %s", probes[i].point.function,
-				  probes[i].module, strerror(-r));
-			return r;
-		}
-	}
-	return 0;
+	if (!points)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		points[i] = probes[i].point;
+	r = tracer__attach(d->tracer, d->cfg->pid, points, n, &failed);
+	if (r < 0)
+		log_error("attaching to %s in %s failed: %s", probes[failed].point.function,
+			  probes[failed].module, strerror(-r));
+	free(points);
+	return r;
 }
 
 static int attach(struct daemon *d)
@@ -157,6 +161,8 @@ static int attach(struct daemon *d)
 		return r;
 	}
 	describe(d);
+	log_debug("attaching %s", tracer__multi(d->tracer) ? "one uprobe_multi link per program "
+		  "and object" : "one perf-event uprobe per probe");
 	for (size_t i = 0; c && i < c->n_globals && r >= 0; i++)
 		r = tracer__set_ctx_global(d->tracer, (uint32_t)i, c->globals[i]);
 	if (r >= 0 && d->allocator) {

@@ -1,7 +1,8 @@
 /* tracer.c - load bpf/memleakd.bpf.c through its skeleton, size its maps,
- * and attach perf-event uprobes (never tracefs files, which may not be
- * mounted). Links are kept so that freeing the tracer detaches everything
- * and leaves the target untouched. */
+ * and attach uprobes: one uprobe_multi link per program and object where
+ * the kernel has them, else one perf-event uprobe per probe (never tracefs
+ * files, which may not be mounted). Links are kept so that freeing the
+ * tracer detaches everything and leaves the target untouched. */
 #include "tracer.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 
 #include "memleakd.h"
 #include "memleakd.skel.h"
+#include "uprobe_multi.h"
 
 /* Distinct stacks the maps hold; a stack that finds no room is counted in
  * stack_errors, its bytes kept under the lost stack. */
@@ -25,8 +28,11 @@
 
 struct tracer {
 	struct memleakd_bpf *skel;
-	struct bpf_link **links;
+	bool multi;             /* uprobe_multi links rather than perf events */
+	struct bpf_link **links; /* perf-event uprobes */
 	size_t n_links, cap_links;
+	int *link_fds;          /* uprobe_multi links */
+	size_t n_link_fds, cap_link_fds;
 };
 
 static bool libbpf_verbose;
@@ -82,9 +88,22 @@ static int size_maps(struct memleakd_bpf *skel, uint32_t max_allocs)
 	return r;
 }
 
+/* Programs linked with uprobe_multi must be loaded for it. */
+static int prepare_multi(struct memleakd_bpf *skel)
+{
+	struct bpf_program *progs[] = { skel->progs.alloc_enter, skel->progs.alloc_return,
+					 skel->progs.free_enter, skel->progs.reset_enter };
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !r; i++)
+		r = bpf_program__set_expected_attach_type(progs[i], UPROBE_MULTI_ATTACH_TYPE);
+	return r;
+}
+
 int tracer__open(uint32_t max_allocs, bool verbose, struct tracer **out)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
+	const char *no_multi = getenv("MEMLEAKD_NO_UPROBE_MULTI");
 	int r;
 
 	if (!t)
@@ -96,7 +115,10 @@ int tracer__open(uint32_t max_allocs, bool verbose, struct tracer **out)
 		r = -errno;
 		goto fail;
 	}
+	t->multi = !(no_multi && *no_multi) && uprobe_multi_supported();
 	r = size_maps(t->skel, max_allocs);
+	if (!r && t->multi)
+		r = prepare_multi(t->skel);
 	if (r < 0)
 		goto fail;
 	r = memleakd_bpf__load(t->skel);
@@ -138,26 +160,120 @@ static int attach_one(struct tracer *t, const struct bpf_program *prog, bool ret
 	return keep_link(t, link);
 }
 
-int tracer__attach(struct tracer *t, int pid, const struct attach_point *p)
+/* The program for a probe of this kind; alloc kinds take alloc_return too. */
+static const struct bpf_program *entry_program(const struct tracer *t, uint64_t cookie)
 {
-	int r;
-
-	switch (COOKIE_FIELD(p->cookie, COOKIE_KIND_SHIFT)) {
+	switch (COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT)) {
 	case PROBE_FREE:
-		return attach_one(t, t->skel->progs.free_enter, false, pid, p);
+		return t->skel->progs.free_enter;
 	case PROBE_RESET:
-		return attach_one(t, t->skel->progs.reset_enter, false, pid, p);
+		return t->skel->progs.reset_enter;
 	case PROBE_ALLOC:
 	case PROBE_REALLOC:
 	case PROBE_RESIZE:
-		/* Both at the same offset: the kernel shares one breakpoint. */
-		r = attach_one(t, t->skel->progs.alloc_enter, false, pid, p);
-		if (r < 0)
-			return r;
-		return attach_one(t, t->skel->progs.alloc_return, true, pid, p);
+		return t->skel->progs.alloc_enter;
 	default:
-		return -EINVAL;
+		return NULL;
 	}
+}
+
+static int attach_perf(struct tracer *t, int pid, const struct attach_point *p)
+{
+	const struct bpf_program *prog = entry_program(t, p->cookie);
+	int r;
+
+	if (!prog)
+		return -EINVAL;
+	r = attach_one(t, prog, false, pid, p);
+	/* Both at the same offset: the kernel shares one breakpoint. */
+	if (r == 0 && prog == t->skel->progs.alloc_enter)
+		r = attach_one(t, t->skel->progs.alloc_return, true, pid, p);
+	return r;
+}
+
+static int keep_link_fd(struct tracer *t, int fd)
+{
+	if (t->n_link_fds == t->cap_link_fds) {
+		size_t cap = t->cap_link_fds ? t->cap_link_fds * 2 : 16;
+		int *n = realloc(t->link_fds, cap * sizeof(*n));
+
+		if (!n) {
+			close(fd);
+			return -ENOMEM;
+		}
+		t->link_fds = n;
+		t->cap_link_fds = cap;
+	}
+	t->link_fds[t->n_link_fds++] = fd;
+	return 0;
+}
+
+/* One link of prog at every point of points[0..n) that is in path and
+ * that prog serves. *failed is one of them when it fails. */
+static int attach_multi_group(struct tracer *t, int pid, const struct bpf_program *prog,
+			      bool retprobe, const struct attach_point *points, size_t n,
+			      const char *path, uint64_t *offsets, uint64_t *cookies,
+			      size_t *failed)
+{
+	const struct bpf_program *entry = retprobe ? t->skel->progs.alloc_enter : prog;
+	size_t count = 0;
+	int fd;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(points[i].path, path) || entry_program(t, points[i].cookie) != entry)
+			continue;
+		offsets[count] = points[i].offset;
+		cookies[count++] = points[i].cookie;
+		*failed = i;
+	}
+	if (!count)
+		return 0;
+	fd = uprobe_multi_attach(bpf_program__fd(prog), pid, path, offsets, cookies, count,
+				 retprobe);
+	return fd < 0 ? fd : keep_link_fd(t, fd);
+}
+
+/* For each object, one link per program. */
+static int attach_multi(struct tracer *t, int pid, const struct attach_point *points, size_t n,
+			size_t *failed)
+{
+	const struct bpf_program *progs[] = { t->skel->progs.alloc_enter, t->skel->progs.alloc_return,
+					      t->skel->progs.free_enter, t->skel->progs.reset_enter };
+	uint64_t *offsets = calloc(n + 1, sizeof(*offsets));
+	uint64_t *cookies = calloc(n + 1, sizeof(*cookies));
+	int r = offsets && cookies ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < n && !r; i++) {
+		bool first = true;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = strcmp(points[j].path, points[i].path) != 0;
+		for (size_t k = 0; first && k < sizeof(progs) / sizeof(progs[0]) && !r; k++)
+			r = attach_multi_group(t, pid, progs[k], progs[k] == t->skel->progs.alloc_return,
+					       points, n, points[i].path, offsets, cookies, failed);
+	}
+	free(offsets);
+	free(cookies);
+	return r;
+}
+
+int tracer__attach(struct tracer *t, int pid, const struct attach_point *points, size_t n,
+		   size_t *failed)
+{
+	int r = 0;
+
+	if (t->multi)
+		return attach_multi(t, pid, points, n, failed);
+	for (size_t i = 0; i < n && !r; i++) {
+		*failed = i;
+		r = attach_perf(t, pid, &points[i]);
+	}
+	return r;
+}
+
+bool tracer__multi(const struct tracer *t)
+{
+	return t->multi;
 }
 
 int tracer__set_ctx_global(struct tracer *t, uint32_t slot, uint64_t addr)
@@ -193,7 +309,10 @@ void tracer__free(struct tracer *t)
 		return;
 	for (size_t i = 0; i < t->n_links; i++)
 		bpf_link__destroy(t->links[i]);
+	for (size_t i = 0; i < t->n_link_fds; i++)
+		close(t->link_fds[i]);
 	free(t->links);
+	free(t->link_fds);
 	memleakd_bpf__destroy(t->skel);
 	free(t);
 }

@@ -1,10 +1,13 @@
 /* tracer.h - the BPF side seen from user space: load the programs, size
  * the maps, attach probes, hand out map descriptors. The only module that
- * sees the libbpf skeleton. */
+ * sees the libbpf skeleton. Set MEMLEAKD_NO_UPROBE_MULTI=1 in the
+ * environment to attach one perf-event uprobe per probe even where the
+ * kernel has uprobe_multi links (tests use it for the older kernels' path). */
 #ifndef TRACER_H
 #define TRACER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct tracer;
@@ -37,10 +40,15 @@ int tracer__preflight(const char **why);
  * Returns 0 and *out, or -errno from libbpf (the verifier's log has been
  * printed by libbpf). */
 int tracer__open(uint32_t max_allocs, bool verbose, struct tracer **out);
-/* Attach p in process pid: an entry and a return probe for allocating
- * functions, an entry probe for freeing and resetting ones. Returns 0 or
- * -errno. */
-int tracer__attach(struct tracer *t, int pid, const struct attach_point *p);
+/* Attach points[0..n) in process pid: an entry and a return probe for
+ * allocating functions, an entry probe for freeing and resetting ones.
+ * Returns 0, or -errno with *failed the index of a point that could not be
+ * attached (what was attached stays so until tracer__free). */
+int tracer__attach(struct tracer *t, int pid, const struct attach_point *points, size_t n,
+		   size_t *failed);
+/* True when probes go in as uprobe_multi links, false for one perf-event
+ * uprobe each. */
+bool tracer__multi(const struct tracer *t);
 /* Tell the programs that cookies with global slot `slot` read the context
  * from address addr in the target. Call before attaching. -EINVAL for a
  * slot out of range. */

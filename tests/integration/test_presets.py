@@ -136,8 +136,7 @@ def test_mimalloc_preset():
     406 allocations (116040 bytes) outstanding, exact per stack; 1250
     churned allocations all freed; 167 nested calls (reallocs freeing
     through mi_free, mi_new_realloc calling mi_realloc, mi_posix_memalign
-    and mi_new_aligned calling mi_malloc_aligned). --no-malloc keeps the
-    probes few: memleakd takes about 0.25 s per probe to detach."""
+    and mi_new_aligned calling mi_malloc_aligned)."""
     with Session() as s:
         daemon, report = run_traced(s, "direct_allocators", [],
                                     "--preset", "mimalloc", "--no-malloc")

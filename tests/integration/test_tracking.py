@@ -1,9 +1,11 @@
 """test_tracking.py - how the probes track: a full map, where the probes
 sit, the executable as the allocator, and a longjmp out of malloc."""
 
+import os
 import re
 
-from expected import LEAKS_TOTALS, LEAK_MALLOC, Leak
+from expected import (ARENA_LEAKS, ARENA_SPECS, ARENA_TOTALS, LEAKS, LEAKS_TOTALS,
+                      LEAK_MALLOC, Leak)
 from harness import Session, expect_stacks, expect_totals, trace
 
 
@@ -62,3 +64,29 @@ def test_executable_allocator_and_longjmp():
     expect_stacks(report, EXE_LEAKS)
     expect_totals(report, {"outstanding_allocs": 30, "outstanding_bytes": 11000,
                            "allocs": 30, "frees": 0, "unknown_frees": 0})
+
+
+def test_perf_event_uprobes_where_uprobe_multi_is_missing():
+    """Kernels before 6.6 have no uprobe_multi links: memleakd attaches one
+    perf-event uprobe per probe (forced here with MEMLEAKD_NO_UPROBE_MULTI)
+    and counts the same, malloc family and custom specs alike."""
+    os.environ["MEMLEAKD_NO_UPROBE_MULTI"] = "1"
+    with Session() as s:
+        _, daemon, report = trace(s, "leaks", "-v")
+        expect_stacks(report, LEAKS)
+        expect_totals(report, LEAKS_TOTALS)
+        assert "memleakd: debug: attaching one perf-event uprobe per probe" in \
+            daemon.stderr.lines, daemon.stderr.text()
+        _, _, report = trace(s, "arena_leaks", "-n", "20", *ARENA_SPECS)
+        expect_stacks(report, ARENA_LEAKS)
+        expect_totals(report, ARENA_TOTALS)
+
+
+def test_uprobe_multi_links_by_default():
+    """Where the kernel has them (this one does), probes go in as one
+    uprobe_multi link per program and object."""
+    with Session() as s:
+        _, daemon, report = trace(s, "leaks", "-v")
+        expect_totals(report, LEAKS_TOTALS)
+        assert "memleakd: debug: attaching one uprobe_multi link per program and object" \
+            in daemon.stderr.lines, daemon.stderr.text()
