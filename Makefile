@@ -86,6 +86,7 @@ demo: memleakd $(OUT)/targets/demo_leaky
 
 bench: memleakd $(OUT)/targets/bench_pairs
 	@python3 bench/run.py
+	@python3 bench/pg_preset.py
 
 clean:
 	rm -rf $(OUT) memleakd

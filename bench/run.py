@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """bench/run.py - `make bench`: ns added per malloc(64)+free pair.
 
-Runs build/targets/bench_pairs untraced and traced by memleakd, alternating
-(A B A B ...) so that machine noise hits both sides alike, and prints the
-medians, the difference and the ratio, with a description of the machine.
+Runs build/targets/bench_pairs untraced, traced by memleakd through
+uprobe_multi links, and traced through one perf-event uprobe per probe
+(MEMLEAKD_NO_UPROBE_MULTI, the path of kernels before 6.6), alternating
+(A B C A B C ...) so that machine noise hits every side alike, and prints
+the medians, the differences and the ratios, with a description of the
+machine.
 """
 import os
 import platform
@@ -41,15 +44,17 @@ def wait_line(stream, prefix, timeout=20):
     raise RuntimeError(f"no line starting with {prefix!r}")
 
 
-def one_run(traced):
-    """ns per pair of one bench_pairs run, traced by memleakd or not."""
+def one_run(traced, env=None):
+    """ns per pair of one bench_pairs run, traced by memleakd (with env) or
+    not."""
     bench = subprocess.Popen([BENCH, str(PAIRS), "--wait"], stdout=subprocess.PIPE, text=True)
     tracer = None
     try:
         pid = int(wait_line(bench.stdout, "ready").split()[1])
         if traced:
             tracer = subprocess.Popen([MEMLEAKD, "-p", str(pid), "-i", "3600"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                      env=env)
             wait_line(tracer.stderr, "memleakd: attached to pid")
         os.kill(pid, signal.SIGUSR1)
         return float(wait_line(bench.stdout, "pairs").split()[3])
@@ -61,17 +66,27 @@ def one_run(traced):
         bench.wait()
 
 
+SIDES = [
+    ("untraced", False, None),
+    ("memleakd", True, None),
+    ("memleakd, perf-event uprobes", True, dict(os.environ, MEMLEAKD_NO_UPROBE_MULTI="1")),
+]
+
+
 def main():
-    base, traced = [], []
+    runs = {name: [] for name, _, _ in SIDES}
     for _ in range(ROUNDS):
-        base.append(one_run(False))
-        traced.append(one_run(True))
-    b, t = statistics.median(base), statistics.median(traced)
+        for name, traced, env in SIDES:
+            runs[name].append(one_run(traced, env))
+    base = statistics.median(runs["untraced"])
     print(f"machine: {machine()}")
-    print(f"method: {ROUNDS} rounds A/B alternated, {PAIRS} malloc(64)+free pairs per run, medians")
-    print(f"untraced        {b:10.1f} ns/pair   runs: {' '.join(f'{x:.0f}' for x in base)}")
-    print(f"memleakd        {t:10.1f} ns/pair   runs: {' '.join(f'{x:.0f}' for x in traced)}")
-    print(f"added by memleakd: {t - b:.1f} ns/pair (x{t / b:.2f})")
+    print(f"method: {ROUNDS} rounds, sides alternated, {PAIRS} malloc(64)+free pairs per run, "
+          "medians")
+    for name, traced, _ in SIDES:
+        median = statistics.median(runs[name])
+        added = f"   added {median - base:.1f} ns/pair (x{median / base:.2f})" if traced else ""
+        print(f"{name:30} {median:10.1f} ns/pair   runs: "
+              f"{' '.join(f'{x:.0f}' for x in runs[name])}{added}")
     return 0
 
 

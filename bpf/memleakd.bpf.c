@@ -250,8 +250,7 @@ static __always_inline __u64 array_bytes(__u64 nmemb, __u64 size)
 	return nmemb > limit ? ~0ULL : nmemb * size;
 }
 
-/* The word at the top of the user stack: at a function's entry, its
- * return address (probes are placed before any push). 0 if unreadable. */
+/* The word at sp in the user stack, 0 if unreadable. */
 static __always_inline __u64 word_at(__u64 sp)
 {
 	__u64 word = 0;
@@ -271,21 +270,17 @@ static __always_inline __u64 uretprobe_trampoline(void)
 }
 
 /* Is this thread inside a traced call further up its stack, or in one that
- * tail-jumped here (entered at the same stack pointer, its return slot
- * already holding the trampoline)? A record whose stack pointer is below
- * ours, whose return slot has been reused, or that is older than any real
- * call, was abandoned by a longjmp out of the allocator. The costly checks
- * come last, so the common case (no call in flight) does not pay for them. */
+ * tail-jumped here (entered at the same stack pointer)? While a call runs,
+ * its return slot holds the trampoline of its return probe. A record whose
+ * stack pointer is below ours, whose return slot has been reused, or that
+ * is older than any real call, was abandoned by a longjmp out of the
+ * allocator. The costly checks come last, so the common case (no call in
+ * flight) does not pay for them. */
 static __always_inline bool nested(struct inflight_call *call, __u64 sp)
 {
-	__u64 slot;
-
-	if (!call || !call->cookie || call->entry_sp < sp)
-		return false;
-	slot = word_at(call->entry_sp);
-	if (slot != uretprobe_trampoline() && (call->entry_sp == sp || slot != call->ret_addr))
-		return false;
-	return bpf_ktime_get_ns() - call->entry_ns < MEMLEAKD_STALE_CALL_NS;
+	return call && call->cookie && call->entry_sp >= sp &&
+	       word_at(call->entry_sp) == uretprobe_trampoline() &&
+	       bpf_ktime_get_ns() - call->entry_ns < MEMLEAKD_STALE_CALL_NS;
 }
 
 /* The context of a custom allocator's call: an argument, or the pointer a
@@ -325,7 +320,6 @@ int BPF_KPROBE(alloc_enter)
 	}
 	call->cookie = cookie;
 	call->entry_sp = sp;
-	call->ret_addr = word_at(sp);
 	call->entry_ns = bpf_ktime_get_ns();
 	call->ctx = context_of(ctx, cookie);
 	call->size = size_arg ? arg_n(ctx, size_arg) : 0;

@@ -115,7 +115,6 @@ struct inflight_call {
 	__u64 out_addr; /* posix_memalign: where the pointer will be written */
 	__u64 ctx;      /* the context allocated from, 0 for none */
 	__u64 entry_sp; /* stack pointer at entry: identifies the outermost call */
-	__u64 ret_addr; /* the return address at entry_sp, while the call runs */
 	__u64 entry_ns; /* bpf_ktime_get_ns() at entry, the allocation's timestamp */
 	__u64 free_ptr; /* the thread's last traced free, and its stack pointer */
 	__u64 free_sp;
@@ -123,7 +122,7 @@ struct inflight_call {
 
 /* An in-flight record older than this was left by longjmp, not by a call
  * still running: no allocator call takes a second before its nested calls.
- * A backstop: a record whose return address was overwritten is dropped at
+ * A backstop: a record whose return slot was overwritten is dropped at
  * once. */
 #define MEMLEAKD_STALE_CALL_NS 1000000000ULL
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""bench/pg_preset.py - `make bench`: what --preset postgres costs a real
+PostgreSQL 15 backend (Debian's), on pgbench's TPC-B-like transaction.
+
+One server (tests/integration/postgres.py), tables from `pgbench -i`, one
+backend held open. Each run sends it the same TRANSACTIONS transactions,
+untraced or with memleakd --preset postgres attached (the malloc family
+traced too), alternating (A B A B ...), and times them. Prints the medians
+of the seconds per run, transactions per second and their ratio.
+"""
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+from harness import MEMLEAKD, Session  # noqa: E402
+from postgres import PG_BIN, environment, start_postgres  # noqa: E402
+
+TRANSACTIONS = int(os.environ.get("BENCH_PG_TRANSACTIONS", "300"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+SCALE = 1  # pgbench -s: 100,000 accounts, 10 tellers, 1 branch
+
+
+def tpcb(seed):
+    """TRANSACTIONS of pgbench's built-in "TPC-B (sort of)" script, as SQL."""
+    rng = random.Random(seed)
+    parts = []
+    for _ in range(TRANSACTIONS):
+        aid, tid, bid = rng.randint(1, 100000 * SCALE), rng.randint(1, 10 * SCALE), 1
+        delta = rng.randint(-5000, 5000)
+        parts.append(
+            "begin;\n"
+            f"update pgbench_accounts set abalance = abalance + {delta} where aid = {aid};\n"
+            f"select abalance from pgbench_accounts where aid = {aid};\n"
+            f"update pgbench_tellers set tbalance = tbalance + {delta} where tid = {tid};\n"
+            f"update pgbench_branches set bbalance = bbalance + {delta} where bid = {bid};\n"
+            "insert into pgbench_history (tid, bid, aid, delta, mtime) "
+            f"values ({tid}, {bid}, {aid}, {delta}, current_timestamp);\n"
+            "end")
+    return ";\n".join(parts)
+
+
+def one_run(session, backend, traced, seed):
+    """Seconds for one run of the transactions, traced or not."""
+    daemon = session.memleakd(backend.pid, "--preset", "postgres") if traced else None
+    sql = tpcb(seed)
+    started = time.monotonic()
+    backend.query(sql, timeout=300)
+    took = time.monotonic() - started
+    if daemon:
+        daemon.stop()
+    return took
+
+
+def main():
+    with Session() as s:
+        server = start_postgres(s)
+        subprocess.run([PG_BIN / "pgbench", "-i", "-q", "-s", str(SCALE), "-h", server.sockdir,
+                        "-U", "postgres", "postgres"], check=True, env=environment(),
+                       capture_output=True)
+        backend = server.connect()
+        one_run(s, backend, False, 0)  # warm the caches
+        runs = {False: [], True: []}
+        for r in range(ROUNDS):
+            for traced in (False, True):
+                runs[traced].append(one_run(s, backend, traced, r))
+    base, traced = statistics.median(runs[False]), statistics.median(runs[True])
+    print(f"PostgreSQL 15, one backend, {TRANSACTIONS} TPC-B-like transactions per run, "
+          f"{ROUNDS} rounds alternated, medians")
+    for name, median, values in (("untraced", base, runs[False]),
+                                 ("memleakd --preset postgres", traced, runs[True])):
+        print(f"{name:30} {median:7.3f} s  {TRANSACTIONS / median:8.0f} tps   runs: "
+              f"{' '.join(f'{x:.3f}' for x in values)}")
+    print(f"tps traced / untraced: {base / traced:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
