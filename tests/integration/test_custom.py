@@ -175,3 +175,26 @@ def test_target_exit_while_contexts_are_tracked():
         report = daemon.finished_report()
         assert report["end_reason"] == "target exited", report["end_reason"]
         expect_arena_report(report)
+
+
+def test_too_many_contexts_are_counted():
+    """70,000 contexts reset between two reports, more than the 65,536
+    whose reset time the kernel keeps: the resets that found no room are
+    counted in dropped_resets, and the chunks of their contexts stay
+    counted: outstanding, or replaced where the arena handed the address
+    out again. Never silently lost."""
+    contexts, kept = 70000, 65536
+    with Session() as s:
+        target = s.target("arena_leaks", "many-contexts", contexts)
+        daemon = s.memleakd(target.pid, "--no-malloc", *ARENA_SPECS)
+        target.go()
+        report = daemon.stop()
+        target.stop()
+    totals = report["totals"]
+    dropped = contexts - kept
+    got = {k: totals[k] for k in ("allocs", "resets", "dropped_resets", "reset_frees")}
+    assert got == dict(allocs=contexts, resets=kept, dropped_resets=dropped,
+                       reset_frees=kept), totals
+    assert totals["outstanding_allocs"] + totals["replaced_allocs"] == dropped, totals
+    assert totals["outstanding_bytes"] == 16 * totals["outstanding_allocs"] > 0, totals
+    assert top_functions(report) == ["fill_context"], describe_stacks(report)

@@ -8,6 +8,9 @@
  *   --realloc arena_realloc:ptr=1,size=2 --free arena_free
  *   --reset arena_reset:ctx=1 --reset arena_destroy:ctx=1
  *
+ * With "many-contexts N", the target only resets N contexts once each (see
+ * main): more contexts than memleakd keeps reset times for.
+ *
  * Chunks are carved from malloc'd 8 KiB blocks, or get a dedicated malloc'd
  * block over 2 KiB; each has a header naming its arena. arena_reset frees
  * the blocks and arena_destroy()s the children; arena_destroy also frees the
@@ -483,14 +486,39 @@ __attribute__((noinline)) static void run_arenas(void)
 	escape_then_deep();
 }
 
-int main(void)
+/* "many-contexts N": N arenas, made before "ready"; after SIGUSR1 each gets
+ * one 16-byte chunk from fill_context <- many_contexts and is reset. */
+static struct arena **many;
+
+__attribute__((noinline)) static void fill_context(struct arena *a)
 {
+	target_touch(arena_alloc(a, 16));
+}
+
+__attribute__((noinline)) static void many_contexts(long n)
+{
+	for (long i = 0; i < n; i++) {
+		fill_context(many[i]);
+		arena_reset(many[i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc == 3 && !strcmp(argv[1], "many-contexts") ? atol(argv[2]) : 0;
+
 	long_arena = arena_create("long");
 	req_arena = arena_create("request");
 	current_arena = long_arena;
+	many = calloc((size_t)n + 1, sizeof(*many));
+	for (long i = 0; many && i < n; i++)
+		many[i] = arena_create("many");
 	target_ready();
 	target_wait_start();
-	run_arenas();
+	if (n)
+		many_contexts(n);
+	else
+		run_arenas();
 	target_done();
 	target_idle();
 }
