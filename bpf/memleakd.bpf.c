@@ -22,9 +22,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by user space before the final report: every program stops at once,
  * where detaching probe by probe would see frees without their mallocs. */
 volatile bool paused;
-/* Run-time addresses of the globals named by ctx=@GLOBAL specs, filled in
- * by user space before attaching; the cookie holds the slot. */
-volatile __u64 ctx_globals[MEMLEAKD_MAX_CTX_GLOBALS];
+/* Run-time addresses of the globals named by ctx=@GLOBAL specs, per target,
+ * filled in by user space before attaching; the cookie holds the slot. */
+volatile __u64 ctx_globals[MEMLEAKD_MAX_TARGETS][MEMLEAKD_MAX_CTX_GLOBALS];
 
 /* max_entries of allocs, stacks and stack_totals are set by user space. */
 struct {
@@ -287,12 +287,13 @@ static __always_inline bool nested(struct inflight_call *call, __u64 sp)
  * global variable holds at entry (PostgreSQL's CurrentMemoryContext). */
 static __always_inline __u64 context_of(struct pt_regs *ctx, __u64 cookie)
 {
-	__u32 slot = COOKIE_GLOBAL(cookie);
+	__u32 target = COOKIE_TARGET(cookie) & (MEMLEAKD_MAX_TARGETS - 1);
 	__u64 context = 0;
 
 	if (!(COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_CTX_GLOBAL))
 		return arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_CTX_SHIFT));
-	bpf_probe_read_user(&context, sizeof(context), (void *)ctx_globals[slot]);
+	bpf_probe_read_user(&context, sizeof(context),
+			    (void *)ctx_globals[target][COOKIE_GLOBAL(cookie)]);
 	return context;
 }
 

@@ -41,7 +41,7 @@ enum probe_kind {
 /* Flags in the cookie. */
 #define PROBE_F_ZERO_SIZE_FREES 0x1 /* realloc(p, 0) frees p and returns NULL */
 #define PROBE_F_CTX_GLOBAL 0x2      /* the context is the pointer stored in a global
-				     * variable, at ctx_globals[COOKIE_GLOBAL] */
+				     * variable, at ctx_globals[target][COOKIE_GLOBAL] */
 
 /* Attach cookie: each field is 4 bits wide; argument numbers count from 1 and
  * 0 means "none". The target and the global's slot take the upper half. */
@@ -58,8 +58,8 @@ enum probe_kind {
 #define COOKIE_TARGET(c) (((c) >> COOKIE_TARGET_SHIFT) & 0xffff)
 #define COOKIE_GLOBAL(c) (((c) >> COOKIE_GLOBAL_SHIFT) & (MEMLEAKD_MAX_CTX_GLOBALS - 1))
 
-/* Addresses of the globals that hold a current context (ctx=@GLOBAL), one
- * slot per global per target. A power of two: the slot is masked with it. */
+/* Addresses of the globals that hold a current context (ctx=@GLOBAL): slots
+ * per target. Powers of two, like MEMLEAKD_MAX_TARGETS: indexes are masked. */
 #define MEMLEAKD_MAX_CTX_GLOBALS 64
 /* Contexts whose last reset time the kernel keeps, over every target: user
  * space deletes the times no record needs any more at each report. */

@@ -164,7 +164,7 @@ static int attach(struct daemon *d)
 	log_debug("attaching %s", tracer__multi(d->tracer) ? "one uprobe_multi link per program "
 		  "and object" : "one perf-event uprobe per probe");
 	for (size_t i = 0; c && i < c->n_globals && r >= 0; i++)
-		r = tracer__set_ctx_global(d->tracer, (uint32_t)i, c->globals[i]);
+		r = tracer__set_ctx_global(d->tracer, d->target->index, (uint32_t)i, c->globals[i]);
 	if (r >= 0 && d->allocator) {
 		r = attach_probes(d, d->allocator->probes, d->allocator->n_probes);
 		n += d->allocator->n_probes;

@@ -276,11 +276,11 @@ bool tracer__multi(const struct tracer *t)
 	return t->multi;
 }
 
-int tracer__set_ctx_global(struct tracer *t, uint32_t slot, uint64_t addr)
+int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uint64_t addr)
 {
-	if (slot >= MEMLEAKD_MAX_CTX_GLOBALS)
+	if (target >= MEMLEAKD_MAX_TARGETS || slot >= MEMLEAKD_MAX_CTX_GLOBALS)
 		return -EINVAL;
-	t->skel->bss->ctx_globals[slot] = addr;
+	t->skel->bss->ctx_globals[target][slot] = addr;
 	return 0;
 }
 

@@ -49,10 +49,10 @@ int tracer__attach(struct tracer *t, int pid, const struct attach_point *points,
 /* True when probes go in as uprobe_multi links, false for one perf-event
  * uprobe each. */
 bool tracer__multi(const struct tracer *t);
-/* Tell the programs that cookies with global slot `slot` read the context
- * from address addr in the target. Call before attaching. -EINVAL for a
- * slot out of range. */
-int tracer__set_ctx_global(struct tracer *t, uint32_t slot, uint64_t addr);
+/* Tell the programs that cookies of target index `target` with global slot
+ * `slot` read the context from address addr in that process. Call before
+ * attaching. -EINVAL for an index out of range. */
+int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uint64_t addr);
 /* Stop every program at once: from return on, the maps no longer change.
  * The probes stay attached (detaching them takes seconds) until freed. */
 void tracer__pause(struct tracer *t);
