@@ -140,30 +140,34 @@ int allocator_probe_place(struct allocator_probe *p, const struct target_object 
 	return 0;
 }
 
-static bool already_probed(const struct allocator *a, uint64_t offset)
+bool allocator_probes_have(const struct allocator_probe *probes, size_t n,
+			   const struct allocator_probe *p)
 {
-	for (size_t i = 0; i < a->n_probes; i++)
-		if (allocator_probe_function_offset(&a->probes[i]) == offset)
+	uint64_t offset = allocator_probe_function_offset(p);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(probes[i].point.path, p->point.path) &&
+		    allocator_probe_function_offset(&probes[i]) == offset)
 			return true;
 	return false;
 }
 
-/* Add a probe for member m if obj defines it. Returns 0 or -errno. */
+/* Add a probe for member m if obj defines it, once per address. Returns 0
+ * or -errno. */
 static int add_probe(struct allocator *a, const struct target_object *obj, uint32_t target,
 		     const struct family_member *m)
 {
+	struct allocator_probe *p = &a->probes[a->n_probes];
 	struct elf_symbol sym;
-	uint64_t offset;
 	int r;
 
 	if (elf_object__find_function(obj->elf, m->name, provider_table(obj->elf), &sym) < 0)
 		return 0;
-	if (elf_object__vaddr_to_offset(obj->elf, sym.vaddr, &offset) < 0 ||
-	    already_probed(a, offset))
-		return 0;
-	r = allocator_probe_place(&a->probes[a->n_probes], obj, m->name, &sym,
+	r = allocator_probe_place(p, obj, m->name, &sym,
 				  m->spec | ((__u64)target << COOKIE_TARGET_SHIFT));
-	if (r == 0)
+	if (r == -ERANGE)
+		return 0;
+	if (r == 0 && !allocator_probes_have(a->probes, a->n_probes, p))
 		a->n_probes++;
 	return r;
 }

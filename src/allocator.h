@@ -26,6 +26,10 @@ int allocator_probe_place(struct allocator_probe *p, const struct target_object 
 			  const char *function, const struct elf_symbol *sym, uint64_t cookie);
 /* The file offset of the function p probes, before placement moved it. */
 uint64_t allocator_probe_function_offset(const struct allocator_probe *p);
+/* Does probes[0..n) already probe the function p probes (same object, same
+ * function offset)? */
+bool allocator_probes_have(const struct allocator_probe *probes, size_t n,
+			   const struct allocator_probe *p);
 
 struct allocator {
 	char *module;      /* the object providing malloc, as the process maps it */

@@ -276,23 +276,10 @@ static int global_slot(struct resolver *r, const struct alloc_spec *s,
 	return 0;
 }
 
-static bool probed_in(const struct allocator_probe *probes, size_t n, const char *path,
-		      uint64_t offset)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(probes[i].point.path, path) &&
-		    allocator_probe_function_offset(&probes[i]) == offset)
-			return true;
-	return false;
-}
-
 static bool already_probed(const struct resolver *r, const struct allocator_probe *p)
 {
-	uint64_t offset = allocator_probe_function_offset(p);
-
-	return probed_in(r->c->probes, r->c->n_probes, p->point.path, offset) ||
-	       (r->family && probed_in(r->family->probes, r->family->n_probes, p->point.path,
-				       offset));
+	return allocator_probes_have(r->c->probes, r->c->n_probes, p) ||
+	       (r->family && allocator_probes_have(r->family->probes, r->family->n_probes, p));
 }
 
 static int skip(struct custom_allocator *c, const struct alloc_spec *s)
