@@ -209,12 +209,13 @@ static int keep_link_fd(struct tracer *t, int fd)
 }
 
 /* One link of prog at every point of points[0..n) that is in path and
- * that prog serves. *failed is one of them when it fails. */
+ * that prog serves (alloc_return: the points of alloc_enter, as return
+ * probes). *failed is one of them when it fails. */
 static int attach_multi_group(struct tracer *t, int pid, const struct bpf_program *prog,
-			      bool retprobe, const struct attach_point *points, size_t n,
-			      const char *path, uint64_t *offsets, uint64_t *cookies,
-			      size_t *failed)
+			      const struct attach_point *points, size_t n, const char *path,
+			      uint64_t *offsets, uint64_t *cookies, size_t *failed)
 {
+	bool retprobe = prog == t->skel->progs.alloc_return;
 	const struct bpf_program *entry = retprobe ? t->skel->progs.alloc_enter : prog;
 	size_t count = 0;
 	int fd;
@@ -249,8 +250,8 @@ static int attach_multi(struct tracer *t, int pid, const struct attach_point *po
 		for (size_t j = 0; j < i && first; j++)
 			first = strcmp(points[j].path, points[i].path) != 0;
 		for (size_t k = 0; first && k < sizeof(progs) / sizeof(progs[0]) && !r; k++)
-			r = attach_multi_group(t, pid, progs[k], progs[k] == t->skel->progs.alloc_return,
-					       points, n, points[i].path, offsets, cookies, failed);
+			r = attach_multi_group(t, pid, progs[k], points, n, points[i].path, offsets,
+					       cookies, failed);
 	}
 	free(offsets);
 	free(cookies);
