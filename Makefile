@@ -12,7 +12,7 @@ ARCH := x86
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) -MMD -MP
-LDLIBS := -lbpf -lelf -lz
+LDLIBS := -lbpf -lelf -ldw -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Werror
 
 SRCS := $(wildcard src/*.c)
@@ -30,7 +30,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 	./scripts/install-deps.sh
 	@touch $@
 
-$(OUT)/memleakd.bpf.o: bpf/memleakd.bpf.c include/memleakd.h vmlinux/vmlinux.h | $(DEPS_STAMP)
+$(OUT)/memleakd.bpf.o: bpf/memleakd.bpf.c $(wildcard bpf/*.h) include/memleakd.h vmlinux/vmlinux.h | $(DEPS_STAMP)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/memleakd.skel.h: $(OUT)/memleakd.bpf.o
@@ -57,7 +57,7 @@ $(OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
 TARGET_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -pthread -Wall -Werror
 $(OUT)/targets/%: tests/targets/%.c tests/targets/target.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(TARGET_CFLAGS) $< -o $@ $(TARGET_LIBS_$*)
+	$(CC) $(or $(TARGET_FLAGS_$*),$(TARGET_CFLAGS)) $< -o $@ $(TARGET_LIBS_$*)
 TARGET_LIBS_jemalloc_leaks := -ljemalloc
 TARGET_LIBS_exe_allocator := -rdynamic
 # Deferred (=): pkg-config runs after install-deps.sh has installed libapr1-dev.
@@ -78,13 +78,40 @@ $(OUT)/targets/prefixed_jemalloc: tests/targets/prefixed_jemalloc.c tests/target
 		/usr/lib/x86_64-linux-gnu/libjemalloc_pic.a $(@D)/libjemalloc_rjem.a
 	$(CC) $(TARGET_CFLAGS) $< $(@D)/libjemalloc_rjem.a -o $@ -lm -ldl
 
-check: memleakd $(UNIT_TESTS) $(TARGETS)
+# Unwinding targets (issue #4): code without frame pointers, as release
+# builds and Debian's libraries are. TARGET_FLAGS_name replaces
+# TARGET_CFLAGS for one target.
+NOFP_CFLAGS := -O2 -g -fomit-frame-pointer -pthread -Wall -Werror
+TARGET_FLAGS_unwind_deep := $(NOFP_CFLAGS)
+TARGET_FLAGS_unwind_signal := $(NOFP_CFLAGS)
+# Frame-pointer applications calling frame-pointer-less libraries of
+# tests/targets/libs/: linked to one, dlopen()ing the other.
+UNWIND_LIBS := $(OUT)/targets/libunwind_lib.so $(OUT)/targets/libunwind_plugin.so
+$(UNWIND_LIBS): $(OUT)/targets/lib%.so: tests/targets/libs/%.c tests/targets/libs/unwind_lib.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(NOFP_CFLAGS) -fPIC -shared $< -o $@
+$(OUT)/targets/unwind_mixed: $(OUT)/targets/libunwind_lib.so
+TARGET_LIBS_unwind_mixed := -L$(OUT)/targets -lunwind_lib -Wl,-rpath,'$$ORIGIN'
+$(OUT)/targets/unwind_dlopen: $(OUT)/targets/libunwind_plugin.so
+$(OUT)/targets/unwind_cxx: tests/targets/unwind_cxx.cc tests/targets/target.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) -O2 -g -fomit-frame-pointer -pthread -Wall -Werror $< -o $@
+UNWIND_TARGETS := $(UNWIND_LIBS) $(OUT)/targets/unwind_cxx
+# The unwinding benchmark's target, built twice: without frame pointers
+# (bench_deep) and with them (bench_deep_fp, for an honest fp walk).
+TARGET_FLAGS_bench_deep := $(NOFP_CFLAGS)
+$(OUT)/targets/bench_deep_fp: tests/targets/bench_deep.c tests/targets/target.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(TARGET_CFLAGS) $< -o $@
+
+check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS)
 	@tests/run-all.sh $(UNIT_TESTS)
 
 demo: memleakd $(OUT)/targets/demo_leaky
 	@scripts/demo.sh
 
-bench: memleakd $(OUT)/targets/bench_pairs
+bench: memleakd $(OUT)/targets/bench_pairs $(OUT)/targets/bench_deep $(OUT)/targets/bench_deep_fp \
+		$(OUT)/targets/unwind_cxx
 	@python3 bench/run.py
 	@python3 bench/pg_preset.py
 

@@ -1,15 +1,32 @@
 #!/usr/bin/env python3
-"""bench/run.py - `make bench`: ns added per malloc(64)+free pair.
+"""bench/run.py - `make bench`: ns added per malloc(64)+free pair, and what
+DWARF unwinding costs.
 
-Runs build/targets/bench_pairs untraced, traced by memleakd through
-uprobe_multi links, and traced through one perf-event uprobe per probe
-(MEMLEAKD_NO_UPROBE_MULTI, the path of kernels before 6.6), alternating
-(A B C A B C ...) so that machine noise hits every side alike, and prints
-the medians, the differences and the ratios, with a description of the
-machine.
+1. build/targets/bench_pairs untraced, traced by memleakd through
+   uprobe_multi links, and traced through one perf-event uprobe per probe
+   (MEMLEAKD_NO_UPROBE_MULTI, the path of kernels before 6.6).
+2. Unwinding: build/targets/bench_deep makes its pairs D calls deep in code
+   without frame pointers, bench_deep_fp is the same code with frame
+   pointers; at each depth of BENCH_DEPTHS, untraced and with --unwind fp,
+   dwarf and auto, and with 4 KiB frames (bench_deep's "big": frames
+   outside the stack window memleakd copies, read one by one). The cost per
+   unwound frame, in each round: the added ns/pair at the last depth minus
+   that at the first, over the frames the final report's stack gained; the
+   median of the rounds.
+3. The unwind tables memleakd -v reports (rows, bytes, build time) for the
+   objects of part 2, for libstdc++ (build/targets/unwind_cxx) and for
+   PostgreSQL 15's postgres (a backend of a server started for it;
+   BENCH_TABLES_POSTGRES=0 skips it).
+
+Each part alternates its sides (A B C A B C ...) so that machine noise hits
+every side alike, and prints the medians, the differences and the ratios,
+with a description of the machine. A traced run starts once memleakd is
+attached and, unless --unwind fp, its unwind tables are loaded.
 """
+import json
 import os
 import platform
+import re
 import signal
 import statistics
 import subprocess
@@ -17,10 +34,23 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "build", "targets", "bench_pairs")
+TARGETS = os.path.join(ROOT, "build", "targets")
+BENCH = os.path.join(TARGETS, "bench_pairs")
+DEEP = os.path.join(TARGETS, "bench_deep")
+DEEP_FP = os.path.join(TARGETS, "bench_deep_fp")
 MEMLEAKD = os.path.join(ROOT, "memleakd")
 PAIRS = int(os.environ.get("BENCH_PAIRS", "200000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+DEPTHS = [int(d) for d in os.environ.get("BENCH_DEPTHS", "4,32").split(",")]
+TABLE_ROUNDS = 3
+
+ATTACHED = "memleakd: attached to pid"
+TABLES_READY = "memleakd: unwind tables ready"
+TABLE_RE = re.compile(r"unwind table: (\S+): (\d+) rows, (\d+) bytes .*built in ([\d.]+) ms")
+READY_RE = re.compile(r"tables ready: (\d+) objects, (\d+) rows \((\d+) KiB\)")
+# The objects part 3 lists one by one (file names); the rest count in the
+# process's totals.
+TABLE_OBJECTS = re.compile(r"(bench_deep|bench_deep_fp|libc\.so\.6|libstdc\+\+\.so.*|postgres)$")
 
 
 def machine():
@@ -33,60 +63,215 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cpus, kernel {platform.release()}"
 
 
-def wait_line(stream, prefix, timeout=20):
+def wait_lines(stream, prefixes, timeout=30):
+    """Reads stream until a line starting with each of prefixes has been
+    read, in any order; returns the lines read."""
     deadline = time.time() + timeout
-    while time.time() < deadline:
+    lines, missing = [], set(prefixes)
+    while missing and time.time() < deadline:
         line = stream.readline()
         if not line:
             break
-        if line.startswith(prefix):
-            return line
-    raise RuntimeError(f"no line starting with {prefix!r}")
+        lines.append(line)
+        missing = {p for p in missing if not line.startswith(p)}
+    if missing:
+        raise RuntimeError(f"no line starting with {sorted(missing)}:\n{''.join(lines)}")
+    return lines
 
 
-def one_run(traced, env=None):
-    """ns per pair of one bench_pairs run, traced by memleakd (with env) or
-    not."""
-    bench = subprocess.Popen([BENCH, str(PAIRS), "--wait"], stdout=subprocess.PIPE, text=True)
+def trace(pid, args, env=None):
+    """memleakd -p PID ARGS, once attached and, unless --unwind fp, its
+    tables loaded; .lines holds its stderr, .ready_s when it was ready,
+    .target the file name of the process."""
+    started = time.monotonic()
+    tracer = subprocess.Popen([MEMLEAKD, "-p", str(pid), "-i", "3600", "-f", "json", *args],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    mode = args[args.index("--unwind") + 1] if "--unwind" in args else "auto"
+    tracer.lines = wait_lines(tracer.stderr, [ATTACHED] + [TABLES_READY] * (mode != "fp"))
+    tracer.ready_s = time.monotonic() - started
+    tracer.target = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    return tracer
+
+
+def stop(tracer):
+    """Stops memleakd (or lets it finish after its target exited); its
+    final JSON report goes to .report, the rest of stderr to .lines."""
+    if tracer.poll() is None:
+        tracer.send_signal(signal.SIGINT)
+    out, err = tracer.communicate(timeout=30)
+    tracer.lines += err.splitlines(True)
+    reports = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    tracer.report = reports[-1] if reports else None
+    return tracer
+
+
+def one_run(argv, args=None, env=None):
+    """One run of a target of bench_pairs' protocol (argv, without --wait),
+    untraced (args None) or traced by memleakd ARGS with env. Returns ns per
+    pair and the stopped memleakd (or None)."""
+    bench = subprocess.Popen([*argv, "--wait"], stdout=subprocess.PIPE, text=True)
     tracer = None
     try:
-        pid = int(wait_line(bench.stdout, "ready").split()[1])
-        if traced:
-            tracer = subprocess.Popen([MEMLEAKD, "-p", str(pid), "-i", "3600"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                      env=env)
-            wait_line(tracer.stderr, "memleakd: attached to pid")
+        pid = int(wait_lines(bench.stdout, ["ready"])[-1].split()[1])
+        if args is not None:
+            tracer = trace(pid, args, env)
         os.kill(pid, signal.SIGUSR1)
-        return float(wait_line(bench.stdout, "pairs").split()[3])
+        ns = float(wait_lines(bench.stdout, ["pairs"])[-1].split()[-1])
+        return ns, tracer and stop(tracer)
     finally:
-        if tracer:
-            tracer.send_signal(signal.SIGINT)
-            tracer.wait(timeout=30)
+        if tracer and tracer.poll() is None:
+            tracer.kill()
+            tracer.wait()
         bench.kill()
         bench.wait()
 
 
-SIDES = [
-    ("untraced", False, None),
-    ("memleakd", True, None),
-    ("memleakd, perf-event uprobes", True, dict(os.environ, MEMLEAKD_NO_UPROBE_MULTI="1")),
-]
+def alternate(sides):
+    """ROUNDS rounds of one run per side (name, argv, args[, env]), in
+    order; returns the runs of each side, [(ns, tracer)], in a list."""
+    runs = [[] for _ in sides]
+    for _ in range(ROUNDS):
+        for side, side_runs in zip(sides, runs):
+            side_runs.append(one_run(*side[1:]))
+    return runs
+
+
+def median_ns(runs):
+    return statistics.median(ns for ns, _ in runs)
+
+
+def frames(runs):
+    """Frames in the stack of the final report (the target's one leak)."""
+    counts = [len(t.report["stacks"][0]["frames"]) for _, t in runs if t
+              and t.report and t.report["stacks"]]
+    return statistics.median(counts) if counts else 0
+
+
+def row(name, runs, base, extra=""):
+    median = median_ns(runs)
+    added = f"{median - base:8.1f} x{median / base:<6.1f}" if runs[0][1] else " " * 16
+    values = " ".join(f"{ns:.0f}" for ns, _ in runs)
+    print(f"{name:34} {median:8.1f} {added} {extra}  runs: {values}")
+
+
+def bench_pairs():
+    sides = [("untraced", [BENCH, str(PAIRS)], None),
+             ("memleakd", [BENCH, str(PAIRS)], []),
+             ("memleakd, perf-event uprobes", [BENCH, str(PAIRS)], [],
+              dict(os.environ, MEMLEAKD_NO_UPROBE_MULTI="1"))]
+    runs = alternate(sides)
+    print(f"method: {ROUNDS} rounds, sides alternated, {PAIRS} malloc(64)+free pairs per run, "
+          "medians")
+    print(f"{'':34} {'ns/pair':>8} {'added':>8} {'ratio':6}")
+    base = median_ns(runs[0])
+    for side, side_runs in zip(sides, runs):
+        row(side[0], side_runs, base)
+
+
+def bench_unwind():
+    """Part 2; returns every traced run, for part 3."""
+    kinds = [("", DEEP, [], ["fp", "dwarf", "auto"]),
+             ("4 KiB frames, ", DEEP, ["big"], ["dwarf"]),
+             ("fp build, ", DEEP_FP, [], ["fp", "auto"])]
+    sides, pairs = [], []  # pairs: (name, traced sides, untraced sides), by depth
+    for prefix, binary, extra, modes in kinds:
+        for mode in [None] + modes:
+            name = prefix + (f"--unwind {mode}" if mode else "untraced")
+            args = ["--unwind", mode, "-v"] if mode else None
+            first = len(sides)
+            sides += [(name, [binary, str(PAIRS), str(d), *extra], args) for d in DEPTHS]
+            if mode:
+                pairs.append((name, range(first, len(sides)), untraced))
+            else:
+                untraced = range(first, len(sides))
+    runs = alternate(sides)
+    print(f"\nunwinding: bench_deep (-O2 -fomit-frame-pointer; 32-byte frames, or 4 KiB) and "
+          f"bench_deep_fp (frame pointers), {PAIRS} malloc(64)+free pairs per run, D calls "
+          f"deep; {ROUNDS} rounds, sides alternated, medians; added: over untraced, same "
+          "binary and D")
+    print(f"{'':34} {'ns/pair':>8} {'added':>8} {'ratio':6} frames")
+    for (name, argv, args), side_runs in zip(sides, runs):
+        base = median_ns(next(r for s, r in zip(sides, runs) if s[1] == argv and s[2] is None))
+        row(f"D={argv[2]:<3} {name}", side_runs, base,
+            f"{frames(side_runs):6.0f}" if args else " " * 6)
+    print(f"per unwound frame, in each round: ((traced - untraced) at D={DEPTHS[-1]} - "
+          f"(traced - untraced) at D={DEPTHS[0]}) / frames gained; median of the rounds")
+    for name, traced, base in pairs:
+        lo, hi, base_lo, base_hi = (runs[traced[0]], runs[traced[-1]], runs[base[0]],
+                                    runs[base[-1]])
+        gained = frames(hi) - frames(lo)
+        if gained <= 0:
+            print(f"  {name:32} the walk stops after {frames(hi):.0f} frames at every depth: "
+                  "its stacks are cut short, no cost per frame")
+            continue
+        slopes = [((t1 - u1) - (t0 - u0)) / gained for (t0, _), (t1, _), (u0, _), (u1, _)
+                  in zip(lo, hi, base_lo, base_hi)]
+        print(f"  {name:32} {statistics.median(slopes):6.1f} ns/frame ({gained:.0f} frames)"
+              f"   rounds: {' '.join(f'{x:.0f}' for x in slopes)}")
+    return [t for side_runs in runs for _, t in side_runs if t]
+
+
+def tables_of(pid, mode):
+    """memleakd --unwind MODE -v on pid until its tables are loaded."""
+    return stop(trace(pid, ["--unwind", mode, "-v"]))
+
+
+def other_tables():
+    """memleakd -v on unwind_cxx (libstdc++) and on a PostgreSQL backend,
+    TABLE_ROUNDS times in each mode."""
+    tracers = []
+    for _ in range(TABLE_ROUNDS):
+        cxx = subprocess.Popen([os.path.join(TARGETS, "unwind_cxx")], stdout=subprocess.PIPE,
+                               text=True)
+        try:
+            pid = int(wait_lines(cxx.stdout, ["ready"])[-1].split()[1])
+            tracers += [tables_of(pid, mode) for mode in ("dwarf", "auto")]
+        finally:
+            cxx.kill()
+            cxx.wait()
+    if os.environ.get("BENCH_TABLES_POSTGRES", "1") != "0":
+        sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+        from harness import Session
+        from postgres import start_postgres
+        with Session() as s:
+            backend = start_postgres(s).connect()
+            for _ in range(TABLE_ROUNDS):
+                tracers += [tables_of(backend.pid, mode) for mode in ("dwarf", "auto")]
+    return tracers
+
+
+def tables(tracers):
+    """Part 3: what memleakd -v said of each object and process, by mode."""
+    objects, processes = {}, {}
+    for t in tracers:
+        mode = t.args[t.args.index("--unwind") + 1]
+        for line in t.lines:
+            m = TABLE_RE.search(line)
+            if m and TABLE_OBJECTS.match(os.path.basename(m[1])):
+                entry = objects.setdefault((os.path.basename(m[1]), mode),
+                                           [int(m[2]), int(m[3]), []])
+                entry[2].append(float(m[4]))
+            m = READY_RE.search(line)
+            if m or (mode == "fp" and line.startswith(ATTACHED)):
+                sizes = m.groups() if m else ("-", "-", "-")
+                processes.setdefault((t.target, mode), [*sizes, []])[3].append(t.ready_s)
+    print("\nunwind tables (memleakd -v); build ms and seconds to ready: medians of the runs")
+    print(f"{'object':20} {'mode':5} {'rows':>7} {'bytes':>8} {'B/row':>5} {'build ms':>8} runs")
+    for (name, mode), (rows, size, ms) in sorted(objects.items()):
+        print(f"{name:20} {mode:5} {rows:7} {size:8} {size / max(rows, 1):5.1f} "
+              f"{statistics.median(ms):8.1f} {len(ms)}")
+    print(f"{'process':20} {'mode':5} {'objects':>7} {'rows':>8} {'KiB':>5} "
+          "memleakd started -> attached, tables ready")
+    for (name, mode), (n, rows, kib, ready) in sorted(processes.items()):
+        print(f"{name:20} {mode:5} {n:>7} {rows:>8} {kib:>5} "
+              f"{statistics.median(ready):.2f} s")
 
 
 def main():
-    runs = {name: [] for name, _, _ in SIDES}
-    for _ in range(ROUNDS):
-        for name, traced, env in SIDES:
-            runs[name].append(one_run(traced, env))
-    base = statistics.median(runs["untraced"])
     print(f"machine: {machine()}")
-    print(f"method: {ROUNDS} rounds, sides alternated, {PAIRS} malloc(64)+free pairs per run, "
-          "medians")
-    for name, traced, _ in SIDES:
-        median = statistics.median(runs[name])
-        added = f"   added {median - base:.1f} ns/pair (x{median / base:.2f})" if traced else ""
-        print(f"{name:30} {median:10.1f} ns/pair   runs: "
-              f"{' '.join(f'{x:.0f}' for x in runs[name])}{added}")
+    bench_pairs()
+    traced = bench_unwind()
+    tables(traced + other_tables())
     return 0
 
 

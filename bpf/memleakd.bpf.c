@@ -83,6 +83,8 @@ struct {
 	__type(value, struct inflight_call);
 } inflight SEC(".maps");
 
+#include "unwind.bpf.h"
+
 static __always_inline struct target_counters *counters_of(__u32 target)
 {
 	return bpf_map_lookup_elem(&counters, &target);
@@ -151,22 +153,34 @@ static __always_inline bool same_frames(const struct stack_frames *a, const stru
 	return true;
 }
 
+/* Capture the current user stack into f; returns its number of frames. */
+static __always_inline __u32 capture_stack(struct pt_regs *ctx, struct target_counters *c,
+					   __u32 target, struct stack_frames *f)
+{
+	long len;
+
+	if (unwind_tables)
+		return unwind_user(ctx, c, target, f);
+	/* The helper zeroes the unused tail, which ends the frame list. */
+	len = bpf_get_stack(ctx, f->ips, sizeof(f->ips), BPF_F_USER_STACK);
+	return len > 0 ? len / sizeof(__u64) : 0;
+}
+
 /* The id of the current user stack, stored on first sight; on failure
  * (no stack, or no free id within a few probes of its hash: the map is
  * full) MEMLEAKD_STACK_LOST. */
-static __always_inline __u32 stack_id(struct pt_regs *ctx)
+static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counters *c,
+				      __u32 target)
 {
-	__u32 zero = 0, id;
+	__u32 zero = 0, id, n;
 	struct stack_frames *f = bpf_map_lookup_elem(&stack_scratch, &zero);
-	long len;
 
 	if (!f)
 		return MEMLEAKD_STACK_LOST;
-	/* The helper zeroes the unused tail, which ends the frame list. */
-	len = bpf_get_stack(ctx, f->ips, sizeof(f->ips), BPF_F_USER_STACK);
-	if (len <= 0)
+	n = capture_stack(ctx, c, target, f);
+	if (!n)
 		return MEMLEAKD_STACK_LOST;
-	id = stack_hash(f, len / sizeof(__u64));
+	id = stack_hash(f, n);
 	for (int probe = 0; probe < MEMLEAKD_STACK_PROBES; probe++, id++) {
 		struct stack_frames *known;
 
@@ -217,7 +231,7 @@ static __always_inline void track(struct pt_regs *ctx, struct target_counters *c
 {
 	__u64 key = memleakd_alloc_key(target, ptr);
 	struct alloc_info info = { .size = size, .timestamp_ns = when_ns, .ctx = context,
-				   .stack_id = stack_id(ctx) };
+				   .stack_id = stack_id(ctx, c, target) };
 	struct alloc_info old;
 
 	if (info.stack_id == MEMLEAKD_STACK_LOST)
@@ -469,5 +483,15 @@ int BPF_KPROBE(reset_enter)
 		c->dropped_resets++;
 	else
 		c->resets++;
+	return 0;
+}
+
+/* The dynamic linker's _dl_debug_state, called as dlopen and dlclose change
+ * the mappings: user space reads them again and loads the new tables. */
+SEC("uprobe")
+int BPF_KPROBE(maps_change)
+{
+	if (unwind_tables && !paused)
+		request_rescan(COOKIE_TARGET(bpf_get_attach_cookie(ctx)));
 	return 0;
 }

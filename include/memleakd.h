@@ -36,6 +36,7 @@ enum probe_kind {
 	PROBE_REALLOC = 3, /* releases ptr, returns its replacement */
 	PROBE_RESIZE = 4,  /* resizes ptr in place, returns the new size (xallocx) */
 	PROBE_RESET = 5,   /* releases every allocation of context ctx made so far */
+	PROBE_MAPS_CHANGE = 6, /* the dynamic linker's _dl_debug_state: mappings changed */
 };
 
 /* Flags in the cookie. */
@@ -126,6 +127,76 @@ struct inflight_call {
  * once. */
 #define MEMLEAKD_STALE_CALL_NS 1000000000ULL
 
+/* DWARF unwinding (--unwind dwarf|auto). User space compiles each object's
+ * call-frame information into rows sorted by address; a row's rule holds
+ * from its pc up to the next row's. Rows of every object live in one array
+ * map (unwind_rows), each object's table a contiguous run of it, shared by
+ * every target that maps the object. */
+struct unwind_row {
+	__u32 pc;   /* link-time address minus the table's base (unwind_mapping.table_bias) */
+	__u32 rule; /* UNWIND_RULE_*() below */
+};
+
+/* How to find the canonical frame address (CFA: the stack pointer before
+ * the call; the return address is at CFA - 8). */
+enum unwind_cfa {
+	UNWIND_CFA_NONE = 0,   /* no CFI covers this address: walk the frame pointer */
+	UNWIND_CFA_RSP = 1,    /* CFA = rsp + offset */
+	UNWIND_CFA_RBP = 2,    /* CFA = rbp + offset */
+	UNWIND_CFA_PLT = 3,    /* PLT stub: CFA = rsp + offset + ((pc & 15) >= threshold ? 8 : 0),
+				* the threshold in the rbp-offset field */
+	UNWIND_CFA_SIGNAL = 4, /* signal trampoline (__restore_rt): the registers are in the
+				* ucontext at rsp */
+	UNWIND_CFA_STOP = 5,   /* the outermost frame (return address undefined): the stack ends */
+	UNWIND_CFA_UNSUPPORTED = 6, /* a rule the BPF unwinder cannot follow (CFA in another
+				     * register, a DWARF expression): the stack is cut here */
+};
+
+/* rule: bits 0-2 the CFA type, bit 3 set when rbp is saved at CFA + rbp
+ * offset (else it keeps its value), bits 4-11 the rbp offset in 8-byte
+ * units (signed), bits 12-31 the CFA offset in bytes (unsigned). */
+#define UNWIND_RULE(cfa, cfa_off, rbp_saved, rbp_off8)                                   \
+	((__u32)(cfa) | ((rbp_saved) ? 0x8u : 0u) | (((__u32)(rbp_off8) & 0xffu) << 4) | \
+	 ((__u32)(cfa_off) << 12))
+#define UNWIND_RULE_CFA(r) ((r) & 0x7u)
+#define UNWIND_RULE_RBP_SAVED(r) (((r) >> 3) & 1u)
+#define UNWIND_RULE_RBP_OFF8(r) ((__s32)(__s8)(((r) >> 4) & 0xffu))
+#define UNWIND_RULE_CFA_OFF(r) ((r) >> 12)
+#define UNWIND_MAX_CFA_OFF ((1u << 20) - 1)
+
+/* What the unwinder does in one executable mapping of a target. */
+enum unwind_mapping_kind {
+	UNWIND_MAP_TABLE = 1,   /* search its rows; an address no row covers walks the frame pointer */
+	UNWIND_MAP_PENDING = 2, /* its table is being built: frame pointer, and the stack is counted */
+	UNWIND_MAP_ANON = 3,    /* JIT or anonymous code: the stack ends here */
+};
+
+/* Executable mappings per target that the unwinder knows. */
+#define MEMLEAKD_MAX_MAPPINGS 512
+
+struct unwind_mapping {
+	__u64 start, end;  /* run-time [start, end) */
+	__u64 table_bias;  /* run-time address minus a row's pc */
+	__u32 first_row;   /* the object's rows: unwind_rows[first_row, first_row + n_rows) */
+	__u32 n_rows;
+	__u32 kind;        /* enum unwind_mapping_kind */
+	__u32 reserved;
+};
+
+/* A target's executable mappings, sorted by start, are entries
+ * [0, unwind_count) of its slot in the unwind_mappings map: key
+ * UNWIND_MAPPING_KEY(target, slot, i). User space fills the slot the
+ * programs do not read, then flips unwind_slot[target]. */
+#define UNWIND_MAPPING_KEY(target, slot, i) \
+	((((target) * 2 + (slot)) * MEMLEAKD_MAX_MAPPINGS) + (i))
+
+/* Event from the probe on the dynamic linker's _dl_debug_state (called
+ * around every dlopen and dlclose), or from an unwinder that met code in no
+ * known mapping: the target's mappings must be read again. */
+struct maps_event {
+	__u32 target;
+};
+
 /* Per-target event counters, a per-CPU array indexed by target. */
 struct target_counters {
 	__u64 allocs;
@@ -139,6 +210,11 @@ struct target_counters {
 	__u64 resets;           /* context resets and deletes seen */
 	__u64 reset_frees;      /* allocations released by a reset, seen on reuse of the pointer */
 	__u64 dropped_resets;   /* resets not recorded: the resets map was full */
+	__u64 unwind_no_table;  /* stacks that met an object whose table was not loaded yet
+				 * (or code in no known mapping), walked by frame pointer there */
+	__u64 unwind_truncated; /* stacks cut short: unreadable stack, unsupported rule,
+				 * deeper than MEMLEAKD_MAX_FRAMES */
+	__u64 unwind_anon_stops; /* stacks that ended in JIT or anonymous code */
 };
 
 #endif

@@ -4,11 +4,12 @@
 # package is already present. Run as root (apt-get).
 set -eu
 
-BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config"
+BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev zlib1g-dev bpftool pkg-config"
 # Test peers: allocators the integration tests trace, a real server that
-# uses jemalloc (redis), python3 for the integration runner.
+# uses jemalloc (redis), python3 for the integration runner, g++ for the C++
+# unwinding target and gdb, whose backtraces the unwinding tests compare.
 TEST="python3 libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libapr1-dev procps
-	redis-server redis-tools"
+	redis-server redis-tools g++ gdb"
 # A real server that allocates through its own memory contexts, PostgreSQL
 # 15, and the headers and PGXS that build the tests' C extension for it. The
 # headers must be the server's version: when one of these is missing, all

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "preset.h"
 #include "report.h"
@@ -16,6 +17,10 @@
 /* The kernel caps a hash map well below 2^32 entries; this keeps the error
  * ours rather than an opaque -E2BIG at load. */
 #define MAX_MAX_ALLOCS (1u << 30)
+/* 8 MiB of unwind rows: libc, libstdc++ and postgres together take under
+ * 150,000 (../shared/notes/unwinding.md). */
+#define DEFAULT_UNWIND_ROWS (1u << 20)
+#define MAX_UNWIND_ROWS (1u << 28)
 
 static const char usage[] =
 	"Usage: memleakd -p PID [options]\n"
@@ -30,6 +35,11 @@ static const char usage[] =
 	"  -f, --format FMT        report format: text (default) or json\n"
 	"  -o, --output PATH       write reports to PATH instead of stdout\n"
 	"      --max-allocs N      capacity of the outstanding-allocation map\n"
+	"                          (default 1048576)\n"
+	"      --unwind MODE       how stacks are walked: fp (frame pointers), dwarf\n"
+	"                          (.eh_frame tables for every function) or auto\n"
+	"                          (tables where frame pointers are missing; default)\n"
+	"      --unwind-rows N     capacity of the unwind tables, in 8-byte rows\n"
 	"                          (default 1048576)\n"
 	"\n"
 	"Custom allocators (SPEC is SYMBOL[@MODULE][:key=N,...], arguments from 1):\n"
@@ -59,6 +69,8 @@ enum {
 	OPT_SYMBOL_PREFIX,
 	OPT_NO_MALLOC,
 	OPT_LIST_PRESETS,
+	OPT_UNWIND,
+	OPT_UNWIND_ROWS,
 };
 
 static const struct option options[] = {
@@ -79,6 +91,8 @@ static const struct option options[] = {
 	{ "no-malloc", no_argument, NULL, OPT_NO_MALLOC },
 	{ "no-libc", no_argument, NULL, OPT_NO_MALLOC },
 	{ "list-presets", no_argument, NULL, OPT_LIST_PRESETS },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -182,6 +196,28 @@ static int parse_spec_option(int opt, const char *arg, struct config *cfg, struc
 	}
 }
 
+static int parse_unwind_option(int opt, const char *arg, struct config *cfg, char **error)
+{
+	static const char *const modes[] = {
+		[UNWIND_FP] = "fp", [UNWIND_DWARF] = "dwarf", [UNWIND_AUTO] = "auto",
+	};
+	unsigned long long v;
+
+	if (opt == OPT_UNWIND_ROWS) {
+		if (parse_uint(arg, 1, MAX_UNWIND_ROWS, &v))
+			return fail(error, "--unwind-rows: '%s' is not a number from 1 to %u", arg,
+				    MAX_UNWIND_ROWS);
+		cfg->unwind_rows = (uint32_t)v;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(arg, modes[i])) {
+			cfg->unwind = (enum unwind_mode)i;
+			return 0;
+		}
+	return fail(error, "--unwind: unknown mode '%s' (known: fp, dwarf, auto)", arg);
+}
+
 static int parse_option(int opt, const char *arg, struct config *cfg, struct pending *p,
 			char **error)
 {
@@ -228,6 +264,9 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 	case 'v':
 		cfg->verbose++;
 		return 0;
+	case OPT_UNWIND:
+	case OPT_UNWIND_ROWS:
+		return parse_unwind_option(opt, arg, cfg, error);
 	default:
 		return parse_spec_option(opt, arg, cfg, p, error);
 	}
@@ -296,6 +335,8 @@ int config_parse(int argc, char **argv, struct config *cfg, char **error)
 		.top = 10,
 		.max_allocs = DEFAULT_MAX_ALLOCS,
 		.format = "text",
+		.unwind = UNWIND_AUTO,
+		.unwind_rows = DEFAULT_UNWIND_ROWS,
 	};
 	struct pending p = { 0 };
 	int r = parse_args(argc, argv, &c, &p, error);

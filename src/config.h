@@ -9,6 +9,13 @@
 
 #include "alloc_spec.h"
 
+/* How the BPF side walks user stacks (--unwind). */
+enum unwind_mode {
+	UNWIND_FP,    /* frame pointers only, the kernel's walk */
+	UNWIND_DWARF, /* tables from the call-frame information of every function */
+	UNWIND_AUTO,  /* tables for the functions that keep no frame pointer */
+};
+
 struct config {
 	int pid;
 	uint64_t interval_ns;
@@ -19,6 +26,8 @@ struct config {
 	const char *format; /* a report writer's name */
 	const char *output; /* NULL: stdout */
 	unsigned int verbose; /* -v: placements and sizes; -vv: libbpf's debug output too */
+	enum unwind_mode unwind;
+	uint32_t unwind_rows; /* capacity of the unwind tables (dwarf, auto) */
 	bool no_malloc;       /* trace only the custom specs, not the malloc family */
 	struct alloc_specs specs; /* --alloc/--free/--realloc/--reset, then the presets' */
 };

@@ -58,7 +58,7 @@ struct elf_object {
 /* Paths come from the target's mount namespace: with dir_fd as the root,
  * absolute symlinks inside a container resolve inside it too. Kernels
  * without openat2 get a plain openat below dir_fd. */
-static int open_under(int dir_fd, const char *path)
+int elf_open_under(int dir_fd, const char *path)
 {
 	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 	int fd;
@@ -89,7 +89,7 @@ static int image_open(int dir_fd, const char *path, struct image *img)
 	void *data;
 	int fd, r;
 
-	fd = open_under(dir_fd, path);
+	fd = elf_open_under(dir_fd, path);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0) {

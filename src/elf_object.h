@@ -33,6 +33,10 @@ struct elf_symbol {
 int elf_object__open(int dir_fd, const char *path, struct elf_object **out);
 /* Accepts NULL. */
 void elf_object__free(struct elf_object *o);
+/* Open the file at path for reading as elf_object__open resolves it: under
+ * dir_fd as its root, so that absolute symlinks in a container resolve
+ * inside it. Returns the descriptor or -errno. */
+int elf_open_under(int dir_fd, const char *path);
 
 /* The defined function (STT_FUNC or STT_GNU_IFUNC) called name, searching the
  * given tables. For versioned .dynsym entries only the default version

@@ -1,5 +1,6 @@
-/* log.h - the daemon's messages on stderr. Only the top level (main, the
- * report loop) logs; modules return -errno and let their caller speak. */
+/* log.h - the daemon's messages on stderr. Only the top levels (main, the
+ * report loop, the unwinder's thread) log; modules return -errno and let
+ * their caller speak. */
 #ifndef LOG_H
 #define LOG_H
 

@@ -23,6 +23,11 @@
 #include "symbolizer.h"
 #include "target.h"
 #include "tracer.h"
+#include "unwinder.h"
+
+/* How long attaching waits for the unwind tables of the objects mapped at
+ * start: libc, libstdc++ and postgres take about 50 ms together. */
+#define UNWIND_WAIT_MS 2000
 
 struct daemon {
 	const struct config *cfg;
@@ -32,6 +37,7 @@ struct daemon {
 	struct allocator *allocator;        /* NULL with --no-malloc */
 	struct custom_allocator *custom;    /* NULL without specs */
 	struct tracer *tracer;
+	struct unwinder *unwinder;          /* NULL with --unwind fp */
 	struct context_resets *resets;
 	struct symbolizer *symbolizer;
 	int signal_fd;
@@ -150,17 +156,59 @@ static int attach_probes(struct daemon *d, const struct allocator_probe *probes,
 	return r;
 }
 
+/* Start building unwind tables, and watch dlopen for new objects. */
+static int start_unwinder(struct daemon *d)
+{
+	struct allocator_probe p;
+	int r = unwinder__new(d->tracer, d->target, d->cfg->unwind == UNWIND_DWARF,
+			      d->cfg->unwind_rows, &d->unwinder);
+
+	if (r < 0) {
+		log_error("cannot start building unwind tables: %s", strerror(-r));
+		return r;
+	}
+	r = unwinder__dlopen_probe(d->unwinder, d->target, &p);
+	if (r == -ENOENT) {
+		log_debug("pid %d has no dynamic linker: no dlopen to watch", d->cfg->pid);
+		return 0;
+	}
+	if (r < 0) {
+		log_error("pid %d: cannot find its dynamic linker's _dl_debug_state: %s",
+			  d->cfg->pid, strerror(-r));
+		return r;
+	}
+	return attach_probes(d, &p, 1);
+}
+
+/* Stacks taken before an object's table is loaded differ from those after:
+ * attach once the tables are in, unless that takes longer than a report
+ * can wait. */
+static void wait_unwind_tables(struct daemon *d)
+{
+	if (unwinder__wait_ready(d->unwinder, UNWIND_WAIT_MS) < 0)
+		log_info("unwind tables still loading after %u ms: attaching; until they are "
+			 "in, stacks through objects without one are counted in unwind_no_table",
+			 UNWIND_WAIT_MS);
+}
+
 static int attach(struct daemon *d)
 {
 	const struct custom_allocator *c = d->custom;
+	uint32_t rows = d->cfg->unwind == UNWIND_FP ? 0 : d->cfg->unwind_rows;
 	size_t n = 0;
-	int r = tracer__open(d->cfg->max_allocs, d->cfg->verbose > 1, &d->tracer);
+	int r = tracer__open(d->cfg->max_allocs, rows, d->cfg->verbose > 1, &d->tracer);
 
 	if (r < 0) {
 		log_error("loading the BPF programs failed: %s", strerror(-r));
 		return r;
 	}
 	describe(d);
+	if (rows) {
+		r = start_unwinder(d);
+		if (r < 0)
+			return r;
+		wait_unwind_tables(d);
+	}
 	log_debug("attaching %s", tracer__multi(d->tracer) ? "one uprobe_multi link per program "
 		  "and object" : "one perf-event uprobe per probe");
 	for (size_t i = 0; c && i < c->n_globals && r >= 0; i++)
@@ -214,13 +262,14 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 	struct pollfd fds[] = {
 		{ .fd = d->signal_fd, .events = POLLIN },
 		{ .fd = d->target->pidfd, .events = POLLIN },
+		{ .fd = d->unwinder ? unwinder__events_fd(d->unwinder) : -1, .events = POLLIN },
 	};
 
 	for (;;) {
 		uint64_t now = now_ns();
 		uint64_t until = stop_at && stop_at < deadline ? stop_at : deadline;
 		int timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
-		int n = poll(fds, 2, timeout);
+		int n = poll(fds, 3, timeout);
 
 		if (n < 0 && errno != EINTR)
 			return END_SIGNAL;
@@ -228,6 +277,8 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 			return END_SIGNAL;
 		if (n > 0 && fds[1].revents)
 			return END_TARGET_EXITED;
+		if (n > 0 && fds[2].revents)
+			unwinder__handle_events(d->unwinder);
 		if (stop_at && now_ns() >= stop_at)
 			return END_DURATION;
 		if (now_ns() >= deadline)
@@ -314,6 +365,7 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	unwinder__free(d->unwinder);
 	tracer__free(d->tracer);
 	custom_allocator__free(d->custom);
 	allocator__free(d->allocator);

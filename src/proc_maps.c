@@ -116,6 +116,20 @@ const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr)
 	return NULL;
 }
 
+const struct proc_map *proc_maps__first_of(const struct proc_maps *maps, const struct proc_map *m)
+{
+	const struct proc_map *first = m;
+
+	for (size_t i = 0; i < maps->count; i++) {
+		const struct proc_map *c = &maps->maps[i];
+
+		if (c->inode == m->inode && c->dev_major == m->dev_major &&
+		    c->dev_minor == m->dev_minor && c->offset < first->offset)
+			first = c;
+	}
+	return first;
+}
+
 bool proc_map__deleted(const struct proc_map *m)
 {
 	size_t len = m->path ? strlen(m->path) : 0, suffix = strlen(PROC_MAP_DELETED_SUFFIX);

@@ -31,6 +31,9 @@ int proc_maps__parse(FILE *f, struct proc_maps **out);
 int proc_maps__read(int pid, struct proc_maps **out);
 /* The mapping that contains addr, or NULL. */
 const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr);
+/* The mapping of the same file as m with the lowest file offset: where
+ * the object's first segment is loaded. */
+const struct proc_map *proc_maps__first_of(const struct proc_maps *maps, const struct proc_map *m);
 /* How the kernel marks the path of a file unlinked or replaced after mapping. */
 #define PROC_MAP_DELETED_SUFFIX " (deleted)"
 

@@ -54,6 +54,13 @@ static void text_header(FILE *out, const struct snapshot *snap)
 	if (t->stack_errors)
 		fprintf(out, "WARNING: %" PRIu64 " stacks could not be captured; their bytes "
 			"are counted under [stack lost]\n", t->stack_errors);
+	if (t->unwind_no_table)
+		fprintf(out, "note: %" PRIu64 " stacks met code whose unwind table was not loaded "
+			"yet; frame pointers were followed there\n", t->unwind_no_table);
+	if (t->unwind_truncated || t->unwind_anon_stops)
+		fprintf(out, "note: %" PRIu64 " stacks cut short (unreadable stack or unsupported "
+			"frame), %" PRIu64 " ended in JIT or anonymous code\n", t->unwind_truncated,
+			t->unwind_anon_stops);
 	if (snap->min_age_ns)
 		fprintf(out, "stacks count only allocations older than %.3f s\n",
 			(double)snap->min_age_ns / 1e9);

@@ -186,6 +186,9 @@ static int read_counters(int fd, uint32_t target, int ncpus, struct snapshot_tot
 		t->resets += c[cpu].resets;
 		t->reset_frees += c[cpu].reset_frees;
 		t->dropped_resets += c[cpu].dropped_resets;
+		t->unwind_no_table += c[cpu].unwind_no_table;
+		t->unwind_truncated += c[cpu].unwind_truncated;
+		t->unwind_anon_stops += c[cpu].unwind_anon_stops;
 	}
 out:
 	free(c);

@@ -35,6 +35,9 @@ struct snapshot_totals {
 	uint64_t resets;
 	uint64_t reset_frees;
 	uint64_t dropped_resets;
+	uint64_t unwind_no_table;
+	uint64_t unwind_truncated;
+	uint64_t unwind_anon_stops;
 };
 
 struct snapshot_stack {

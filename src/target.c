@@ -123,23 +123,9 @@ static int attach_path(const struct target *t, const struct proc_map *m, const c
 	return asprintf(out, "/proc/%d/root%s", t->pid, m->path) < 0 ? -ENOMEM : 0;
 }
 
-/* The mapping of m's file with the lowest offset: the start of its first
- * segment, whose file offset converts to one link-time address. A later
- * mapping can start in a page that two segments share. */
-static const struct proc_map *first_mapping(const struct proc_maps *maps, const struct proc_map *m)
-{
-	const struct proc_map *first = m;
-
-	for (size_t i = 0; i < maps->count; i++) {
-		const struct proc_map *c = &maps->maps[i];
-
-		if (c->inode == m->inode && c->dev_major == m->dev_major &&
-		    c->dev_minor == m->dev_minor && c->offset < first->offset)
-			first = c;
-	}
-	return first;
-}
-
+/* The bias comes from the lowest-offset mapping: its file offset converts
+ * to one link-time address, where a later mapping can start in a page
+ * that two segments share. */
 int target__open_object(const struct target *t, const struct proc_map *m,
 			struct target_object *out)
 {
@@ -156,7 +142,7 @@ int target__open_object(const struct target *t, const struct proc_map *m,
 	r = elf_object__open(dir_fd, path, &o.elf);
 	if (r < 0)
 		return r;
-	first = first_mapping(t->maps, m);
+	first = proc_maps__first_of(t->maps, m);
 	r = elf_object__offset_to_vaddr(o.elf, first->offset, &vaddr);
 	if (r == 0)
 		r = attach_path(t, m, path, &o.attach_path);

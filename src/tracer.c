@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "memleakd.h"
@@ -76,11 +77,16 @@ int tracer__preflight(const char **why)
 	return 0;
 }
 
-static int size_maps(struct memleakd_bpf *skel, uint32_t max_allocs)
+static int size_maps(struct memleakd_bpf *skel, uint32_t max_allocs, uint32_t unwind_rows)
 {
 	int r;
 
 	r = bpf_map__set_max_entries(skel->maps.allocs, max_allocs);
+	if (!r)
+		r = bpf_map__set_max_entries(skel->maps.unwind_rows, unwind_rows ? unwind_rows : 1);
+	if (!r && unwind_rows)
+		r = bpf_map__set_max_entries(skel->maps.unwind_mappings,
+					     2 * MEMLEAKD_MAX_MAPPINGS * MEMLEAKD_MAX_TARGETS);
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.stacks, MAX_STACKS);
 	if (!r)
@@ -92,7 +98,8 @@ static int size_maps(struct memleakd_bpf *skel, uint32_t max_allocs)
 static int prepare_multi(struct memleakd_bpf *skel)
 {
 	struct bpf_program *progs[] = { skel->progs.alloc_enter, skel->progs.alloc_return,
-					 skel->progs.free_enter, skel->progs.reset_enter };
+					 skel->progs.free_enter, skel->progs.reset_enter,
+					 skel->progs.maps_change };
 	int r = 0;
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !r; i++)
@@ -100,7 +107,7 @@ static int prepare_multi(struct memleakd_bpf *skel)
 	return r;
 }
 
-int tracer__open(uint32_t max_allocs, bool verbose, struct tracer **out)
+int tracer__open(uint32_t max_allocs, uint32_t unwind_rows, bool verbose, struct tracer **out)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
 	const char *no_multi = getenv("MEMLEAKD_NO_UPROBE_MULTI");
@@ -116,7 +123,8 @@ int tracer__open(uint32_t max_allocs, bool verbose, struct tracer **out)
 		goto fail;
 	}
 	t->multi = !(no_multi && *no_multi) && uprobe_multi_supported();
-	r = size_maps(t->skel, max_allocs);
+	t->skel->rodata->unwind_tables = unwind_rows > 0;
+	r = size_maps(t->skel, max_allocs, unwind_rows);
 	if (!r && t->multi)
 		r = prepare_multi(t->skel);
 	if (r < 0)
@@ -168,6 +176,8 @@ static const struct bpf_program *entry_program(const struct tracer *t, uint64_t 
 		return t->skel->progs.free_enter;
 	case PROBE_RESET:
 		return t->skel->progs.reset_enter;
+	case PROBE_MAPS_CHANGE:
+		return t->skel->progs.maps_change;
 	case PROBE_ALLOC:
 	case PROBE_REALLOC:
 	case PROBE_RESIZE:
@@ -239,7 +249,8 @@ static int attach_multi(struct tracer *t, int pid, const struct attach_point *po
 			size_t *failed)
 {
 	const struct bpf_program *progs[] = { t->skel->progs.alloc_enter, t->skel->progs.alloc_return,
-					      t->skel->progs.free_enter, t->skel->progs.reset_enter };
+					      t->skel->progs.free_enter, t->skel->progs.reset_enter,
+					      t->skel->progs.maps_change };
 	uint64_t *offsets = calloc(n + 1, sizeof(*offsets));
 	uint64_t *cookies = calloc(n + 1, sizeof(*cookies));
 	int r = offsets && cookies ? 0 : -ENOMEM;
@@ -292,6 +303,58 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 	out->stack_totals = bpf_map__fd(t->skel->maps.stack_totals);
 	out->counters = bpf_map__fd(t->skel->maps.counters);
 	out->resets = bpf_map__fd(t->skel->maps.resets);
+	out->maps_events = bpf_map__fd(t->skel->maps.maps_events);
+}
+
+/* Write count entries of one map, at keys first, first + 1, ... */
+static int update_run(int fd, uint32_t first, const void *values, uint32_t count)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t *keys;
+	int r;
+
+	if (!count)
+		return 0;
+	keys = malloc(count * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < count; i++)
+		keys[i] = first + i;
+	r = bpf_map_update_batch(fd, keys, values, &count, &opts);
+	free(keys);
+	return r < 0 ? -errno : 0;
+}
+
+int tracer__load_unwind_rows(struct tracer *t, uint32_t first, const struct unwind_row *rows,
+			     uint32_t n)
+{
+	return update_run(bpf_map__fd(t->skel->maps.unwind_rows), first, rows, n);
+}
+
+int tracer__publish_unwind_mappings(struct tracer *t, uint32_t target,
+				    const struct unwind_mapping *m, uint32_t n)
+{
+	volatile uint32_t *slot;
+	uint32_t next;
+	int r;
+
+	if (target >= MEMLEAKD_MAX_TARGETS || n > MEMLEAKD_MAX_MAPPINGS)
+		return -EINVAL;
+	slot = &t->skel->bss->unwind_slot[target];
+	next = (*slot + 1) & 1;
+	r = update_run(bpf_map__fd(t->skel->maps.unwind_mappings),
+		       UNWIND_MAPPING_KEY(target, next, 0), m, n);
+	if (r < 0)
+		return r;
+	t->skel->bss->unwind_count[target * 2 + next] = n;
+	__atomic_store_n(slot, next, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void tracer__clear_rescan(struct tracer *t, uint32_t target)
+{
+	__atomic_store_n(&t->skel->bss->rescan_wanted[target % MEMLEAKD_MAX_TARGETS], 0,
+			 __ATOMIC_SEQ_CST);
 }
 
 void tracer__pause(struct tracer *t)

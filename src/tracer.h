@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memleakd.h"
+
 struct tracer;
 
 struct tracer_maps {
@@ -18,6 +20,7 @@ struct tracer_maps {
 	int stack_totals; /* struct stack_key -> per-CPU struct stack_totals */
 	int counters;     /* target index -> per-CPU struct target_counters */
 	int resets;       /* memleakd_alloc_key(target, ctx) -> time of its last reset */
+	int maps_events;  /* ring buffer of struct maps_event: a target's mappings changed */
 };
 
 /* One probe to attach: function `function` at file offset `offset` of the
@@ -36,10 +39,12 @@ struct attach_point {
 int tracer__preflight(const char **why);
 
 /* Open and load the BPF programs with an outstanding-allocation map of
- * max_allocs entries. verbose passes libbpf's debug output through.
+ * max_allocs entries, and room for unwind_rows rows of unwind tables; 0
+ * rows keeps the kernel's frame-pointer walk (--unwind fp). verbose passes
+ * libbpf's debug output through.
  * Returns 0 and *out, or -errno from libbpf (the verifier's log has been
  * printed by libbpf). */
-int tracer__open(uint32_t max_allocs, bool verbose, struct tracer **out);
+int tracer__open(uint32_t max_allocs, uint32_t unwind_rows, bool verbose, struct tracer **out);
 /* Attach points[0..n) in process pid: an entry and a return probe for
  * allocating functions, an entry probe for freeing and resetting ones.
  * Returns 0, or -errno with *failed the index of a point that could not be
@@ -53,6 +58,18 @@ bool tracer__multi(const struct tracer *t);
  * `slot` read the context from address addr in that process. Call before
  * attaching. -EINVAL for an index out of range. */
 int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uint64_t addr);
+/* Write rows[0..n) of unwind tables at index first of the rows map.
+ * Returns 0 or -errno (-E2BIG past its capacity). */
+int tracer__load_unwind_rows(struct tracer *t, uint32_t first, const struct unwind_row *rows,
+			     uint32_t n);
+/* Make m[0..n) the executable mappings the unwinder sees for target,
+ * sorted by start: written to the slot the programs do not read, then
+ * swapped in. One writer only. */
+int tracer__publish_unwind_mappings(struct tracer *t, uint32_t target,
+				    const struct unwind_mapping *m, uint32_t n);
+/* Let target's programs ask for a new reading of its mappings again; call
+ * before reading them. */
+void tracer__clear_rescan(struct tracer *t, uint32_t target);
 /* Stop every program at once: from return on, the maps no longer change.
  * The probes stay attached (detaching them takes seconds) until freed. */
 void tracer__pause(struct tracer *t);

@@ -338,3 +338,55 @@ PREFIXED_JEMALLOC_TOTALS = outstanding(
     allocs=110 + sum(l.allocs for l in PREFIXED_JEMALLOC_LEAKS) + 12 + 1300,
     frees=100 + 12 + 1300, unknown_frees=0, failed_allocs=0,
     replaced_allocs=0, nested_calls=0)
+
+# Unwinding without frame pointers (issue #4): targets tests/targets/unwind_*
+# and tests/targets/libs/. frames: the names of the stack from frames[0] to
+# main, exactly (for unwind_cxx, the application's part: the frames before
+# it are libstdc++'s, frames[0] being operator new, _Znwm).
+UnwindLeak = namedtuple("UnwindLeak", "frames allocs bytes")
+
+UNWIND_DEEP_LEVELS = [f"level{n}" for n in range(8, 0, -1)]
+UNWIND_DEEP_SIZE = 4321
+UNWIND_DEEP = UnwindLeak(UNWIND_DEEP_LEVELS + ["run_deep", "main"],
+                         50, 50 * UNWIND_DEEP_SIZE)
+UNWIND_DEEP_TOTALS = outstanding([UNWIND_DEEP], allocs=50, frees=0,
+                                 unknown_frees=0)
+
+UNWIND_CXX_LEAKS = [
+    UnwindLeak(["make_widget", "leak_widgets", "run_cxx", "main"],
+               40, 40 * 96),
+    UnwindLeak(["reserve_strings", "run_cxx", "main"], 30, 30 * 1001),
+    UnwindLeak(["grow_strings", "run_cxx", "main"], 20, 20 * 1921),
+]
+# The block size each leak's first allocation asks for (the first growth of
+# a grown string asks for 31 bytes, its last for 1921).
+UNWIND_CXX_SIZES = {"make_widget": 96, "reserve_strings": 1001,
+                    "grow_strings": 1921}
+# 20 strings x 7 allocations, 6 of them freed by the next growth.
+UNWIND_CXX_TOTALS = outstanding(UNWIND_CXX_LEAKS, allocs=40 + 30 + 20 * 7,
+                                frees=20 * 6, unknown_frees=0)
+
+UNWIND_MIXED_LEAKS = [
+    UnwindLeak(["lib_alloc", "lib_inner", "lib_middle", "lib_leak",
+                "app_into_lib", "run_mixed", "main"], 40, 40 * 3003),
+    UnwindLeak(["app_alloc", "lib_cb_inner", "lib_cb_middle", "lib_callback",
+                "app_into_callback", "run_mixed", "main"], 30, 30 * 2002),
+]
+UNWIND_MIXED_SIZES = {"lib_alloc": 3003, "app_alloc": 2002}
+# The functions of libunwind_lib.so, which has no frame pointers.
+UNWIND_LIB_FUNCTIONS = {"lib_alloc", "lib_inner", "lib_middle", "lib_leak",
+                        "lib_cb_inner", "lib_cb_middle", "lib_callback"}
+UNWIND_MIXED_TOTALS = outstanding(UNWIND_MIXED_LEAKS, allocs=70, frees=0,
+                                  unknown_frees=0)
+
+# dlopen()'s own allocations are not counted: glibc decides them.
+UNWIND_PLUGIN_LEAK = UnwindLeak(
+    ["plugin_alloc", "plugin_step3", "plugin_step2", "plugin_step1",
+     "plugin_leak", "call_plugin", "run_plugin", "main"], 25, 25 * 5005)
+
+# Only the handler's part of the stack is certain: signal_leak <- on_sigusr2.
+UNWIND_SIGNAL = UnwindLeak(["signal_leak", "on_sigusr2"], 20, 20 * 1717)
+# Below the signal frame, the program's frames the signal interrupted.
+UNWIND_SIGNAL_INTERRUPTED = ["send_signal", "run_signals", "main"]
+UNWIND_SIGNAL_TOTALS = outstanding([UNWIND_SIGNAL], allocs=20, frees=0,
+                                   unknown_frees=0)

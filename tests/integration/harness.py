@@ -44,8 +44,11 @@ READY_TIMEOUT = 10
 ATTACH_TIMEOUT = 20
 DONE_TIMEOUT = 20
 EXIT_TIMEOUT = 15
+# From attach to memleakd's unwind tables for every object mapped then.
+TABLES_TIMEOUT = 30
 
 ATTACHED_RE = re.compile(r"^memleakd: attached to pid (\d+)\b")
+TABLES_READY = "memleakd: unwind tables ready"
 RFC3339_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
@@ -189,6 +192,15 @@ class Memleakd(Process):
         assert attached == pid, \
             f"memleakd attached to pid {attached}, not {pid}: {line!r}"
 
+    def wait_tables_ready(self):
+        """Waits for the DWARF unwind tables of every object mapped at
+        attach (--unwind dwarf or auto): until then, stacks through code
+        without frame pointers may be cut short."""
+        line = self.stderr.wait_for(lambda l: l.startswith(TABLES_READY),
+                                    TABLES_TIMEOUT)
+        assert line, (f"memleakd never said {TABLES_READY!r}:\n"
+                      + self.describe())
+
     def reports(self):
         return parse_reports(self.stdout.text())
 
@@ -262,9 +274,10 @@ class Session:
         target.wait_ready()
         return target
 
-    def memleakd(self, pid, *args, json_format=True):
+    def memleakd(self, pid, *args, json_format=True, wait_tables=False):
         """Starts memleakd -p PID ARGS (with -i 3600 -f json unless args or
-        json_format say otherwise) and waits until it is attached."""
+        json_format say otherwise) and waits until it is attached, and when
+        wait_tables is true until its unwind tables are loaded."""
         assert MEMLEAKD.exists(), f"{MEMLEAKD} is missing: run make memleakd"
         argv = [MEMLEAKD, "-p", pid, *args]
         if "-i" not in args and "--interval" not in args:
@@ -273,6 +286,8 @@ class Session:
             argv += ["-f", "json"]
         daemon = self._start(Memleakd, "memleakd", argv)
         daemon.wait_attached(pid)
+        if wait_tables:
+            daemon.wait_tables_ready()
         return daemon
 
     def spawn(self, name, argv, env=None, user=None, stdin=False):
@@ -288,20 +303,23 @@ class Session:
         return status, process.stdout.text(), process.stderr.text()
 
 
-def trace(session, name, *args, path=None, preload=None, sig=signal.SIGINT):
+def trace(session, name, *args, path=None, preload=None, sig=signal.SIGINT,
+          wait_tables=False):
     """The usual run: start target NAME (see Session.target), attach
-    memleakd -p PID ARGS to it (JSON format), let the target work, stop
-    memleakd with sig, then the target. Returns (target, memleakd, final
-    report)."""
+    memleakd -p PID ARGS to it (JSON format; with wait_tables, wait for
+    its unwind tables too), let the target work, stop memleakd with sig,
+    then the target. Returns (target, memleakd, final report)."""
     target = session.target(name, path=path, preload=preload)
-    daemon, report = trace_started(session, target, *args, sig=sig)
+    daemon, report = trace_started(session, target, *args, sig=sig,
+                                   wait_tables=wait_tables)
     return target, daemon, report
 
 
-def trace_started(session, target, *args, sig=signal.SIGINT):
+def trace_started(session, target, *args, sig=signal.SIGINT,
+                  wait_tables=False):
     """trace() for a target the test started itself: returns (memleakd,
     final report)."""
-    daemon = session.memleakd(target.pid, *args)
+    daemon = session.memleakd(target.pid, *args, wait_tables=wait_tables)
     target.go()
     report = daemon.stop(sig)
     target.stop()

@@ -20,12 +20,17 @@
  * allocates and frees in a loop, for targets with many sites alike.
  *
  * All helpers are static inline so that each target uses what it needs
- * without -Wunused-function; targets are built with -fno-inline anyway.
+ * without -Wunused-function; most targets are built with -fno-inline
+ * anyway (the unwinding targets, -O2, inline them: none is in a stack).
+ * The header is C and C++ (unwind_cxx.cc).
  */
 #ifndef TARGET_H
 #define TARGET_H
 
+/* g++ defines _GNU_SOURCE itself (unwind_cxx.cc). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>

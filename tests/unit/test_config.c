@@ -48,6 +48,8 @@ TEST(defaults)
 	EXPECT_STREQ(cfg.format, "text");
 	EXPECT(cfg.output == NULL);
 	EXPECT_EQ(cfg.verbose, 0);
+	EXPECT_EQ(cfg.unwind, UNWIND_AUTO);
+	EXPECT_EQ(cfg.unwind_rows, 1048576);
 }
 
 TEST(long_and_short_flags)
@@ -135,6 +137,24 @@ TEST(presets_take_the_prefix)
 	config_clear(&cfg);
 }
 
+TEST(unwind_modes)
+{
+	static const char *const names[] = { "fp", "dwarf", "auto" };
+	static const enum unwind_mode modes[] = { UNWIND_FP, UNWIND_DWARF, UNWIND_AUTO };
+	struct config cfg;
+
+	for (size_t i = 0; i < 3; i++) {
+		EXPECT_RUN(&cfg, "-p", "1", "--unwind", (char *)names[i]);
+		EXPECT_EQ(cfg.unwind, modes[i]);
+	}
+	EXPECT_RUN(&cfg, "-p", "1", "--unwind-rows", "5000");
+	EXPECT_EQ(cfg.unwind_rows, 5000);
+	EXPECT_ERROR("--unwind: unknown mode 'frame' (known: fp, dwarf, auto)", "-p", "1",
+		     "--unwind", "frame");
+	EXPECT_ERROR("--unwind-rows", "-p", "1", "--unwind-rows", "0");
+	EXPECT_ERROR("--unwind-rows", "-p", "1", "--unwind-rows", "4294967296");
+}
+
 TEST(spec_errors_name_their_flag)
 {
 	EXPECT_ERROR("--alloc 'f:sise=1': unknown key 'sise'", "-p", "1", "--alloc", "f:sise=1");
@@ -146,4 +166,4 @@ TEST(spec_errors_name_their_flag)
 
 RUN_TESTS("config", T(defaults), T(long_and_short_flags), T(bad_values_name_their_flag),
 	  T(min_age_zero_is_allowed), T(verbose_counts), T(custom_allocator_flags),
-	  T(presets_take_the_prefix), T(spec_errors_name_their_flag))
+	  T(presets_take_the_prefix), T(unwind_modes), T(spec_errors_name_their_flag))

@@ -105,43 +105,16 @@ static const char build_sh[] =
 
 static char fixture_dir[] = "/tmp/test_elf_object.XXXXXX";
 
-static void remove_fixture(void)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fixture_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "  could not remove %s\n", fixture_dir);
-}
-
-static bool write_file(const char *name, const char *text)
-{
-	FILE *f = fopen(name, "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fputs(text, f) >= 0;
-	return fclose(f) == 0 && ok;
-}
-
 /* Builds once; every later call answers from the first. */
 static bool fixture(void)
 {
+	static const struct unit_file files[] = {
+		{ "prog.c", prog_c }, { "lib.c", lib_c }, { "lib.map", lib_map },
+	};
 	static int state = -1;
 
-	if (state >= 0)
-		return state;
-	state = 0;
-	if (!mkdtemp(fixture_dir) || chdir(fixture_dir) < 0)
-		return false;
-	atexit(remove_fixture);
-	if (!write_file("prog.c", prog_c) || !write_file("lib.c", lib_c) ||
-	    !write_file("lib.map", lib_map) || !write_file("build.sh", build_sh))
-		return false;
-	state = system("sh build.sh >build.log 2>&1") == 0;
-	if (!state && system("cat build.log >&2") != 0)
-		fprintf(stderr, "  fixture build failed\n");
+	if (state < 0)
+		state = unit_fixture(fixture_dir, files, 3, build_sh);
 	return state;
 }
 

@@ -6,8 +6,11 @@
 #define UNIT_H
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int unit_failed_checks;
 
@@ -46,6 +49,48 @@ struct unit_test {
 };
 
 #define TEST(name) static void name(void)
+
+/* Fixtures built at run time, once per suite: in a scratch directory made
+ * from a mkdtemp() template, which becomes the working directory and is
+ * removed at exit. */
+struct unit_file {
+	const char *name, *text;
+};
+
+static char *unit_fixture_dir;
+
+static inline void unit_fixture_remove(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", unit_fixture_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  could not remove %s\n", unit_fixture_dir);
+}
+
+/* Write files[0..n) and run script under sh -e in the new directory; its
+ * output goes to build.log, shown when it fails. */
+static inline bool unit_fixture(char *dir_template, const struct unit_file *files, size_t n,
+				const char *script)
+{
+	FILE *sh;
+	bool ok;
+
+	if (!mkdtemp(dir_template) || chdir(dir_template) < 0)
+		return false;
+	unit_fixture_dir = dir_template;
+	atexit(unit_fixture_remove);
+	sh = popen("sh -e >build.log 2>&1", "w");
+	if (!sh)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		fprintf(sh, "cat >%s <<'UNIT_EOF'\n%sUNIT_EOF\n", files[i].name, files[i].text);
+	fputs(script, sh);
+	ok = pclose(sh) == 0;
+	if (!ok && system("cat build.log >&2") != 0)
+		fprintf(stderr, "  fixture build failed\n");
+	return ok;
+}
 
 static inline int unit_run(const char *suite, const struct unit_test *tests, size_t n)
 {

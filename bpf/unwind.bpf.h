@@ -1,0 +1,346 @@
+/* unwind.bpf.h - the user-stack walk of --unwind dwarf|auto, included by
+ * memleakd.bpf.c.
+ *
+ * From the registers at the probe, each frame: find the executable mapping
+ * that holds pc (a sorted array per target, user space keeps it current),
+ * binary-search its object's rows for the rule at pc, compute the CFA and
+ * read the return address and the saved rbp. Objects with frame pointers,
+ * and addresses no row covers, take the frame-pointer step. One bpf_loop
+ * callback per frame keeps the verifier's work independent of depth
+ * (../shared/notes/unwinding.md). The stack above sp is copied once into a
+ * per-CPU window, clamped to its mapping; reads beyond it go one by one.
+ */
+#ifndef UNWIND_BPF_H
+#define UNWIND_BPF_H
+
+/* Set before load: false keeps the kernel's frame-pointer walk (--unwind fp). */
+const volatile bool unwind_tables = false;
+/* Which of a target's two mapping slots the programs read (the low bit),
+ * and how many mappings each slot holds. */
+volatile __u32 unwind_slot[MEMLEAKD_MAX_TARGETS];
+volatile __u32 unwind_count[MEMLEAKD_MAX_TARGETS * 2];
+/* Set when a target asked user space to read its mappings again, cleared by
+ * user space before it reads them: one event per request. */
+volatile __u64 rescan_wanted[MEMLEAKD_MAX_TARGETS];
+
+/* Keyed by UNWIND_MAPPING_KEY(); max_entries set by user space. Entries are
+ * read by key, not by index into one big value, so that the verifier need
+ * not track the search's bounds precisely: it would explore every path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct unwind_mapping);
+	__uint(max_entries, 1);
+} unwind_mappings SEC(".maps");
+
+/* Every object's rows; max_entries set by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct unwind_row);
+	__uint(max_entries, 1);
+} unwind_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} maps_events SEC(".maps");
+
+/* Bytes of stack above sp copied at once: most allocation stacks fit. */
+#define UNWIND_WINDOW 4096
+#define UNWIND_PAGE 4096
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u8[UNWIND_WINDOW]);
+	__uint(max_entries, 1);
+} unwind_window SEC(".maps");
+
+/* Why a walk ended early, or what it met on the way. */
+#define UNWIND_SEEN_NO_TABLE 0x1
+#define UNWIND_SEEN_TRUNCATED 0x2
+#define UNWIND_SEEN_ANON 0x4
+
+/* The walk's registers and progress: the bpf_loop context, on the stack. */
+struct stack_walk {
+	__u64 pc, sp, bp;
+	__u64 win_lo, win_len; /* the window holds [win_lo, win_lo + win_len) */
+	__u32 target;
+	__u32 n;               /* frames stored */
+	bool exact_pc;         /* pc is the next instruction to run, not a return address */
+	bool trusted;          /* pc came from a table or the registers, not a frame-pointer guess */
+	__u8 seen;             /* UNWIND_SEEN_* */
+	bool ended;            /* the walk stopped before MEMLEAKD_MAX_FRAMES */
+};
+
+static __always_inline void request_rescan(__u32 target)
+{
+	struct maps_event ev = { .target = target };
+
+	target &= MEMLEAKD_MAX_TARGETS - 1;
+	if (__sync_val_compare_and_swap(&rescan_wanted[target], 0, 1) == 0)
+		bpf_ringbuf_output(&maps_events, &ev, sizeof(ev), 0);
+}
+
+/* The word at addr, from the window when it holds it. */
+static __always_inline int read_word(const struct stack_walk *st, __u64 addr, __u64 *out)
+{
+	__u32 zero = 0;
+	__u8 *win = bpf_map_lookup_elem(&unwind_window, &zero);
+	__u64 off = addr - st->win_lo;
+
+	if (win && addr >= st->win_lo && off + 8 <= st->win_len) {
+		off &= UNWIND_WINDOW - 1;
+		if (off <= UNWIND_WINDOW - 8) {
+			*out = *(__u64 *)(win + off);
+			return 0;
+		}
+	}
+	return bpf_probe_read_user(out, sizeof(*out), (void *)addr);
+}
+
+/* The executable mapping holding pc, or NULL. */
+static __always_inline const struct unwind_mapping *find_mapping(const struct stack_walk *st)
+{
+	__u32 target = st->target & (MEMLEAKD_MAX_TARGETS - 1);
+	__u32 slot = unwind_slot[target] & 1;
+	__u32 first = UNWIND_MAPPING_KEY(target, slot, 0);
+	__u32 count = unwind_count[(target * 2 + slot) & (2 * MEMLEAKD_MAX_TARGETS - 1)];
+	__u32 lo = first, hi = first + (count < MEMLEAKD_MAX_MAPPINGS ? count : MEMLEAKD_MAX_MAPPINGS);
+	const struct unwind_mapping *m;
+
+	/* lo ends at the first mapping starting above pc. */
+	for (int i = 0; i < 10 && lo < hi; i++) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		m = bpf_map_lookup_elem(&unwind_mappings, &mid);
+		if (!m)
+			return NULL;
+		if (m->start <= st->pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == first)
+		return NULL;
+	lo--;
+	m = bpf_map_lookup_elem(&unwind_mappings, &lo);
+	return m && st->pc < m->end ? m : NULL;
+}
+
+/* The rule for pc in m's table, UNWIND_CFA_NONE where no row covers it. */
+static __always_inline __u32 find_rule(const struct stack_walk *st,
+				       const struct unwind_mapping *m)
+{
+	/* A return address may follow a call that ends its function: look up
+	 * the call instruction itself. */
+	__u64 rel = st->pc - m->table_bias - (st->exact_pc ? 0 : 1);
+	__u32 lo = m->first_row, hi = m->first_row + m->n_rows;
+	struct unwind_row *row;
+
+	if (!m->n_rows || rel > 0xffffffffULL)
+		return UNWIND_CFA_NONE;
+	/* lo ends at the last row at or below rel. */
+	for (int i = 0; i < 24 && hi - lo > 1; i++) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		row = bpf_map_lookup_elem(&unwind_rows, &mid);
+		if (!row)
+			return UNWIND_CFA_NONE;
+		if (row->pc <= rel)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	row = bpf_map_lookup_elem(&unwind_rows, &lo);
+	return row && row->pc <= rel ? row->rule : UNWIND_CFA_NONE;
+}
+
+/* Move to the caller's frame; returns 1 to end the walk. */
+static __always_inline long frame_pointer_step(struct stack_walk *st)
+{
+	__u64 bp = st->bp, ra, next_bp;
+
+	/* rbp is 0 in the outermost frame (_start clears it). */
+	if (!bp)
+		return 1;
+	if (bp < st->sp || (bp & 7) || read_word(st, bp + 8, &ra) || read_word(st, bp, &next_bp)) {
+		st->seen |= UNWIND_SEEN_TRUNCATED;
+		return 1;
+	}
+	st->pc = ra;
+	st->sp = bp + 16;
+	st->bp = next_bp;
+	st->exact_pc = false;
+	st->trusted = false;
+	return !ra;
+}
+
+/* Where the kernel saved the interrupted registers: the ucontext a signal
+ * handler returns through, at sp in __restore_rt (its mcontext's rbp, rsp
+ * and rip). */
+#define UCONTEXT_RBP 120
+#define UCONTEXT_RSP 160
+#define UCONTEXT_RIP 168
+
+static __always_inline long signal_step(struct stack_walk *st)
+{
+	__u64 sp = st->sp;
+
+	if (read_word(st, sp + UCONTEXT_RIP, &st->pc) || read_word(st, sp + UCONTEXT_RSP, &st->sp) ||
+	    read_word(st, sp + UCONTEXT_RBP, &st->bp)) {
+		st->seen |= UNWIND_SEEN_TRUNCATED;
+		return 1;
+	}
+	/* The interrupted instruction had not run: no call before it. */
+	st->exact_pc = true;
+	st->trusted = true;
+	return !st->pc;
+}
+
+static __always_inline long rule_step(struct stack_walk *st, __u32 rule)
+{
+	__u64 cfa, ra, bp = st->bp;
+	__u32 type = UNWIND_RULE_CFA(rule);
+
+	if (type == UNWIND_CFA_NONE)
+		return frame_pointer_step(st);
+	if (type == UNWIND_CFA_SIGNAL)
+		return signal_step(st);
+	if (type == UNWIND_CFA_STOP)
+		return 1;
+	if (type == UNWIND_CFA_RSP)
+		cfa = st->sp + UNWIND_RULE_CFA_OFF(rule);
+	else if (type == UNWIND_CFA_RBP)
+		cfa = st->bp + UNWIND_RULE_CFA_OFF(rule);
+	else if (type == UNWIND_CFA_PLT)
+		cfa = st->sp + UNWIND_RULE_CFA_OFF(rule) +
+		      ((st->pc & 15) >= (__u64)UNWIND_RULE_RBP_OFF8(rule) ? 8 : 0);
+	else
+		cfa = 0;
+	/* The caller's frame is above this one: anything else is a bad rule
+	 * or a corrupt stack, and would loop. */
+	if (cfa <= st->sp || read_word(st, cfa - 8, &ra) ||
+	    (UNWIND_RULE_RBP_SAVED(rule) && type != UNWIND_CFA_PLT &&
+	     read_word(st, cfa + UNWIND_RULE_RBP_OFF8(rule) * 8, &bp))) {
+		st->seen |= UNWIND_SEEN_TRUNCATED;
+		return 1;
+	}
+	st->pc = ra;
+	st->sp = cfa;
+	st->bp = bp;
+	st->exact_pc = false;
+	st->trusted = true;
+	return !ra;
+}
+
+/* Store the frame at pc and step to its caller; returns 1 to end the walk. */
+static __always_inline long walk_frame(struct stack_walk *st)
+{
+	struct stack_frames *f;
+	const struct unwind_mapping *m;
+	__u32 zero = 0;
+
+	f = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!f || st->n >= MEMLEAKD_MAX_FRAMES)
+		return 1;
+	f->ips[st->n] = st->pc;
+	st->n++;
+	m = find_mapping(st);
+	if (!m) {
+		/* Code in no mapping user space knows: a new object (dlopen) if
+		 * a trusted step led here, a broken frame-pointer chain if not. */
+		if (st->trusted) {
+			st->seen |= UNWIND_SEEN_NO_TABLE;
+			request_rescan(st->target);
+			return frame_pointer_step(st);
+		}
+		st->seen |= UNWIND_SEEN_TRUNCATED;
+		return 1;
+	}
+	if (m->kind == UNWIND_MAP_ANON) {
+		st->seen |= UNWIND_SEEN_ANON;
+		return 1;
+	}
+	if (m->kind == UNWIND_MAP_PENDING) {
+		st->seen |= UNWIND_SEEN_NO_TABLE;
+		return frame_pointer_step(st);
+	}
+	return rule_step(st, find_rule(st, m));
+}
+
+static long unwind_frame(__u32 i, void *data)
+{
+	struct stack_walk *st = data;
+
+	if (!walk_frame(st))
+		return 0;
+	st->ended = true;
+	return 1;
+}
+
+struct vma_end_ctx {
+	__u64 end;
+};
+
+static long vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	((struct vma_end_ctx *)data)->end = vma->vm_end;
+	return 0;
+}
+
+/* Copy the stack from sp up to the end of its mapping or the window's size:
+ * a copy that ran past the mapping would fail as a whole. So does one that
+ * covers a page never touched, which the kernel may leave at the top of the
+ * main thread's stack: then the copy ends with sp's own page. */
+static __always_inline void fill_window(struct stack_walk *st)
+{
+	struct vma_end_ctx vma = {};
+	__u32 zero = 0;
+	__u8 *win = bpf_map_lookup_elem(&unwind_window, &zero);
+	__u64 len;
+
+	st->win_lo = st->sp;
+	st->win_len = 0;
+	if (!win || bpf_find_vma(bpf_get_current_task_btf(), st->sp, vma_end, &vma, 0) ||
+	    vma.end <= st->sp)
+		return;
+	len = vma.end - st->sp;
+	if (len > UNWIND_WINDOW)
+		len = UNWIND_WINDOW;
+	if (!bpf_probe_read_user(win, len, (void *)st->sp)) {
+		st->win_len = len;
+		return;
+	}
+	len = UNWIND_PAGE - (st->sp & (UNWIND_PAGE - 1));
+	if (len <= UNWIND_WINDOW && !bpf_probe_read_user(win, len, (void *)st->sp))
+		st->win_len = len;
+}
+
+/* Walk the user stack of the probed thread into f; returns the number of
+ * frames, and counts what the walk met in c. */
+static __always_inline __u32 unwind_user(struct pt_regs *ctx, struct target_counters *c,
+					 __u32 target, struct stack_frames *f)
+{
+	struct stack_walk st = {
+		.pc = PT_REGS_IP(ctx), .sp = PT_REGS_SP(ctx), .bp = PT_REGS_FP(ctx),
+		.target = target, .exact_pc = true, .trusted = true,
+	};
+
+	fill_window(&st);
+	bpf_loop(MEMLEAKD_MAX_FRAMES, unwind_frame, &st, 0);
+	if (st.n < MEMLEAKD_MAX_FRAMES)
+		f->ips[st.n] = 0;
+	if (!st.ended)
+		st.seen |= UNWIND_SEEN_TRUNCATED;
+	if (st.seen & UNWIND_SEEN_NO_TABLE)
+		c->unwind_no_table++;
+	if (st.seen & UNWIND_SEEN_TRUNCATED)
+		c->unwind_truncated++;
+	if (st.seen & UNWIND_SEEN_ANON)
+		c->unwind_anon_stops++;
+	return st.n;
+}
+
+#endif

@@ -1,0 +1,62 @@
+/* unwind_jit.c - an allocation called from code in anonymous memory, as a
+ * JIT compiler's output calls into its runtime: no object, no table, no
+ * symbol. The unwinder must stop there cleanly and count it.
+ *
+ * After SIGUSR1, main -> run_jit calls JIT_COUNT times a stub written into
+ * an anonymous executable page, which calls jit_leak: malloc(JIT_SIZE),
+ * kept. The stack is
+ *
+ *   jit_leak <- [anon]
+ *
+ * and ends there (unwind_anon_stops counts each of the 30 allocations):
+ * 30 x 2121 = 63630 bytes. Nothing else is allocated after SIGUSR1.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "target.h"
+
+#define JIT_COUNT 30
+#define JIT_SIZE 2121
+
+__attribute__((noinline)) static void jit_leak(void)
+{
+	target_keep(malloc(JIT_SIZE));
+}
+
+/* sub $8,%rsp; movabs $fn,%rax; call *%rax; add $8,%rsp; ret: a frame of
+ * its own, so the return address into it is on the stack. */
+static void (*write_stub(void (*fn)(void)))(void)
+{
+	static const unsigned char head[] = { 0x48, 0x83, 0xec, 0x08, 0x48, 0xb8 };
+	static const unsigned char tail[] = { 0xff, 0xd0, 0x48, 0x83, 0xc4, 0x08, 0xc3 };
+	unsigned char *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *target = (void *)fn;
+
+	if (code == MAP_FAILED)
+		target_die("mmap");
+	memcpy(code, head, sizeof(head));
+	memcpy(code + sizeof(head), &target, sizeof(target));
+	memcpy(code + sizeof(head) + sizeof(target), tail, sizeof(tail));
+	return (void (*)(void))(void *)code;
+}
+
+__attribute__((noinline)) static void run_jit(void (*stub)(void))
+{
+	for (int i = 0; i < JIT_COUNT; i++)
+		stub();
+}
+
+int main(void)
+{
+	void (*stub)(void);
+
+	target_ready();
+	stub = write_stub(jit_leak);
+	target_wait_start();
+	run_jit(stub);
+	target_done();
+	target_idle();
+	return 0;
+}
