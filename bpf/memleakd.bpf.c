@@ -155,12 +155,13 @@ static __always_inline bool same_frames(const struct stack_frames *a, const stru
 
 /* Capture the current user stack into f; returns its number of frames. */
 static __always_inline __u32 capture_stack(struct pt_regs *ctx, struct target_counters *c,
-					   __u32 target, struct stack_frames *f)
+					   __u32 target, struct inflight_call *call,
+					   struct stack_frames *f)
 {
 	long len;
 
 	if (unwind_tables)
-		return unwind_user(ctx, c, target, f);
+		return unwind_user(ctx, c, target, call, f);
 	/* The helper zeroes the unused tail, which ends the frame list. */
 	len = bpf_get_stack(ctx, f->ips, sizeof(f->ips), BPF_F_USER_STACK);
 	return len > 0 ? len / sizeof(__u64) : 0;
@@ -170,14 +171,14 @@ static __always_inline __u32 capture_stack(struct pt_regs *ctx, struct target_co
  * (no stack, or no free id within a few probes of its hash: the map is
  * full) MEMLEAKD_STACK_LOST. */
 static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counters *c,
-				      __u32 target)
+				      __u32 target, struct inflight_call *call)
 {
 	__u32 zero = 0, id, n;
 	struct stack_frames *f = bpf_map_lookup_elem(&stack_scratch, &zero);
 
 	if (!f)
 		return MEMLEAKD_STACK_LOST;
-	n = capture_stack(ctx, c, target, f);
+	n = capture_stack(ctx, c, target, call, f);
 	if (!n)
 		return MEMLEAKD_STACK_LOST;
 	id = stack_hash(f, n);
@@ -227,11 +228,11 @@ static __always_inline bool stale(__u32 target, const struct alloc_info *old)
 }
 
 static __always_inline void track(struct pt_regs *ctx, struct target_counters *c, __u32 target,
-				  __u64 ptr, __u64 size, __u64 when_ns, __u64 context)
+				  struct inflight_call *call, __u64 ptr, __u64 size, __u64 context)
 {
 	__u64 key = memleakd_alloc_key(target, ptr);
-	struct alloc_info info = { .size = size, .timestamp_ns = when_ns, .ctx = context,
-				   .stack_id = stack_id(ctx, c, target) };
+	struct alloc_info info = { .size = size, .timestamp_ns = call->entry_ns, .ctx = context,
+				   .stack_id = stack_id(ctx, c, target, call) };
 	struct alloc_info old;
 
 	if (info.stack_id == MEMLEAKD_STACK_LOST)
@@ -389,8 +390,7 @@ int BPF_KRETPROBE(alloc_return)
 	if (kind == PROBE_RESIZE) {
 		/* xallocx: same pointer, new size, same allocation site. */
 		if (!untrack(target, call->old_ptr, &old))
-			track(ctx, c, target, call->old_ptr, PT_REGS_RC(ctx), call->entry_ns,
-			      old.ctx);
+			track(ctx, c, target, call, call->old_ptr, PT_REGS_RC(ctx), old.ctx);
 		return 0;
 	}
 	ptr = returned_ptr(ctx, call);
@@ -414,7 +414,7 @@ int BPF_KRETPROBE(alloc_return)
 			c->failed_allocs++;
 		return 0;
 	}
-	track(ctx, c, target, ptr, call->size, call->entry_ns, call->ctx);
+	track(ctx, c, target, call, ptr, call->size, call->ctx);
 	return 0;
 }
 

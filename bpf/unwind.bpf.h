@@ -280,32 +280,42 @@ static long unwind_frame(__u32 i, void *data)
 	return 1;
 }
 
-struct vma_end_ctx {
-	__u64 end;
+struct stack_vma {
+	__u64 start, end;
 };
 
-static long vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
+static long stack_vma_of(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
-	((struct vma_end_ctx *)data)->end = vma->vm_end;
+	struct stack_vma *out = data;
+
+	out->start = vma->vm_start;
+	out->end = vma->vm_end;
 	return 0;
 }
 
 /* Copy the stack from sp up to the end of its mapping or the window's size:
  * a copy that ran past the mapping would fail as a whole. So does one that
  * covers a page never touched, which the kernel may leave at the top of the
- * main thread's stack: then the copy ends with sp's own page. */
-static __always_inline void fill_window(struct stack_walk *st)
+ * main thread's stack: then the copy ends with sp's own page. The thread's
+ * stack mapping is looked up once and kept in its in-flight record. */
+static __always_inline void fill_window(struct stack_walk *st, struct inflight_call *call)
 {
-	struct vma_end_ctx vma = {};
+	struct stack_vma vma = { .start = call->stack_start, .end = call->stack_end };
 	__u32 zero = 0;
 	__u8 *win = bpf_map_lookup_elem(&unwind_window, &zero);
 	__u64 len;
 
 	st->win_lo = st->sp;
 	st->win_len = 0;
-	if (!win || bpf_find_vma(bpf_get_current_task_btf(), st->sp, vma_end, &vma, 0) ||
-	    vma.end <= st->sp)
+	if (!win)
 		return;
+	if (st->sp < vma.start || st->sp >= vma.end) {
+		if (bpf_find_vma(bpf_get_current_task_btf(), st->sp, stack_vma_of, &vma, 0) ||
+		    vma.end <= st->sp)
+			return;
+		call->stack_start = vma.start;
+		call->stack_end = vma.end;
+	}
 	len = vma.end - st->sp;
 	if (len > UNWIND_WINDOW)
 		len = UNWIND_WINDOW;
@@ -321,14 +331,15 @@ static __always_inline void fill_window(struct stack_walk *st)
 /* Walk the user stack of the probed thread into f; returns the number of
  * frames, and counts what the walk met in c. */
 static __always_inline __u32 unwind_user(struct pt_regs *ctx, struct target_counters *c,
-					 __u32 target, struct stack_frames *f)
+					 __u32 target, struct inflight_call *call,
+					 struct stack_frames *f)
 {
 	struct stack_walk st = {
 		.pc = PT_REGS_IP(ctx), .sp = PT_REGS_SP(ctx), .bp = PT_REGS_FP(ctx),
 		.target = target, .exact_pc = true, .trusted = true,
 	};
 
-	fill_window(&st);
+	fill_window(&st, call);
 	bpf_loop(MEMLEAKD_MAX_FRAMES, unwind_frame, &st, 0);
 	if (st.n < MEMLEAKD_MAX_FRAMES)
 		f->ips[st.n] = 0;

@@ -119,6 +119,7 @@ struct inflight_call {
 	__u64 entry_ns; /* bpf_ktime_get_ns() at entry, the allocation's timestamp */
 	__u64 free_ptr; /* the thread's last traced free, and its stack pointer */
 	__u64 free_sp;
+	__u64 stack_start, stack_end; /* the thread's stack mapping, as the unwinder last found it */
 };
 
 /* An in-flight record older than this was left by longjmp, not by a call

@@ -16,11 +16,11 @@
  * starts the timed loop (SIGTERM exits 0).
  *
  * memleakd's BPF walk copies the 4 KiB of stack above sp once and reads
- * frames from the copy; the copy fails as a whole when it covers a page
- * never touched, and every frame is then read from the stack one by one.
- * The kernel leaves such pages at the top of the main thread's stack, above
- * main's frame, a random 0-8 KiB of them, so how near main an allocation
- * is decides which way it is walked. padded() puts 8 KiB of touched stack
+ * frames from the copy; a copy that covers a page never touched fails, and
+ * only sp's own page is copied then. The kernel leaves such pages at the
+ * top of the main thread's stack, above main's frame, a random 0-8 KiB of
+ * them, so how near main an allocation is decides how much of its stack
+ * is in the copy. padded() puts 8 KiB of touched stack
  * between main and the chain, so the chain is always in the copy: level()'s
  * frames are 32 bytes. big_level()'s are 4 KiB, so that every frame but the
  * first is outside the copy and read one by one.
