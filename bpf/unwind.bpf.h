@@ -8,7 +8,8 @@
  * and addresses no row covers, take the frame-pointer step. One bpf_loop
  * callback per frame keeps the verifier's work independent of depth
  * (../shared/notes/unwinding.md). The stack above sp is copied once into a
- * per-CPU window, clamped to its mapping; reads beyond it go one by one.
+ * per-CPU window, clamped to its mapping; a frame past it moves the window
+ * up with a smaller copy, and what no copy holds is read word by word.
  */
 #ifndef UNWIND_BPF_H
 #define UNWIND_BPF_H
@@ -49,11 +50,26 @@ struct {
 /* Bytes of stack above sp copied at once: most allocation stacks fit. */
 #define UNWIND_WINDOW 4096
 #define UNWIND_PAGE 4096
+/* A frame whose words lie past the window moves it: the next copy starts
+ * this far below the frame's CFA, where its saved rbp is. */
+#define UNWIND_BELOW 64
+/* Bytes copied when the window moves: the frame and a few callers' on a
+ * usual stack, and little more than one word's read on a stack of big
+ * frames. */
+#define UNWIND_MOVE 512
+
+/* The copy and its place live in the map, not in the walk's state: bounds
+ * the verifier cannot follow from one frame to the next keep it from
+ * exploring every window position. */
+struct stack_window {
+	__u64 lo, len; /* the copy holds [lo, lo + len) */
+	__u8 bytes[UNWIND_WINDOW];
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, __u8[UNWIND_WINDOW]);
+	__type(value, struct stack_window);
 	__uint(max_entries, 1);
 } unwind_window SEC(".maps");
 
@@ -65,7 +81,7 @@ struct {
 /* The walk's registers and progress: the bpf_loop context, on the stack. */
 struct stack_walk {
 	__u64 pc, sp, bp;
-	__u64 win_lo, win_len; /* the window holds [win_lo, win_lo + win_len) */
+	__u64 stack_end;       /* end of the stack's mapping: copies stop there */
 	__u32 target;
 	__u32 n;               /* frames stored */
 	bool exact_pc;         /* pc is the next instruction to run, not a return address */
@@ -87,17 +103,36 @@ static __always_inline void request_rescan(__u32 target)
 static __always_inline int read_word(const struct stack_walk *st, __u64 addr, __u64 *out)
 {
 	__u32 zero = 0;
-	__u8 *win = bpf_map_lookup_elem(&unwind_window, &zero);
-	__u64 off = addr - st->win_lo;
+	struct stack_window *win = bpf_map_lookup_elem(&unwind_window, &zero);
+	__u64 off;
 
-	if (win && addr >= st->win_lo && off + 8 <= st->win_len) {
-		off &= UNWIND_WINDOW - 1;
+	if (win && addr >= win->lo && addr - win->lo + 8 <= win->len) {
+		off = (addr - win->lo) & (UNWIND_WINDOW - 1);
 		if (off <= UNWIND_WINDOW - 8) {
-			*out = *(__u64 *)(win + off);
+			*out = *(__u64 *)(win->bytes + off);
 			return 0;
 		}
 	}
 	return bpf_probe_read_user(out, sizeof(*out), (void *)addr);
+}
+
+/* A frame past the window moves it up the stack, where the mapping holds
+ * a whole move's worth: one copy of UNWIND_MOVE bytes costs little more
+ * than reading one word, and serves the next frames too. */
+static __always_inline void move_window(const struct stack_walk *st, __u64 cfa)
+{
+	__u32 zero = 0;
+	struct stack_window *win = bpf_map_lookup_elem(&unwind_window, &zero);
+	__u64 lo = cfa - UNWIND_BELOW;
+
+	if (!win || cfa + 8 <= win->lo + win->len || lo < st->sp ||
+	    lo + UNWIND_MOVE > st->stack_end)
+		return;
+	win->len = 0;
+	if (!bpf_probe_read_user(win->bytes, UNWIND_MOVE, (void *)lo)) {
+		win->lo = lo;
+		win->len = UNWIND_MOVE;
+	}
 }
 
 /* The executable mapping holding pc, or NULL. */
@@ -221,6 +256,8 @@ static __always_inline long rule_step(struct stack_walk *st, __u32 rule)
 		cfa = 0;
 	/* The caller's frame is above this one: anything else is a bad rule
 	 * or a corrupt stack, and would loop. */
+	if (cfa > st->sp)
+		move_window(st, cfa);
 	if (cfa <= st->sp || read_word(st, cfa - 8, &ra) ||
 	    (UNWIND_RULE_RBP_SAVED(rule) && type != UNWIND_CFA_PLT &&
 	     read_word(st, cfa + UNWIND_RULE_RBP_OFF8(rule) * 8, &bp))) {
@@ -302,13 +339,13 @@ static __always_inline void fill_window(struct stack_walk *st, struct inflight_c
 {
 	struct stack_vma vma = { .start = call->stack_start, .end = call->stack_end };
 	__u32 zero = 0;
-	__u8 *win = bpf_map_lookup_elem(&unwind_window, &zero);
+	struct stack_window *win = bpf_map_lookup_elem(&unwind_window, &zero);
 	__u64 len;
 
-	st->win_lo = st->sp;
-	st->win_len = 0;
 	if (!win)
 		return;
+	win->lo = st->sp;
+	win->len = 0;
 	if (st->sp < vma.start || st->sp >= vma.end) {
 		if (bpf_find_vma(bpf_get_current_task_btf(), st->sp, stack_vma_of, &vma, 0) ||
 		    vma.end <= st->sp)
@@ -316,16 +353,17 @@ static __always_inline void fill_window(struct stack_walk *st, struct inflight_c
 		call->stack_start = vma.start;
 		call->stack_end = vma.end;
 	}
+	st->stack_end = vma.end;
 	len = vma.end - st->sp;
 	if (len > UNWIND_WINDOW)
 		len = UNWIND_WINDOW;
-	if (!bpf_probe_read_user(win, len, (void *)st->sp)) {
-		st->win_len = len;
+	if (!bpf_probe_read_user(win->bytes, len, (void *)st->sp)) {
+		win->len = len;
 		return;
 	}
 	len = UNWIND_PAGE - (st->sp & (UNWIND_PAGE - 1));
-	if (len <= UNWIND_WINDOW && !bpf_probe_read_user(win, len, (void *)st->sp))
-		st->win_len = len;
+	if (len <= UNWIND_WINDOW && !bpf_probe_read_user(win->bytes, len, (void *)st->sp))
+		win->len = len;
 }
 
 /* Walk the user stack of the probed thread into f; returns the number of
