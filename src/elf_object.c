@@ -125,7 +125,7 @@ static Elf_Scn *section_of_type(Elf *elf, Elf64_Word type, GElf_Shdr *sh)
 	return NULL;
 }
 
-static Elf_Scn *section_named(Elf *elf, const char *name)
+Elf_Scn *elf_section_named(Elf *elf, const char *name)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
@@ -327,7 +327,7 @@ static int load_table(struct elf_object *o, Elf *elf, Elf64_Word type, uint8_t t
 /* The name and CRC32 stored in .gnu_debuglink, in the object's byte order. */
 static bool read_debuglink(Elf *elf, const char **name, uint32_t *crc)
 {
-	Elf_Scn *scn = section_named(elf, ".gnu_debuglink");
+	Elf_Scn *scn = elf_section_named(elf, ".gnu_debuglink");
 	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
 	size_t len, crc_at;
 	uint32_t raw;

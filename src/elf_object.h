@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libelf.h>
+
 struct elf_object;
 
 /* Which symbol tables a lookup searches. */
@@ -37,6 +39,8 @@ void elf_object__free(struct elf_object *o);
  * dir_fd as its root, so that absolute symlinks in a container resolve
  * inside it. Returns the descriptor or -errno. */
 int elf_open_under(int dir_fd, const char *path);
+/* The first section of elf called name, or NULL. */
+Elf_Scn *elf_section_named(Elf *elf, const char *name);
 
 /* The defined function (STT_FUNC or STT_GNU_IFUNC) called name, searching the
  * given tables. For versioned .dynsym entries only the default version

@@ -378,23 +378,13 @@ static int read_section(struct builder *b, Dwarf_CFI *cfi, struct cfi_section *s
 	return 0;
 }
 
-/* The section called name, or NULL. */
+/* The section called name, with its header, or NULL when it has no
+ * contents in the file. */
 static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
 {
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	const char *n;
+	Elf_Scn *scn = elf_section_named(elf, name);
 
-	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, sh) || sh->sh_type == SHT_NOBITS)
-			continue;
-		n = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (n && strcmp(n, name) == 0)
-			return scn;
-	}
-	return NULL;
+	return scn && gelf_getshdr(scn, sh) && sh->sh_type != SHT_NOBITS ? scn : NULL;
 }
 
 /* Reads the FDEs of section name with cfi, libdw's reader of that section. */
