@@ -228,7 +228,7 @@ static void describe_mapping(const struct unwind_object *o, const struct proc_ma
 	}
 }
 
-static int publish(struct unwinder *u)
+static void publish(struct unwinder *u)
 {
 	int r = tracer__publish_unwind_mappings(u->tracer, u->view.index, u->published,
 						u->n_published);
@@ -236,14 +236,13 @@ static int publish(struct unwinder *u)
 	if (r < 0)
 		log_warn("pid %d: cannot publish its mappings to the unwinder: %s", u->view.pid,
 			 strerror(-r));
-	return r;
 }
 
 /* The executable mappings of maps, described with what is known; objects
- * not seen yet are pending. Returns how many are pending. */
-static size_t describe_known(struct unwinder *u, const struct proc_maps *maps)
+ * not seen yet are pending. */
+static void describe_known(struct unwinder *u, const struct proc_maps *maps)
 {
-	size_t pending = 0, executable = 0;
+	size_t executable = 0;
 
 	u->n_published = 0;
 	for (size_t i = 0; i < maps->count; i++) {
@@ -263,13 +262,11 @@ static size_t describe_known(struct unwinder *u, const struct proc_maps *maps)
 		}
 		*out = (struct unwind_mapping){ .start = m->start, .end = m->end,
 						.kind = UNWIND_MAP_PENDING };
-		pending++;
 	}
 	if (executable > MEMLEAKD_MAX_MAPPINGS && !u->warned_full)
 		log_warn("pid %d has %zu executable mappings: stacks end in code past the "
 			 "first %d", u->view.pid, executable, MEMLEAKD_MAX_MAPPINGS);
 	u->warned_full |= executable > MEMLEAKD_MAX_MAPPINGS;
-	return pending;
 }
 
 /* Read the mappings and publish them at once, objects not seen yet marked
@@ -283,7 +280,8 @@ static int scan(struct unwinder *u)
 
 	if (r < 0)
 		return -ESRCH;
-	r = describe_known(u, maps) ? publish(u) : 0;
+	describe_known(u, maps);
+	publish(u);
 	for (size_t i = 0, n = 0; i < maps->count && n < u->n_published && !u->stop; i++) {
 		const struct proc_map *m = &maps->maps[i];
 		struct unwind_object *o;
@@ -296,12 +294,10 @@ static int scan(struct unwinder *u)
 		if (!o)
 			o = object_open(u, maps, m);
 		describe_mapping(o, maps, m, &ms[n - 1]);
-		r = publish(u);
+		publish(u);
 	}
-	if (!u->stop && !r)
-		r = publish(u);
 	proc_maps__free(maps);
-	return r == -ESRCH ? r : 0;
+	return 0;
 }
 
 /* Unblock unwinder__wait_ready: the first scan is done, or the target is
@@ -422,7 +418,9 @@ int unwinder__dlopen_probe(struct unwinder *u, const struct target *t, struct al
 	if (r < 0)
 		return r;
 	r = -ENOENT;
-	for (size_t i = 0; i < n && r == -ENOENT; i++) {
+	/* Backwards: the dynamic linker comes after the libraries it loaded at
+	 * start, so this usually opens one object, not every one. */
+	for (size_t i = n; i-- > 0 && r == -ENOENT;) {
 		r = target__open_object(t, objects[i], &u->dl_object);
 		if (r < 0)
 			break;
