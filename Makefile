@@ -84,6 +84,9 @@ $(OUT)/targets/prefixed_jemalloc: tests/targets/prefixed_jemalloc.c tests/target
 NOFP_CFLAGS := -O2 -g -fomit-frame-pointer -pthread -Wall -Werror
 TARGET_FLAGS_unwind_deep := $(NOFP_CFLAGS)
 TARGET_FLAGS_unwind_signal := $(NOFP_CFLAGS)
+# -z lazy: calls go through .plt, whose stubs .eh_frame describes with the
+# PLT expression.
+TARGET_FLAGS_unwind_plt := $(NOFP_CFLAGS) -fno-optimize-sibling-calls -Wl,-z,lazy
 # Frame-pointer applications calling frame-pointer-less libraries of
 # tests/targets/libs/: linked to one, dlopen()ing the other.
 UNWIND_LIBS := $(OUT)/targets/libunwind_lib.so $(OUT)/targets/libunwind_plugin.so

@@ -496,7 +496,7 @@ static int load_symbols(struct elf_object *o, int dir_fd, const char *path)
 	return 0;
 }
 
-int elf_object__open(int dir_fd, const char *path, struct elf_object **out)
+static int open_object(int dir_fd, const char *path, bool symbols, struct elf_object **out)
 {
 	struct elf_object *o;
 	int r;
@@ -515,14 +515,26 @@ int elf_object__open(int dir_fd, const char *path, struct elf_object **out)
 	r = read_build_id(o->file.elf, &o->build_id);
 	if (r < 0)
 		goto fail;
-	r = load_symbols(o, dir_fd, path);
-	if (r < 0)
-		goto fail;
+	if (symbols) {
+		r = load_symbols(o, dir_fd, path);
+		if (r < 0)
+			goto fail;
+	}
 	*out = o;
 	return 0;
 fail:
 	elf_object__free(o);
 	return r;
+}
+
+int elf_object__open(int dir_fd, const char *path, struct elf_object **out)
+{
+	return open_object(dir_fd, path, true, out);
+}
+
+int elf_object__open_headers(int dir_fd, const char *path, struct elf_object **out)
+{
+	return open_object(dir_fd, path, false, out);
 }
 
 void elf_object__free(struct elf_object *o)
@@ -706,6 +718,11 @@ long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, siz
 const char *elf_object__build_id(const struct elf_object *o)
 {
 	return o->build_id;
+}
+
+Elf *elf_object__elf(const struct elf_object *o)
+{
+	return o->file.elf;
 }
 
 bool elf_object__is_dynamic(const struct elf_object *o)

@@ -33,6 +33,10 @@ struct elf_symbol {
  * .gnu_debuglink) if one is installed. Returns 0 and *out, or -errno
  * (-ENOENT, -ENOEXEC for a file that is not ELF, -ENOMEM). */
 int elf_object__open(int dir_fd, const char *path, struct elf_object **out);
+/* elf_object__open without the symbols, for callers that need only the
+ * segments, the build-id and the file (the unwinder): the lookups by name
+ * and address find nothing. */
+int elf_object__open_headers(int dir_fd, const char *path, struct elf_object **out);
 /* Accepts NULL. */
 void elf_object__free(struct elf_object *o);
 /* Open the file at path for reading as elf_object__open resolves it: under
@@ -66,6 +70,8 @@ long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, siz
 
 /* Build-id as lowercase hex, or NULL when the object has none. */
 const char *elf_object__build_id(const struct elf_object *o);
+/* The file's libelf handle, owned by o. */
+Elf *elf_object__elf(const struct elf_object *o);
 /* True for ET_EXEC/ET_DYN with a PT_INTERP or PT_DYNAMIC (not statically
  * linked). A static-pie has PT_DYNAMIC too, but no PT_INTERP and DF_1_PIE
  * set: it is statically linked, so false. */

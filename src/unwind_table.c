@@ -15,12 +15,9 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "elf_object.h"
 
@@ -500,42 +497,23 @@ static int lay_out(struct builder *b, struct unwind_table *t)
 	return 0;
 }
 
-/* Opens fd as an x86-64 ELF file. Returns 0 and *out, or -ENOEXEC. */
-static int open_elf(int fd, Elf **out)
+static bool is_x86_64(Elf *elf)
 {
-	struct stat st;
 	GElf_Ehdr eh;
-	Elf *elf;
 
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -ENOEXEC;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-		elf_end(elf);
-		return -ENOEXEC;
-	}
-	*out = elf;
-	return 0;
+	return elf_kind(elf) == ELF_K_ELF && gelf_getehdr(elf, &eh) &&
+	       eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_X86_64;
 }
 
-int unwind_table__build(int dir_fd, const char *path, bool full, const volatile bool *cancel,
+int unwind_table__build(Elf *elf, bool full, const volatile bool *cancel,
 			struct unwind_table **out)
 {
-	struct builder b = { .full = full, .cancel = cancel };
+	struct builder b = { .elf = elf, .full = full, .cancel = cancel };
 	struct unwind_table *t = NULL;
-	int fd, r;
+	int r;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (!is_x86_64(elf))
 		return -ENOEXEC;
-	fd = elf_open_under(dir_fd, path);
-	if (fd < 0)
-		return fd;
-	r = open_elf(fd, &b.elf);
-	if (r < 0)
-		goto out;
 	b.ident = (const unsigned char *)elf_getident(b.elf, NULL);
 	text_bounds(&b);
 	r = cancel && *cancel ? -ECANCELED : read_cfi(&b);
@@ -556,8 +534,6 @@ out:
 	unwind_table__free(t);
 	free(b.rows);
 	free(b.spans);
-	elf_end(b.elf);
-	close(fd);
 	return r;
 }
 

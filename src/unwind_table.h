@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libelf.h>
+
 #include "memleakd.h"
 
 struct unwind_table {
@@ -20,9 +22,8 @@ struct unwind_table {
 	size_t n_unsupported;     /* rows whose rule the BPF side cannot follow */
 };
 
-/* Build the table of the ELF file at path, resolved under dir_fd (AT_FDCWD
- * or an O_PATH fd of /proc/PID/root; an absolute path is taken relative to
- * dir_fd). full: every FDE (--unwind dwarf); !full (--unwind auto): the FDEs
+/* Build the table of the ELF file elf (see elf_object__elf; it stays the
+ * caller's). full: every FDE (--unwind dwarf); !full (--unwind auto): the FDEs
  * of functions that set up a frame pointer and whose every row the
  * frame-pointer walk follows exactly are left out (n_fp_fdes), and their
  * addresses read as UNWIND_CFA_NONE; functions with no frame at all are
@@ -31,11 +32,10 @@ struct unwind_table {
  * is a row at the end of each FDE that the next FDE does not follow at once.
  * cancel (may be NULL) is checked between FDEs.
  * Returns 0 and *out, owned by the caller (an object with no CFI gives a
- * table of 0 rows and rows NULL), or -errno: -ENOENT (and the other errors of
- * open), -ENOEXEC for a file that is not an x86-64 ELF file, -EFBIG when the
- * covered range exceeds 4 GiB, -ENOMEM, -ECANCELED when *cancel became true.
- * *out is unchanged on failure. */
-int unwind_table__build(int dir_fd, const char *path, bool full, const volatile bool *cancel,
+ * table of 0 rows and rows NULL), or -errno: -ENOEXEC for a file that is not
+ * an x86-64 ELF file, -EFBIG when the covered range exceeds 4 GiB, -ENOMEM,
+ * -ECANCELED when *cancel became true. *out is unchanged on failure. */
+int unwind_table__build(Elf *elf, bool full, const volatile bool *cancel,
 			struct unwind_table **out);
 /* Accepts NULL. */
 void unwind_table__free(struct unwind_table *t);

@@ -3,6 +3,7 @@
 #include "unwinder.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "elf_object.h"
 #include "log.h"
 #include "unwind_table.h"
 
@@ -29,7 +31,7 @@ struct unwind_object {
 
 struct unwinder {
 	struct tracer *tracer;
-	struct target view;    /* pid, index and root of the target; maps are the thread's own */
+	struct target view;    /* pid, index and root of the target; no maps: the thread reads its own */
 	bool full;
 	uint32_t capacity, used_rows;
 	struct unwind_object *objects;
@@ -135,21 +137,17 @@ static double ms_since(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-/* Build and load the table of the object behind m. A failure leaves the
- * object to frame pointers, said once. */
-static void build_object(struct unwinder *u, struct unwind_object *o, const struct proc_maps *maps,
+/* Build and load the table of object o, read from elf. A failure leaves
+ * the object to frame pointers, said once. */
+static void build_object(struct unwinder *u, struct unwind_object *o, Elf *elf,
 			 const struct proc_map *m)
 {
 	struct unwind_table *tab = NULL;
 	struct timespec start;
-	char buf[4096];
-	const char *path;
-	int dir_fd;
-	int r = proc_maps__object_location(maps, m, u->view.root_fd, buf, sizeof(buf), &dir_fd, &path);
+	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (r == 0)
-		r = unwind_table__build(dir_fd, path, u->full, &u->stop, &tab);
+	r = unwind_table__build(elf, u->full, &u->stop, &tab);
 	if (r == 0)
 		r = load_table(u, o, tab);
 	if (r == 0)
@@ -179,21 +177,49 @@ static bool bias_of(const struct unwind_object *o, const struct proc_maps *maps,
 	return true;
 }
 
+/* The ELF file behind file mapping m, without its symbols: the table
+ * needs only its sections, the key its build-id. Returns 0, *out and the
+ * run-time address of its lowest mapping minus the link-time one, or
+ * -errno. */
+static int open_file(const struct unwinder *u, const struct proc_maps *maps,
+		     const struct proc_map *m, struct elf_object **out, uint64_t *bias)
+{
+	const struct proc_map *first = proc_maps__first_of(maps, m);
+	char buf[PATH_MAX];
+	const char *path;
+	uint64_t vaddr;
+	int dir_fd;
+	int r = proc_maps__object_location(maps, m, u->view.root_fd, buf, sizeof(buf), &dir_fd,
+					   &path);
+
+	if (r == 0)
+		r = elf_object__open_headers(dir_fd, path, out);
+	if (r < 0)
+		return r;
+	r = elf_object__offset_to_vaddr(*out, first->offset, &vaddr);
+	if (r < 0) {
+		elf_object__free(*out);
+		return r;
+	}
+	*bias = first->start - vaddr;
+	return 0;
+}
+
 /* Open the object behind file mapping m, not seen before as a file: a
  * known build-id takes the table already loaded, else the table is built.
  * NULL when it cannot be read or on ENOMEM. */
 static struct unwind_object *object_open(struct unwinder *u, const struct proc_maps *maps,
 					 const struct proc_map *m)
 {
-	struct unwind_object *o = NULL, *same;
-	struct target_object obj;
+	struct unwind_object *o, *same;
+	struct elf_object *elf;
 	const char *build_id;
-	char key[4200];
+	char key[PATH_MAX + 32];
+	uint64_t bias;
 
-	u->view.maps = (struct proc_maps *)maps;
-	if (target__open_object(&u->view, m, &obj) < 0)
+	if (open_file(u, maps, m, &elf, &bias) < 0)
 		return NULL;
-	build_id = elf_object__build_id(obj.elf);
+	build_id = elf_object__build_id(elf);
 	if (build_id)
 		snprintf(key, sizeof(key), "%s", build_id);
 	else
@@ -204,13 +230,13 @@ static struct unwind_object *object_open(struct unwinder *u, const struct proc_m
 		const struct proc_map *first = proc_maps__first_of(maps, m);
 
 		o->first_offset = first->offset;
-		o->first_vaddr = first->start - obj.bias;
+		o->first_vaddr = first->start - bias;
 		if (same)
 			copy_table(o, same);
 		else
-			build_object(u, o, maps, m);
+			build_object(u, o, elf_object__elf(elf), m);
 	}
-	target_object__clear(&obj);
+	elf_object__free(elf);
 	return o;
 }
 

@@ -390,3 +390,11 @@ UNWIND_SIGNAL = UnwindLeak(["signal_leak", "on_sigusr2"], 20, 20 * 1717)
 UNWIND_SIGNAL_INTERRUPTED = ["send_signal", "run_signals", "main"]
 UNWIND_SIGNAL_TOTALS = outstanding([UNWIND_SIGNAL], allocs=20, frees=0,
                                    unknown_frees=0)
+
+# A SIGSEGV that interrupts getppid's PLT stub (tests/targets/unwind_plt.c):
+# the handler's frames, the signal frame in libc, the stub, its callers.
+UNWIND_PLT = UnwindLeak(["plt_leak", "on_sigsegv"], 15, 15 * 2323)
+UNWIND_PLT_STUB = "getppid@plt"
+UNWIND_PLT_INTERRUPTED = ["call_through_plt", "run_plt", "main"]
+UNWIND_PLT_TOTALS = outstanding([UNWIND_PLT], allocs=15, frees=0,
+                                unknown_frees=0)

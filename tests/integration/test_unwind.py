@@ -8,8 +8,9 @@ pass without it.
 Targets (tests/targets/unwind_*, tests/targets/libs/): a leak 8 calls deep
 in a -O2 -fomit-frame-pointer program, C++ leaks allocated inside
 libstdc++, a frame-pointer program calling a library without frame
-pointers (and called back by it), a library dlopen()ed after attach, and a
-leak inside a signal handler. Each stack is compared exactly from
+pointers (and called back by it), a library dlopen()ed after attach, a
+leak inside a signal handler, and one inside a handler of a signal that
+interrupted a PLT stub. Each stack is compared exactly from
 frames[0] to main, and some against gdb's bt at the same malloc call.
 
 With dwarf or auto the tests wait for "unwind tables ready" before letting
@@ -17,12 +18,15 @@ the target work: stacks are exact once the tables are loaded."""
 
 import os
 import re
+import subprocess
 
 from expected import (UNWIND_CXX_LEAKS, UNWIND_CXX_SIZES, UNWIND_CXX_TOTALS,
                       UNWIND_DEEP, UNWIND_DEEP_LEVELS, UNWIND_DEEP_SIZE,
                       UNWIND_DEEP_TOTALS, UNWIND_LIB_FUNCTIONS,
                       UNWIND_MIXED_LEAKS, UNWIND_MIXED_SIZES,
-                      UNWIND_MIXED_TOTALS, UNWIND_PLUGIN_LEAK, UNWIND_SIGNAL,
+                      UNWIND_MIXED_TOTALS, UNWIND_PLT, UNWIND_PLT_INTERRUPTED,
+                      UNWIND_PLT_STUB, UNWIND_PLT_TOTALS, UNWIND_PLUGIN_LEAK,
+                      UNWIND_SIGNAL,
                       UNWIND_SIGNAL_INTERRUPTED, UNWIND_SIGNAL_TOTALS)
 from harness import (DONE_TIMEOUT, MEMLEAKD, TARGETS, Session,
                      describe_stacks, expect_totals, find_stack,
@@ -388,29 +392,38 @@ def test_dlopen_after_attach_auto():
 
 # 6. A signal handler.
 
-def signal_case(mode):
+def handler_stack(name, mode, totals, leak):
+    """Traces target name, whose one stack leaks in a signal handler:
+    totals are exact, and so are the stack's bytes, allocs and its first
+    frames, leak.frames (the handler's). Returns (report, stack)."""
     with Session() as s:
-        target, daemon, report = trace_unwind(s, "unwind_signal", mode)
-        expect_totals(report, UNWIND_SIGNAL_TOTALS)
-        expect_stack_count(report, 1)
-        stack = report["stacks"][0]
-        names = function_names(stack)
-        leak = UNWIND_SIGNAL
-        assert (stack["bytes"], stack["allocs"]) == (leak.bytes, leak.allocs) \
-            and names[:2] == leak.frames, \
-            (f"{stack['allocs']} allocs, {stack['bytes']} bytes in {names}; "
-             f"expected {leak.allocs}, {leak.bytes} in {leak.frames}...")
-        # Past the handler: the signal frame (__restore_rt, in libc), libc's
-        # raise, then every frame the signal interrupted, through main.
-        for frame in stack["frames"][2:]:
-            assert frame["module"], \
-                f"a made-up frame below the handler: {frame} in {names}"
-        exe = os.path.realpath(TARGETS / "unwind_signal")
-        below = up_to_main([f["function"] for f in stack["frames"][2:]
-                            if f["module"] == exe])
-        assert below == UNWIND_SIGNAL_INTERRUPTED, \
-            f"below the signal frame: {below} in {names}"
-        expect_clean_unwind(report)
+        _, _, report = trace_unwind(s, name, mode)
+    expect_totals(report, totals)
+    expect_stack_count(report, 1)
+    stack = report["stacks"][0]
+    names = function_names(stack)
+    assert (stack["bytes"], stack["allocs"]) == (leak.bytes, leak.allocs) \
+        and names[:len(leak.frames)] == leak.frames, \
+        (f"{stack['allocs']} allocs, {stack['bytes']} bytes in {names}; "
+         f"expected {leak.allocs}, {leak.bytes} in {leak.frames}...")
+    return report, stack
+
+
+def signal_case(mode):
+    report, stack = handler_stack("unwind_signal", mode, UNWIND_SIGNAL_TOTALS,
+                                  UNWIND_SIGNAL)
+    names = function_names(stack)
+    # Past the handler: the signal frame (__restore_rt, in libc), libc's
+    # raise, then every frame the signal interrupted, through main.
+    for frame in stack["frames"][2:]:
+        assert frame["module"], \
+            f"a made-up frame below the handler: {frame} in {names}"
+    exe = os.path.realpath(TARGETS / "unwind_signal")
+    below = up_to_main([f["function"] for f in stack["frames"][2:]
+                        if f["module"] == exe])
+    assert below == UNWIND_SIGNAL_INTERRUPTED, \
+        f"below the signal frame: {below} in {names}"
+    expect_clean_unwind(report)
 
 
 def test_signal_handler_dwarf():
@@ -425,6 +438,61 @@ def test_signal_handler_auto():
     """--unwind auto: the same."""
     signal_case("auto")
 
+
+# 7. A signal that interrupts a PLT stub.
+
+def symbol_addresses(path, command):
+    """{name: address} of objdump COMMAND's (-t for symbols, -d for code)
+    labelled lines on path: "0000000000001234 <name>:" or
+    "0000000000001234 g F .text 0000000000000010 name"."""
+    out = subprocess.run(["objdump", command, str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    found = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if command == "-d" and len(fields) == 2 and fields[1].endswith(">:"):
+            found[fields[1][1:-2]] = int(fields[0], 16)
+        elif command == "-t" and len(fields) >= 5 and "F" in fields[1:3]:
+            found[fields[-1]] = int(fields[0], 16)
+    return found
+
+
+def plt_case(mode):
+    report, stack = handler_stack("unwind_plt", mode, UNWIND_PLT_TOTALS,
+                                  UNWIND_PLT)
+    names = function_names(stack)
+    # The program's frames below the signal frame: the stub (which has
+    # no symbol: found by address), then its callers through main.
+    exe = os.path.realpath(TARGETS / "unwind_plt")
+    symbols = symbol_addresses(exe, "-t")
+    stub = symbol_addresses(exe, "-d")[UNWIND_PLT_STUB]
+    handler = stack["frames"][1]
+    base = int(handler["addr"], 16) - handler["offset"] - \
+        symbols["on_sigsegv"]
+    below = [f for f in stack["frames"][2:] if f["module"] == exe]
+    assert below and int(below[0]["addr"], 16) - base == stub, \
+        (f"below the signal frame: {below[:1]}, expected "
+         f"{UNWIND_PLT_STUB} at {base + stub:#x}")
+    callers = up_to_main([f["function"] for f in below[1:]])
+    assert callers == UNWIND_PLT_INTERRUPTED, \
+        f"below {UNWIND_PLT_STUB}: {callers} in {names}"
+    expect_clean_unwind(report)
+
+
+def test_plt_stub_dwarf():
+    """--unwind dwarf: 15 x malloc(2323) in the SIGSEGV handler of a signal
+    that interrupted getppid's PLT stub (its GOT made unreadable): the stub
+    is a frame at its own address, and its caller is found through
+    .eh_frame's PLT expression, down to main."""
+    plt_case("dwarf")
+
+
+def test_plt_stub_auto():
+    """--unwind auto: the same."""
+    plt_case("auto")
+
+
+# 8. Anonymous code, and tables that do not fit.
 
 def test_jit_code_ends_stack():
     """The default (auto): 30 x malloc(2121) called from a stub in an

@@ -403,6 +403,37 @@ TEST(names_libc_malloc)
 	proc_maps__free(maps);
 }
 
+TEST(opens_headers_only)
+{
+	struct elf_object *full = open_ok(AT_FDCWD, "prog"), *o = NULL;
+	struct elf_symbol sym;
+	uint64_t vaddr = 0, ref = 1;
+	int root = open_root();
+
+	if (!full || root < 0)
+		goto out;
+	/* Through the root as the unwinder opens objects: the stripped copy. */
+	EXPECT_EQ(elf_object__open_headers(root, "/bin/abs_link", &o), 0);
+	if (!o)
+		goto out;
+	EXPECT_STREQ(elf_object__build_id(o), elf_object__build_id(full));
+	EXPECT_EQ(elf_object__offset_to_vaddr(o, 0x1000, &vaddr), 0);
+	EXPECT_EQ(elf_object__offset_to_vaddr(full, 0x1000, &ref), 0);
+	EXPECT_EQ(vaddr, ref);
+	EXPECT(elf_object__elf(o) && elf_kind(elf_object__elf(o)) == ELF_K_ELF);
+	EXPECT_EQ(elf_object__find_function(o, "exported_name", ELF_SYMTAB_ANY, &sym), -ENOENT);
+	EXPECT_EQ(elf_object__symbol_at(o, vaddr, &sym), -ENOENT);
+	elf_object__free(o);
+	o = NULL;
+	EXPECT_EQ(elf_object__open_headers(root, "/bin/missing", &o), -ENOENT);
+	EXPECT_EQ(elf_object__open_headers(AT_FDCWD, "text", &o), -ENOEXEC);
+	EXPECT(o == NULL);
+out:
+	if (root >= 0)
+		close(root);
+	elf_object__free(full);
+}
+
 TEST(reports_open_errors)
 {
 	struct elf_object *o = NULL;
@@ -422,4 +453,5 @@ RUN_TESTS("elf_object", T(reads_unstripped_executable), T(prefers_exported_alias
 	  T(finds_debug_file_by_build_id),
 	  T(finds_debug_file_by_debuglink), T(ignores_debug_file_with_other_build_id),
 	  T(prefers_default_version_and_best_alias), T(knows_static_executables),
-	  T(knows_static_pie_executables), T(names_libc_malloc), T(reports_open_errors))
+	  T(knows_static_pie_executables), T(names_libc_malloc), T(opens_headers_only),
+	  T(reports_open_errors))
