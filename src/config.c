@@ -21,6 +21,9 @@
  * 150,000 (../shared/notes/unwinding.md). */
 #define DEFAULT_UNWIND_ROWS (1u << 20)
 #define MAX_UNWIND_ROWS (1u << 28)
+#define DEFAULT_TREND 6
+/* Each stack keeps one sample per judged interval. */
+#define MAX_TREND 64
 
 static const char usage[] =
 	"Usage: memleakd -p PID [options]\n"
@@ -32,8 +35,15 @@ static const char usage[] =
 	"  -d, --duration SECONDS  stop after this long, with a final report\n"
 	"  -n, --top N             stacks per report (default 10)\n"
 	"      --min-age SECONDS   only count allocations at least this old\n"
-	"  -f, --format FMT        report format: text (default) or json\n"
-	"  -o, --output PATH       write reports to PATH instead of stdout\n"
+	"  -f, --format FMT        report format: text (default), json, folded,\n"
+	"                          pprof or svg\n"
+	"  -o, --output PATH       write reports to PATH instead of stdout; to a\n"
+	"                          directory (PATH/ or an existing one): one file\n"
+	"                          per report and a 'latest' link\n"
+	"      --keep N            with -o DIR, keep only the N newest reports\n"
+	"      --inverted          svg: icicle graph, the allocating leaf on top\n"
+	"      --trend N           intervals a stack's trend is judged over\n"
+	"                          (default 6)\n"
 	"      --max-allocs N      capacity of the outstanding-allocation map\n"
 	"                          (default 1048576)\n"
 	"      --unwind MODE       how stacks are walked: fp (frame pointers), dwarf\n"
@@ -71,6 +81,9 @@ enum {
 	OPT_LIST_PRESETS,
 	OPT_UNWIND,
 	OPT_UNWIND_ROWS,
+	OPT_KEEP,
+	OPT_INVERTED,
+	OPT_TREND,
 };
 
 static const struct option options[] = {
@@ -81,6 +94,9 @@ static const struct option options[] = {
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "inverted", no_argument, NULL, OPT_INVERTED },
+	{ "trend", required_argument, NULL, OPT_TREND },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 	{ "alloc", required_argument, NULL, OPT_ALLOC },
 	{ "free", required_argument, NULL, OPT_FREE },
@@ -253,7 +269,22 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 		cfg->format = arg;
 		return 0;
 	case 'o':
+		if (!*arg)
+			return fail(error, "--output: the path is empty");
 		cfg->output = arg;
+		return 0;
+	case OPT_KEEP:
+		if (parse_uint(arg, 1, 1000000, &v))
+			return fail(error, "--keep: '%s' is not a number from 1 to 1000000", arg);
+		cfg->keep = (unsigned int)v;
+		return 0;
+	case OPT_INVERTED:
+		cfg->inverted = true;
+		return 0;
+	case OPT_TREND:
+		if (parse_uint(arg, 2, MAX_TREND, &v))
+			return fail(error, "--trend: '%s' is not a number from 2 to %u", arg, MAX_TREND);
+		cfg->trend = (unsigned int)v;
 		return 0;
 	case OPT_MAX_ALLOCS:
 		if (parse_uint(arg, 1, MAX_MAX_ALLOCS, &v))
@@ -290,6 +321,10 @@ static int check(const struct config *cfg, const struct pending *p, char **error
 		return fail(error, "--symbol-prefix applies to presets: add --preset");
 	if (cfg->no_malloc && !cfg->specs.n)
 		return fail(error, "--no-malloc leaves nothing to trace: add --alloc or --preset");
+	if (cfg->keep && !cfg->output)
+		return fail(error, "--keep rotates the reports of -o DIR: add --output");
+	if (cfg->inverted && strcmp(cfg->format, "svg"))
+		return fail(error, "--inverted applies to --format svg");
 	return 0;
 }
 
@@ -337,6 +372,7 @@ int config_parse(int argc, char **argv, struct config *cfg, char **error)
 		.format = "text",
 		.unwind = UNWIND_AUTO,
 		.unwind_rows = DEFAULT_UNWIND_ROWS,
+		.trend = DEFAULT_TREND,
 	};
 	struct pending p = { 0 };
 	int r = parse_args(argc, argv, &c, &p, error);

@@ -24,7 +24,10 @@ struct config {
 	unsigned int top;
 	uint32_t max_allocs;
 	const char *format; /* a report writer's name */
-	const char *output; /* NULL: stdout */
+	const char *output; /* NULL: stdout; a directory: one file per report */
+	unsigned int keep;  /* with an output directory: the newest reports kept (0: all) */
+	bool inverted;      /* svg: icicle graph */
+	unsigned int trend; /* intervals a stack's trend is judged over */
 	unsigned int verbose; /* -v: placements and sizes; -vv: libbpf's debug output too */
 	enum unwind_mode unwind;
 	uint32_t unwind_rows; /* capacity of the unwind tables (dwarf, auto) */

@@ -18,11 +18,14 @@
 #include "context_resets.h"
 #include "custom_allocator.h"
 #include "log.h"
+#include "process_memory.h"
 #include "report.h"
+#include "report_output.h"
 #include "snapshot.h"
 #include "symbolizer.h"
 #include "target.h"
 #include "tracer.h"
+#include "trend.h"
 #include "unwinder.h"
 
 /* How long attaching waits for the unwind tables of the objects mapped at
@@ -32,7 +35,12 @@
 struct daemon {
 	const struct config *cfg;
 	const struct report_writer *writer;
-	FILE *out;
+	struct report_options report_options;
+	struct report_output *out;
+	struct trend *trend;
+	uint64_t attached_ns;               /* CLOCK_MONOTONIC */
+	struct process_memory at_attach;    /* the process's memory then */
+	struct process_memory memory;       /* at the last report that could read it */
 	struct target *target;
 	struct allocator *allocator;        /* NULL with --no-malloc */
 	struct custom_allocator *custom;    /* NULL without specs */
@@ -223,6 +231,11 @@ static int attach(struct daemon *d)
 	}
 	if (r < 0)
 		return r;
+	d->attached_ns = now_ns();
+	r = process_memory__read(d->cfg->pid, &d->at_attach);
+	if (r < 0)
+		log_warn("pid %d: cannot read its memory use: %s", d->cfg->pid, strerror(-r));
+	d->memory = d->at_attach;
 	log_info("attached to pid %d (%zu probes); reporting every %.3g s", d->cfg->pid, n,
 		 (double)d->cfg->interval_ns / 1e9);
 	return 0;
@@ -239,16 +252,25 @@ static int report(struct daemon *d, enum end_reason end)
 	if (r < 0 && r != -ESRCH)
 		log_warn("pid %d: cannot re-read its mappings: %s", d->cfg->pid, strerror(-r));
 	tracer__maps(d->tracer, &maps);
-	r = snapshot__take(&maps, d->resets, d->target->index, d->cfg->pid, d->cfg->top,
-			   d->cfg->min_age_ns, &snap);
+	r = snapshot__take(&maps, d->resets, d->target->index, d->cfg->pid, d->cfg->min_age_ns,
+			   &snap);
 	if (r < 0) {
 		log_error("reading the maps failed: %s", strerror(-r));
 		return r;
 	}
 	snap->end = end;
-	r = snapshot__symbolize(snap, d->symbolizer, d->target->maps, d->target->root_fd);
+	r = trend__update(d->trend, snap, now_ns() - d->attached_ns);
+	if (r >= 0) {
+		/* A process that is gone keeps the memory last read. */
+		process_memory__read(d->cfg->pid, &d->memory);
+		process_memory__summarize(&d->at_attach, &d->memory, snap);
+		r = snapshot__read_stacks(snap, &maps, d->writer->all_stacks ? snap->n_stacks :
+					  d->cfg->top);
+	}
 	if (r >= 0)
-		r = d->writer->write(d->out, snap);
+		r = snapshot__symbolize(snap, d->symbolizer, d->target->maps, d->target->root_fd);
+	if (r >= 0)
+		r = report_output__write(d->out, snap, &d->report_options);
 	if (r < 0)
 		log_error("writing the report failed: %s", strerror(-r));
 	snapshot__free(snap);
@@ -309,16 +331,13 @@ static int run(struct daemon *d)
 
 static int open_output(struct daemon *d)
 {
-	if (!d->cfg->output) {
-		d->out = stdout;
-		return 0;
-	}
-	d->out = fopen(d->cfg->output, "we");
-	if (!d->out) {
-		log_error("--output: cannot open %s: %s", d->cfg->output, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	const char *what;
+	int r = report_output__open(d->cfg->output, d->cfg->keep, d->writer, d->cfg->pid, &d->out,
+				    &what);
+
+	if (r < 0)
+		log_error("--output: %s: %s: %s", d->cfg->output, what, strerror(-r));
+	return r;
 }
 
 /* SIGINT and SIGTERM arrive through a descriptor, so the loop needs no
@@ -352,7 +371,8 @@ static int setup(struct daemon *d)
 	}
 	d->symbolizer = symbolizer__new();
 	d->resets = context_resets__new();
-	if (!d->symbolizer || !d->resets)
+	d->trend = trend__new(d->cfg->trend, d->cfg->interval_ns);
+	if (!d->symbolizer || !d->resets || !d->trend)
 		return -ENOMEM;
 	r = open_output(d);
 	if (r < 0)
@@ -372,8 +392,8 @@ static void teardown(struct daemon *d)
 	target__free(d->target);
 	symbolizer__free(d->symbolizer);
 	context_resets__free(d->resets);
-	if (d->out && d->out != stdout)
-		fclose(d->out);
+	trend__free(d->trend);
+	report_output__close(d->out);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);
 }
@@ -395,6 +415,7 @@ int main(int argc, char **argv)
 	if (cfg.verbose)
 		log_level = LOG_DEBUG;
 	d.writer = report_writer_find(cfg.format);
+	d.report_options.inverted = cfg.inverted;
 	r = setup(&d);
 	if (r >= 0)
 		r = run(&d);

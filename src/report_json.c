@@ -77,8 +77,9 @@ static void json_stack(FILE *out, const struct snapshot_stack *s)
 	fputs("]}", out);
 }
 
-static int json_write(FILE *out, const struct snapshot *snap)
+static int json_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
 {
+	(void)opt;
 	fputs("{\"time\":", out);
 	json_time(out, &snap->time);
 	fprintf(out, ",\"pid\":%d,\"final\":%s", snap->pid, snap->end ? "true" : "false");
@@ -100,5 +101,6 @@ static int json_write(FILE *out, const struct snapshot *snap)
 
 const struct report_writer report_json = {
 	.name = "json",
+	.extension = "json",
 	.write = json_write,
 };

@@ -91,8 +91,9 @@ static void text_stack(FILE *out, size_t rank, const struct snapshot_stack *s)
 	}
 }
 
-static int text_write(FILE *out, const struct snapshot *snap)
+static int text_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
 {
+	(void)opt;
 	text_header(out, snap);
 	for (size_t i = 0; i < snap->n_top; i++)
 		text_stack(out, i + 1, &snap->stacks[i]);
@@ -104,5 +105,6 @@ static int text_write(FILE *out, const struct snapshot *snap)
 
 const struct report_writer report_text = {
 	.name = "text",
+	.extension = "txt",
 	.write = text_write,
 };

@@ -45,6 +45,26 @@ const char *end_reason_name(enum end_reason end)
 	}
 }
 
+const char *stack_class_name(enum stack_class cls)
+{
+	switch (cls) {
+	case STACK_STEADY: return "steady";
+	case STACK_SUSPECT: return "suspect";
+	default: return "new";
+	}
+}
+
+const char *verdict_name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_UNDECIDED: return "undecided";
+	case VERDICT_NO_LEAK: return "no_leak";
+	case VERDICT_LEAK: return "leak_suspected";
+	case VERDICT_UNTRACED: return "rss_growth_untraced";
+	default: return NULL;
+	}
+}
+
 static size_t index_slot(const struct stack_index *x, uint32_t id)
 {
 	size_t h = (id * 0x9e3779b1u) & (x->cap - 1);
@@ -298,7 +318,7 @@ static int walk_allocations(struct build *b, const struct tracer_maps *maps)
 }
 
 int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets, uint32_t target,
-		   int pid, unsigned int top, uint64_t min_age_ns, struct snapshot **out)
+		   int pid, uint64_t min_age_ns, struct snapshot **out)
 {
 	struct snapshot *snap = calloc(1, sizeof(*snap));
 	struct build b = { .snap = snap, .resets = resets, .target = target,
@@ -324,11 +344,6 @@ int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets
 	if (r < 0)
 		goto fail;
 	qsort(snap->stacks, snap->n_stacks, sizeof(*snap->stacks), by_bytes);
-	snap->n_top = snap->n_stacks < top ? snap->n_stacks : top;
-	for (size_t i = 0; i < snap->n_top && !r; i++)
-		r = read_addresses(maps->stacks, &snap->stacks[i]);
-	if (r < 0)
-		goto fail;
 	index_free(&b.index);
 	free(b.old);
 	*out = snap;
@@ -337,6 +352,16 @@ fail:
 	index_free(&b.index);
 	free(b.old);
 	snapshot__free(snap);
+	return r;
+}
+
+int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps, size_t top)
+{
+	int r = 0;
+
+	snap->n_top = snap->n_stacks < top ? snap->n_stacks : top;
+	for (size_t i = 0; i < snap->n_top && !r; i++)
+		r = read_addresses(maps->stacks, &snap->stacks[i]);
 	return r;
 }
 

@@ -40,6 +40,23 @@ struct snapshot_totals {
 	uint64_t unwind_anon_stops;
 };
 
+/* What a stack's history says (trend.c). */
+enum stack_class {
+	STACK_NEW,     /* too little history to judge: seen in under two intervals */
+	STACK_STEADY,  /* outstanding bounded: a cache, a pool, churn */
+	STACK_SUSPECT, /* outstanding grows in most intervals and old allocations stay */
+};
+
+/* Growth of one stack, filled by trend__update. */
+struct stack_trend {
+	enum stack_class cls;
+	int64_t growth_bytes;     /* outstanding bytes added since the previous report */
+	int64_t growth_allocs;
+	double growth_rate_bps;   /* net bytes per second over the judged intervals */
+	unsigned int intervals;   /* intervals judged (at most the trend window) */
+	unsigned int grown;       /* of which outstanding bytes grew */
+};
+
 struct snapshot_stack {
 	uint32_t stack_id;    /* MEMLEAKD_STACK_LOST when capture failed */
 	uint64_t bytes;       /* outstanding (only allocations >= min age, when set) */
@@ -50,6 +67,29 @@ struct snapshot_stack {
 	size_t n_frames;
 	uint64_t *addrs;      /* return addresses, innermost first */
 	struct frame *frames; /* filled by snapshot__symbolize */
+	struct stack_trend trend;
+};
+
+/* Whether the process's memory growth is a leak of traced allocations. */
+enum verdict {
+	VERDICT_NONE,          /* the process's memory was never read */
+	VERDICT_UNDECIDED,     /* every stack is new: too little history yet */
+	VERDICT_NO_LEAK,       /* no suspect stack, RSS growth explained or small */
+	VERDICT_LEAK,          /* suspect stacks */
+	VERDICT_UNTRACED,      /* anonymous RSS grows while traced outstanding stays flat */
+};
+
+/* The process's resident memory against what memleakd tracks, both since
+ * attach. */
+struct process_summary {
+	uint64_t rss_bytes;
+	uint64_t rss_anon_bytes;
+	int64_t rss_growth_bytes;      /* since attach */
+	int64_t rss_anon_growth_bytes;
+	int64_t tracked_growth_bytes;  /* outstanding bytes since attach */
+	size_t suspects;               /* stacks classed suspect */
+	double suspect_rate_bps;       /* their growth rates, summed */
+	enum verdict verdict;
 };
 
 struct snapshot {
@@ -58,18 +98,25 @@ struct snapshot {
 	enum end_reason end;
 	uint64_t min_age_ns;
 	struct snapshot_totals totals;
+	double since_attach_s;
+	double interval_s;    /* since the previous report (or attach) */
+	unsigned int report;  /* 1 for the first report */
+	struct process_summary process;
 	size_t n_stacks;      /* every stack holding memory */
 	size_t n_top;         /* the first n_top have addresses and frames */
 	struct snapshot_stack *stacks;
 };
 
 /* Read the maps for target (its index in the keys) and build a snapshot of
- * process pid: stacks sorted by bytes, the first `top` with their addresses.
+ * process pid: stacks sorted by bytes, without their addresses yet.
  * min_age_ns > 0 counts only allocations at least that old. Records that a
  * context reset released (by the times resets loads) are not outstanding.
  * Returns 0 and *out, or -errno from the map reads, or -ENOMEM. */
 int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets, uint32_t target,
-		   int pid, unsigned int top, uint64_t min_age_ns, struct snapshot **out);
+		   int pid, uint64_t min_age_ns, struct snapshot **out);
+/* Read the addresses of the first top stacks, in their current order, and
+ * set n_top. Returns 0, or -errno from the map read, or -ENOMEM. */
+int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps, size_t top);
 /* Name the frames of the top stacks. Returns 0 or -ENOMEM. */
 int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,
 			const struct proc_maps *maps, int root_fd);
@@ -77,5 +124,10 @@ int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,
 void snapshot__free(struct snapshot *snap);
 
 const char *end_reason_name(enum end_reason end);
+/* "new", "steady", "suspect". */
+const char *stack_class_name(enum stack_class cls);
+/* "undecided", "no_leak", "leak_suspected", "rss_growth_untraced"; NULL
+ * for VERDICT_NONE. */
+const char *verdict_name(enum verdict v);
 
 #endif

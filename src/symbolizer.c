@@ -224,6 +224,9 @@ int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int 
 	*out = (struct frame){ .addr = addr };
 	if (!map)
 		return 0;
+	out->map_start = map->start;
+	out->map_end = map->end;
+	out->map_offset = map->offset;
 	if (!map->path) {
 		out->module = "[anon]";
 		return 0;
@@ -238,7 +241,9 @@ int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int 
 	r = get_module(s, maps, map, path, root_fd, &mod);
 	if (r < 0)
 		return r;
-	if (mod->obj)
+	if (mod->obj) {
 		name_frame(mod->obj, map, out);
+		out->build_id = elf_object__build_id(mod->obj);
+	}
 	return 0;
 }

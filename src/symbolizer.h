@@ -16,6 +16,10 @@ struct frame {
 	const char *function; /* NULL when unknown */
 	uint64_t offset;      /* addr - start of function (0 when unknown) */
 	const char *module;   /* path of the mapped object, "[vdso]", "[anon]"; NULL if unmapped */
+	/* The mapping that holds addr (all 0 when unmapped), and its object's
+	 * build-id as hex (NULL when unknown): what pprof's mappings need. */
+	uint64_t map_start, map_end, map_offset;
+	const char *build_id;
 };
 
 struct symbolizer;

@@ -54,7 +54,7 @@ static void expect_golden(const struct report_writer *w, const struct snapshot *
 	EXPECT(out && in);
 	if (!out || !in)
 		goto done;
-	EXPECT_EQ(w->write(out, snap), 0);
+	EXPECT_EQ(w->write(out, snap, &(struct report_options){ 0 }), 0);
 	fflush(out);
 	EXPECT(getdelim(&want, &want_len, '\0', in) >= 0);
 	EXPECT_STREQ(buf, want);
@@ -104,7 +104,7 @@ TEST(write_error_is_reported)
 	EXPECT(full != NULL);
 	if (!full)
 		return;
-	EXPECT_EQ(report_json.write(full, &s), -EIO);
+	EXPECT_EQ(report_json.write(full, &s, &(struct report_options){ 0 }), -EIO);
 	fclose(full);
 }
 
