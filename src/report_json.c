@@ -63,18 +63,35 @@ static void json_frame(FILE *out, const struct frame *f)
 
 static void json_stack(FILE *out, const struct snapshot_stack *s)
 {
+	const struct stack_trend *t = &s->trend;
+
 	fprintf(out,
 		"{\"bytes\":%" PRIu64 ",\"allocs\":%" PRIu64 ",\"oldest_age_ms\":%" PRIu64
 		",\"total_bytes\":%" PRIu64 ",\"total_allocs\":%" PRIu64 ",\"stack_lost\":%s"
+		",\"class\":\"%s\",\"growth_bytes\":%" PRId64 ",\"growth_allocs\":%" PRId64
+		",\"growth_rate_bps\":%.1f,\"intervals\":%u,\"intervals_grown\":%u"
 		",\"frames\":[",
 		s->bytes, s->allocs, s->oldest_age_ns / 1000000, s->total_bytes, s->total_allocs,
-		s->n_frames == 0 ? "true" : "false");
+		s->n_frames == 0 ? "true" : "false", stack_class_name(t->cls), t->growth_bytes,
+		t->growth_allocs, t->growth_rate_bps, t->intervals, t->grown);
 	for (size_t i = 0; i < s->n_frames; i++) {
 		if (i)
 			fputc(',', out);
 		json_frame(out, &s->frames[i]);
 	}
 	fputs("]}", out);
+}
+
+static void json_process(FILE *out, const struct process_summary *p)
+{
+	fprintf(out,
+		"{\"rss_bytes\":%" PRIu64 ",\"rss_anon_bytes\":%" PRIu64
+		",\"rss_growth_bytes\":%" PRId64 ",\"rss_anon_growth_bytes\":%" PRId64
+		",\"tracked_growth_bytes\":%" PRId64 ",\"suspects\":%zu,\"verdict\":",
+		p->rss_bytes, p->rss_anon_bytes, p->rss_growth_bytes, p->rss_anon_growth_bytes,
+		p->tracked_growth_bytes, p->suspects);
+	json_string(out, verdict_name(p->verdict));
+	fputc('}', out);
 }
 
 static int json_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
@@ -87,7 +104,11 @@ static int json_write(FILE *out, const struct snapshot *snap, const struct repor
 		fputs(",\"end_reason\":", out);
 		json_string(out, end_reason_name(snap->end));
 	}
-	fprintf(out, ",\"min_age_ms\":%" PRIu64 ",\"totals\":", snap->min_age_ns / 1000000);
+	fprintf(out, ",\"report\":%u,\"since_attach_s\":%.3f,\"interval_s\":%.3f",
+		snap->report, snap->since_attach_s, snap->interval_s);
+	fprintf(out, ",\"min_age_ms\":%" PRIu64 ",\"process\":", snap->min_age_ns / 1000000);
+	json_process(out, &snap->process);
+	fputs(",\"totals\":", out);
 	json_totals(out, snap);
 	fputs(",\"stacks\":[", out);
 	for (size_t i = 0; i < snap->n_top; i++) {

@@ -1,16 +1,22 @@
-/* report_text.c - the report a person reads in a terminal: a header with
- * the totals, a warning for anything dropped, then the top stacks, biggest
- * first, each with its frames as function+offset [module]. */
+/* report_text.c - the report a person reads in a terminal: the verdict on
+ * top, the process's memory against what is traced, the totals and any
+ * warning, then the stacks in sections, leak suspects first, each with its
+ * growth and its frames as function+offset [module]. */
 #include "report.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
-/* "97.7 KiB": exact bytes are printed beside it, this is for the eye. */
-static void human_bytes(char *buf, size_t len, uint64_t bytes)
+#define HUMAN_LEN 32
+
+/* "97.7 KiB", "-1.5 MiB": exact bytes are printed beside it, this is for
+ * the eye. */
+static const char *human_bytes(char *buf, int64_t bytes, bool sign)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
+	double v = (double)llabs(bytes);
+	const char *s = bytes < 0 ? "-" : sign ? "+" : "";
 	size_t u = 0;
 
 	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
@@ -18,30 +24,59 @@ static void human_bytes(char *buf, size_t len, uint64_t bytes)
 		u++;
 	}
 	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
+		snprintf(buf, HUMAN_LEN, "%s%" PRIu64 " B", s, (uint64_t)llabs(bytes));
 	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
+		snprintf(buf, HUMAN_LEN, "%s%.1f %s", s, v, units[u]);
+	return buf;
 }
 
-static void text_header(FILE *out, const struct snapshot *snap)
+static void text_memory(FILE *out, const struct process_summary *p)
 {
-	const struct snapshot_totals *t = &snap->totals;
-	char when[32], human[32];
-	struct tm tm;
+	char rss[HUMAN_LEN], rss_growth[HUMAN_LEN], anon[HUMAN_LEN], anon_growth[HUMAN_LEN];
+	char traced[HUMAN_LEN];
 
-	gmtime_r(&snap->time.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	human_bytes(human, sizeof(human), t->outstanding_bytes);
-	fprintf(out, "== %s pid %d", when, snap->pid);
-	if (snap->end)
-		fprintf(out, " - final report (%s)", end_reason_name(snap->end));
-	fprintf(out,
-		" ==\noutstanding since attach: %" PRIu64 " bytes (%s) in %" PRIu64
-		" allocations from %zu stacks\n"
-		"seen since attach: %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
-		" frees of memory allocated before attach\n",
-		t->outstanding_bytes, human, t->outstanding_allocs, snap->n_stacks, t->allocs,
-		t->frees, t->unknown_frees);
+	fprintf(out, "memory: RSS %s (%s since attach), anonymous %s (%s); traced outstanding %s\n",
+		human_bytes(rss, (int64_t)p->rss_bytes, false),
+		human_bytes(rss_growth, p->rss_growth_bytes, true),
+		human_bytes(anon, (int64_t)p->rss_anon_bytes, false),
+		human_bytes(anon_growth, p->rss_anon_growth_bytes, true),
+		human_bytes(traced, p->tracked_growth_bytes, true));
+}
+
+static void text_verdict(FILE *out, const struct snapshot *snap)
+{
+	const struct process_summary *p = &snap->process;
+	char a[HUMAN_LEN], b[HUMAN_LEN];
+
+	switch (p->verdict) {
+	case VERDICT_LEAK:
+		fprintf(out, "verdict: LEAK SUSPECTED: %zu stack%s keep%s growing, together %s/s\n",
+			p->suspects, p->suspects == 1 ? "" : "s", p->suspects == 1 ? "s" : "",
+			human_bytes(a, (int64_t)p->suspect_rate_bps, true));
+		break;
+	case VERDICT_UNTRACED:
+		fprintf(out, "verdict: NOT A LEAK OF TRACED ALLOCATIONS: anonymous RSS grew %s since "
+			"attach, traced outstanding only %s; the growth is allocator retention, "
+			"fragmentation, or memory not allocated through traced functions (mmap)\n",
+			human_bytes(a, p->rss_anon_growth_bytes, true),
+			human_bytes(b, p->tracked_growth_bytes, true));
+		break;
+	case VERDICT_NO_LEAK:
+		fputs("verdict: no leak seen: no stack keeps growing\n", out);
+		break;
+	case VERDICT_UNDECIDED:
+		fputs("verdict: undecided: every stack is new; stacks are judged once they have "
+		      "two intervals of history\n", out);
+		break;
+	default:
+		fputs("verdict: unknown: the process's memory could not be read\n", out);
+		return;
+	}
+	text_memory(out, p);
+}
+
+static void text_warnings(FILE *out, const struct snapshot_totals *t)
+{
 	if (t->resets)
 		fprintf(out, "context resets: %" PRIu64 ", releasing %" PRIu64 " allocations\n",
 			t->resets, t->reset_frees);
@@ -61,19 +96,37 @@ static void text_header(FILE *out, const struct snapshot *snap)
 		fprintf(out, "note: %" PRIu64 " stacks cut short (unreadable stack or unsupported "
 			"frame), %" PRIu64 " ended in JIT or anonymous code\n", t->unwind_truncated,
 			t->unwind_anon_stops);
+}
+
+static void text_header(FILE *out, const struct snapshot *snap)
+{
+	const struct snapshot_totals *t = &snap->totals;
+	char when[32], human[HUMAN_LEN];
+	struct tm tm;
+
+	gmtime_r(&snap->time.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(out, "== %s pid %d, report %u, %.1f s after attach", when, snap->pid, snap->report,
+		snap->since_attach_s);
+	if (snap->end)
+		fprintf(out, " - final report (%s)", end_reason_name(snap->end));
+	fputs(" ==\n", out);
+	text_verdict(out, snap);
+	fprintf(out,
+		"outstanding since attach: %" PRIu64 " bytes (%s) in %" PRIu64
+		" allocations from %zu stacks\n"
+		"seen since attach: %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
+		" frees of memory allocated before attach\n",
+		t->outstanding_bytes, human_bytes(human, (int64_t)t->outstanding_bytes, false),
+		t->outstanding_allocs, snap->n_stacks, t->allocs, t->frees, t->unknown_frees);
+	text_warnings(out, t);
 	if (snap->min_age_ns)
 		fprintf(out, "stacks count only allocations older than %.3f s\n",
 			(double)snap->min_age_ns / 1e9);
 }
 
-static void text_stack(FILE *out, size_t rank, const struct snapshot_stack *s)
+static void text_frames(FILE *out, const struct snapshot_stack *s)
 {
-	char human[32];
-
-	human_bytes(human, sizeof(human), s->bytes);
-	fprintf(out, "\n#%zu %" PRIu64 " bytes (%s) in %" PRIu64 " allocation%s, oldest %.1f s\n",
-		rank, s->bytes, human, s->allocs, s->allocs == 1 ? "" : "s",
-		(double)s->oldest_age_ns / 1e9);
 	if (s->n_frames == 0)
 		fputs("    [stack lost]\n", out);
 	for (size_t i = 0; i < s->n_frames; i++) {
@@ -91,12 +144,50 @@ static void text_stack(FILE *out, size_t rank, const struct snapshot_stack *s)
 	}
 }
 
+static void text_stack(FILE *out, size_t rank, const struct snapshot_stack *s)
+{
+	const struct stack_trend *t = &s->trend;
+	char bytes[HUMAN_LEN], growth[HUMAN_LEN], rate[HUMAN_LEN];
+
+	fprintf(out, "#%-3zu %10s (%" PRIu64 " B) in %" PRIu64 " allocation%s; %s (%+" PRId64
+		") since last report", rank, human_bytes(bytes, (int64_t)s->bytes, false), s->bytes,
+		s->allocs, s->allocs == 1 ? "" : "s", human_bytes(growth, t->growth_bytes, true),
+		t->growth_allocs);
+	if (t->cls != STACK_NEW)
+		fprintf(out, ", %s/s, grew in %u of %u intervals",
+			human_bytes(rate, (int64_t)t->growth_rate_bps, true), t->grown, t->intervals);
+	fprintf(out, "; oldest %.1f s\n", (double)s->oldest_age_ns / 1e9);
+	text_frames(out, s);
+}
+
+static const char *const section_titles[] = {
+	[STACK_SUSPECT] = "LEAK SUSPECTS: outstanding grew in most intervals, old allocations stay",
+	[STACK_NEW] = "NEW: too little history to judge",
+	[STACK_STEADY] = "STEADY: outstanding bounded (caches, pools, churn)",
+};
+
+/* The shown stacks come ordered by class (trend__update): a title where
+ * the class changes. */
+static void text_stacks(FILE *out, const struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n_top; i++) {
+		const struct snapshot_stack *s = &snap->stacks[i];
+		size_t n = 0;
+
+		if (i == 0 || s->trend.cls != snap->stacks[i - 1].trend.cls) {
+			for (size_t j = 0; j < snap->n_stacks; j++)
+				n += snap->stacks[j].trend.cls == s->trend.cls;
+			fprintf(out, "\n-- %s (%zu) --\n", section_titles[s->trend.cls], n);
+		}
+		text_stack(out, i + 1, s);
+	}
+}
+
 static int text_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
 {
 	(void)opt;
 	text_header(out, snap);
-	for (size_t i = 0; i < snap->n_top; i++)
-		text_stack(out, i + 1, &snap->stacks[i]);
+	text_stacks(out, snap);
 	if (snap->n_stacks > snap->n_top)
 		fprintf(out, "\n(%zu more stacks not shown; see --top)\n", snap->n_stacks - snap->n_top);
 	fputc('\n', out);

@@ -1,6 +1,8 @@
 """test_options.py - the options that shape the report: --top, --output,
 --format text, --min-age, --max-allocs, and --help / --version."""
 
+import os
+import re
 import signal
 import time
 
@@ -46,6 +48,66 @@ def test_output_file():
         expect_totals(report, LEAKS_TOTALS)
         assert not daemon.stdout.lines, \
             f"stdout is not empty with -o:\n{daemon.stdout.text()}"
+        target.stop()
+
+
+def test_output_directory():
+    """-o DIR/ writes one file per report, memleakd-PID-TIME.json, points
+    `latest` at the newest (the final report), and --keep 2 deletes this
+    run's older reports, and nothing else."""
+    with Session() as s:
+        out = s.tmp / "reports"
+        out.mkdir()
+        (out / "notes.txt").write_text("mine\n")
+        other = out / "memleakd-1-20260101T000000.000Z.json"
+        other.write_text("{}\n")
+        target = s.target("leaks")
+        daemon = s.memleakd(target.pid, "-o", f"{out}/", "-i", "0.2", "--keep", "2")
+        target.go()
+        prefix = f"memleakd-{target.pid}-"
+        deadline = time.monotonic() + 5
+        while len(list(out.glob(f"{prefix}*"))) < 2 or \
+                not (out / "latest").exists():
+            assert time.monotonic() < deadline, sorted(out.iterdir())
+            time.sleep(0.1)
+        time.sleep(0.6)
+        daemon.signal(signal.SIGINT)
+        assert daemon.wait() == 0, daemon.describe()
+        assert not daemon.stdout.lines, daemon.stdout.text()
+        ours = sorted(p.name for p in out.glob(f"{prefix}*"))
+        assert len(ours) == 2, ours
+        assert all(re.fullmatch(re.escape(prefix) + r"\d{8}T\d{6}\.\d{3}Z\.json", n)
+                   for n in ours), ours
+        assert os.readlink(out / "latest") == ours[-1]
+        reports = [parse_reports((out / n).read_text()) for n in ours]
+        assert [len(r) for r in reports] == [1, 1]
+        assert reports[0][0]["final"] is False and reports[1][0]["final"] is True
+        assert reports[0][0]["report"] + 1 == reports[1][0]["report"] >= 4, \
+            [r[0]["report"] for r in reports]
+        expect_stacks(reports[1][0], LEAKS)
+        expect_totals(reports[1][0], LEAKS_TOTALS)
+        assert (out / "notes.txt").exists() and other.exists()
+        assert not list(out.glob(".*")), list(out.glob(".*"))
+        target.stop()
+
+
+def test_output_errors():
+    """An output that cannot be written, or --keep with a file, is refused
+    before attaching: the target is left alone."""
+    with Session() as s:
+        target = s.target("leaks")
+        blocker = s.tmp / "file"
+        blocker.write_text("")
+        cases = [(["-o", f"{blocker}/sub/"], "cannot create the directory"),
+                 (["-o", str(s.tmp / "x.json"), "--keep", "3"],
+                  "--keep needs a directory"),
+                 (["-o", str(s.tmp / "missing" / "x.json")],
+                  "cannot open the file")]
+        for args, message in cases:
+            status, _, err = s.run([MEMLEAKD, "-p", str(target.pid), *args])
+            assert status == 1 and message in err and "attached" not in err, \
+                (args, status, err)
+        target.go()
         target.stop()
 
 

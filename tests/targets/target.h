@@ -35,6 +35,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TARGET_MAX_KEPT 8192
@@ -107,6 +108,15 @@ static inline void target_wait_start(void)
 		target_die("sigwait");
 	if (sig == SIGTERM)
 		exit(0);
+}
+
+/* Sleeps ms milliseconds, signals or not. */
+static inline void target_sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts))
+		;
 }
 
 static inline void target_done(void)

@@ -50,6 +50,9 @@ TEST(defaults)
 	EXPECT_EQ(cfg.verbose, 0);
 	EXPECT_EQ(cfg.unwind, UNWIND_AUTO);
 	EXPECT_EQ(cfg.unwind_rows, 1048576);
+	EXPECT_EQ(cfg.keep, 0);
+	EXPECT(!cfg.inverted);
+	EXPECT_EQ(cfg.trend, 6);
 }
 
 TEST(long_and_short_flags)
@@ -155,6 +158,22 @@ TEST(unwind_modes)
 	EXPECT_ERROR("--unwind-rows", "-p", "1", "--unwind-rows", "4294967296");
 }
 
+TEST(report_flags)
+{
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "-p", "1", "-o", "reports/", "--keep", "5", "--trend", "12");
+	EXPECT_STREQ(cfg.output, "reports/");
+	EXPECT_EQ(cfg.keep, 5);
+	EXPECT_EQ(cfg.trend, 12);
+	EXPECT_ERROR("--keep rotates the reports of -o DIR", "-p", "1", "--keep", "3");
+	EXPECT_ERROR("--keep", "-p", "1", "-o", "d/", "--keep", "0");
+	EXPECT_ERROR("--trend: '1' is not a number from 2 to 64", "-p", "1", "--trend", "1");
+	EXPECT_ERROR("--trend", "-p", "1", "--trend", "65");
+	EXPECT_ERROR("--output: the path is empty", "-p", "1", "-o", "");
+	EXPECT_ERROR("--inverted applies to --format svg", "-p", "1", "--inverted");
+}
+
 TEST(spec_errors_name_their_flag)
 {
 	EXPECT_ERROR("--alloc 'f:sise=1': unknown key 'sise'", "-p", "1", "--alloc", "f:sise=1");
@@ -166,4 +185,5 @@ TEST(spec_errors_name_their_flag)
 
 RUN_TESTS("config", T(defaults), T(long_and_short_flags), T(bad_values_name_their_flag),
 	  T(min_age_zero_is_allowed), T(verbose_counts), T(custom_allocator_flags),
-	  T(presets_take_the_prefix), T(unwind_modes), T(spec_errors_name_their_flag))
+	  T(presets_take_the_prefix), T(unwind_modes), T(report_flags),
+	  T(spec_errors_name_their_flag))

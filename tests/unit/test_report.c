@@ -2,6 +2,7 @@
  * byte-exact text and JSON out. The JSON field names are a contract. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "memleakd.h"
 #include "report.h"
@@ -18,10 +19,15 @@ static struct frame leak_frames[] = {
 static struct snapshot_stack stacks[] = {
 	{ .stack_id = 3, .bytes = 1048576, .allocs = 1024, .total_bytes = 2097152,
 	  .total_allocs = 2048, .oldest_age_ns = 2500000000ULL, .n_frames = 3,
-	  .frames = leak_frames },
+	  .frames = leak_frames,
+	  .trend = { .cls = STACK_SUSPECT, .growth_bytes = 262144, .growth_allocs = 256,
+		     .growth_rate_bps = 104857.6, .intervals = 4, .grown = 3 } },
 	{ .stack_id = MEMLEAKD_STACK_LOST, .bytes = 64, .allocs = 1, .total_bytes = 64,
-	  .total_allocs = 1, .oldest_age_ns = 1000000 },
-	{ .stack_id = 9, .bytes = 8, .allocs = 1 },
+	  .total_allocs = 1, .oldest_age_ns = 1000000,
+	  .trend = { .cls = STACK_NEW, .growth_bytes = 64, .growth_allocs = 1 } },
+	{ .stack_id = 9, .bytes = 8, .allocs = 1,
+	  .trend = { .cls = STACK_STEADY, .growth_bytes = -16, .growth_allocs = -2,
+		     .intervals = 4, .grown = 1 } },
 };
 
 static struct snapshot fixture(enum end_reason end)
@@ -30,6 +36,13 @@ static struct snapshot fixture(enum end_reason end)
 		.time = { .tv_sec = 1795320000, .tv_nsec = 123456789 },
 		.pid = 4242,
 		.end = end,
+		.report = 5,
+		.since_attach_s = 12.5,
+		.interval_s = 2.5,
+		.process = { .rss_bytes = 52428800, .rss_anon_bytes = 31457280,
+			     .rss_growth_bytes = 2097152, .rss_anon_growth_bytes = 1572864,
+			     .tracked_growth_bytes = 1048648, .suspects = 1,
+			     .suspect_rate_bps = 104857.6, .verdict = VERDICT_LEAK },
 		.totals = { .outstanding_bytes = 1048648, .outstanding_allocs = 1026, .allocs = 5000,
 			    .frees = 3974, .unknown_frees = 5, .dropped_allocs = 2, .stack_errors = 1,
 			    .failed_allocs = 3, .nested_calls = 7, .replaced_allocs = 0, .resets = 12,
@@ -88,6 +101,36 @@ TEST(text_final)
 	expect_golden(&report_text, &s, GOLDEN_DIR "final.txt");
 }
 
+/* The verdict line for each verdict, and a process never read. */
+TEST(text_verdicts)
+{
+	static const struct {
+		enum verdict verdict;
+		const char *line;
+	} cases[] = {
+		{ VERDICT_UNTRACED, "verdict: NOT A LEAK OF TRACED ALLOCATIONS: anonymous RSS grew "
+				    "+1.5 MiB since attach, traced outstanding only +1.0 MiB;" },
+		{ VERDICT_NO_LEAK, "verdict: no leak seen: no stack keeps growing\n" },
+		{ VERDICT_UNDECIDED, "verdict: undecided: every stack is new;" },
+		{ VERDICT_NONE, "verdict: unknown: the process's memory could not be read\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct snapshot s = fixture(END_NONE);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		s.process.verdict = cases[i].verdict;
+		EXPECT(out && report_text.write(out, &s, &(struct report_options){ 0 }) == 0);
+		if (out)
+			fclose(out);
+		EXPECT(buf && strstr(buf, cases[i].line));
+		EXPECT(buf && (cases[i].verdict == VERDICT_NONE) == !strstr(buf, "\nmemory: RSS"));
+		free(buf);
+	}
+}
+
 TEST(writer_lookup)
 {
 	EXPECT(report_writer_find("json") == &report_json);
@@ -108,5 +151,6 @@ TEST(write_error_is_reported)
 	fclose(full);
 }
 
-RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(writer_lookup),
+RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(text_verdicts),
+	  T(writer_lookup),
 	  T(write_error_is_reported))

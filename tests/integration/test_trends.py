@@ -1,0 +1,126 @@
+"""test_trends.py - growth across reports and the verdicts: a target with
+one growing leak, one cache that fills then stays, and one churn site,
+reported every second (tests/targets/trends.c), must end with exactly
+those classes; targets whose resident memory grows without a traced leak
+(tests/targets/rss_growth.c: mmap, and heap fragmentation) must get the
+verdict that says so."""
+
+import re
+import signal
+
+from expected import (RSS_GROWTH_BYTES, RSS_GROWTH_TRACED, TRENDS_LEAKS,
+                      TRENDS_LEAK_PER_PHASE, TRENDS_TOTALS)
+from harness import Session, describe_stacks, expect_totals, find_stack, \
+    trace_started
+
+TRENDS_ARGS = ("-i", "1")
+
+
+def trends_run(*args):
+    """Traces trends with -i 1 ARGS; returns (memleakd, every JSON report)."""
+    with Session() as s:
+        target = s.target("trends")
+        daemon, _ = trace_started(s, target, *TRENDS_ARGS, *args)
+        return daemon, daemon.reports()
+
+
+def leak_stacks(reports, function):
+    """function's stack in each report (None where it is absent)."""
+    return [find_stack(r, function) for r in reports]
+
+
+def test_classes_after_intervals():
+    """The final report: leak_site suspect, cache_site and churn_site
+    steady, with exact bytes; the verdict is leak_suspected, and the
+    suspect ranks first."""
+    _, reports = trends_run()
+    final = reports[-1]
+    expect_totals(final, TRENDS_TOTALS)
+    for cls, leaks in TRENDS_LEAKS.items():
+        for leak in leaks:
+            stack = find_stack(final, leak.function)
+            assert stack and stack["class"] == cls and \
+                (stack["bytes"], stack["allocs"]) == (leak.bytes, leak.allocs), \
+                (f"{leak.function}: expected {cls} with {leak.bytes} bytes:\n"
+                 + describe_stacks(final) + f"\n{stack}")
+            assert stack["frames"][1]["function"] == leak.caller, stack
+    assert final["stacks"][0]["frames"][0]["function"] == "leak_site", \
+        describe_stacks(final)
+    assert final["process"]["verdict"] == "leak_suspected", final["process"]
+    assert final["process"]["suspects"] == 1, final["process"]
+    suspect = final["stacks"][0]
+    assert suspect["intervals"] >= 3 and \
+        suspect["intervals_grown"] == suspect["intervals"], suspect
+
+
+def test_first_reports_are_new_and_growth_adds_up():
+    """Before two intervals of history every stack is new and the verdict
+    undecided; leak_site's growth_bytes, report after report, add up to
+    its outstanding bytes, each a whole number of phases."""
+    _, reports = trends_run()
+    assert len(reports) >= 5, f"{len(reports)} reports"
+    first = reports[0]
+    assert {s["class"] for s in first["stacks"]} == {"new"}, first["stacks"]
+    assert first["process"]["verdict"] == "undecided", first["process"]
+    growths = [s["growth_bytes"] if s else 0
+               for s in leak_stacks(reports, "leak_site")]
+    assert sum(growths) == TRENDS_LEAKS["suspect"][0].bytes, growths
+    assert all(g % TRENDS_LEAK_PER_PHASE == 0 for g in growths), growths
+    rates = [s["growth_rate_bps"] for s in leak_stacks(reports, "leak_site")[2:-1]]
+    # 8000 bytes per second while the target runs; the window may hold a
+    # last interval after it stopped.
+    assert all(4000 <= r <= 9000 for r in rates), rates
+
+
+def test_text_sections():
+    """The text report: the verdict right under the header, then the
+    suspects' section with leak_site, then the steady section."""
+    with Session() as s:
+        target = s.target("trends")
+        daemon = s.memleakd(target.pid, *TRENDS_ARGS, json_format=False)
+        target.go()
+        daemon.signal(signal.SIGINT)
+        assert daemon.wait() == 0, daemon.describe()
+        text = daemon.stdout.text()
+        final = text[text.rindex("== "):]
+        lines = final.splitlines()
+        assert lines[0].endswith("- final report (signal) =="), lines[0]
+        assert lines[1].startswith("verdict: LEAK SUSPECTED: 1 stack keeps growing"), \
+            lines[1]
+        assert lines[2].startswith("memory: RSS "), lines[2]
+        suspects = final.index("-- LEAK SUSPECTS")
+        steady = final.index("-- STEADY")
+        assert suspects < final.index("leak_site+") < steady, final
+        assert steady < final.index("cache_site+"), final
+        assert steady < final.index("churn_site+"), final
+        assert re.search(r"#1 +46\.9 KiB \(48000 B\) in 48 allocations;", final), final
+
+
+def rss_case(mode):
+    with Session() as s:
+        target = s.target("rss_growth", mode)
+        _, report = trace_started(s, target, "-i", "1")
+    allocs, traced = RSS_GROWTH_TRACED[mode]
+    process = report["process"]
+    assert (report["totals"]["outstanding_allocs"],
+            report["totals"]["outstanding_bytes"]) == (allocs, traced), \
+        report["totals"]
+    assert process["tracked_growth_bytes"] == traced, process
+    # The whole 64 MiB is resident, give or take a few pages.
+    assert RSS_GROWTH_BYTES <= process["rss_anon_growth_bytes"] \
+        < RSS_GROWTH_BYTES + (8 << 20), process
+    assert process["verdict"] == "rss_growth_untraced", process
+    assert process["suspects"] == 0, process
+
+
+def test_rss_growth_from_mmap_is_not_a_traced_leak():
+    """8 x 8 MiB of touched anonymous mmap: verdict rss_growth_untraced,
+    nothing traced outstanding."""
+    rss_case("mmap")
+
+
+def test_rss_growth_from_fragmentation_is_not_a_traced_leak():
+    """64 MiB malloc'd, 63/64 freed between live blocks: glibc keeps the
+    pages; traced outstanding is exactly the 256 live blocks, and the
+    verdict says the growth is not a traced leak."""
+    rss_case("fragment")
