@@ -7,5 +7,5 @@ build/targets/demo_leaky &
 demo=$!
 trap 'kill $demo 2>/dev/null || true' EXIT
 sleep 0.5
-echo "\$ sudo ./memleakd -p $demo -i 3 -d 6 -n 3"
-./memleakd -p "$demo" -i 3 -d 6 -n 3
+echo "\$ sudo ./memleakd -p $demo -i 2 -d 8 -n 4"
+./memleakd -p "$demo" -i 2 -d 8 -n 4

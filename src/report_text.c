@@ -178,6 +178,8 @@ static void text_stacks(FILE *out, const struct snapshot *snap)
 			for (size_t j = 0; j < snap->n_stacks; j++)
 				n += snap->stacks[j].trend.cls == s->trend.cls;
 			fprintf(out, "\n-- %s (%zu) --\n", section_titles[s->trend.cls], n);
+		} else {
+			fputc('\n', out);
 		}
 		text_stack(out, i + 1, s);
 	}

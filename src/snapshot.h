@@ -52,7 +52,8 @@ struct stack_trend {
 	enum stack_class cls;
 	int64_t growth_bytes;     /* outstanding bytes added since the previous report */
 	int64_t growth_allocs;
-	double growth_rate_bps;   /* net bytes per second over the judged intervals */
+	double growth_rate_bps;   /* net bytes per second over the judged intervals
+				   * (over its first interval for a stack just seen) */
 	unsigned int intervals;   /* intervals judged (at most the trend window) */
 	unsigned int grown;       /* of which outstanding bytes grew */
 };

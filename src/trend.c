@@ -3,10 +3,12 @@
  * Report 0 is the attach (every stack at 0 bytes), report n the n-th
  * report. Each stack keeps its outstanding bytes and allocations at the
  * last window + 1 reports in a ring; a report it is missing from held 0
- * (a stack in no report holds nothing). An interval (n-1, n] counts
- * towards a class only when it lasted at least half the report period:
- * the final report, taken when the run is stopped, may follow the last
- * periodic one by milliseconds and would read as "did not grow".
+ * (a stack in no report holds nothing). The intervals after the report a
+ * stack first appeared in are judged; the one it appeared in is its birth.
+ * An interval (n-1, n] counts towards a class only when it lasted at least
+ * half the report period: the final report, taken when the run is
+ * stopped, may follow the last periodic one by milliseconds and would read
+ * as "did not grow".
  */
 #include "trend.h"
 
@@ -150,7 +152,9 @@ static void judge(const struct trend *t, const struct history *h, const struct s
 {
 	uint32_t n = t->reports, since = n > t->window ? n - t->window : 0;
 	uint32_t judged_from = h->first > since ? h->first : since;
-	uint32_t rate_from = h->first - 1 > since ? h->first - 1 : since;
+	/* Growth since the stack was first seen, not its birth: a full cache
+	 * grows at 0 B/s. A stack born in this report grew from nothing. */
+	uint32_t rate_from = judged_from < n ? judged_from : n - 1;
 	const struct sample *now = sample_at(t, h, n), *prev = sample_at(t, h, n - 1);
 	double span = time_at(t, n) - time_at(t, rate_from);
 
