@@ -107,7 +107,16 @@ $(OUT)/targets/bench_deep_fp: tests/targets/bench_deep.c tests/targets/target.h 
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) $< -o $@
 
-check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS)
+# The real pprof client, from Debian's Go sources (golang-github-google-pprof-
+# dev), which the pprof format's integration test reads reports with. Its
+# own build cache: as root on a fresh machine there is no usable default.
+PPROF := $(OUT)/tools/pprof
+$(PPROF): | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache \
+		go build -o $@ github.com/google/pprof
+
+check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(PPROF)
 	@tests/run-all.sh $(UNIT_TESTS)
 
 demo: memleakd $(OUT)/targets/demo_leaky

@@ -7,6 +7,7 @@
 static const struct report_writer *const writers[] = {
 	&report_text,
 	&report_json,
+	&report_pprof,
 };
 
 const struct report_writer *report_writer_find(const char *name)

@@ -29,10 +29,11 @@ struct report_writer {
 
 extern const struct report_writer report_text;
 extern const struct report_writer report_json;
+extern const struct report_writer report_pprof;
 
 /* The writer called name, or NULL. */
 const struct report_writer *report_writer_find(const char *name);
-/* "text, json": for messages. */
+/* "text, json, pprof": for messages. */
 const char *report_writer_names(void);
 
 #endif

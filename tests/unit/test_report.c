@@ -136,19 +136,25 @@ TEST(writer_lookup)
 	EXPECT(report_writer_find("json") == &report_json);
 	EXPECT(report_writer_find("text") == &report_text);
 	EXPECT(report_writer_find("xml") == NULL);
-	EXPECT_STREQ(report_writer_names(), "text, json");
+	EXPECT(report_writer_find("pprof") == &report_pprof);
+	EXPECT_STREQ(report_writer_names(), "text, json, pprof");
 }
 
 TEST(write_error_is_reported)
 {
+	static const struct report_writer *const writers[] = { &report_text, &report_json,
+								&report_pprof };
 	struct snapshot s = fixture(END_NONE);
-	FILE *full = fopen("/dev/full", "w");
 
-	EXPECT(full != NULL);
-	if (!full)
-		return;
-	EXPECT_EQ(report_json.write(full, &s, &(struct report_options){ 0 }), -EIO);
-	fclose(full);
+	for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+		FILE *full = fopen("/dev/full", "w");
+
+		EXPECT(full != NULL);
+		if (!full)
+			return;
+		EXPECT_EQ(writers[i]->write(full, &s, &(struct report_options){ 0 }), -EIO);
+		fclose(full);
+	}
 }
 
 RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(text_verdicts),
