@@ -247,6 +247,10 @@ int report_output__write(struct report_output *o, const struct snapshot *snap,
 {
 	switch (o->kind) {
 	case OUTPUT_STDOUT:
+		/* Documents one after the other make no document: pprof and
+		 * browsers read the first, or nothing. */
+		if (o->writer->document && !snap->end)
+			return 0;
 		return o->writer->write(stdout, snap, opt);
 	case OUTPUT_STREAM:
 		return o->writer->write(o->stream, snap, opt);

@@ -7,7 +7,8 @@
 
 struct report_output;
 
-/* path NULL: stdout. A path ending in '/' or naming a directory: one file
+/* path NULL: stdout, where a document format (pprof, svg) gets only the
+ * final report. A path ending in '/' or naming a directory: one file
  * per report, DIR/memleakd-PID-TIME.EXT, `latest` pointing at the newest,
  * and only the keep newest kept (0: all). Another path: a file, which
  * holds the stream of reports, or for a document format (pprof, svg) the

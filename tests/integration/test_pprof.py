@@ -8,6 +8,8 @@ profile goes to a file, to stdout, or into a directory of *.pb.gz."""
 import re
 import signal
 import subprocess
+import time
+import zlib
 
 from expected import LEAKS, LEAKS_TOTALS
 from harness import ATTACH_TIMEOUT, ATTACHED_RE, MEMLEAKD, ROOT, TARGETS, \
@@ -212,21 +214,27 @@ def test_tagfocus_class():
 
 def test_stdout():
     """-f pprof without -o writes the gzip-compressed profile to stdout,
-    byte for byte."""
+    byte for byte: the final report's only, not one per periodic report."""
     with Session() as s:
         path = s.tmp / "stdout.pb.gz"
         target = s.target("leaks")
         # A shell redirects stdout to the file: the harness reads stdout
         # as text lines. exec keeps memleakd's pid for the signal.
         daemon = s.spawn("memleakd", ["sh", "-c", 'exec "$@" >"$0"', path, MEMLEAKD,
-                                      "-p", target.pid, "-f", "pprof", "-i", "3600"])
+                                      "-p", target.pid, "-f", "pprof", "-i", "0.2"])
         assert daemon.stderr.wait_for(lambda l: bool(ATTACHED_RE.match(l)),
                                       ATTACH_TIMEOUT), daemon.describe()
         target.go()
+        time.sleep(1)
         daemon.signal(signal.SIGINT)
         assert daemon.wait() == 0, daemon.describe()
         target.stop()
-        assert path.read_bytes()[:2] == b"\x1f\x8b", "stdout is not gzip"
+        data = path.read_bytes()
+        assert data[:2] == b"\x1f\x8b", "stdout is not gzip"
+        member = zlib.decompressobj(wbits=31)
+        member.decompress(data)
+        assert member.eof and not member.unused_data, \
+            f"{len(member.unused_data)} bytes after the first profile"
         expect_leak_values(s, path)
 
 
