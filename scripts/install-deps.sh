@@ -4,7 +4,7 @@
 # package is already present. Run as root (apt-get).
 set -eu
 
-BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev zlib1g-dev bpftool pkg-config"
+BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev zlib1g-dev libiberty-dev bpftool pkg-config"
 # Test peers: allocators the integration tests trace, a real server that
 # uses jemalloc (redis), python3 for the integration runner, g++ for the C++
 # unwinding target and gdb, whose backtraces the unwinding tests compare;

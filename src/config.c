@@ -44,6 +44,7 @@ static const char usage[] =
 	"      --inverted          svg: icicle graph, the allocating leaf on top\n"
 	"      --trend N           intervals a stack's trend is judged over\n"
 	"                          (default 6)\n"
+	"      --no-demangle       show C++ and Rust symbols as the objects spell them\n"
 	"      --max-allocs N      capacity of the outstanding-allocation map\n"
 	"                          (default 1048576)\n"
 	"      --unwind MODE       how stacks are walked: fp (frame pointers), dwarf\n"
@@ -84,6 +85,7 @@ enum {
 	OPT_KEEP,
 	OPT_INVERTED,
 	OPT_TREND,
+	OPT_NO_DEMANGLE,
 };
 
 static const struct option options[] = {
@@ -97,6 +99,7 @@ static const struct option options[] = {
 	{ "keep", required_argument, NULL, OPT_KEEP },
 	{ "inverted", no_argument, NULL, OPT_INVERTED },
 	{ "trend", required_argument, NULL, OPT_TREND },
+	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 	{ "alloc", required_argument, NULL, OPT_ALLOC },
 	{ "free", required_argument, NULL, OPT_FREE },
@@ -280,6 +283,9 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 		return 0;
 	case OPT_INVERTED:
 		cfg->inverted = true;
+		return 0;
+	case OPT_NO_DEMANGLE:
+		cfg->no_demangle = true;
 		return 0;
 	case OPT_TREND:
 		if (parse_uint(arg, 2, MAX_TREND, &v))

@@ -28,6 +28,7 @@ struct config {
 	unsigned int keep;  /* with an output directory: the newest reports kept (0: all) */
 	bool inverted;      /* svg: icicle graph */
 	unsigned int trend; /* intervals a stack's trend is judged over */
+	bool no_demangle;   /* frames keep their symbols as the objects spell them */
 	unsigned int verbose; /* -v: placements and sizes; -vv: libbpf's debug output too */
 	enum unwind_mode unwind;
 	uint32_t unwind_rows; /* capacity of the unwind tables (dwarf, auto) */

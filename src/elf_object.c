@@ -725,6 +725,11 @@ Elf *elf_object__elf(const struct elf_object *o)
 	return o->file.elf;
 }
 
+Elf *elf_object__dwarf_elf(const struct elf_object *o)
+{
+	return o->debug.elf ? o->debug.elf : o->file.elf;
+}
+
 bool elf_object__is_dynamic(const struct elf_object *o)
 {
 	return o->dynamic;

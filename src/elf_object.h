@@ -72,6 +72,9 @@ long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, siz
 const char *elf_object__build_id(const struct elf_object *o);
 /* The file's libelf handle, owned by o. */
 Elf *elf_object__elf(const struct elf_object *o);
+/* The handle whose DWARF describes o: its separate debug file when one was
+ * found, else the file itself. Owned by o. */
+Elf *elf_object__dwarf_elf(const struct elf_object *o);
 /* True for ET_EXEC/ET_DYN with a PT_INTERP or PT_DYNAMIC (not statically
  * linked). A static-pie has PT_DYNAMIC too, but no PT_INTERP and DF_1_PIE
  * set: it is statically linked, so false. */

@@ -369,7 +369,7 @@ static int setup(struct daemon *d)
 		log_error("cannot set up signal handling: %s", strerror(-r));
 		return r;
 	}
-	d->symbolizer = symbolizer__new();
+	d->symbolizer = symbolizer__new(!d->cfg->no_demangle);
 	d->resets = context_resets__new();
 	d->trend = trend__new(d->cfg->trend, d->cfg->interval_ns);
 	if (!d->symbolizer || !d->resets || !d->trend)

@@ -58,6 +58,16 @@ static void json_frame(FILE *out, const struct frame *f)
 	json_string(out, f->function);
 	fprintf(out, ",\"offset\":%" PRIu64 ",\"module\":", f->offset);
 	json_string(out, f->module);
+	fputs(",\"file\":", out);
+	json_string(out, f->file);
+	if (f->line)
+		fprintf(out, ",\"line\":%u", f->line);
+	else
+		fputs(",\"line\":null", out);
+	fprintf(out, ",\"inlined\":%s,\"build_id\":", f->inlined ? "true" : "false");
+	json_string(out, f->build_id);
+	fputs(",\"mangled\":", out);
+	json_string(out, f->mangled);
 	fputc('}', out);
 }
 

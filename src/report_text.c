@@ -132,10 +132,14 @@ static void text_frames(FILE *out, const struct snapshot_stack *s)
 	for (size_t i = 0; i < s->n_frames; i++) {
 		const struct frame *f = &s->frames[i];
 
-		if (f->function)
+		if (f->inlined)
+			fprintf(out, "    inlined %s", f->function ? f->function : "?");
+		else if (f->function)
 			fprintf(out, "    %s+0x%" PRIx64, f->function, f->offset);
 		else
 			fprintf(out, "    0x%" PRIx64, f->addr);
+		if (f->file)
+			fprintf(out, " (%s:%u)", f->file, f->line);
 		/* "[vdso]" and "[anon]" come bracketed already. */
 		if (!f->module)
 			fputs(" [unmapped]\n", out);

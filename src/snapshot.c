@@ -263,7 +263,7 @@ static int read_addresses(int fd, struct snapshot_stack *s)
 	if (!s->addrs)
 		return -ENOMEM;
 	memcpy(s->addrs, f.ips, n * sizeof(*s->addrs));
-	s->n_frames = n;
+	s->n_addrs = n;
 	return 0;
 }
 
@@ -365,21 +365,44 @@ int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps,
 	return r;
 }
 
+/* Resolve s's addresses into s->frames, growing it for inlined calls. */
+static int symbolize_stack(struct snapshot_stack *s, struct symbolizer *sym,
+			   const struct proc_maps *maps, int root_fd)
+{
+	size_t cap = s->n_addrs + 1;
+
+	s->frames = calloc(cap, sizeof(*s->frames));
+	if (!s->frames)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_addrs; i++) {
+		struct frame chain[SYMBOLIZER_MAX_FRAMES];
+		int n = symbolizer__resolve(sym, maps, root_fd, s->addrs[i], chain);
+
+		if (n < 0)
+			return n;
+		if (s->n_frames + (size_t)n > cap) {
+			struct frame *grown;
+
+			cap = s->n_frames + (size_t)n + (s->n_addrs - i);
+			grown = realloc(s->frames, cap * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			s->frames = grown;
+		}
+		memcpy(s->frames + s->n_frames, chain, (size_t)n * sizeof(*chain));
+		s->n_frames += (size_t)n;
+	}
+	return 0;
+}
+
 int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,
 			const struct proc_maps *maps, int root_fd)
 {
 	for (size_t i = 0; i < snap->n_top; i++) {
-		struct snapshot_stack *s = &snap->stacks[i];
+		int r = symbolize_stack(&snap->stacks[i], sym, maps, root_fd);
 
-		s->frames = calloc(s->n_frames + 1, sizeof(*s->frames));
-		if (!s->frames)
-			return -ENOMEM;
-		for (size_t f = 0; f < s->n_frames; f++) {
-			int r = symbolizer__resolve(sym, maps, root_fd, s->addrs[f], &s->frames[f]);
-
-			if (r < 0)
-				return r;
-		}
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

@@ -65,8 +65,9 @@ struct snapshot_stack {
 	uint64_t total_bytes; /* allocated from this stack since attach */
 	uint64_t total_allocs;
 	uint64_t oldest_age_ns;
-	size_t n_frames;
+	size_t n_addrs;
 	uint64_t *addrs;      /* return addresses, innermost first */
+	size_t n_frames;      /* n_addrs and the inlined calls at them */
 	struct frame *frames; /* filled by snapshot__symbolize */
 	struct stack_trend trend;
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "elf_object.h"
+#include "object_symbols.h"
 
 
 struct module {
@@ -22,9 +23,11 @@ struct module {
 	uint64_t inode;
 	const char *path;       /* interned; the key only when inode is 0; NULL: free slot */
 	struct elf_object *obj; /* NULL when the file could not be opened */
+	struct object_symbols *names; /* of obj */
 };
 
 struct symbolizer {
+	bool demangle;
 	char **paths;
 	size_t npaths, paths_cap;
 	struct module *modules;
@@ -49,17 +52,23 @@ static uint64_t mix(uint64_t h)
 	return h ^ (h >> 31);
 }
 
-struct symbolizer *symbolizer__new(void)
+struct symbolizer *symbolizer__new(bool demangle)
 {
-	return calloc(1, sizeof(struct symbolizer));
+	struct symbolizer *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->demangle = demangle;
+	return s;
 }
 
 void symbolizer__free(struct symbolizer *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->modules_cap; i++)
+	for (size_t i = 0; i < s->modules_cap; i++) {
+		object_symbols__free(s->modules[i].names);
 		elf_object__free(s->modules[i].obj);
+	}
 	free(s->modules);
 	for (size_t i = 0; i < s->paths_cap; i++)
 		free(s->paths[i]);
@@ -188,6 +197,10 @@ static int get_module(struct symbolizer *s, const struct proc_maps *maps,
 		r = open_object(maps, map, root_fd, path, &key.obj);
 		if (r == -ENOMEM)
 			return r;
+		if (key.obj && object_symbols__new(key.obj, s->demangle, &key.names) < 0) {
+			elf_object__free(key.obj);
+			return -ENOMEM;
+		}
 		*slot = key;
 		s->nmodules++;
 	}
@@ -195,20 +208,30 @@ static int get_module(struct symbolizer *s, const struct proc_maps *maps,
 	return 0;
 }
 
-/* Every address in our stacks is a return address, which points just past
- * its call and so past the end of a function that ends in a call (to a
- * noreturn function): name the byte before it, measure from the address. */
-static void name_frame(const struct elf_object *obj, const struct proc_map *map,
-		       struct frame *out)
+/* The frames of the object's names at addr, after the mapping's fields
+ * out[0] holds; returns how many (at least 1) or -ENOMEM. */
+static int name_frames(struct object_symbols *names, const struct elf_object *obj,
+		       const struct proc_map *map, struct frame *out)
 {
-	struct elf_symbol sym;
+	const struct frame_name *chain;
 	uint64_t vaddr;
+	int n;
 
-	if (elf_object__offset_to_vaddr(obj, out->addr - map->start + map->offset, &vaddr) < 0 ||
-	    elf_object__symbol_at(obj, vaddr - 1, &sym) < 0)
-		return;
-	out->function = sym.name;
-	out->offset = vaddr - sym.vaddr;
+	if (elf_object__offset_to_vaddr(obj, out->addr - map->start + map->offset, &vaddr) < 0)
+		return 1;
+	n = object_symbols__lookup(names, vaddr, &chain);
+	if (n <= 0)
+		return n < 0 ? n : 1;
+	for (int i = n - 1; i >= 0; i--) {
+		out[i] = out[0];
+		out[i].function = chain[i].function;
+		out[i].mangled = chain[i].mangled;
+		out[i].offset = chain[i].offset;
+		out[i].file = chain[i].file;
+		out[i].line = chain[i].line;
+		out[i].inlined = chain[i].inlined;
+	}
+	return n;
 }
 
 /* Module names keep the kernel's spelling, " (deleted)" included, which
@@ -223,13 +246,13 @@ int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int 
 
 	*out = (struct frame){ .addr = addr };
 	if (!map)
-		return 0;
+		return 1;
 	out->map_start = map->start;
 	out->map_end = map->end;
 	out->map_offset = map->offset;
 	if (!map->path) {
 		out->module = "[anon]";
-		return 0;
+		return 1;
 	}
 	path = intern(s, map->path);
 	if (!path)
@@ -237,13 +260,12 @@ int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int 
 	out->module = path;
 	/* [vdso], [heap], memfd:name and the like have no file to open. */
 	if (path[0] != '/')
-		return 0;
+		return 1;
 	r = get_module(s, maps, map, path, root_fd, &mod);
 	if (r < 0)
 		return r;
-	if (mod->obj) {
-		name_frame(mod->obj, map, out);
-		out->build_id = elf_object__build_id(mod->obj);
-	}
-	return 0;
+	if (!mod->obj)
+		return 1;
+	out->build_id = elf_object__build_id(mod->obj);
+	return name_frames(mod->names, mod->obj, map, out);
 }

@@ -1,9 +1,11 @@
-/* symbolizer.h - turn user-space addresses into function+offset and module.
- * Objects are opened once and cached for the life of the symbolizer, keyed by
- * their device and inode, so every report and every target shares them. */
+/* symbolizer.h - turn user-space addresses into frames: function (demangled)
+ * and offset, source file and line, inlined calls, and module. Objects are
+ * opened once and cached for the life of the symbolizer, keyed by their
+ * device and inode, so every report and every target shares them. */
 #ifndef SYMBOLIZER_H
 #define SYMBOLIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,8 +15,12 @@
  * stay valid until symbolizer__free. */
 struct frame {
 	uint64_t addr;
-	const char *function; /* NULL when unknown */
-	uint64_t offset;      /* addr - start of function (0 when unknown) */
+	const char *function; /* demangled; NULL when unknown */
+	const char *mangled;  /* the symbol as the object spells it; NULL when unknown */
+	uint64_t offset;      /* addr - start of function (0 when unknown or inlined) */
+	const char *file;     /* source file from DWARF; NULL when unknown */
+	unsigned int line;    /* 0 when unknown */
+	bool inlined;         /* a call inlined into the next frame, at the same addr */
 	const char *module;   /* path of the mapped object, "[vdso]", "[anon]"; NULL if unmapped */
 	/* The mapping that holds addr (all 0 when unmapped), and its object's
 	 * build-id as hex (NULL when unknown): what pprof's mappings need. */
@@ -24,16 +30,21 @@ struct frame {
 
 struct symbolizer;
 
-/* Returns NULL on ENOMEM. */
-struct symbolizer *symbolizer__new(void);
+/* demangle: false keeps symbols as the objects spell them (--no-demangle).
+ * Returns NULL on ENOMEM. */
+struct symbolizer *symbolizer__new(bool demangle);
 /* Accepts NULL. */
 void symbolizer__free(struct symbolizer *s);
 
-/* Resolve addr, a return or instruction address in the process whose
- * mappings are maps; objects are opened under root_fd (an O_PATH fd of
- * /proc/PID/root, or AT_FDCWD). Always fills *out: an address that cannot be
- * named keeps function NULL and whatever module is known. Returns 0, or
- * -ENOMEM. */
+/* At most this many frames per address (inlined calls and their function). */
+#define SYMBOLIZER_MAX_FRAMES 16
+
+/* Resolve addr, a return address in the process whose mappings are maps;
+ * objects are opened under root_fd (an O_PATH fd of /proc/PID/root, or
+ * AT_FDCWD). Fills out[] (room for SYMBOLIZER_MAX_FRAMES) innermost first:
+ * the calls inlined at addr, then the function holding them. An address
+ * that cannot be named gives one frame with function NULL and whatever
+ * module is known. Returns the number of frames (at least 1), or -ENOMEM. */
 int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int root_fd,
 			uint64_t addr, struct frame *out);
 
