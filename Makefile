@@ -107,7 +107,16 @@ $(OUT)/targets/bench_deep_fp: tests/targets/bench_deep.c tests/targets/target.h 
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) $< -o $@
 
-check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS)
+# The flame graph tests' consumers (tests/js): playwright-core, which drives
+# Debian's chromium, and speedscope, installed at their locked versions into
+# $(OUT)/js by npm ci. The stamp is rewritten by every install.
+JS_DEPS := $(OUT)/js/node_modules/.package-lock.json
+$(JS_DEPS): tests/js/package.json tests/js/package-lock.json
+	@mkdir -p $(OUT)/js
+	cp tests/js/package.json tests/js/package-lock.json $(OUT)/js/
+	npm ci --prefix $(OUT)/js --no-audit --no-fund
+
+check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(JS_DEPS)
 	@tests/run-all.sh $(UNIT_TESTS)
 
 demo: memleakd $(OUT)/targets/demo_leaky

@@ -7,6 +7,8 @@
 static const struct report_writer *const writers[] = {
 	&report_text,
 	&report_json,
+	&report_folded,
+	&report_svg,
 };
 
 const struct report_writer *report_writer_find(const char *name)
