@@ -116,7 +116,16 @@ $(PPROF): | $(DEPS_STAMP)
 	GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache \
 		go build -o $@ github.com/google/pprof
 
-check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(PPROF)
+# The flame graph tests' consumers (tests/js): playwright-core, which drives
+# Debian's chromium, and speedscope, installed at their locked versions into
+# $(OUT)/js by npm ci. The stamp is rewritten by every install.
+JS_DEPS := $(OUT)/js/node_modules/.package-lock.json
+$(JS_DEPS): tests/js/package.json tests/js/package-lock.json
+	@mkdir -p $(OUT)/js
+	cp tests/js/package.json tests/js/package-lock.json $(OUT)/js/
+	npm ci --prefix $(OUT)/js --no-audit --no-fund
+
+check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(PPROF) $(JS_DEPS)
 	@tests/run-all.sh $(UNIT_TESTS)
 
 demo: memleakd $(OUT)/targets/demo_leaky

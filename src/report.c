@@ -7,6 +7,8 @@
 static const struct report_writer *const writers[] = {
 	&report_text,
 	&report_json,
+	&report_folded,
+	&report_svg,
 	&report_pprof,
 };
 

@@ -29,11 +29,13 @@ struct report_writer {
 
 extern const struct report_writer report_text;
 extern const struct report_writer report_json;
+extern const struct report_writer report_folded;
+extern const struct report_writer report_svg;
 extern const struct report_writer report_pprof;
 
 /* The writer called name, or NULL. */
 const struct report_writer *report_writer_find(const char *name);
-/* "text, json, pprof": for messages. */
+/* "text, json, folded, svg, pprof": for messages. */
 const char *report_writer_names(void);
 
 #endif

@@ -135,9 +135,11 @@ TEST(writer_lookup)
 {
 	EXPECT(report_writer_find("json") == &report_json);
 	EXPECT(report_writer_find("text") == &report_text);
+	EXPECT(report_writer_find("folded") == &report_folded);
+	EXPECT(report_writer_find("svg") == &report_svg);
 	EXPECT(report_writer_find("xml") == NULL);
 	EXPECT(report_writer_find("pprof") == &report_pprof);
-	EXPECT_STREQ(report_writer_names(), "text, json, pprof");
+	EXPECT_STREQ(report_writer_names(), "text, json, folded, svg, pprof");
 }
 
 TEST(write_error_is_reported)
