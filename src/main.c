@@ -17,6 +17,7 @@
 #include "config.h"
 #include "context_resets.h"
 #include "custom_allocator.h"
+#include "diff.h"
 #include "log.h"
 #include "process_memory.h"
 #include "report.h"
@@ -403,8 +404,11 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct daemon d = { .cfg = &cfg, .signal_fd = -1 };
 	char *error = NULL;
-	int r = config_parse(argc, argv, &cfg, &error);
+	int r;
 
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return diff_main(argc - 1, argv + 1);
+	r = config_parse(argc, argv, &cfg, &error);
 	if (r < 0) {
 		log_error("%s", error ? error : strerror(-r));
 		free(error);

@@ -92,6 +92,22 @@ static inline bool unit_fixture(char *dir_template, const struct unit_file *file
 	return ok;
 }
 
+/* got must equal the whole content of the file at golden. */
+static inline void unit_expect_golden(const char *got, const char *golden)
+{
+	FILE *in = fopen(golden, "r");
+	char *want = NULL;
+	size_t len = 0;
+
+	EXPECT(in != NULL);
+	if (in && getdelim(&want, &len, '\0', in) < 0)
+		EXPECT(!"golden file readable");
+	if (in)
+		fclose(in);
+	EXPECT_STREQ(got, want);
+	free(want);
+}
+
 static inline int unit_run(const char *suite, const struct unit_test *tests, size_t n)
 {
 	int failed = 0;
