@@ -27,8 +27,10 @@
 
 static const char usage[] =
 	"Usage: memleakd -p PID [options]\n"
+	"       memleakd diff [-f text|json] [-n N] OLD NEW\n"
 	"Trace a live process's heap and report the call stacks that hold memory\n"
-	"allocated since attach and not yet freed.\n"
+	"allocated since attach and not yet freed; or compare two saved JSON\n"
+	"reports (see memleakd diff -h).\n"
 	"\n"
 	"  -p, --pid PID           process to trace (required)\n"
 	"  -i, --interval SECONDS  period between reports (default 10)\n"

@@ -65,12 +65,14 @@ static void sanitize(char *label)
 	}
 }
 
-char *flame_label(const struct frame *f)
+char *flame_label(const struct frame *f, bool lines)
 {
 	char *label = NULL;
 	int r;
 
-	if (f->function) {
+	if (lines && f->function && f->file) {
+		r = asprintf(&label, "%s (%s:%u)", f->function, f->file, f->line);
+	} else if (f->function) {
 		label = strdup(f->function);
 		r = label ? 0 : -1;
 	} else if (f->module) {
@@ -112,7 +114,8 @@ void flame_paths__free(struct flame_paths *p)
 	free(p);
 }
 
-static int path_init(struct flame_path *p, const struct snapshot_stack *s, bool leaf_first)
+static int path_init(struct flame_path *p, const struct snapshot_stack *s, bool leaf_first,
+		     bool lines)
 {
 	size_t depth = s->n_frames ? s->n_frames : 1;
 
@@ -129,7 +132,7 @@ static int path_init(struct flame_path *p, const struct snapshot_stack *s, bool 
 		/* frames[] is innermost first. */
 		const struct frame *f = &s->frames[leaf_first ? i : depth - 1 - i];
 
-		p->labels[i] = flame_label(f);
+		p->labels[i] = flame_label(f, lines);
 		if (!p->labels[i])
 			return -ENOMEM;
 	}
@@ -154,7 +157,8 @@ bool flame_path_equal(const struct flame_path *a, const struct flame_path *b)
 	return path_cmp(a, b) == 0;
 }
 
-int flame_paths__new(const struct snapshot *snap, bool leaf_first, struct flame_paths **out)
+int flame_paths__new(const struct snapshot *snap, bool leaf_first, bool lines,
+		     struct flame_paths **out)
 {
 	struct flame_paths *p = calloc(1, sizeof(*p));
 	int r = -ENOMEM;
@@ -168,7 +172,7 @@ int flame_paths__new(const struct snapshot *snap, bool leaf_first, struct flame_
 		if (!snap->stacks[i].bytes)
 			continue;
 		/* Counted before filling, so a half-filled path is freed too. */
-		r = path_init(&p->paths[p->n++], &snap->stacks[i], leaf_first);
+		r = path_init(&p->paths[p->n++], &snap->stacks[i], leaf_first, lines);
 		if (r < 0)
 			goto fail;
 	}
@@ -251,7 +255,7 @@ int flame_graph__new(const struct snapshot *snap, bool inverted, struct flame_gr
 
 	if (!g)
 		return -ENOMEM;
-	r = flame_paths__new(snap, inverted, &g->paths);
+	r = flame_paths__new(snap, inverted, false, &g->paths);
 	if (r < 0)
 		goto done;
 	for (size_t i = 0; i < g->paths->n; i++)

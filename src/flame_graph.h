@@ -47,12 +47,16 @@ struct flame_graph {
 };
 
 /* The label of a frame, without ';' or control characters, valid UTF-8:
- * the function name, else "[module+0xOFFSET]" (offset in the object), else
+ * with lines, "function (file:line)" when its source line is known; the
+ * function name; else "[module+0xOFFSET]" (offset in the object), else
  * "0xADDR". Returns a string the caller frees, or NULL on ENOMEM. */
-char *flame_label(const struct frame *f);
+char *flame_label(const struct frame *f, bool lines);
 
 /* Returns 0 and *out, or -ENOMEM. */
-int flame_paths__new(const struct snapshot *snap, bool leaf_first, struct flame_paths **out);
+/* lines: labels carry the source line (folded); a flame graph merges a
+ * function's calls from different lines into one frame. */
+int flame_paths__new(const struct snapshot *snap, bool leaf_first, bool lines,
+		     struct flame_paths **out);
 /* Accepts NULL. */
 void flame_paths__free(struct flame_paths *p);
 /* Whether a and b have the same labels. */

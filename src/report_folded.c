@@ -27,7 +27,7 @@ static int folded_write(FILE *out, const struct snapshot *snap, const struct rep
 	int r;
 
 	(void)opt;
-	r = flame_paths__new(snap, false, &paths);
+	r = flame_paths__new(snap, false, true, &paths);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < paths->n; i++) {

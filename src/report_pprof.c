@@ -31,7 +31,8 @@ enum { SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE, SAMPLE_LABEL };
 enum { LABEL_KEY = 1, LABEL_STR, LABEL_NUM, LABEL_NUM_UNIT };
 enum {
 	MAPPING_ID = 1, MAPPING_MEMORY_START, MAPPING_MEMORY_LIMIT, MAPPING_FILE_OFFSET,
-	MAPPING_FILENAME, MAPPING_BUILD_ID, MAPPING_HAS_FUNCTIONS,
+	MAPPING_FILENAME, MAPPING_BUILD_ID, MAPPING_HAS_FUNCTIONS, MAPPING_HAS_FILENAMES,
+	MAPPING_HAS_LINE_NUMBERS, MAPPING_HAS_INLINE_FRAMES,
 };
 enum { LOCATION_ID = 1, LOCATION_MAPPING_ID, LOCATION_ADDRESS, LOCATION_LINE };
 enum { LINE_FUNCTION_ID = 1, LINE_LINE };
@@ -60,16 +61,26 @@ struct mapping_item {
 	uint64_t start, limit, offset;
 	int64_t filename, build_id; /* string indexes */
 	bool has_functions;         /* some frame in it was named */
+	bool has_filenames, has_line_numbers, has_inline_frames;
 };
 
 struct function_item {
-	int64_t name, filename;
+	int64_t name, system_name, filename;
 };
 
-/* function is 0 when the frame was not named: the location has no Line,
- * and pprof shows its address. */
+/* One Line of a location: a function and the line in it. */
+struct line_item {
+	uint64_t function;
+	uint64_t line;
+};
+
+/* One address: its lines, innermost first (the calls inlined there, then
+ * the function holding them). No line when the frame was not named: pprof
+ * then shows the address. */
 struct location_item {
-	uint64_t mapping, address, function;
+	uint64_t mapping, address;
+	size_t n_lines;
+	struct line_item lines[SYMBOLIZER_MAX_FRAMES];
 };
 
 struct pprof {
@@ -123,30 +134,35 @@ static uint64_t function_hash(const void *item)
 {
 	const struct function_item *f = item;
 
-	return mix(mix(0, (uint64_t)f->name), (uint64_t)f->filename);
+	return mix(mix(mix(0, (uint64_t)f->name), (uint64_t)f->system_name), (uint64_t)f->filename);
 }
 
 static bool function_equal(const void *a, const void *b)
 {
 	const struct function_item *x = a, *y = b;
 
-	return x->name == y->name && x->filename == y->filename;
+	return x->name == y->name && x->system_name == y->system_name &&
+	       x->filename == y->filename;
 }
 
-/* The function is part of the key only so that "[stack lost]", which has
- * no address, stays apart from an unnamed, unmapped frame at 0. */
+/* The lines are part of the key only so that "[stack lost]", which has no
+ * address, stays apart from an unnamed, unmapped frame at 0. */
 static uint64_t location_hash(const void *item)
 {
 	const struct location_item *l = item;
+	uint64_t h = mix(mix(0, l->address), l->mapping);
 
-	return mix(mix(mix(0, l->address), l->mapping), l->function);
+	for (size_t i = 0; i < l->n_lines; i++)
+		h = mix(mix(h, l->lines[i].function), l->lines[i].line);
+	return h;
 }
 
 static bool location_equal(const void *a, const void *b)
 {
 	const struct location_item *x = a, *y = b;
 
-	return x->address == y->address && x->mapping == y->mapping && x->function == y->function;
+	return x->address == y->address && x->mapping == y->mapping && x->n_lines == y->n_lines &&
+	       !memcmp(x->lines, y->lines, x->n_lines * sizeof(*x->lines));
 }
 
 static void *table_item(const struct table *t, uint64_t id)
@@ -255,14 +271,16 @@ static void pprof_free(struct pprof *p)
 	pb_buf__free(&p->buf);
 }
 
-/* Function.filename stays "" (index 0) and Line.line 0 until the
- * symbolizer reads DWARF line tables: no file is better than a wrong one.
- * When frames carry file:line, the file goes here, the line into
- * location_fields()'s Line, has_filenames/has_line_numbers into
- * mapping_fields(). */
-static uint64_t function_id(struct pprof *p, const char *name)
+/* A function is its name, its symbol and its source file: one name may
+ * stand for static functions of several files. */
+static uint64_t function_id(struct pprof *p, const char *name, const char *system_name,
+			    const char *file)
 {
-	struct function_item f = { .name = str(p, name), .filename = 0 };
+	struct function_item f = {
+		.name = str(p, name),
+		.system_name = str(p, system_name ? system_name : name),
+		.filename = file ? str(p, file) : 0,
+	};
 
 	return intern(p, &p->functions, &f);
 }
@@ -283,20 +301,44 @@ static uint64_t mapping_id(struct pprof *p, const struct frame *f)
 		.build_id = f->build_id ? str(p, f->build_id) : 0,
 	};
 	id = intern(p, &p->mappings, &key);
-	if (id && f->function)
-		((struct mapping_item *)table_item(&p->mappings, id))->has_functions = true;
+	if (id) {
+		struct mapping_item *m = table_item(&p->mappings, id);
+
+		m->has_functions |= f->function != NULL;
+		m->has_filenames |= f->file != NULL;
+		m->has_line_numbers |= f->line != 0;
+		m->has_inline_frames |= f->inlined;
+	}
 	return id;
 }
 
-static uint64_t frame_location(struct pprof *p, const struct frame *f)
+/* The location of the frames f[0..n), one address: inlined calls, then the
+ * function they are in. */
+static uint64_t frame_location(struct pprof *p, const struct frame *f, size_t n)
 {
-	struct location_item l = {
-		.mapping = mapping_id(p, f),
-		.address = f->addr,
-		.function = f->function ? function_id(p, f->function) : 0,
-	};
+	struct location_item l = { .address = f->addr };
 
+	for (size_t i = 0; i < n; i++) {
+		l.mapping = mapping_id(p, &f[i]);
+		if (!f[i].function)
+			continue;
+		l.lines[l.n_lines++] = (struct line_item){
+			.function = function_id(p, f[i].function, f[i].mangled, f[i].file),
+			.line = f[i].line,
+		};
+	}
 	return intern(p, &p->locations, &l);
+}
+
+/* How many frames from f[0] share its address: the inlined calls there and
+ * their function. */
+static size_t same_address(const struct frame *f, size_t left)
+{
+	size_t n = 1;
+
+	while (n < left && n < SYMBOLIZER_MAX_FRAMES && f[n - 1].inlined && f[n].addr == f->addr)
+		n++;
+	return n;
 }
 
 /* Fills p->ids with the locations of stack s, innermost first; a lost
@@ -317,12 +359,19 @@ static size_t stack_locations(struct pprof *p, const struct snapshot_stack *s)
 		p->ids_cap = n;
 	}
 	if (!s->n_frames) {
-		struct location_item lost = { .function = function_id(p, STACK_LOST_NAME) };
+		struct location_item lost = {
+			.n_lines = 1,
+			.lines[0].function = function_id(p, STACK_LOST_NAME, NULL, NULL),
+		};
 
 		p->ids[0] = intern(p, &p->locations, &lost);
+		return 1;
 	}
-	for (size_t i = 0; i < s->n_frames; i++)
-		p->ids[i] = frame_location(p, &s->frames[i]);
+	n = 0;
+	for (size_t i = 0, k; i < s->n_frames; i += k) {
+		k = same_address(&s->frames[i], s->n_frames - i);
+		p->ids[n++] = frame_location(p, &s->frames[i], k);
+	}
 	return n;
 }
 
@@ -387,6 +436,9 @@ static void mapping_fields(struct pb_buf *b, uint64_t id, const void *item)
 	pb_uint(b, MAPPING_FILENAME, (uint64_t)m->filename);
 	pb_uint(b, MAPPING_BUILD_ID, (uint64_t)m->build_id);
 	pb_bool(b, MAPPING_HAS_FUNCTIONS, m->has_functions);
+	pb_bool(b, MAPPING_HAS_FILENAMES, m->has_filenames);
+	pb_bool(b, MAPPING_HAS_LINE_NUMBERS, m->has_line_numbers);
+	pb_bool(b, MAPPING_HAS_INLINE_FRAMES, m->has_inline_frames);
 }
 
 static void location_fields(struct pb_buf *b, uint64_t id, const void *item)
@@ -396,22 +448,23 @@ static void location_fields(struct pb_buf *b, uint64_t id, const void *item)
 	pb_uint(b, LOCATION_ID, id);
 	pb_uint(b, LOCATION_MAPPING_ID, l->mapping);
 	pb_uint(b, LOCATION_ADDRESS, l->address);
-	if (l->function) {
+	for (size_t i = 0; i < l->n_lines; i++) {
 		size_t line = pb_message_begin(b, LOCATION_LINE);
 
-		pb_uint(b, LINE_FUNCTION_ID, l->function);
+		pb_uint(b, LINE_FUNCTION_ID, l->lines[i].function);
+		pb_uint(b, LINE_LINE, l->lines[i].line);
 		pb_message_end(b, line);
 	}
 }
 
-/* system_name is the name too: the symbolizer gives one name per symbol. */
+/* name is demangled, system_name the symbol as the object spells it. */
 static void function_fields(struct pb_buf *b, uint64_t id, const void *item)
 {
 	const struct function_item *f = item;
 
 	pb_uint(b, FUNCTION_ID, id);
 	pb_uint(b, FUNCTION_NAME, (uint64_t)f->name);
-	pb_uint(b, FUNCTION_SYSTEM_NAME, (uint64_t)f->name);
+	pb_uint(b, FUNCTION_SYSTEM_NAME, (uint64_t)f->system_name);
 	pb_uint(b, FUNCTION_FILENAME, (uint64_t)f->filename);
 }
 

@@ -9,6 +9,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -25,6 +26,7 @@ NODE_MODULES = ROOT / "build" / "js" / "node_modules"
 BROWSER = ROOT / "tests" / "js" / "flame_browser.js"
 SPEEDSCOPE = NODE_MODULES / "speedscope" / "dist" / "release"
 SCREENSHOTS = ROOT / "build" / "flamegraph"
+LEAKS_SOURCE = ROOT / "tests" / "targets" / "leaks.c"
 BROWSER_TIMEOUT = 45
 # report_svg.c's layout: frames span 1180 pixels from x = 10, and frames
 # under 0.1 pixel are not drawn.
@@ -46,6 +48,19 @@ def report_file(s, name, *args):
     assert not daemon.stdout.lines, f"stdout: {daemon.stdout.text()}"
     target.stop()
     return target.pid
+
+
+def function_of(label):
+    """The function of a folded label, "function (file:line)" or a bare
+    name."""
+    return re.sub(r" \([^()]*:\d+\)$", "", label)
+
+
+def source_line(path, text):
+    """The number of the one line of source file path holding text."""
+    lines = [n for n, line in enumerate(open(path), 1) if text in line]
+    assert len(lines) == 1, f"{text!r} in {path}: lines {lines}"
+    return lines[0]
 
 
 def folded_lines(path):
@@ -115,16 +130,21 @@ def test_folded_leaks_exact():
         path = s.tmp / "leaks.folded"
         report_file(s, "leaks", "-f", "folded", "-o", path)
         stacks = folded_lines(path)
-        by_leaf = {frames[-1]: (frames, count)
+        by_leaf = {function_of(frames[-1]): (frames, count)
                    for frames, count in stacks.items()}
         assert sorted(by_leaf) == sorted(l.function for l in LEAKS), \
             f"leaves {sorted(by_leaf)}:\n{path.read_text()}"
         for leak in LEAKS:
             frames, count = by_leaf[leak.function]
+            functions = [function_of(f) for f in frames]
             assert count == leak.bytes, f"{leak.function}: {count} bytes"
-            assert frames[-2] == leak.caller and "main" in frames, \
+            assert functions[-2] == leak.caller and "main" in functions, \
                 f"{leak.function}: {frames}"
         assert sum(stacks.values()) == LEAKS_TOTALS["outstanding_bytes"]
+        # Each frame carries its source line: the malloc call's.
+        line = source_line(LEAKS_SOURCE, "target_keep(malloc(1000));")
+        assert by_leaf["leak_malloc"][0][-1] == \
+            f"leak_malloc (tests/targets/leaks.c:{line})", by_leaf["leak_malloc"]
 
 
 def test_folded_every_stack():
@@ -137,7 +157,8 @@ def test_folded_every_stack():
         assert len(stacks) == MANY_STACKS, f"{len(stacks)} lines"
         assert sum(stacks.values()) == \
             MANY_STACKS_TOTALS["outstanding_bytes"]
-        assert all(f[-2:] == ("descend", "leaf_alloc") for f in stacks)
+        assert all(tuple(map(function_of, f[-2:])) == ("descend", "leaf_alloc")
+                   for f in stacks)
 
 
 def serve(s, directory):
@@ -171,8 +192,11 @@ def test_speedscope_imports_folded():
         assert "Importing as collapsed stack format" in result["console"], \
             f"console: {result['console']}"
         assert result["title"].startswith("leaks.folded"), result["title"]
-        self_bytes = {row[2]: int(row[1].split()[0].replace(",", ""))
-                      for row in result["rows"]}
+        self_bytes = {}
+        for row in result["rows"]:
+            name = function_of(row[2])
+            self_bytes[name] = self_bytes.get(name, 0) + \
+                int(row[1].split()[0].replace(",", ""))
         for leak in LEAKS:
             assert self_bytes.get(leak.function) == leak.bytes, \
                 f"{leak.function}: speedscope rows {result['rows']}"

@@ -168,7 +168,8 @@ def test_traces_full_stacks():
 def test_mappings_carry_build_ids():
     """pprof -raw lists the executable's and libc's mappings with their
     paths and the build-ids of those files, and marks them as having
-    function names ([FN])."""
+    function names ([FN]); the executable, built with -g, also file names
+    and line numbers ([FL][LN])."""
     with Session() as s:
         path = traced_leaks(s)
         raw = pprof(s, "-raw", path)
@@ -177,7 +178,8 @@ def test_mappings_carry_build_ids():
             expected = build_id(binary)
             lines = [l for l in mappings if f" {binary} " in l]
             assert len(lines) == 1, f"{binary}: mappings {mappings}"
-            assert f" {expected} " in lines[0] and lines[0].endswith("[FN]"), \
+            flags = "[FN][FL][LN]" if binary == TARGETS / "leaks" else "[FN]"
+            assert f" {expected} " in lines[0] and flags in lines[0], \
                 f"{binary} (build-id {expected}): {lines[0]}"
 
 

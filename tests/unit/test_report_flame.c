@@ -127,25 +127,32 @@ TEST(labels)
 {
 	char *l;
 
-	l = flame_label(&cxx[1]);
+	l = flame_label(&cxx[1], true);
 	EXPECT_STREQ(l, "[libfoo.so.1+0x2234]");
 	free(l);
-	l = flame_label(&cxx[2]);
+	l = flame_label(&cxx[2], true);
 	EXPECT_STREQ(l, "0x1234");
 	free(l);
-	l = flame_label(&cxx[3]);
+	l = flame_label(&cxx[3], true);
 	EXPECT_STREQ(l, "odd:name?with newline");
 	free(l);
 	l = flame_label(&(struct frame){ .addr = 0x7f0000000010, .module = "[anon]",
-					 .map_start = 0x7f0000000000 });
+					 .map_start = 0x7f0000000000 }, true);
 	EXPECT_STREQ(l, "[anon+0x10]");
 	free(l);
 	/* A lone continuation byte and a truncated sequence. */
-	l = flame_label(&(struct frame){ .function = "bad\x80name\xc3" });
+	l = flame_label(&(struct frame){ .function = "bad\x80name\xc3" }, true);
 	EXPECT_STREQ(l, "bad?name?");
 	free(l);
-	l = flame_label(&(struct frame){ .function = "caf\xc3\xa9" });
+	l = flame_label(&(struct frame){ .function = "caf\xc3\xa9" }, true);
 	EXPECT_STREQ(l, "caf\xc3\xa9");
+	free(l);
+	l = flame_label(&(struct frame){ .function = "ns::f(int)", .file = "src/a;b.cc",
+					 .line = 12, .inlined = true }, true);
+	EXPECT_STREQ(l, "ns::f(int) (src/a:b.cc:12)");
+	free(l);
+	l = flame_label(&(struct frame){ .function = "ns::f(int)", .file = "a.cc", .line = 1 }, false);
+	EXPECT_STREQ(l, "ns::f(int)");
 	free(l);
 }
 

@@ -24,8 +24,12 @@
 #define LIBC_MAP .map_start = 0x7f1000000000, .map_end = 0x7f1000100000, .map_offset = 0x28000, \
 		 .build_id = "0123456789abcdef0123456789abcdef01234567"
 
+/* ns::helper is inlined into leak_here: one location, two lines. */
 static struct frame leak_frames[] = {
-	{ .addr = 0x401136, .function = "leak_here", .offset = 0x16, .module = SERVER, SERVER_MAP },
+	{ .addr = 0x401136, .function = "ns::helper(int)", .mangled = "_ZN2ns6helperEi",
+	  .file = "src/helper.h", .line = 12, .inlined = true, .module = SERVER, SERVER_MAP },
+	{ .addr = 0x401136, .function = "leak_here", .mangled = "leak_here", .offset = 0x16,
+	  .file = "src/server.c", .line = 40, .module = SERVER, SERVER_MAP },
 	{ .addr = 0x7f0000001000, .module = "[anon]", .map_start = 0x7f0000000000,
 	  .map_end = 0x7f0000010000 },
 	{ .addr = 0x401200, .function = "main", .offset = 0x40, .module = SERVER, SERVER_MAP },
@@ -43,7 +47,7 @@ static struct frame other_frames[] = {
 
 static struct snapshot_stack stacks[] = {
 	{ .stack_id = 3, .bytes = 1048576, .allocs = 1024, .total_bytes = 2097152,
-	  .total_allocs = 2048, .n_frames = 4, .frames = leak_frames,
+	  .total_allocs = 2048, .n_frames = 5, .frames = leak_frames,
 	  .trend = { .cls = STACK_SUSPECT, .growth_bytes = 4096 } },
 	{ .stack_id = MEMLEAKD_STACK_LOST, .bytes = 64, .allocs = 1, .total_bytes = 64,
 	  .total_allocs = 1, .trend = { .cls = STACK_NEW, .growth_bytes = 64 } },
