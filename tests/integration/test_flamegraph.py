@@ -203,6 +203,36 @@ def test_speedscope_imports_folded():
         assert self_bytes["main"] == 0
 
 
+def speedscope_bytes(n):
+    """n bytes as speedscope prints them: "512 B", "97.66 KB", "3.00 MB"."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n} B"
+
+
+def test_speedscope_imports_pprof():
+    """speedscope imports memleakd's gzip-compressed pprof profile too:
+    each leak of leaks.c with its self bytes, as speedscope rounds them."""
+    with Session() as s:
+        www = s.tmp / "www"
+        shutil.copytree(SPEEDSCOPE, www / "speedscope")
+        report_file(s, "leaks", "-f", "pprof", "-o", www / "leaks.pb.gz")
+        base = serve(s, www)
+        result = browser("speedscope", f"{base}/speedscope/index.html"
+                         f"#profileURL={base}/leaks.pb.gz",
+                         SCREENSHOTS / "speedscope-pprof.png")
+        assert "Importing as protobuf encoded pprof file" in result["console"], \
+            f"console: {result['console']}"
+        # speedscope shows the default sample type, inuse_space, in its
+        # own units: 1024-based, two decimals.
+        shown = {row[2]: row[1].split(" (")[0] for row in result["rows"]}
+        for leak in LEAKS:
+            assert shown.get(leak.function) == speedscope_bytes(leak.bytes), \
+                f"{leak.function}: speedscope rows {result['rows']}"
+        assert shown["main"] == "0 B", shown
+
+
 def visible(frames):
     return [f for f in frames if f["visible"]]
 
