@@ -131,8 +131,14 @@ check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(PPROF) $(JS_DEPS)
 demo: memleakd $(OUT)/targets/demo_leaky
 	@scripts/demo.sh
 
-bench: memleakd $(OUT)/targets/bench_pairs $(OUT)/targets/bench_deep $(OUT)/targets/bench_deep_fp \
+# Naming frames, measured on the benchmark's own objects.
+$(OUT)/bench/symbolize_bench: bench/symbolize_bench.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/targets/bench_deep $(OUT)/targets/bench_deep_fp \
 		$(OUT)/targets/unwind_cxx
+	@$(OUT)/bench/symbolize_bench
 	@python3 bench/run.py
 	@python3 bench/pg_preset.py
 
