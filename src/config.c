@@ -47,6 +47,11 @@ static const char usage[] =
 	"      --trend N           intervals a stack's trend is judged over\n"
 	"                          (default 6)\n"
 	"      --no-demangle       show C++ and Rust symbols as the objects spell them\n"
+	"      --debug-dir DIR     look for separate debug files under DIR as under\n"
+	"                          /usr/lib/debug (DIR/.build-id/xx/rest.debug, and\n"
+	"                          DIR/<object's directory>/<debuglink>); repeatable,\n"
+	"                          searched first. With DEBUGINFOD_URLS set, what no\n"
+	"                          directory holds is fetched in the background\n"
 	"      --max-allocs N      capacity of the outstanding-allocation map\n"
 	"                          (default 1048576)\n"
 	"      --unwind MODE       how stacks are walked: fp (frame pointers), dwarf\n"
@@ -88,6 +93,7 @@ enum {
 	OPT_INVERTED,
 	OPT_TREND,
 	OPT_NO_DEMANGLE,
+	OPT_DEBUG_DIR,
 };
 
 static const struct option options[] = {
@@ -102,6 +108,7 @@ static const struct option options[] = {
 	{ "inverted", no_argument, NULL, OPT_INVERTED },
 	{ "trend", required_argument, NULL, OPT_TREND },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 	{ "alloc", required_argument, NULL, OPT_ALLOC },
 	{ "free", required_argument, NULL, OPT_FREE },
@@ -239,6 +246,20 @@ static int parse_unwind_option(int opt, const char *arg, struct config *cfg, cha
 	return fail(error, "--unwind: unknown mode '%s' (known: fp, dwarf, auto)", arg);
 }
 
+static int add_debug_dir(struct config *cfg, const char *dir, char **error)
+{
+	const char **n;
+
+	if (!*dir)
+		return fail(error, "--debug-dir: the directory is empty");
+	n = realloc(cfg->debug_dirs, (cfg->n_debug_dirs + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n[cfg->n_debug_dirs++] = dir;
+	cfg->debug_dirs = n;
+	return 0;
+}
+
 static int parse_option(int opt, const char *arg, struct config *cfg, struct pending *p,
 			char **error)
 {
@@ -289,6 +310,8 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 	case OPT_NO_DEMANGLE:
 		cfg->no_demangle = true;
 		return 0;
+	case OPT_DEBUG_DIR:
+		return add_debug_dir(cfg, arg, error);
 	case OPT_TREND:
 		if (parse_uint(arg, 2, MAX_TREND, &v))
 			return fail(error, "--trend: '%s' is not a number from 2 to %u", arg, MAX_TREND);
@@ -396,4 +419,7 @@ int config_parse(int argc, char **argv, struct config *cfg, char **error)
 void config_clear(struct config *cfg)
 {
 	alloc_specs_clear(&cfg->specs);
+	free(cfg->debug_dirs);
+	cfg->debug_dirs = NULL;
+	cfg->n_debug_dirs = 0;
 }

@@ -29,6 +29,10 @@ struct config {
 	bool inverted;      /* svg: icicle graph */
 	unsigned int trend; /* intervals a stack's trend is judged over */
 	bool no_demangle;   /* frames keep their symbols as the objects spell them */
+	/* --debug-dir: roots searched for separate debug files before
+	 * /usr/lib/debug, in order (strings from argv, the array malloc'd) */
+	const char **debug_dirs;
+	size_t n_debug_dirs;
 	unsigned int verbose; /* -v: placements and sizes; -vv: libbpf's debug output too */
 	enum unwind_mode unwind;
 	uint32_t unwind_rows; /* capacity of the unwind tables (dwarf, auto) */

@@ -2,11 +2,10 @@
  * and handed to libelf as memory, so the descriptor is closed at once, symbol
  * names point straight into the mapping and elf_object__read copies from it.
  * Function symbols from .dynsym and .symtab (or the .symtab of a separate
- * debug file found by build-id or .gnu_debuglink) go into one array sorted by
+ * debug file, found where debug_file.h says) go into one array sorted by
  * address; among aliases the best name is chosen by sym_better() below. */
 #include "elf_object.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -21,8 +20,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "debug_file.h"
+
 #define VERSYM_HIDDEN 0x8000
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One mapped ELF file: the object itself or its separate debug file. */
 struct image {
@@ -324,52 +324,45 @@ static int load_table(struct elf_object *o, Elf *elf, Elf64_Word type, uint8_t t
 	return 0;
 }
 
-/* The name and CRC32 stored in .gnu_debuglink, in the object's byte order. */
-static bool read_debuglink(Elf *elf, const char **name, uint32_t *crc)
+static bool has_dwarf(Elf *elf)
 {
-	Elf_Scn *scn = elf_section_named(elf, ".gnu_debuglink");
-	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
-	size_t len, crc_at;
-	uint32_t raw;
-	GElf_Ehdr eh;
-
-	if (!d || !d->d_buf || !gelf_getehdr(elf, &eh))
-		return false;
-	len = strnlen(d->d_buf, d->d_size);
-	crc_at = (len + 4) & ~(size_t)3;
-	if (!len || crc_at + sizeof(raw) > d->d_size)
-		return false;
-	memcpy(&raw, (char *)d->d_buf + crc_at, sizeof(raw));
-	*crc = eh.e_ident[EI_DATA] == ELFDATA2MSB ? be32toh(raw) : le32toh(raw);
-	*name = d->d_buf;
-	return true;
+	return elf && elf_section_named(elf, ".debug_info");
 }
 
-/* A candidate counts only when it provably belongs to this object: same
- * build-id, or for a debuglink (crc given) the CRC32 of the whole file.
- * Returns 1 when adopted as o->debug, 0 when not, -ENOMEM. */
-static int try_debug_file(struct elf_object *o, int dir_fd, const char *path, const uint32_t *crc)
+/* What the object lacks, which a debug file must supply to be adopted. */
+struct debug_need {
+	struct elf_object *o;
+	bool symtab, dwarf;
+};
+
+/* A candidate counts only when it provably belongs to this object (same
+ * build-id, or for a debuglink the CRC32 of the whole file) and supplies
+ * something the object lacks. Returns 1 when adopted as o->debug, 0 when
+ * not, -ENOMEM. */
+static int try_debug_file(const struct debug_candidate *c, void *arg)
 {
+	struct debug_need *need = arg;
 	struct image img = { 0 };
 	GElf_Shdr sh;
 	char *id = NULL;
 	bool match;
 	int r;
 
-	r = image_open(dir_fd, path, &img);
+	r = image_open(c->dir_fd, c->path, &img);
 	if (r < 0)
 		return r == -ENOMEM ? r : 0;
-	if (crc) {
-		match = crc32_z(0, img.data, img.size) == *crc;
+	if (c->crc) {
+		match = crc32_z(0, img.data, img.size) == *c->crc;
 	} else {
 		r = read_build_id(img.elf, &id);
 		if (r < 0)
 			goto out;
-		match = id && !strcmp(id, o->build_id);
+		match = id && need->o->build_id && !strcmp(id, need->o->build_id);
 	}
 	r = 0;
-	if (match && section_of_type(img.elf, SHT_SYMTAB, &sh)) {
-		o->debug = img;
+	if (match && ((need->symtab && section_of_type(img.elf, SHT_SYMTAB, &sh)) ||
+		      (need->dwarf && has_dwarf(img.elf)))) {
+		need->o->debug = img;
 		img = (struct image){ 0 };
 		r = 1;
 	}
@@ -377,49 +370,6 @@ out:
 	free(id);
 	image_close(&img);
 	return r;
-}
-
-/* The places gdb also looks: next to the object, in .debug/ beside it, and
- * under /usr/lib/debug mirroring its directory. */
-static int find_by_debuglink(struct elf_object *o, int dir_fd, const char *path)
-{
-	static const struct {
-		const char *prefix, *sub;
-	} where[] = { { "", "/" }, { "", "/.debug/" }, { "/usr/lib/debug", "/" } };
-	const char *slash = strrchr(path, '/');
-	const char *dir = slash ? path : ".";
-	int dir_len = slash ? (int)(slash - path) : 1;
-	size_t places = path[0] == '/' ? ARRAY_SIZE(where) : ARRAY_SIZE(where) - 1;
-	char buf[PATH_MAX];
-	const char *name;
-	uint32_t crc;
-	int r = 0;
-
-	if (!read_debuglink(o->file.elf, &name, &crc))
-		return 0;
-	for (size_t i = 0; !r && i < places; i++) {
-		if (snprintf(buf, sizeof(buf), "%s%.*s%s%s", where[i].prefix, dir_len, dir,
-			     where[i].sub, name) >= (int)sizeof(buf))
-			continue;
-		r = try_debug_file(o, dir_fd, buf, &crc);
-	}
-	return r;
-}
-
-/* Returns 1 when a debug file was adopted, 0 when none fits, -ENOMEM. */
-static int find_debug_file(struct elf_object *o, int dir_fd, const char *path)
-{
-	char buf[PATH_MAX];
-	int r;
-
-	if (o->build_id && strlen(o->build_id) > 2 &&
-	    snprintf(buf, sizeof(buf), "/usr/lib/debug/.build-id/%.2s/%s.debug", o->build_id,
-		     o->build_id + 2) < (int)sizeof(buf)) {
-		r = try_debug_file(o, dir_fd, buf, NULL);
-		if (r)
-			return r;
-	}
-	return find_by_debuglink(o, dir_fd, path);
 }
 
 /* How aliases of one address rank, best first: exported (.dynsym) names,
@@ -473,8 +423,14 @@ static void sort_symbols(struct elf_object *o)
 	}
 }
 
-static int load_symbols(struct elf_object *o, int dir_fd, const char *path)
+/* .symtab from the object when it has one, else from its debug file. A
+ * debug file is looked for when either .symtab or DWARF is missing: an
+ * object stripped with --strip-debug keeps its symbols but needs the debug
+ * file for lines. */
+static int load_symbols(struct elf_object *o, int dir_fd, const char *path,
+			const struct debug_search *search)
 {
+	struct debug_need need = { .o = o };
 	GElf_Shdr sh;
 	Elf *symtab_elf = o->file.elf;
 	int r;
@@ -482,11 +438,14 @@ static int load_symbols(struct elf_object *o, int dir_fd, const char *path)
 	r = load_table(o, o->file.elf, SHT_DYNSYM, ELF_SYMTAB_DYNAMIC);
 	if (r < 0)
 		return r;
-	if (!section_of_type(o->file.elf, SHT_SYMTAB, &sh)) {
-		r = find_debug_file(o, dir_fd, path);
+	need.symtab = !section_of_type(o->file.elf, SHT_SYMTAB, &sh);
+	need.dwarf = !has_dwarf(o->file.elf);
+	if (need.symtab || need.dwarf) {
+		r = debug_file_search(o->file.elf, dir_fd, path, o->build_id, search,
+				      try_debug_file, &need);
 		if (r < 0)
 			return r;
-		if (r)
+		if (r && need.symtab)
 			symtab_elf = o->debug.elf;
 	}
 	r = load_table(o, symtab_elf, SHT_SYMTAB, ELF_SYMTAB_STATIC);
@@ -496,7 +455,8 @@ static int load_symbols(struct elf_object *o, int dir_fd, const char *path)
 	return 0;
 }
 
-static int open_object(int dir_fd, const char *path, bool symbols, struct elf_object **out)
+static int open_object(int dir_fd, const char *path, bool symbols,
+		       const struct debug_search *search, struct elf_object **out)
 {
 	struct elf_object *o;
 	int r;
@@ -516,7 +476,7 @@ static int open_object(int dir_fd, const char *path, bool symbols, struct elf_ob
 	if (r < 0)
 		goto fail;
 	if (symbols) {
-		r = load_symbols(o, dir_fd, path);
+		r = load_symbols(o, dir_fd, path, search);
 		if (r < 0)
 			goto fail;
 	}
@@ -529,12 +489,18 @@ fail:
 
 int elf_object__open(int dir_fd, const char *path, struct elf_object **out)
 {
-	return open_object(dir_fd, path, true, out);
+	return open_object(dir_fd, path, true, NULL, out);
+}
+
+int elf_object__open_debug(int dir_fd, const char *path, const struct debug_search *search,
+			   struct elf_object **out)
+{
+	return open_object(dir_fd, path, true, search, out);
 }
 
 int elf_object__open_headers(int dir_fd, const char *path, struct elf_object **out)
 {
-	return open_object(dir_fd, path, false, out);
+	return open_object(dir_fd, path, false, NULL, out);
 }
 
 void elf_object__free(struct elf_object *o)
@@ -727,7 +693,12 @@ Elf *elf_object__elf(const struct elf_object *o)
 
 Elf *elf_object__dwarf_elf(const struct elf_object *o)
 {
-	return o->debug.elf ? o->debug.elf : o->file.elf;
+	return has_dwarf(o->debug.elf) ? o->debug.elf : o->file.elf;
+}
+
+bool elf_object__has_dwarf(const struct elf_object *o)
+{
+	return has_dwarf(elf_object__dwarf_elf(o));
 }
 
 bool elf_object__is_dynamic(const struct elf_object *o)

@@ -11,6 +11,8 @@
 
 #include <libelf.h>
 
+#include "debug_file.h"
+
 struct elf_object;
 
 /* Which symbol tables a lookup searches. */
@@ -28,11 +30,18 @@ struct elf_symbol {
 
 /* Open the ELF file at path, resolved under dir_fd (an O_PATH fd of
  * /proc/PID/root, or AT_FDCWD; an absolute path is taken relative to dir_fd).
- * Reads its symbol tables, segments and build-id, and, when it has no
- * .symtab, the .symtab of its separate debug file (/usr/lib/debug/.build-id,
- * .gnu_debuglink) if one is installed. Returns 0 and *out, or -errno
- * (-ENOENT, -ENOEXEC for a file that is not ELF, -ENOMEM). */
+ * Reads its symbol tables, segments and build-id, and, when it lacks .symtab
+ * or DWARF, adopts a separate debug file that supplies it and provably
+ * belongs to it (its build-id, or its debuglink's CRC), searched as
+ * debug_file.h describes (.gnu_debuglink, then /usr/lib/debug/.build-id).
+ * Symbols come from the object's .symtab, else the debug file's. Returns 0
+ * and *out, or -errno (-ENOENT, -ENOEXEC for a file that is not ELF,
+ * -ENOMEM); a missing debug file is not an error. */
 int elf_object__open(int dir_fd, const char *path, struct elf_object **out);
+/* elf_object__open, searching search's debug directories before
+ * /usr/lib/debug and its fetched file last (search may be NULL). */
+int elf_object__open_debug(int dir_fd, const char *path, const struct debug_search *search,
+			   struct elf_object **out);
 /* elf_object__open without the symbols, for callers that need only the
  * segments, the build-id and the file (the unwinder): the lookups by name
  * and address find nothing. */
@@ -72,9 +81,11 @@ long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, siz
 const char *elf_object__build_id(const struct elf_object *o);
 /* The file's libelf handle, owned by o. */
 Elf *elf_object__elf(const struct elf_object *o);
-/* The handle whose DWARF describes o: its separate debug file when one was
- * found, else the file itself. Owned by o. */
+/* The handle whose DWARF describes o: its separate debug file when one with
+ * DWARF was adopted, else the file itself. Owned by o. */
 Elf *elf_object__dwarf_elf(const struct elf_object *o);
+/* True when o or its adopted debug file has DWARF (.debug_info). */
+bool elf_object__has_dwarf(const struct elf_object *o);
 /* True for ET_EXEC/ET_DYN with a PT_INTERP or PT_DYNAMIC (not statically
  * linked). A static-pie has PT_DYNAMIC too, but no PT_INTERP and DF_1_PIE
  * set: it is statically linked, so false. */

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "context_resets.h"
 #include "custom_allocator.h"
+#include "debuginfod_fetch.h"
 #include "diff.h"
 #include "log.h"
 #include "process_memory.h"
@@ -370,7 +371,12 @@ static int setup(struct daemon *d)
 		log_error("cannot set up signal handling: %s", strerror(-r));
 		return r;
 	}
-	d->symbolizer = symbolizer__new(!d->cfg->no_demangle);
+	d->symbolizer = symbolizer__new(&(struct symbolizer_options){
+		.demangle = !d->cfg->no_demangle,
+		.debug_dirs = d->cfg->debug_dirs,
+		.n_debug_dirs = d->cfg->n_debug_dirs,
+		.debuginfod = debuginfod_fetch__configured(),
+	});
 	d->resets = context_resets__new();
 	d->trend = trend__new(d->cfg->trend, d->cfg->interval_ns);
 	if (!d->symbolizer || !d->resets || !d->trend)

@@ -5,7 +5,10 @@
  * elf_object per file, keyed by device and inode because those name the
  * file the same way in every process and mount namespace. A file that fails
  * to open is cached too, as a module without an object, so a broken or
- * vanished file costs one open, not one per frame. */
+ * vanished file costs one open, not one per frame. An object without DWARF
+ * may have its debug file fetched from debuginfod; the module is reopened
+ * with it once it arrives, and the object it had is kept (retired) because
+ * frames already handed out point into it. */
 #include "symbolizer.h"
 
 #include <errno.h>
@@ -14,9 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "debuginfod_fetch.h"
 #include "elf_object.h"
+#include "log.h"
 #include "object_symbols.h"
-
 
 struct module {
 	unsigned int dev_major, dev_minor;
@@ -24,10 +28,21 @@ struct module {
 	const char *path;       /* interned; the key only when inode is 0; NULL: free slot */
 	struct elf_object *obj; /* NULL when the file could not be opened */
 	struct object_symbols *names; /* of obj */
+	bool fetching;          /* its debug file is being fetched */
+};
+
+/* An object replaced by its reopening with a fetched debug file. */
+struct retired {
+	struct elf_object *obj;
+	struct object_symbols *names;
 };
 
 struct symbolizer {
 	bool demangle;
+	struct debug_search search; /* fetched stays NULL: set per reopening */
+	struct debuginfod_fetch *fetch; /* NULL: no debuginfod */
+	struct retired *retired;
+	size_t n_retired;
 	char **paths;
 	size_t npaths, paths_cap;
 	struct module *modules;
@@ -52,12 +67,26 @@ static uint64_t mix(uint64_t h)
 	return h ^ (h >> 31);
 }
 
-struct symbolizer *symbolizer__new(bool demangle)
+/* Without debuginfod the symbolizer still works from what is on disk, so a
+ * failure to start it is only worth a warning. */
+struct symbolizer *symbolizer__new(const struct symbolizer_options *opts)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));
+	int r;
 
-	if (s)
-		s->demangle = demangle;
+	if (!s)
+		return NULL;
+	s->demangle = opts->demangle;
+	s->search = (struct debug_search){ .dirs = opts->debug_dirs, .n_dirs = opts->n_debug_dirs };
+	if (opts->debuginfod) {
+		r = debuginfod_fetch__new(&s->fetch);
+		if (r == -ENOMEM) {
+			free(s);
+			return NULL;
+		}
+		if (r < 0)
+			log_warn("debuginfod: cannot start fetching: %s", strerror(-r));
+	}
 	return s;
 }
 
@@ -65,10 +94,16 @@ void symbolizer__free(struct symbolizer *s)
 {
 	if (!s)
 		return;
+	debuginfod_fetch__free(s->fetch);
 	for (size_t i = 0; i < s->modules_cap; i++) {
 		object_symbols__free(s->modules[i].names);
 		elf_object__free(s->modules[i].obj);
 	}
+	for (size_t i = 0; i < s->n_retired; i++) {
+		object_symbols__free(s->retired[i].names);
+		elf_object__free(s->retired[i].obj);
+	}
+	free(s->retired);
 	free(s->modules);
 	for (size_t i = 0; i < s->paths_cap; i++)
 		free(s->paths[i]);
@@ -156,7 +191,7 @@ static int grow_modules(struct symbolizer *s)
  * kernel's " (deleted)" suffix is dropped: the name may still reach the
  * file (or its replacement). */
 static int open_object(const struct proc_maps *maps, const struct proc_map *map, int root_fd,
-		       const char *path, struct elf_object **obj)
+		       const char *path, const struct debug_search *search, struct elf_object **obj)
 {
 	size_t len = strlen(path) - strlen(PROC_MAP_DELETED_SUFFIX);
 	char buf[PATH_MAX];
@@ -164,16 +199,93 @@ static int open_object(const struct proc_maps *maps, const struct proc_map *map,
 	int dir_fd;
 
 	if (!proc_map__deleted(map))
-		return elf_object__open(root_fd, path, obj);
+		return elf_object__open_debug(root_fd, path, search, obj);
 	if (maps->pid &&
 	    !proc_maps__object_location(maps, map, root_fd, buf, sizeof(buf), &dir_fd, &where) &&
-	    !elf_object__open(dir_fd, where, obj))
+	    !elf_object__open_debug(dir_fd, where, search, obj))
 		return 0;
 	if (len >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, len);
 	buf[len] = '\0';
-	return elf_object__open(root_fd, buf, obj);
+	return elf_object__open_debug(root_fd, buf, search, obj);
+}
+
+/* An object that found no DWARF on disk is worth a fetch; only ENOMEM is
+ * an error. */
+static int start_fetch(struct symbolizer *s, struct module *m)
+{
+	const char *id = elf_object__build_id(m->obj);
+
+	if (!s->fetch || !id || elf_object__has_dwarf(m->obj))
+		return 0;
+	if (debuginfod_fetch__request(s->fetch, id) < 0)
+		return -ENOMEM;
+	m->fetching = true;
+	return 0;
+}
+
+static int retire(struct symbolizer *s, struct module *m)
+{
+	struct retired *n = realloc(s->retired, (s->n_retired + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	s->retired = n;
+	s->retired[s->n_retired++] = (struct retired){ m->obj, m->names };
+	return 0;
+}
+
+/* Reopen m's object with the fetched debug file. A file that does not fit
+ * after all leaves m as it was. Returns 0 or -ENOMEM. */
+static int upgrade(struct symbolizer *s, const struct proc_maps *maps, const struct proc_map *map,
+		   int root_fd, struct module *m, const char *fetched)
+{
+	struct debug_search search = s->search;
+	struct object_symbols *names = NULL;
+	struct elf_object *obj = NULL;
+	int r;
+
+	search.fetched = fetched;
+	r = open_object(maps, map, root_fd, m->path, &search, &obj);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || !elf_object__has_dwarf(obj)) {
+		log_debug("debuginfod: %s does not fit %s", fetched, m->path);
+		elf_object__free(obj);
+		return 0;
+	}
+	if (object_symbols__new(obj, s->demangle, &names) < 0 || retire(s, m) < 0) {
+		object_symbols__free(names);
+		elf_object__free(obj);
+		return -ENOMEM;
+	}
+	m->obj = obj;
+	m->names = names;
+	log_debug("debuginfod: %s: debug info from %s", m->path, fetched);
+	return 0;
+}
+
+/* Take m's fetch once it has ended: the report path polls, never waits. A
+ * failure is said once, at -v, and not retried. */
+static int finish_fetch(struct symbolizer *s, const struct proc_maps *maps,
+			const struct proc_map *map, int root_fd, struct module *m)
+{
+	const char *id = elf_object__build_id(m->obj);
+	char *fetched = NULL;
+	int r = debuginfod_fetch__result(s->fetch, id, &fetched);
+
+	if (r == -EINPROGRESS || r == -ENOMEM)
+		return r == -ENOMEM ? r : 0;
+	m->fetching = false;
+	if (r < 0) {
+		log_debug("debuginfod: no debug info for %s (build-id %s): %s", m->path, id,
+			  strerror(-r));
+		return 0;
+	}
+	r = upgrade(s, maps, map, root_fd, m, fetched);
+	free(fetched);
+	return r;
 }
 
 /* The cached module of map, opened on first sight. Only ENOMEM is not
@@ -194,7 +306,7 @@ static int get_module(struct symbolizer *s, const struct proc_maps *maps,
 		return -ENOMEM;
 	slot = module_slot(s->modules, s->modules_cap, &key);
 	if (!slot->path) {
-		r = open_object(maps, map, root_fd, path, &key.obj);
+		r = open_object(maps, map, root_fd, path, &s->search, &key.obj);
 		if (r == -ENOMEM)
 			return r;
 		if (key.obj && object_symbols__new(key.obj, s->demangle, &key.names) < 0) {
@@ -203,6 +315,10 @@ static int get_module(struct symbolizer *s, const struct proc_maps *maps,
 		}
 		*slot = key;
 		s->nmodules++;
+		if (slot->obj && start_fetch(s, slot) < 0)
+			return -ENOMEM;
+	} else if (slot->fetching && finish_fetch(s, maps, map, root_fd, slot) < 0) {
+		return -ENOMEM;
 	}
 	*out = slot;
 	return 0;

@@ -30,9 +30,22 @@ struct frame {
 
 struct symbolizer;
 
-/* demangle: false keeps symbols as the objects spell them (--no-demangle).
- * Returns NULL on ENOMEM. */
-struct symbolizer *symbolizer__new(bool demangle);
+struct symbolizer_options {
+	bool demangle; /* false keeps symbols as the objects spell them (--no-demangle) */
+	/* Searched for separate debug files before /usr/lib/debug (--debug-dir);
+	 * the strings must outlive the symbolizer. */
+	const char *const *debug_dirs;
+	size_t n_debug_dirs;
+	/* Fetch the debug files of objects without DWARF from debuginfod
+	 * ($DEBUGINFOD_URLS) in the background: such an object is named from
+	 * what it has until the fetch is done, and by the fetched file at the
+	 * first lookup after. */
+	bool debuginfod;
+};
+
+/* A symbolizer with opts (copied). When debuginfod cannot start, says so
+ * once and goes on without it. Returns NULL on ENOMEM. */
+struct symbolizer *symbolizer__new(const struct symbolizer_options *opts);
 /* Accepts NULL. */
 void symbolizer__free(struct symbolizer *s);
 

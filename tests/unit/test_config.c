@@ -174,6 +174,25 @@ TEST(report_flags)
 	EXPECT_ERROR("--inverted applies to --format svg", "-p", "1", "--inverted");
 }
 
+/* Repeatable, kept in the order given; none by default. */
+TEST(debug_dirs)
+{
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "-p", "1");
+	EXPECT_EQ(cfg.n_debug_dirs, 0);
+	EXPECT(cfg.debug_dirs == NULL);
+	config_clear(&cfg);
+	EXPECT_RUN(&cfg, "-p", "1", "--debug-dir", "/srv/debug", "--debug-dir=rel/dbg");
+	EXPECT_EQ(cfg.n_debug_dirs, 2);
+	EXPECT_STREQ(cfg.debug_dirs[0], "/srv/debug");
+	EXPECT_STREQ(cfg.debug_dirs[1], "rel/dbg");
+	config_clear(&cfg);
+	EXPECT_EQ(cfg.n_debug_dirs, 0);
+	EXPECT_ERROR("--debug-dir: the directory is empty", "-p", "1", "--debug-dir", "");
+	EXPECT_ERROR("--debug-dir needs a value", "-p", "1", "--debug-dir");
+}
+
 TEST(spec_errors_name_their_flag)
 {
 	EXPECT_ERROR("--alloc 'f:sise=1': unknown key 'sise'", "-p", "1", "--alloc", "f:sise=1");
@@ -186,4 +205,4 @@ TEST(spec_errors_name_their_flag)
 RUN_TESTS("config", T(defaults), T(long_and_short_flags), T(bad_values_name_their_flag),
 	  T(min_age_zero_is_allowed), T(verbose_counts), T(custom_allocator_flags),
 	  T(presets_take_the_prefix), T(unwind_modes), T(report_flags),
-	  T(spec_errors_name_their_flag))
+	  T(debug_dirs), T(spec_errors_name_their_flag))

@@ -2,10 +2,12 @@
  * them compiles a small program and shared library into a temporary
  * directory with gcc, then strips copies and lays out their debug files the
  * way Debian does (by build-id, by .gnu_debuglink), plus decoys with the
- * wrong build-id or CRC, under a fake root opened as an O_PATH directory.
- * The process works inside that directory, which is removed at exit. */
+ * wrong build-id or CRC, under a fake root opened as an O_PATH directory,
+ * and under debug directories of the tests' own (dbg, dbg_wrong) outside
+ * it. The process works inside that directory, which is removed at exit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -89,17 +91,35 @@ static const char build_sh[] =
 	"objcopy --strip-all --add-gnu-debuglink=linked.debug linked root/bin/linked\n"
 	"objcopy --strip-all --add-gnu-debuglink=linked2.debug linked2 root/bin/linked2\n"
 	"ln -s /bin/prog root/bin/abs_link\n"
-	"place() {\n"
-	"	id=$(readelf -n \"$1\" | sed -n 's/.*Build ID: //p')\n"
-	"	d=root/usr/lib/debug/.build-id/$(echo $id | cut -c1-2)\n"
+	"place_in() {\n"
+	"	id=$(readelf -n \"$2\" | sed -n 's/.*Build ID: //p')\n"
+	"	d=$1/.build-id/$(echo $id | cut -c1-2)\n"
 	"	mkdir -p $d\n"
-	"	cp \"$2\" $d/$(echo $id | cut -c3-).debug\n"
+	"	cp \"$3\" $d/$(echo $id | cut -c3-).debug\n"
 	"}\n"
+	"place() { place_in root/usr/lib/debug \"$1\" \"$2\"; }\n"
 	"place prog prog.debug\n"
 	"place variant prog.debug\n"
 	"cp variant.debug root/bin/linked.debug\n"
 	"cp linked.debug root/bin/.debug/linked.debug\n"
 	"cp linked2.debug root/usr/lib/debug/bin/linked2.debug\n"
+	/* both: a debuglink and a build-id debug file, told apart by a
+	 * renamed symbol in the latter; both_id has only the build-id one. */
+	"$cc -Wl,--build-id=md5 prog.c -o both\n"
+	"objcopy --only-keep-debug both both.debug\n"
+	"objcopy --redefine-sym hidden_helper=helper_by_build_id both.debug both.id.debug\n"
+	"objcopy --strip-all --add-gnu-debuglink=both.debug both root/bin/both\n"
+	"objcopy --strip-all both root/bin/both_id\n"
+	"cp both.debug root/bin/both.debug\n"
+	"place both both.id.debug\n"
+	/* Outside the root, for the tests' debug directories and fetched files. */
+	"mkdir -p stripped dbg$PWD/stripped\n"
+	"objcopy --strip-all prog stripped/prog\n"
+	"objcopy --strip-debug prog stripped/prog_symtab\n"
+	"objcopy --strip-all --add-gnu-debuglink=linked.debug linked stripped/linked\n"
+	"place_in dbg prog prog.debug\n"
+	"place_in dbg_wrong prog variant.debug\n"
+	"cp linked.debug dbg$PWD/stripped/linked.debug\n"
 	"echo 'not an ELF file' > text\n"
 	": > empty\n";
 
@@ -331,6 +351,122 @@ TEST(ignores_debug_file_with_other_build_id)
 	close(root);
 }
 
+/* The debuglink is the object's own word on where its debug file went:
+ * it wins over the build-id directory, which is still used without it. */
+TEST(debuglink_comes_before_build_id)
+{
+	int root = open_root();
+	struct elf_object *o = NULL, *id_only = NULL;
+	struct elf_symbol sym = { 0 };
+
+	if (root < 0)
+		return;
+	o = open_ok(root, "/bin/both");
+	id_only = open_ok(root, "/bin/both_id");
+	if (o && id_only) {
+		EXPECT_EQ(elf_object__find_function(o, "hidden_helper", ELF_SYMTAB_STATIC, &sym), 0);
+		EXPECT_EQ(elf_object__find_function(o, "helper_by_build_id", ELF_SYMTAB_ANY, &sym),
+			  -ENOENT);
+		EXPECT_EQ(elf_object__find_function(id_only, "helper_by_build_id", ELF_SYMTAB_STATIC,
+						    &sym), 0);
+		EXPECT_EQ(elf_object__find_function(id_only, "hidden_helper", ELF_SYMTAB_ANY, &sym),
+			  -ENOENT);
+	}
+	elf_object__free(id_only);
+	elf_object__free(o);
+	close(root);
+}
+
+static struct elf_object *open_search(const char *path, const struct debug_search *search)
+{
+	struct elf_object *o = NULL;
+
+	EXPECT(fixture());
+	EXPECT_EQ(elf_object__open_debug(AT_FDCWD, path, search, &o), 0);
+	return o;
+}
+
+static bool has_function(const struct elf_object *o, const char *name)
+{
+	struct elf_symbol sym;
+
+	return o && elf_object__find_function(o, name, ELF_SYMTAB_ANY, &sym) == 0;
+}
+
+/* dbg_wrong, searched first, holds a debug file of another build-id under
+ * prog's: it is passed over for dbg's. */
+TEST(searches_debug_dirs_by_build_id)
+{
+	static const char *const dirs[] = { "dbg_wrong", "dbg" };
+	struct debug_search search = { .dirs = dirs, .n_dirs = 2 };
+	struct elf_object *plain = open_search("stripped/prog", NULL);
+	struct elf_object *o = open_search("stripped/prog", &search);
+
+	EXPECT(plain && !has_function(plain, "hidden_helper"));
+	EXPECT(plain && !elf_object__has_dwarf(plain));
+	EXPECT(has_function(o, "hidden_helper"));
+	EXPECT(o && !has_function(o, "variant_only"));
+	EXPECT(o && elf_object__has_dwarf(o));
+	elf_object__free(o);
+	elf_object__free(plain);
+}
+
+/* Stripped with --strip-debug: .symtab is the object's, DWARF the debug
+ * file's. */
+TEST(adopts_debug_file_for_dwarf_only)
+{
+	static const char *const dirs[] = { "dbg" };
+	struct debug_search search = { .dirs = dirs, .n_dirs = 1 };
+	struct elf_object *plain = open_search("stripped/prog_symtab", NULL);
+	struct elf_object *o = open_search("stripped/prog_symtab", &search);
+
+	if (plain && o) {
+		EXPECT(has_function(plain, "hidden_helper"));
+		EXPECT(!elf_object__has_dwarf(plain));
+		EXPECT(elf_object__dwarf_elf(plain) == elf_object__elf(plain));
+		EXPECT(has_function(o, "hidden_helper"));
+		EXPECT(elf_object__has_dwarf(o));
+		EXPECT(elf_object__dwarf_elf(o) != elf_object__elf(o));
+		EXPECT(elf_section_named(elf_object__dwarf_elf(o), ".debug_info") != NULL);
+	}
+	elf_object__free(o);
+	elf_object__free(plain);
+}
+
+/* DIR/<the object's directory>/<debuglink>, for an absolute path. */
+TEST(searches_debug_dirs_by_debuglink)
+{
+	static const char *const dirs[] = { "dbg" };
+	struct debug_search search = { .dirs = dirs, .n_dirs = 1 };
+	char path[PATH_MAX];
+	struct elf_object *o, *relative;
+
+	snprintf(path, sizeof(path), "%s/stripped/linked", fixture_dir);
+	o = open_search(path, &search);
+	relative = open_search("stripped/linked", &search);
+	EXPECT(has_function(o, "hidden_helper"));
+	EXPECT(relative && !has_function(relative, "hidden_helper"));
+	elf_object__free(relative);
+	elf_object__free(o);
+}
+
+/* A fetched file is tried last and, like any other, must have the
+ * object's build-id. */
+TEST(adopts_fetched_file_of_same_build_id)
+{
+	struct debug_search right = { .fetched = "prog.debug" };
+	struct debug_search wrong = { .fetched = "variant.debug" };
+	struct elf_object *o = open_search("stripped/prog", &right);
+	struct elf_object *other = open_search("stripped/prog", &wrong);
+
+	EXPECT(has_function(o, "hidden_helper"));
+	EXPECT(o && elf_object__has_dwarf(o));
+	EXPECT(other && !has_function(other, "hidden_helper"));
+	EXPECT(other && !elf_object__has_dwarf(other));
+	elf_object__free(other);
+	elf_object__free(o);
+}
+
 TEST(prefers_default_version_and_best_alias)
 {
 	struct elf_object *o = open_ok(AT_FDCWD, "./libver.so");
@@ -452,6 +588,9 @@ RUN_TESTS("elf_object", T(reads_unstripped_executable), T(prefers_exported_alias
 	  T(converts_addresses_and_reads_bytes), T(finds_variables),
 	  T(finds_debug_file_by_build_id),
 	  T(finds_debug_file_by_debuglink), T(ignores_debug_file_with_other_build_id),
+	  T(debuglink_comes_before_build_id), T(searches_debug_dirs_by_build_id),
+	  T(adopts_debug_file_for_dwarf_only), T(searches_debug_dirs_by_debuglink),
+	  T(adopts_fetched_file_of_same_build_id),
 	  T(prefers_default_version_and_best_alias), T(knows_static_executables),
 	  T(knows_static_pie_executables), T(names_libc_malloc), T(opens_headers_only),
 	  T(reports_open_errors))

@@ -72,7 +72,7 @@ static int resolve_one(struct symbolizer *s, const struct proc_maps *m, uint64_t
 static void resolve_own(uint64_t addr, struct frame *f, struct symbolizer **out)
 {
 	struct proc_maps *m = own_maps();
-	struct symbolizer *s = symbolizer__new(true);
+	struct symbolizer *s = symbolizer__new(&(struct symbolizer_options){ .demangle = true });
 
 	EXPECT(s != NULL);
 	*f = (struct frame){ 0 };
@@ -160,7 +160,7 @@ TEST(reuses_cached_objects_and_names)
 {
 	uint64_t addr = (uintptr_t)symbolizer_test_target + 5;
 	struct proc_maps *m1 = own_maps(), *m2 = own_maps();
-	struct symbolizer *s = symbolizer__new(true);
+	struct symbolizer *s = symbolizer__new(&(struct symbolizer_options){ .demangle = true });
 	struct frame a = { 0 }, b = { 0 };
 
 	EXPECT(s != NULL);
@@ -182,7 +182,7 @@ TEST(opens_deleted_files_by_their_old_name)
 {
 	uint64_t addr = (uintptr_t)symbolizer_test_target + 5;
 	struct proc_maps *own = own_maps(), *m = NULL;
-	struct symbolizer *s = symbolizer__new(true);
+	struct symbolizer *s = symbolizer__new(&(struct symbolizer_options){ .demangle = true });
 	const struct proc_map *p = own ? proc_maps__find(own, addr) : NULL;
 	char text[PATH_MAX + 128], module[PATH_MAX + 16];
 	struct frame f = { 0 };
@@ -211,7 +211,7 @@ TEST(keeps_module_of_files_it_cannot_read)
 		"10000-20000 r-xp 00000000 08:01 99 /nonexistent/libgone.so\n"
 		"20000-30000 r-xp 00000000 00:01 98 /memfd:jit (deleted)\n"
 		"30000-40000 r-xp 00000000 00:01 97 memfd:jit (deleted)\n");
-	struct symbolizer *s = symbolizer__new(true);
+	struct symbolizer *s = symbolizer__new(&(struct symbolizer_options){ .demangle = true });
 	struct frame f = { 0 };
 
 	if (!m || !s)
