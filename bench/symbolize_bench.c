@@ -108,7 +108,7 @@ int main(void)
 	for (int r = 0; r < ROUNDS; r++) {
 		size_t before = mallinfo2().uordblks;
 		long rss = rss_kib();
-		struct symbolizer *s = symbolizer__new(true);
+		struct symbolizer *s = symbolizer__new(&(struct symbolizer_options){ .demangle = true });
 		double t0 = now_s(), t1;
 
 		if (!s || (frames = name_all(s, m, addrs, n)) < 0)
