@@ -100,6 +100,25 @@ $(OUT)/targets/unwind_cxx: tests/targets/unwind_cxx.cc tests/targets/target.h | 
 	@mkdir -p $(@D)
 	$(CXX) -O2 -g -fomit-frame-pointer -pthread -Wall -Werror $< -o $@
 UNWIND_TARGETS := $(UNWIND_LIBS) $(OUT)/targets/unwind_cxx
+
+# Symbolization targets (issue #6): C++ built as a release with debug info,
+# and Rust built by Debian's rustc (/usr/bin/rustc: a rustup one may come
+# first in PATH), once per symbol mangling. Rust's default is legacy; v0 is
+# stable as -C symbol-mangling-version=v0 since 1.59 (legacy cannot be
+# asked for by name without -Z). opt-level=1 keeps #[inline(never)]
+# functions apart while inlining Box::new and Vec::push.
+RUSTC := /usr/bin/rustc
+RUST_FLAGS := -C opt-level=1 -g
+$(OUT)/targets/symbols_cxx: tests/targets/symbols_cxx.cc tests/targets/target.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) -O2 -g -pthread -Wall -Werror $< -o $@
+$(OUT)/targets/symbols_rust_legacy: tests/targets/symbols_rust.rs | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(RUSTC) $(RUST_FLAGS) $< -o $@
+$(OUT)/targets/symbols_rust_v0: tests/targets/symbols_rust.rs | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(RUSTC) $(RUST_FLAGS) -C symbol-mangling-version=v0 $< -o $@
+SYMBOL_TARGETS := $(addprefix $(OUT)/targets/,symbols_cxx symbols_rust_legacy symbols_rust_v0)
 # The unwinding benchmark's target, built twice: without frame pointers
 # (bench_deep) and with them (bench_deep_fp, for an honest fp walk).
 TARGET_FLAGS_bench_deep := $(NOFP_CFLAGS)
@@ -125,7 +144,7 @@ $(JS_DEPS): tests/js/package.json tests/js/package-lock.json
 	cp tests/js/package.json tests/js/package-lock.json $(OUT)/js/
 	npm ci --prefix $(OUT)/js --no-audit --no-fund
 
-check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(PPROF) $(JS_DEPS)
+check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(SYMBOL_TARGETS) $(PPROF) $(JS_DEPS)
 	@tests/run-all.sh $(UNIT_TESTS)
 
 demo: memleakd $(OUT)/targets/demo_leaky

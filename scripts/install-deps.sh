@@ -8,13 +8,14 @@ BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginf
 # Test peers: allocators the integration tests trace, a real server that
 # uses jemalloc (redis), python3 for the integration runner, g++ for the C++
 # unwinding target and gdb, whose backtraces the unwinding tests compare;
+# rustc, Debian's, for the Rust symbolization targets;
 # Go and pprof's sources to build the pprof client, and protoc with
 # pprof's profile.proto, which read the pprof format back; debuginfod, the
 # server that the debug-info tests fetch from; chromium,
 # headless, loads the flame graphs (nodejs and npm, which drive it, come
 # with the machine: Debian's npm is not wanted).
 TEST="python3 libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libapr1-dev procps
-	redis-server redis-tools g++ gdb golang-go golang-github-google-pprof-dev protobuf-compiler
+	redis-server redis-tools g++ gdb rustc golang-go golang-github-google-pprof-dev protobuf-compiler
 	chromium debuginfod"
 # A real server that allocates through its own memory contexts, PostgreSQL
 # 15, and the headers and PGXS that build the tests' C extension for it. The

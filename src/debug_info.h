@@ -13,7 +13,10 @@ struct debug_info;
 
 /* One call at an address: an inlined call, or the function it is in. */
 struct source_frame {
-	const char *function; /* linkage (mangled) name when DWARF has one, else the name; NULL unknown */
+	/* The linkage (mangled) name when DWARF has one, else the name, in
+	 * C++ and Rust qualified with its namespaces and classes; NULL
+	 * unknown. */
+	const char *function;
 	const char *file;     /* as DWARF spells it; NULL unknown */
 	unsigned int line;    /* 0 unknown */
 	bool inlined;
@@ -30,8 +33,8 @@ void debug_info__free(struct debug_info *d);
  * is inside, then the function that holds them (inlined false). The first
  * frame's line is pc's own; each later frame's is where it made the call
  * inside it. Strings live as long as d. Returns how many frames were
- * filled (at most max; the outermost are dropped past it), 0 when no DWARF
- * covers pc, or -ENOMEM. */
+ * filled (at most max: past it the middle of the chain is dropped, the
+ * last frame is the function), 0 when no DWARF covers pc, or -ENOMEM. */
 int debug_info__lookup(struct debug_info *d, uint64_t pc, struct source_frame *out, size_t max);
 
 #endif

@@ -414,3 +414,44 @@ TRENDS_TOTALS = outstanding(TRENDS_LEAKS["suspect"] + TRENDS_LEAKS["steady"],
 # outstanding is nothing (mmap) or 256 blocks of 4096 (fragment).
 RSS_GROWTH_BYTES = 64 << 20
 RSS_GROWTH_TRACED = {"mmap": (0, 0), "fragment": (256, 256 * 4096)}
+
+# symbols_cxx and symbols_rust (tests/targets/symbols_*): each leak's
+# function (the first frame of the target's own code, demangled), the
+# "LINE:" mark of the line that frame must show, its allocs and bytes.
+SymbolLeak = namedtuple("SymbolLeak", "function mark allocs bytes")
+SYMBOLS_CXX_LEAKS = [
+    SymbolLeak("ns::Registry<int>::add(int)", "registry_new", 25, 25 * 56),
+    SymbolLeak("ns::Shape::clone() const", "shape_clone", 30, 30 * 72),
+    SymbolLeak("double* ns::make_array<double, 24u>()", "make_array_new", 20,
+               20 * 192),
+    SymbolLeak("ns::Pool::fill(unsigned long)", "fill_calls_grab", 15,
+               15 * 333),
+    SymbolLeak("ns::Journal::write(int)", "journal_append", 12, 12 * 961),
+    SymbolLeak("ns::Series::record(int)", "series_push", 10, 10 * 1024),
+]
+# 12 strings x 6 allocations and 10 vectors x 8, all but the last freed.
+SYMBOLS_CXX_TOTALS = outstanding(SYMBOLS_CXX_LEAKS,
+                                 allocs=25 + 30 + 20 + 15 + 72 + 80,
+                                 frees=60 + 70, unknown_frees=0)
+SYMBOLS_CXX_POOL_SIZE = 333
+# The same leaks in both builds; a generic function's name is the one thing
+# the manglings tell apart (legacy names no type arguments).
+SYMBOLS_RUST_LEAKS = {
+    "legacy": [
+        SymbolLeak("symbols_rust::make_widget", "widget_box", 40, 40 * 88),
+        SymbolLeak("symbols_rust::leak_boxed", "boxed_box", 30, 30 * 152),
+        SymbolLeak("symbols_rust::grow_samples", "samples_push", 12,
+                   12 * 1024),
+    ],
+    "v0": [
+        SymbolLeak("symbols_rust::make_widget", "widget_box", 40, 40 * 88),
+        SymbolLeak("symbols_rust::leak_boxed::<symbols_rust::Gadget>",
+                   "boxed_box", 30, 30 * 152),
+        SymbolLeak("symbols_rust::grow_samples", "samples_push", 12,
+                   12 * 1024),
+    ],
+}
+# malloc(32), then 5 reallocs per vector, each retiring the block before.
+SYMBOLS_RUST_TOTALS = outstanding(SYMBOLS_RUST_LEAKS["v0"],
+                                  allocs=40 + 30 + 12 * 6, frees=12 * 5,
+                                  unknown_frees=0)
