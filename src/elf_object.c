@@ -503,6 +503,47 @@ int elf_object__open_headers(int dir_fd, const char *path, struct elf_object **o
 	return open_object(dir_fd, path, false, NULL, out);
 }
 
+/* The copy goes into an anonymous mapping so that image_close, which
+ * unmaps, frees it like any file's. There is no file to find a separate
+ * debug file by: only the image's own tables are read. */
+int elf_object__open_memory(const void *data, size_t len, struct elf_object **out)
+{
+	struct elf_object *o;
+	void *copy;
+	int r;
+
+	if (elf_version(EV_CURRENT) == EV_NONE || !len)
+		return -ENOEXEC;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (copy == MAP_FAILED) {
+		free(o);
+		return -ENOMEM;
+	}
+	memcpy(copy, data, len);
+	o->file = (struct image){ .data = copy, .size = len, .elf = elf_memory(copy, len) };
+	r = -ENOEXEC;
+	if (!o->file.elf || elf_kind(o->file.elf) != ELF_K_ELF)
+		goto fail;
+	r = load_segments(o);
+	if (r == 0)
+		r = read_build_id(o->file.elf, &o->build_id);
+	if (r == 0)
+		r = load_table(o, o->file.elf, SHT_DYNSYM, ELF_SYMTAB_DYNAMIC);
+	if (r == 0)
+		r = load_table(o, o->file.elf, SHT_SYMTAB, ELF_SYMTAB_STATIC);
+	if (r < 0)
+		goto fail;
+	sort_symbols(o);
+	*out = o;
+	return 0;
+fail:
+	elf_object__free(o);
+	return r;
+}
+
 void elf_object__free(struct elf_object *o)
 {
 	if (!o)

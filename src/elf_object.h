@@ -46,6 +46,11 @@ int elf_object__open_debug(int dir_fd, const char *path, const struct debug_sear
  * segments, the build-id and the file (the unwinder): the lookups by name
  * and address find nothing. */
 int elf_object__open_headers(int dir_fd, const char *path, struct elf_object **out);
+/* An ELF image held in memory, as the vDSO is: data[0..len) is copied, so
+ * the caller keeps it. Reads its segments, build-id and symbol tables (no
+ * separate debug file). Returns 0 and *out, -ENOEXEC when it is not ELF,
+ * or -ENOMEM. */
+int elf_object__open_memory(const void *data, size_t len, struct elf_object **out);
 /* Accepts NULL. */
 void elf_object__free(struct elf_object *o);
 /* Open the file at path for reading as elf_object__open resolves it: under

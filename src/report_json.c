@@ -68,7 +68,7 @@ static void json_frame(FILE *out, const struct frame *f)
 	json_string(out, f->build_id);
 	fputs(",\"mangled\":", out);
 	json_string(out, f->mangled);
-	fputc('}', out);
+	fprintf(out, ",\"module_mismatch\":%s}", f->module_mismatch ? "true" : "false");
 }
 
 static void json_stack(FILE *out, const struct snapshot_stack *s)

@@ -142,9 +142,11 @@ static void text_frames(FILE *out, const struct snapshot_stack *s)
 			fprintf(out, " (%s:%u)", f->file, f->line);
 		/* "[vdso]" and "[anon]" come bracketed already. */
 		if (!f->module)
-			fputs(" [unmapped]\n", out);
+			fputs(" [unmapped]", out);
 		else
-			fprintf(out, f->module[0] == '[' ? " %s\n" : " [%s]\n", f->module);
+			fprintf(out, f->module[0] == '[' ? " %s" : " [%s]", f->module);
+		/* Why a frame in a named object has no name. */
+		fputs(f->module_mismatch ? " [module: build-id mismatch]\n" : "\n", out);
 	}
 }
 

@@ -8,7 +8,10 @@
  * vanished file costs one open, not one per frame. An object without DWARF
  * may have its debug file fetched from debuginfod; the module is reopened
  * with it once it arrives, and the object it had is kept (retired) because
- * frames already handed out point into it. */
+ * frames already handed out point into it. Each module is checked once
+ * against the build-id the process has in memory (mapped_object); the vDSO
+ * is read from the process (vdso_images), JIT code is named from the
+ * process's perf map (perf_map). */
 #include "symbolizer.h"
 
 #include <errno.h>
@@ -20,7 +23,10 @@
 #include "debuginfod_fetch.h"
 #include "elf_object.h"
 #include "log.h"
+#include "mapped_object.h"
 #include "object_symbols.h"
+#include "perf_map.h"
+#include "vdso_images.h"
 
 struct module {
 	unsigned int dev_major, dev_minor;
@@ -29,6 +35,10 @@ struct module {
 	struct elf_object *obj; /* NULL when the file could not be opened */
 	struct object_symbols *names; /* of obj */
 	bool fetching;          /* its debug file is being fetched */
+	/* Checked against the mapping's build-id (mapped_object), once. */
+	bool checked;
+	bool mismatch;          /* the file is not what was mapped: no names */
+	char *mapped_build_id;  /* read from the process; NULL when unknown */
 };
 
 /* An object replaced by its reopening with a fetched debug file. */
@@ -47,6 +57,8 @@ struct symbolizer {
 	size_t npaths, paths_cap;
 	struct module *modules;
 	size_t nmodules, modules_cap;
+	struct vdso_images *vdso;      /* created on the first [vdso] frame */
+	struct perf_map_file perf_map; /* of the last process with anonymous frames */
 };
 
 /* FNV-1a */
@@ -98,12 +110,15 @@ void symbolizer__free(struct symbolizer *s)
 	for (size_t i = 0; i < s->modules_cap; i++) {
 		object_symbols__free(s->modules[i].names);
 		elf_object__free(s->modules[i].obj);
+		free(s->modules[i].mapped_build_id);
 	}
 	for (size_t i = 0; i < s->n_retired; i++) {
 		object_symbols__free(s->retired[i].names);
 		elf_object__free(s->retired[i].obj);
 	}
 	free(s->retired);
+	vdso_images__free(s->vdso);
+	perf_map_file__clear(&s->perf_map);
 	free(s->modules);
 	for (size_t i = 0; i < s->paths_cap; i++)
 		free(s->paths[i]);
@@ -350,15 +365,107 @@ static int name_frames(struct object_symbols *names, const struct elf_object *ob
 	return n;
 }
 
+/* Once per module: a file whose build-id is not the mapping's is replaced
+ * by the one the process mapped, or dropped so that no wrong name is shown. */
+static int check_module(struct symbolizer *s, const struct proc_maps *maps,
+			const struct proc_map *map, struct module *mod)
+{
+	struct elf_object *obj = mod->obj;
+	int r = mapped_object__verify(maps, map, &obj, &mod->mapped_build_id);
+
+	if (r < 0)
+		return r;
+	mod->checked = true;
+	mod->mismatch = r == MAPPED_MISMATCH;
+	if (obj == mod->obj)
+		return 0;
+	object_symbols__free(mod->names);
+	mod->names = NULL;
+	mod->obj = obj;
+	if (obj && object_symbols__new(obj, s->demangle, &mod->names) < 0) {
+		/* Not remembered: the next frame checks again. */
+		elf_object__free(obj);
+		mod->obj = NULL;
+		mod->checked = false;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The module stays the mapping's ("[anon]"): the perf map's path holds the
+ * PID, which would make the same code differ between runs. The name is
+ * interned because the perf map is dropped when the file changes. */
+static int resolve_jit(struct symbolizer *s, const struct proc_maps *maps, int root_fd,
+		       struct frame *out)
+{
+	const struct perf_map_entry *e;
+	int r;
+
+	if (!maps->pid)
+		return 1;
+	r = perf_map_file__refresh(&s->perf_map, root_fd, maps->pid);
+	if (r < 0)
+		return r;
+	/* A return address: the call is the byte before it. */
+	e = s->perf_map.map ? perf_map__find(s->perf_map.map, out->addr - 1) : NULL;
+	if (!e)
+		return 1;
+	out->function = intern(s, e->name);
+	if (!out->function)
+		return -ENOMEM;
+	out->offset = out->addr - e->start;
+	return 1;
+}
+
+static int resolve_file(struct symbolizer *s, const struct proc_maps *maps,
+			const struct proc_map *map, const char *path, int root_fd, struct frame *out)
+{
+	struct module *mod;
+	int r;
+
+	r = get_module(s, maps, map, path, root_fd, &mod);
+	if (r == 0 && !mod->checked)
+		r = check_module(s, maps, map, mod);
+	if (r < 0)
+		return r;
+	out->module_mismatch = mod->mismatch;
+	/* A memfd that is no ELF object holds JIT code, as anonymous memory. */
+	if (!mod->obj && !mod->mismatch && !strncmp(path, "/memfd:", 7))
+		return resolve_jit(s, maps, root_fd, out);
+	if (!mod->obj) {
+		out->build_id = mod->mapped_build_id;
+		return 1;
+	}
+	out->build_id = elf_object__build_id(mod->obj);
+	return name_frames(mod->names, mod->obj, map, out);
+}
+
+/* The vDSO image is read from the process itself; one that cannot be read
+ * leaves the frame unnamed. */
+static int resolve_vdso(struct symbolizer *s, const struct proc_maps *maps,
+			const struct proc_map *map, struct frame *out)
+{
+	const struct vdso_image *img;
+	int r;
+
+	if (!maps->pid)
+		return 1;
+	if (!s->vdso && !(s->vdso = vdso_images__new(s->demangle)))
+		return -ENOMEM;
+	r = vdso_images__get(s->vdso, maps->pid, map, &img);
+	if (r < 0)
+		return r == -ENOMEM ? r : 1;
+	out->build_id = elf_object__build_id(img->obj);
+	return name_frames(img->names, img->obj, map, out);
+}
+
 /* Module names keep the kernel's spelling, " (deleted)" included, which
  * tells the reader the file on disk is no longer the one mapped. */
 int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int root_fd,
 			uint64_t addr, struct frame *out)
 {
 	const struct proc_map *map = proc_maps__find(maps, addr);
-	struct module *mod;
 	const char *path;
-	int r;
 
 	*out = (struct frame){ .addr = addr };
 	if (!map)
@@ -366,22 +473,17 @@ int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int 
 	out->map_start = map->start;
 	out->map_end = map->end;
 	out->map_offset = map->offset;
-	if (!map->path) {
-		out->module = "[anon]";
-		return 1;
-	}
-	path = intern(s, map->path);
+	path = map->path ? intern(s, map->path) : "[anon]";
 	if (!path)
 		return -ENOMEM;
 	out->module = path;
-	/* [vdso], [heap], memfd:name and the like have no file to open. */
+	/* Memory with no file behind it is where JITs put code. */
+	if (!map->path || !strncmp(map->path, "[anon:", 6))
+		return resolve_jit(s, maps, root_fd, out);
+	if (!strcmp(path, "[vdso]"))
+		return resolve_vdso(s, maps, map, out);
+	/* [heap], [stack] and the like have no file to open. */
 	if (path[0] != '/')
 		return 1;
-	r = get_module(s, maps, map, path, root_fd, &mod);
-	if (r < 0)
-		return r;
-	if (!mod->obj)
-		return 1;
-	out->build_id = elf_object__build_id(mod->obj);
-	return name_frames(mod->names, mod->obj, map, out);
+	return resolve_file(s, maps, map, path, root_fd, out);
 }

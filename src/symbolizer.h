@@ -26,6 +26,10 @@ struct frame {
 	 * build-id as hex (NULL when unknown): what pprof's mappings need. */
 	uint64_t map_start, map_end, map_offset;
 	const char *build_id;
+	/* The file at the module's path is not the object the process mapped
+	 * (its build-id differs) and the mapped one is out of reach: function
+	 * and file are NULL rather than names from the wrong file. */
+	bool module_mismatch;
 };
 
 struct symbolizer;
@@ -57,7 +61,11 @@ void symbolizer__free(struct symbolizer *s);
  * AT_FDCWD). Fills out[] (room for SYMBOLIZER_MAX_FRAMES) innermost first:
  * the calls inlined at addr, then the function holding them. An address
  * that cannot be named gives one frame with function NULL and whatever
- * module is known. Returns the number of frames (at least 1), or -ENOMEM. */
+ * module is known. Each object's build-id is checked against the one the
+ * live process has in memory (see mapped_object.h); frames in [vdso] are
+ * named from the image in the process, frames in anonymous memory from its
+ * /tmp/perf-PID.map (under root_fd) when it has one, module "[anon]"
+ * still. Returns the number of frames (at least 1), or -ENOMEM. */
 int symbolizer__resolve(struct symbolizer *s, const struct proc_maps *maps, int root_fd,
 			uint64_t addr, struct frame *out);
 

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "elf_object.h"
+#include "process_image.h"
 
 /* A link_map chain longer than this is taken as corrupt. */
 #define MAX_LINK_MAPS 4096
@@ -26,17 +26,6 @@
 #define R_DEBUG_R_MAP 8
 #define LINK_MAP_L_LD 16
 #define LINK_MAP_L_NEXT 24
-
-static int read_remote(int pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
 
 /* The mapping of the executable: the one whose file is /proc/PID/exe. */
 static const struct proc_map *exe_mapping(const struct target *t)
@@ -184,7 +173,7 @@ static int find_r_debug(const struct target *t, uint64_t *r_debug)
 	if (!dyn)
 		return 0;
 	for (uint64_t at = bias + dyn;; at += sizeof(d)) {
-		r = read_remote(t->pid, at, &d, sizeof(d));
+		r = process_image__read(t->pid, at, &d, sizeof(d));
 		if (r < 0 || d.d_tag == DT_NULL)
 			return r;
 		if (d.d_tag == DT_DEBUG) {
@@ -216,19 +205,19 @@ static int walk_link_maps(const struct target *t, uint64_t r_debug,
 			  const struct proc_map ***objects, size_t *n)
 {
 	uint64_t lm, l_ld;
-	int r = read_remote(t->pid, r_debug + R_DEBUG_R_MAP, &lm, sizeof(lm));
+	int r = process_image__read(t->pid, r_debug + R_DEBUG_R_MAP, &lm, sizeof(lm));
 
 	for (int i = 0; !r && lm && i < MAX_LINK_MAPS; i++) {
 		const struct proc_map *m;
 
-		r = read_remote(t->pid, lm + LINK_MAP_L_LD, &l_ld, sizeof(l_ld));
+		r = process_image__read(t->pid, lm + LINK_MAP_L_LD, &l_ld, sizeof(l_ld));
 		if (r < 0)
 			break;
 		m = proc_maps__find(t->maps, l_ld);
 		if (m && m->path && m->path[0] == '/')
 			r = push_object(objects, n, m);
 		if (!r)
-			r = read_remote(t->pid, lm + LINK_MAP_L_NEXT, &lm, sizeof(lm));
+			r = process_image__read(t->pid, lm + LINK_MAP_L_NEXT, &lm, sizeof(lm));
 	}
 	return r;
 }

@@ -18,6 +18,7 @@
  *
  * TARGET_LEAK() defines a leaking site and its caller, TARGET_CHURN()
  * allocates and frees in a loop, for targets with many sites alike.
+ * target_jit_stub() writes code into an executable page, as a JIT does.
  *
  * All helpers are static inline so that each target uses what it needs
  * without -Wunused-function; most targets are built with -fno-inline
@@ -35,6 +36,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,6 +139,22 @@ static inline void target_idle(void)
 			target_die("sigwait");
 	} while (sig != SIGTERM);
 	exit(0);
+}
+
+/* Writes at code (in a writable executable page) a stub that calls fn:
+ * sub $8,%rsp; movabs $fn,%rax; call *%rax; add $8,%rsp; ret, a frame of
+ * its own, so the return address into it (code + 16) is on the stack.
+ * Returns the stub. */
+static inline void (*target_jit_stub(unsigned char *code, void (*fn)(void)))(void)
+{
+	static const unsigned char head[] = { 0x48, 0x83, 0xec, 0x08, 0x48, 0xb8 };
+	static const unsigned char tail[] = { 0xff, 0xd0, 0x48, 0x83, 0xc4, 0x08, 0xc3 };
+	void *target = (void *)fn;
+
+	memcpy(code, head, sizeof(head));
+	memcpy(code + sizeof(head), &target, sizeof(target));
+	memcpy(code + sizeof(head) + sizeof(target), tail, sizeof(tail));
+	return (void (*)(void))(void *)code;
 }
 
 /* leak_NAME: COUNT x CALL, kept; chain_NAME calls it (frames[0] and

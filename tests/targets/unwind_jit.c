@@ -11,7 +11,6 @@
  * and ends there (unwind_anon_stops counts each of the 30 allocations):
  * 30 x 2121 = 63630 bytes. Nothing else is allocated after SIGUSR1.
  */
-#include <string.h>
 #include <sys/mman.h>
 
 #include "target.h"
@@ -24,22 +23,14 @@ __attribute__((noinline)) static void jit_leak(void)
 	target_keep(malloc(JIT_SIZE));
 }
 
-/* sub $8,%rsp; movabs $fn,%rax; call *%rax; add $8,%rsp; ret: a frame of
- * its own, so the return address into it is on the stack. */
 static void (*write_stub(void (*fn)(void)))(void)
 {
-	static const unsigned char head[] = { 0x48, 0x83, 0xec, 0x08, 0x48, 0xb8 };
-	static const unsigned char tail[] = { 0xff, 0xd0, 0x48, 0x83, 0xc4, 0x08, 0xc3 };
 	unsigned char *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
 				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	void *target = (void *)fn;
 
 	if (code == MAP_FAILED)
 		target_die("mmap");
-	memcpy(code, head, sizeof(head));
-	memcpy(code + sizeof(head), &target, sizeof(target));
-	memcpy(code + sizeof(head) + sizeof(target), tail, sizeof(tail));
-	return (void (*)(void))(void *)code;
+	return target_jit_stub(code, fn);
 }
 
 __attribute__((noinline)) static void run_jit(void (*stub)(void))

@@ -131,6 +131,38 @@ TEST(text_verdicts)
 	}
 }
 
+/* A frame whose file is not the mapped object: no name, and both
+ * writers say why. */
+TEST(module_mismatch_is_marked)
+{
+	struct frame frame = { .addr = 0x401136, .module = "/opt/app/bin/server",
+			       .build_id = "0123abcd", .module_mismatch = true };
+	struct snapshot_stack stack = { .stack_id = 1, .bytes = 8, .allocs = 1, .n_frames = 1,
+					.frames = &frame };
+	const struct report_writer *writers[] = { &report_text, &report_json };
+	const char *want[] = {
+		"    0x401136 [/opt/app/bin/server] [module: build-id mismatch]\n",
+		"\"function\":null,\"offset\":0,\"module\":\"/opt/app/bin/server\",\"file\":null,"
+		"\"line\":null,\"inlined\":false,\"build_id\":\"0123abcd\",\"mangled\":null,"
+		"\"module_mismatch\":true}",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct snapshot s = fixture(END_NONE);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		s.stacks = &stack;
+		s.n_stacks = s.n_top = 1;
+		EXPECT(out && writers[i]->write(out, &s, &(struct report_options){ 0 }) == 0);
+		if (out)
+			fclose(out);
+		EXPECT(buf && strstr(buf, want[i]));
+		free(buf);
+	}
+}
+
 TEST(writer_lookup)
 {
 	EXPECT(report_writer_find("json") == &report_json);
@@ -160,5 +192,5 @@ TEST(write_error_is_reported)
 }
 
 RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(text_verdicts),
-	  T(writer_lookup),
+	  T(module_mismatch_is_marked), T(writer_lookup),
 	  T(write_error_is_reported))

@@ -92,6 +92,18 @@ static inline bool unit_fixture(char *dir_template, const struct unit_file *file
 	return ok;
 }
 
+/* Replace the file at path with text. */
+static inline void unit_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	EXPECT(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
 /* got must equal the whole content of the file at golden. */
 static inline void unit_expect_golden(const char *got, const char *golden)
 {
