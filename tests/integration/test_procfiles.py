@@ -215,9 +215,9 @@ def test_replaced_library_without_map_files():
         assert all(f["file"] is None for f in stack["frames"][:5])
 
 
-def jit_case(s, command=None):
-    """Traces perf_map_jit (started by command if given) and checks its one
-    stack; returns the path of the perf map in memleakd's /tmp."""
+def jit_case(s, command=None, exe=TARGETS / "perf_map_jit"):
+    """Traces perf_map_jit (started by command if given, as exe) and checks
+    its one stack; returns the path of the perf map in memleakd's /tmp."""
     target = s.target("perf_map_jit", command=command)
     perf_map = Path(f"/tmp/perf-{target.pid}.map")
     s.cleanups.append(lambda: perf_map.unlink(missing_ok=True))
@@ -228,8 +228,7 @@ def jit_case(s, command=None):
     assert len(report["stacks"]) == 1, describe_stacks(report)
     frames = report["stacks"][0]["frames"]
     got = [(f["function"], f["module"]) for f in frames]
-    exe = os.path.realpath(TARGETS / "perf_map_jit")
-    assert got == [("jit_leak", exe), (JIT_NAME, "[anon]")], got
+    assert got == [("jit_leak", os.path.realpath(exe)), (JIT_NAME, "[anon]")], got
     assert frames[1]["offset"] == 6 + 8 + 2, frames[1]
     return perf_map
 
@@ -248,7 +247,10 @@ def test_jit_perf_map_in_private_tmp():
     """The same with the target's /tmp a tmpfs of its own mount namespace:
     the perf map is read through /proc/PID/root, not memleakd's /tmp."""
     with Session() as s:
+        # The targets' directory is bound to /mnt first: the checkout
+        # itself may live under /tmp.
         command = ["unshare", "-m", "sh", "-c",
-                   f"mount -t tmpfs none /tmp && exec {TARGETS}/perf_map_jit"]
-        perf_map = jit_case(s, command)
+                   'mount --bind "$0" /mnt && mount -t tmpfs none /tmp && '
+                   "exec /mnt/perf_map_jit", TARGETS]
+        perf_map = jit_case(s, command, Path("/mnt/perf_map_jit"))
         assert not perf_map.exists(), f"{perf_map} is visible here"
