@@ -20,6 +20,7 @@
 #include "debuginfod_fetch.h"
 #include "diff.h"
 #include "log.h"
+#include "map_reader.h"
 #include "process_memory.h"
 #include "report.h"
 #include "report_output.h"
@@ -166,6 +167,21 @@ static int attach_probes(struct daemon *d, const struct allocator_probe *probes,
 	return r;
 }
 
+/* What the outstanding-allocation map costs the kernel, per allocation it
+ * can hold (it is preallocated). */
+static void describe_allocs_map(const struct daemon *d)
+{
+	struct tracer_maps maps;
+	uint64_t bytes;
+
+	tracer__maps(d->tracer, &maps);
+	if (map_memlock(maps.allocs, &bytes) < 0)
+		return;
+	log_debug("allocation map: %u entries, %.1f MiB of kernel memory (%.1f bytes per "
+		  "tracked allocation)", d->cfg->max_allocs, (double)bytes / (1 << 20),
+		  (double)bytes / d->cfg->max_allocs);
+}
+
 /* Start building unwind tables, and watch dlopen for new objects. */
 static int start_unwinder(struct daemon *d)
 {
@@ -213,6 +229,7 @@ static int attach(struct daemon *d)
 		return r;
 	}
 	describe(d);
+	describe_allocs_map(d);
 	if (rows) {
 		r = start_unwinder(d);
 		if (r < 0)

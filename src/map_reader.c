@@ -4,8 +4,10 @@
 #include "map_reader.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <bpf/bpf.h>
@@ -71,5 +73,22 @@ int map_read_all(int fd, size_t key_size, size_t value_size, map_entry_fn fn, vo
 out:
 	free(keys);
 	free(values);
+	return r;
+}
+
+int map_memlock(int fd, uint64_t *bytes)
+{
+	char path[64], line[128];
+	int r = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (r == -ENOENT && fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %" SCNu64, bytes) == 1)
+			r = 0;
+	fclose(f);
 	return r;
 }

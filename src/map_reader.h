@@ -4,6 +4,7 @@
 #define MAP_READER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Called once per entry; value points to value_size bytes, or for per-CPU
  * maps to ncpus values, each rounded up to 8 bytes. Nonzero stops the walk. */
@@ -18,5 +19,8 @@ int map_read_all(int fd, size_t key_size, size_t value_size, map_entry_fn fn, vo
 size_t map_percpu_value_size(size_t value_size);
 /* Number of possible CPUs (the per-CPU value count), or -errno. */
 int map_ncpus(void);
+/* The kernel memory map fd is charged, as /proc/self/fdinfo says
+ * ("memlock"). Returns 0 and *bytes, or -errno (-ENOENT: no such line). */
+int map_memlock(int fd, uint64_t *bytes);
 
 #endif

@@ -46,6 +46,26 @@ def test_probe_placement_is_reported():
     assert "probe at +0x0 (push %r12, emulated" in lines[malloc_at + 1], lines[malloc_at + 1]
 
 
+def test_allocation_map_cost_is_reported():
+    """-v says what the preallocated allocation map costs the kernel, as
+    its fdinfo's memlock says: the entries asked for, and bytes per entry
+    (a hash map's element, key, value and its share of the buckets)."""
+    with Session() as s:
+        target = s.target("leaks")
+        daemon = s.memleakd(target.pid, "-v", "--max-allocs", "300000")
+        daemon.stop()
+        target.stop()
+    line = next((l for l in daemon.stderr.lines if "allocation map:" in l), None)
+    match = re.fullmatch(r"memleakd: debug: allocation map: 300000 entries, ([\d.]+) MiB "
+                         r"of kernel memory \(([\d.]+) bytes per tracked allocation\)",
+                         line or "")
+    assert match, f"no allocation map line: {daemon.stderr.text()}"
+    mib, per_entry = float(match.group(1)), float(match.group(2))
+    assert abs(mib * (1 << 20) - per_entry * 300000) < 0.1 * (1 << 20), line
+    # Key (8) and value (32) bytes at least; under 256 with the overhead.
+    assert 40 <= per_entry < 256, line
+
+
 EXE_LEAKS = [
     Leak("shallow_leak", "run", 10, 10 * 300),
     Leak("deep_leak", "deeper", 20, 20 * 400),
