@@ -260,8 +260,42 @@ static int attach(struct daemon *d)
 	return 0;
 }
 
+/* Read the maps into a snapshot with its trends and the process's memory,
+ * and the addresses of the stacks the writer shows. */
+static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum end_reason end,
+			 struct snapshot **out)
+{
+	struct snapshot *snap;
+	int r = snapshot__take(maps, d->resets, d->target->index, d->cfg->pid, d->cfg->min_age_ns,
+			       &snap);
+
+	if (r < 0)
+		return r;
+	snap->end = end;
+	r = trend__update(d->trend, snap, now_ns() - d->attached_ns);
+	if (r >= 0) {
+		/* A process that is gone keeps the memory last read. */
+		process_memory__read(d->cfg->pid, &d->memory);
+		process_memory__summarize(&d->at_attach, &d->memory, snap);
+		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? snap->n_stacks :
+					  d->cfg->top);
+	}
+	if (r < 0) {
+		snapshot__free(snap);
+		return r;
+	}
+	*out = snap;
+	return 0;
+}
+
+static double ms_between(uint64_t from, uint64_t to)
+{
+	return (double)(to - from) / 1e6;
+}
+
 static int report(struct daemon *d, enum end_reason end)
 {
+	uint64_t start = now_ns(), read, named;
 	struct tracer_maps maps;
 	struct snapshot *snap;
 	int r;
@@ -271,27 +305,23 @@ static int report(struct daemon *d, enum end_reason end)
 	if (r < 0 && r != -ESRCH)
 		log_warn("pid %d: cannot re-read its mappings: %s", d->cfg->pid, strerror(-r));
 	tracer__maps(d->tracer, &maps);
-	r = snapshot__take(&maps, d->resets, d->target->index, d->cfg->pid, d->cfg->min_age_ns,
-			   &snap);
+	r = take_snapshot(d, &maps, end, &snap);
 	if (r < 0) {
 		log_error("reading the maps failed: %s", strerror(-r));
 		return r;
 	}
-	snap->end = end;
-	r = trend__update(d->trend, snap, now_ns() - d->attached_ns);
-	if (r >= 0) {
-		/* A process that is gone keeps the memory last read. */
-		process_memory__read(d->cfg->pid, &d->memory);
-		process_memory__summarize(&d->at_attach, &d->memory, snap);
-		r = snapshot__read_stacks(snap, &maps, d->writer->all_stacks ? snap->n_stacks :
-					  d->cfg->top);
-	}
-	if (r >= 0)
-		r = snapshot__symbolize(snap, d->symbolizer, d->target->maps, d->target->root_fd);
+	read = now_ns();
+	r = snapshot__symbolize(snap, d->symbolizer, d->target->maps, d->target->root_fd);
+	named = now_ns();
 	if (r >= 0)
 		r = report_output__write(d->out, snap, &d->report_options);
 	if (r < 0)
 		log_error("writing the report failed: %s", strerror(-r));
+	else
+		log_debug("report %u: %zu stacks, %zu shown, in %.1f ms (maps %.1f, names %.1f, "
+			  "writing %.1f)", snap->report, snap->n_stacks, snap->n_top,
+			  ms_between(start, now_ns()), ms_between(start, read),
+			  ms_between(read, named), ms_between(named, now_ns()));
 	snapshot__free(snap);
 	return r;
 }
