@@ -72,7 +72,9 @@ static const char usage[] =
 	"                          (--no-libc is the same)\n"
 	"      --list-presets      list the presets and exit\n"
 	"\n"
-	"  -v, --verbose           say where each probe is placed; twice: libbpf's log\n"
+	"  -v, --verbose           say where each probe is placed, what the maps and\n"
+	"                          unwind tables cost, how long each report took;\n"
+	"                          twice: libbpf's log\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n";
 

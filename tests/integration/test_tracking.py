@@ -49,7 +49,8 @@ def test_probe_placement_is_reported():
 def test_allocation_map_cost_is_reported():
     """-v says what the preallocated allocation map costs the kernel, as
     its fdinfo's memlock says: the entries asked for, and bytes per entry
-    (a hash map's element, key, value and its share of the buckets)."""
+    (a hash map's element, key, value and its share of the buckets); and
+    how long each report took."""
     with Session() as s:
         target = s.target("leaks")
         daemon = s.memleakd(target.pid, "-v", "--max-allocs", "300000")
@@ -64,6 +65,10 @@ def test_allocation_map_cost_is_reported():
     assert abs(mib * (1 << 20) - per_entry * 300000) < 0.1 * (1 << 20), line
     # Key (8) and value (32) bytes at least; under 256 with the overhead.
     assert 40 <= per_entry < 256, line
+    # And each report's time, split by step (bench/report_cost.py reads it).
+    assert any(re.fullmatch(r"memleakd: debug: report 1: 0 stacks, 0 shown, in [\d.]+ ms "
+                            r"\(maps [\d.]+, names [\d.]+, writing [\d.]+\)", l)
+               for l in daemon.stderr.lines), daemon.stderr.text()
 
 
 EXE_LEAKS = [
