@@ -7,6 +7,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "human_size.h"
+#include "json_writer.h"
+
 static const char *const status_names[] = {
 	[DIFF_GROWN] = "grown", [DIFF_NEW] = "new", [DIFF_SHRUNK] = "shrunk",
 	[DIFF_GONE] = "gone", [DIFF_UNCHANGED] = "unchanged",
@@ -20,18 +23,9 @@ static const char *const match_names[] = {
  * the exact figure is printed beside it. */
 static void size_text(char *buf, size_t len, int64_t value, bool sign)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	uint64_t mag = value < 0 ? -(uint64_t)value : (uint64_t)value;
-	const char *prefix = !sign || value == 0 ? "" : value < 0 ? "-" : "+";
-	double v = (double)mag;
-	size_t u = 0;
 
-	for (; v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0]); u++)
-		v /= 1024;
-	if (u)
-		snprintf(buf, len, "%s%.1f %s", prefix, v, units[u]);
-	else
-		snprintf(buf, len, "%s%" PRIu64 " B", prefix, mag);
+	human_size(buf, len, !sign || value == 0 ? "" : value < 0 ? "-" : "+", mag);
 }
 
 static const char *signed_text(char *buf, size_t len, int64_t v)
@@ -130,33 +124,12 @@ int diff_write_text(FILE *out, const struct diff *d, size_t limit)
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }
 
-/* A JSON string: the reader checked the UTF-8, only escapes are needed. */
-static void json_text(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static void json_report(FILE *out, const char *key, const struct saved_report *r)
 {
 	fprintf(out, "\"%s\":{\"file\":", key);
-	json_text(out, r->path);
+	json_write_string(out, r->path);
 	fprintf(out, ",\"reports\":%zu,\"time\":", r->count);
-	json_text(out, r->time);
+	json_write_string(out, r->time);
 	fprintf(out, ",\"pid\":%d,\"final\":%s,\"outstanding_bytes\":%" PRIu64
 		",\"outstanding_allocs\":%" PRIu64 ",\"stacks\":%" PRIu64 ",\"stacks_listed\":%zu}",
 		r->pid, r->final ? "true" : "false", r->outstanding_bytes, r->outstanding_allocs,
@@ -170,9 +143,9 @@ static void json_frames(FILE *out, const struct saved_stack *s)
 		const struct saved_frame *f = &s->frames[i];
 
 		fprintf(out, "%s{\"addr\":\"0x%" PRIx64 "\",\"function\":", i ? "," : "", f->addr);
-		json_text(out, f->function);
+		json_write_string(out, f->function);
 		fprintf(out, ",\"offset\":%" PRIu64 ",\"module\":", f->offset);
-		json_text(out, f->module);
+		json_write_string(out, f->module);
 		fputc('}', out);
 	}
 	fputc(']', out);
@@ -186,7 +159,7 @@ static void json_entry(FILE *out, const struct diff_entry *e)
 		e->growth_bytes, e->growth_allocs, e->old ? e->old->bytes : 0,
 		e->new ? e->new->bytes : 0, e->old ? e->old->allocs : 0,
 		e->new ? e->new->allocs : 0);
-	json_text(out, match_names[e->match]);
+	json_write_string(out, match_names[e->match]);
 	fputc(',', out);
 	json_frames(out, e->new ? e->new : e->old);
 	fputc('}', out);

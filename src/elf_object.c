@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "build_id.h"
 #include "debug_file.h"
 
 #define VERSYM_HIDDEN 0x8000
@@ -142,37 +143,13 @@ Elf_Scn *elf_section_named(Elf *elf, const char *name)
 	return NULL;
 }
 
-static char *to_hex(const unsigned char *p, size_t n)
+/* 1 and *out when d holds a GNU build-id note, 0 when not, -ENOMEM. libelf
+ * has the notes in host byte order. */
+static int build_id_in_notes(Elf_Data *d, size_t align, char **out)
 {
-	static const char digits[] = "0123456789abcdef";
-	char *s = malloc(2 * n + 1);
+	int r = d && d->d_buf ? build_id_from_notes(d->d_buf, d->d_size, align, out) : -ENOENT;
 
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 0xf];
-	}
-	s[2 * n] = '\0';
-	return s;
-}
-
-/* 1 and *out when d holds a GNU build-id note, 0 when not, -ENOMEM. */
-static int build_id_in_notes(Elf_Data *d, char **out)
-{
-	size_t off = 0, next, name_at, desc_at;
-	GElf_Nhdr nh;
-
-	while ((next = gelf_getnote(d, off, &nh, &name_at, &desc_at)) > 0) {
-		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == sizeof(ELF_NOTE_GNU) &&
-		    !memcmp((char *)d->d_buf + name_at, ELF_NOTE_GNU, sizeof(ELF_NOTE_GNU)) &&
-		    nh.n_descsz) {
-			*out = to_hex((unsigned char *)d->d_buf + desc_at, nh.n_descsz);
-			return *out ? 1 : -ENOMEM;
-		}
-		off = next;
-	}
-	return 0;
+	return r == 0 ? 1 : r == -ENOENT ? 0 : r;
 }
 
 /* Note sections first: a debug file keeps them while its PT_NOTE segments
@@ -190,7 +167,7 @@ static int read_build_id(Elf *elf, char **out)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
 			continue;
 		d = elf_getdata(scn, NULL);
-		r = d ? build_id_in_notes(d, out) : 0;
+		r = build_id_in_notes(d, sh.sh_addralign == 8 ? 8 : 4, out);
 	}
 	if (elf_getphdrnum(elf, &phnum) < 0)
 		phnum = 0;
@@ -202,7 +179,7 @@ static int read_build_id(Elf *elf, char **out)
 			continue;
 		d = elf_getdata_rawchunk(elf, p.p_offset, p.p_filesz,
 					 p.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
-		r = d ? build_id_in_notes(d, out) : 0;
+		r = build_id_in_notes(d, p.p_align == 8 ? 8 : 4, out);
 	}
 	return r < 0 ? r : 0;
 }

@@ -14,38 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* Length of the valid UTF-8 sequence at s, or 0: XML parsers reject a
  * document with a bad byte, and names come from arbitrary binaries. */
-static size_t utf8_length(const unsigned char *s)
+static size_t valid_length(const unsigned char *s)
 {
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n = utf8_length(s[0]);
 
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
+	return n && utf8_valid(s, n) ? n : 0;
 }
 
 /* ';' separates folded frames and a newline ends the line: neither may
@@ -55,7 +32,7 @@ static void sanitize(char *label)
 	unsigned char *p = (unsigned char *)label;
 
 	while (*p) {
-		size_t n = utf8_length(p);
+		size_t n = valid_length(p);
 
 		if (*p == ';')
 			*p = ':';
@@ -271,19 +248,4 @@ done:
 	}
 	*out = g;
 	return 0;
-}
-
-void flame_human_bytes(char *buf, size_t len, uint64_t bytes)
-{
-	static const char units[] = "KMGTPE";
-	unsigned int shift = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return;
-	}
-	while (shift < 50 && bytes >> (shift + 10) >= 1024)
-		shift += 10;
-	snprintf(buf, len, "%.1f %ciB", (double)bytes / (double)(1ULL << (shift + 10)),
-		 units[shift / 10]);
 }

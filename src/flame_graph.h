@@ -68,7 +68,4 @@ int flame_graph__new(const struct snapshot *snap, bool inverted, struct flame_gr
 /* Accepts NULL. */
 void flame_graph__free(struct flame_graph *g);
 
-/* "97.7 KiB" into buf: for the eye, beside the exact bytes. */
-void flame_human_bytes(char *buf, size_t len, uint64_t bytes);
-
 #endif

@@ -8,10 +8,11 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+
+#include "build_id.h"
 
 /* Larger PT_NOTE segments than this are not worth reading for a build-id. */
 #define NOTES_MAX (64 * 1024)
@@ -35,48 +36,6 @@ static int source_read(const struct image_source *src, uint64_t off, void *buf, 
 	return src->read(src->ctx, off, buf, len);
 }
 
-static char *hex_of(const unsigned char *p, size_t n)
-{
-	char *s = malloc(2 * n + 1);
-
-	for (size_t i = 0; s && i < n; i++)
-		sprintf(s + 2 * i, "%02x", p[i]);
-	if (s)
-		s[2 * n] = '\0';
-	return s;
-}
-
-static size_t align_up(size_t v, size_t align)
-{
-	return (v + align - 1) & ~(align - 1);
-}
-
-/* Walk the notes of one PT_NOTE segment (align: 4, or 8 for ELF_T_NHDR8
- * notes). 0 and *out for a GNU build-id, -ENOENT, -ENOMEM. */
-static int build_id_in(const unsigned char *notes, size_t len, size_t align, char **out)
-{
-	size_t off = 0;
-
-	while (off < len && len - off >= sizeof(Elf64_Nhdr)) {
-		Elf64_Nhdr nh;
-		size_t name_at = off + sizeof(nh), desc_at, next;
-
-		memcpy(&nh, notes + off, sizeof(nh));
-		desc_at = align_up(name_at + nh.n_namesz, align);
-		next = align_up(desc_at + nh.n_descsz, align);
-		/* The last note's padding may run past the segment. */
-		if (nh.n_namesz > len || nh.n_descsz > len || desc_at + nh.n_descsz > len)
-			return -ENOENT;
-		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == sizeof(ELF_NOTE_GNU) &&
-		    !memcmp(notes + name_at, ELF_NOTE_GNU, sizeof(ELF_NOTE_GNU)) && nh.n_descsz) {
-			*out = hex_of(notes + desc_at, nh.n_descsz);
-			return *out ? 0 : -ENOMEM;
-		}
-		off = next;
-	}
-	return -ENOENT;
-}
-
 static int note_segment(const struct image_source *src, const Elf64_Phdr *p, char **out)
 {
 	unsigned char *notes;
@@ -89,7 +48,7 @@ static int note_segment(const struct image_source *src, const Elf64_Phdr *p, cha
 		return -ENOMEM;
 	r = source_read(src, p->p_offset, notes, p->p_filesz);
 	if (r == 0)
-		r = build_id_in(notes, p->p_filesz, p->p_align == 8 ? 8 : 4, out);
+		r = build_id_from_notes(notes, p->p_filesz, p->p_align == 8 ? 8 : 4, out);
 	else if (r == -EFAULT)
 		r = -ENOENT; /* a note outside the first mapping: not this one */
 	free(notes);

@@ -6,23 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
-static void json_string(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
+#include "json_writer.h"
 
 static void json_time(FILE *out, const struct timespec *ts)
 {
@@ -55,19 +39,19 @@ static void json_totals(FILE *out, const struct snapshot *snap)
 static void json_frame(FILE *out, const struct frame *f)
 {
 	fprintf(out, "{\"addr\":\"0x%" PRIx64 "\",\"function\":", f->addr);
-	json_string(out, f->function);
+	json_write_string(out, f->function);
 	fprintf(out, ",\"offset\":%" PRIu64 ",\"module\":", f->offset);
-	json_string(out, f->module);
+	json_write_string(out, f->module);
 	fputs(",\"file\":", out);
-	json_string(out, f->file);
+	json_write_string(out, f->file);
 	if (f->line)
 		fprintf(out, ",\"line\":%u", f->line);
 	else
 		fputs(",\"line\":null", out);
 	fprintf(out, ",\"inlined\":%s,\"build_id\":", f->inlined ? "true" : "false");
-	json_string(out, f->build_id);
+	json_write_string(out, f->build_id);
 	fputs(",\"mangled\":", out);
-	json_string(out, f->mangled);
+	json_write_string(out, f->mangled);
 	fprintf(out, ",\"module_mismatch\":%s}", f->module_mismatch ? "true" : "false");
 }
 
@@ -100,7 +84,7 @@ static void json_process(FILE *out, const struct process_summary *p)
 		",\"tracked_growth_bytes\":%" PRId64 ",\"suspects\":%zu,\"verdict\":",
 		p->rss_bytes, p->rss_anon_bytes, p->rss_growth_bytes, p->rss_anon_growth_bytes,
 		p->tracked_growth_bytes, p->suspects);
-	json_string(out, verdict_name(p->verdict));
+	json_write_string(out, verdict_name(p->verdict));
 	fputc('}', out);
 }
 
@@ -112,7 +96,7 @@ static int json_write(FILE *out, const struct snapshot *snap, const struct repor
 	fprintf(out, ",\"pid\":%d,\"final\":%s", snap->pid, snap->end ? "true" : "false");
 	if (snap->end) {
 		fputs(",\"end_reason\":", out);
-		json_string(out, end_reason_name(snap->end));
+		json_write_string(out, end_reason_name(snap->end));
 	}
 	fprintf(out, ",\"report\":%u,\"since_attach_s\":%.3f,\"interval_s\":%.3f",
 		snap->report, snap->since_attach_s, snap->interval_s);

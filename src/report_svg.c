@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "flame_graph.h"
+#include "human_size.h"
 #include "svg_script.h"
 
 #define SVG_WIDTH 1200
@@ -91,7 +92,7 @@ static void frame_title(FILE *out, const struct flame_node *n, uint64_t total)
 {
 	char human[32];
 
-	flame_human_bytes(human, sizeof(human), n->bytes);
+	human_size(human, sizeof(human), "", n->bytes);
 	fputs("<title>", out);
 	xml_text(out, n->label, strlen(n->label));
 	fprintf(out, "\n%" PRIu64 " bytes (%s), %.2f%% of outstanding%s</title>", n->bytes, human,
@@ -146,7 +147,7 @@ static void svg_header(FILE *out, const struct snapshot *snap, const struct svg_
 
 	gmtime_r(&snap->time.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	flame_human_bytes(human, sizeof(human), l->total);
+	human_size(human, sizeof(human), "", l->total);
 	fprintf(out,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "

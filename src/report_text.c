@@ -6,28 +6,18 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdlib.h>
+
+#include "human_size.h"
 
 #define HUMAN_LEN 32
 
-/* "97.7 KiB", "-1.5 MiB": exact bytes are printed beside it, this is for
- * the eye. */
+/* "97.7 KiB", "-1.5 MiB", "+0 B" with sign: exact bytes are printed
+ * beside it, this is for the eye. */
 static const char *human_bytes(char *buf, int64_t bytes, bool sign)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)llabs(bytes);
-	const char *s = bytes < 0 ? "-" : sign ? "+" : "";
-	size_t u = 0;
+	uint64_t mag = bytes < 0 ? -(uint64_t)bytes : (uint64_t)bytes;
 
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, HUMAN_LEN, "%s%" PRIu64 " B", s, (uint64_t)llabs(bytes));
-	else
-		snprintf(buf, HUMAN_LEN, "%s%.1f %s", s, v, units[u]);
-	return buf;
+	return human_size(buf, HUMAN_LEN, bytes < 0 ? "-" : sign ? "+" : "", mag);
 }
 
 static void text_memory(FILE *out, const struct process_summary *p)

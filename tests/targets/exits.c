@@ -11,8 +11,6 @@
  */
 #include "target.h"
 
-#include <time.h>
-
 __attribute__((noinline)) static void leak_before_exit(void)
 {
 	for (int i = 0; i < 10; i++)
@@ -26,13 +24,10 @@ __attribute__((noinline)) static void chain_exit(void)
 
 int main(void)
 {
-	struct timespec second = { .tv_sec = 1 };
-
 	target_ready();
 	target_wait_start();
 	chain_exit();
 	target_done();
-	while (nanosleep(&second, &second))
-		;
+	target_sleep_ms(1000);
 	exit(0);
 }

@@ -18,7 +18,6 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <string.h>
-#include <time.h>
 
 #include "target.h"
 
@@ -69,11 +68,8 @@ __attribute__((noinline)) static void call_plugin(plugin_leak_fn leak)
 __attribute__((noinline)) static void run_plugin(void)
 {
 	plugin_leak_fn leak = load_plugin();
-	struct timespec settle = { PLUGIN_SETTLE_MS / 1000,
-				   PLUGIN_SETTLE_MS % 1000 * 1000000L };
 
-	while (nanosleep(&settle, &settle))
-		;
+	target_sleep_ms(PLUGIN_SETTLE_MS);
 	call_plugin(leak);
 }
 
