@@ -174,6 +174,8 @@ static void describe_allocs_map(const struct daemon *d)
 	struct tracer_maps maps;
 	uint64_t bytes;
 
+	if (!d->cfg->verbose)
+		return;
 	tracer__maps(d->tracer, &maps);
 	if (map_memlock(maps.allocs, &bytes) < 0)
 		return;
