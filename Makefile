@@ -159,6 +159,7 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 		$(OUT)/targets/unwind_cxx $(OUT)/targets/bench_outstanding
 	@$(OUT)/bench/symbolize_bench
 	@python3 bench/run.py
+	@python3 bench/prog_cost.py
 	@python3 bench/report_cost.py
 	@python3 bench/redis_bench.py
 	@python3 bench/pg_preset.py

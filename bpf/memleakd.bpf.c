@@ -6,8 +6,8 @@
  * argument is the size, the pointer, the out-argument or the context, so a
  * new allocator needs no new BPF code. An allocation is recorded at the
  * return probe, where the caller's frame is the first user frame of the
- * stack. Per-stack totals are updated here, so a report reads O(stacks)
- * entries, never O(allocations). A context reset costs O(1): it stamps the
+ * stack. Per-stack totals, by generation, are updated here, so a report
+ * reads O(stacks) entries, never O(allocations). A context reset costs O(1): it stamps the
  * context with the time; track() retires a released record when its address
  * comes back, and until then reports leave it out (src/context_resets.c).
  */
@@ -19,20 +19,53 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#define E2BIG 7 /* errno.h is not for BPF programs */
+
 /* Set by user space before the final report: every program stops at once,
  * where detaching probe by probe would see frees without their mallocs. */
 volatile bool paused;
 /* Run-time addresses of the globals named by ctx=@GLOBAL specs, per target,
  * filled in by user space before attaching; the cookie holds the slot. */
 volatile __u64 ctx_globals[MEMLEAKD_MAX_TARGETS][MEMLEAKD_MAX_CTX_GLOBALS];
+/* The generation new allocations join (struct stack_key), set by user space. */
+volatile __u16 generation = 1;
+/* Some record went to the other context-free map than its hash chose, that
+ * one being full: lookups that miss must try both. */
+volatile bool crossed;
 
-/* max_entries of allocs, stacks and stack_totals are set by user space. */
+/* Set by user space before loading. */
+const volatile __u64 time_base_ns;  /* alloc_info.time counts from here */
+const volatile __u32 spill_share;   /* keys whose hash is below it go to allocs_spill */
+const volatile bool contexts;       /* some allocator has contexts: ctx_allocs is in use */
+
+/* The outstanding allocations without a context, in two maps: a hash map's
+ * bucket array is rounded up to a power of two, so a capacity of 2^k + r
+ * is split into allocs (2^k) and allocs_spill (r), each key's place chosen
+ * by its hash in proportion (the other map when that one is full, so the
+ * capacity is exactly what the user asked for). max_entries of these, ctx_allocs, stacks and
+ * stack_totals are set by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u64);
 	__type(value, struct alloc_info);
 	__uint(max_entries, 1);
 } allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct alloc_info);
+	__uint(max_entries, 1);
+} allocs_spill SEC(".maps");
+
+/* Allocations with a context. Not preallocated: most runs have none. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct ctx_alloc_info);
+	__uint(max_entries, 1);
+} ctx_allocs SEC(".maps");
 
 /* Stack id -> frames. Our own map rather than a STACK_TRACE map, which
  * refuses a stack whose bucket holds another: here two stacks whose hashes
@@ -107,26 +140,45 @@ static __always_inline __u64 arg_n(struct pt_regs *ctx, unsigned int n)
 	return args[n & 7];
 }
 
-/* Add (sign +1) or remove (sign -1) one allocation from its stack's totals. */
-static __always_inline void stack_account(__u32 target, __u32 stack_id, __u64 size, int sign)
+/* The totals of stack_id in generation gen, created if missing; a full map
+ * puts it in generation 0 (*gen says which). NULL: no room at all. */
+static __always_inline struct stack_totals *stack_entry(__u32 target, __u32 stack_id, __u16 *gen)
 {
-	struct stack_key key = { .target = target, .stack_id = stack_id };
-	struct stack_totals *t = bpf_map_lookup_elem(&stack_totals, &key);
+	struct stack_key key = { .stack_id = stack_id, .target = target, .generation = *gen };
+	struct stack_totals zero = {}, *t;
 
-	if (!t) {
-		struct stack_totals zero = {};
-
-		bpf_map_update_elem(&stack_totals, &key, &zero, BPF_NOEXIST);
+	for (int i = 0; i < 2; i++, key.generation = 0) {
 		t = bpf_map_lookup_elem(&stack_totals, &key);
-		if (!t)
-			return;
+		if (!t) {
+			bpf_map_update_elem(&stack_totals, &key, &zero, BPF_NOEXIST);
+			t = bpf_map_lookup_elem(&stack_totals, &key);
+		}
+		if (t) {
+			*gen = key.generation;
+			return t;
+		}
 	}
-	/* Per-CPU value and no preemption inside the program: plain adds. */
-	t->outstanding_bytes += sign * (__s64)size;
-	t->outstanding_allocs += sign;
-	if (sign > 0) {
-		t->total_bytes += size;
-		t->total_allocs++;
+	return NULL;
+}
+
+/* Per-CPU value and no preemption inside the program: plain adds. */
+static __always_inline void stack_add(struct stack_totals *t, __u64 size, __u64 now)
+{
+	t->outstanding_bytes += size;
+	t->outstanding_allocs++;
+	t->total_bytes += size;
+	t->total_allocs++;
+	if (!t->first_ns)
+		t->first_ns = now;
+}
+
+static __always_inline void stack_remove(__u32 target, __u32 stack_id, __u16 gen, __u64 size)
+{
+	struct stack_totals *t = stack_entry(target, stack_id, &gen);
+
+	if (t) {
+		t->outstanding_bytes -= size;
+		t->outstanding_allocs--;
 	}
 }
 
@@ -199,24 +251,69 @@ static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counter
 	return MEMLEAKD_STACK_LOST;
 }
 
+/* An allocation as the programs handle it, whichever map it is in. */
+struct tracked {
+	__u64 size, ctx, timestamp_ns;
+	__u32 stack_id;
+	__u16 generation;
+};
+
+/* The context-free map key's hash chooses, or the other one. */
+static __always_inline void *plain_map(__u64 key, bool other)
+{
+	bool spill = (__u32)((key * 0x9e3779b97f4a7c15ULL) >> 32) < spill_share;
+
+	return spill != other ? (void *)&allocs_spill : (void *)&allocs;
+}
+
+static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
+{
+	struct alloc_info *a = bpf_map_lookup_elem(map, &key);
+
+	if (!a)
+		return -1;
+	*old = (struct tracked){ .size = alloc_info_size(a), .stack_id = a->stack_id,
+				 .generation = alloc_info_generation(a) };
+	/* Only the thread whose delete succeeds accounts the free. */
+	return bpf_map_delete_elem(map, &key) ? -1 : 0;
+}
+
+/* Take key's record out of the context-free maps into *old; 0 on success. */
+static __always_inline int take_plain(__u64 key, struct tracked *old)
+{
+	if (!take_from(plain_map(key, false), key, old))
+		return 0;
+	return crossed ? take_from(plain_map(key, true), key, old) : -1;
+}
+
+static __always_inline int take_ctx(__u64 key, struct tracked *old)
+{
+	struct ctx_alloc_info *c;
+
+	if (!contexts)
+		return -1;
+	c = bpf_map_lookup_elem(&ctx_allocs, &key);
+	if (!c)
+		return -1;
+	*old = (struct tracked){ .size = alloc_info_size(&c->info), .stack_id = c->info.stack_id,
+				 .generation = alloc_info_generation(&c->info), .ctx = c->ctx,
+				 .timestamp_ns = c->timestamp_ns };
+	return bpf_map_delete_elem(&ctx_allocs, &key) ? -1 : 0;
+}
+
 /* Forget ptr; returns 0 when it was tracked, with its record in *old. */
-static __always_inline int untrack(__u32 target, __u64 ptr, struct alloc_info *old)
+static __always_inline int untrack(__u32 target, __u64 ptr, struct tracked *old)
 {
 	__u64 key = memleakd_alloc_key(target, ptr);
-	struct alloc_info *info = bpf_map_lookup_elem(&allocs, &key);
 
-	if (!info)
+	if (take_plain(key, old) && take_ctx(key, old))
 		return -1;
-	*old = *info;
-	/* Only the thread whose delete succeeds accounts the free. */
-	if (bpf_map_delete_elem(&allocs, &key))
-		return -1;
-	stack_account(target, old->stack_id, old->size, -1);
+	stack_remove(target, old->stack_id, old->generation, old->size);
 	return 0;
 }
 
 /* Was old released by a reset of its context since it was allocated? */
-static __always_inline bool stale(__u32 target, const struct alloc_info *old)
+static __always_inline bool stale(__u32 target, const struct tracked *old)
 {
 	__u64 key = memleakd_alloc_key(target, old->ctx);
 	__u64 *reset_ns;
@@ -224,18 +321,42 @@ static __always_inline bool stale(__u32 target, const struct alloc_info *old)
 	if (!old->ctx)
 		return false;
 	reset_ns = bpf_map_lookup_elem(&resets, &key);
-	return reset_ns && memleakd_alloc_stale(old, *reset_ns);
+	return reset_ns && old->timestamp_ns < *reset_ns;
+}
+
+/* Store the record of t under key; 0 on success. */
+static __always_inline int record(__u64 key, const struct tracked *t)
+{
+	struct ctx_alloc_info c = {
+		.info = { .size_gen = (t->size & MEMLEAKD_SIZE_MASK) |
+				      ((__u64)t->generation << MEMLEAKD_SIZE_BITS),
+			  .stack_id = t->stack_id,
+			  .time = (__u32)((t->timestamp_ns - time_base_ns) >> MEMLEAKD_TIME_SHIFT) },
+		.ctx = t->ctx,
+		.timestamp_ns = t->timestamp_ns,
+	};
+	long r;
+
+	if (t->ctx)
+		return bpf_map_update_elem(&ctx_allocs, &key, &c, BPF_NOEXIST);
+	r = bpf_map_update_elem(plain_map(key, false), &key, &c.info, BPF_NOEXIST);
+	if (r != -E2BIG) /* full */
+		return r;
+	crossed = true;
+	return bpf_map_update_elem(plain_map(key, true), &key, &c.info, BPF_NOEXIST);
 }
 
 static __always_inline void track(struct pt_regs *ctx, struct target_counters *c, __u32 target,
 				  struct inflight_call *call, __u64 ptr, __u64 size, __u64 context)
 {
 	__u64 key = memleakd_alloc_key(target, ptr);
-	struct alloc_info info = { .size = size, .timestamp_ns = call->entry_ns, .ctx = context,
-				   .stack_id = stack_id(ctx, c, target, call) };
-	struct alloc_info old;
+	struct tracked t = { .size = size, .ctx = context, .timestamp_ns = call->entry_ns,
+			     .stack_id = stack_id(ctx, c, target, call),
+			     .generation = generation };
+	struct stack_totals *totals;
+	struct tracked old;
 
-	if (info.stack_id == MEMLEAKD_STACK_LOST)
+	if (t.stack_id == MEMLEAKD_STACK_LOST)
 		c->stack_errors++;
 	/* A pointer handed out again: its context was reset since (arenas
 	 * reuse addresses), or we did not see its free. Retire the old record
@@ -246,12 +367,13 @@ static __always_inline void track(struct pt_regs *ctx, struct target_counters *c
 		else
 			c->replaced_allocs++;
 	}
-	if (bpf_map_update_elem(&allocs, &key, &info, BPF_NOEXIST)) {
+	totals = stack_entry(target, t.stack_id, &t.generation);
+	if (!totals || record(key, &t)) {
 		c->dropped_allocs++;
 		return;
 	}
 	c->allocs++;
-	stack_account(target, info.stack_id, size, 1);
+	stack_add(totals, size, t.timestamp_ns);
 }
 
 /* nmemb * size, saturated: an overflowing request must still read as
@@ -366,7 +488,7 @@ int BPF_KRETPROBE(alloc_return)
 {
 	struct inflight_call *call;
 	struct target_counters *c;
-	struct alloc_info old;
+	struct tracked old;
 	__u64 cookie, ptr;
 	__u32 target, kind;
 
@@ -427,7 +549,7 @@ int BPF_KPROBE(free_enter)
 	__u32 target = COOKIE_TARGET(cookie);
 	struct inflight_call *call;
 	struct target_counters *c;
-	struct alloc_info old;
+	struct tracked old;
 
 	if (!ptr || paused)
 		return 0;

@@ -66,23 +66,46 @@ enum probe_kind {
  * space deletes the times no record needs any more at each report. */
 #define MEMLEAKD_MAX_CONTEXTS 65536
 
-/* One outstanding allocation, keyed by memleakd_alloc_key(). */
+/* Time in an allocation record: nanoseconds since the tracer started
+ * (the programs' time_base_ns) in units of 2^22 ns (4.2 ms), so 32 bits
+ * last 208 days. */
+#define MEMLEAKD_TIME_SHIFT 22
+
+/* One outstanding allocation of the malloc family, keyed by
+ * memleakd_alloc_key(). 16 bytes: with the 8-byte key a preallocated hash
+ * element is 72 bytes (the kernel adds 48), which keeps the map within 96
+ * bytes per allocation with its bucket array (src/tracer.c sizes it). */
 struct alloc_info {
-	__u64 size;
-	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
-	__u64 ctx;          /* its context (custom allocators), 0 for none */
+	__u64 size_gen; /* size in bits 0-47, generation in bits 48-63 */
 	__u32 stack_id;
-	__u32 reserved;
+	__u32 time;     /* see MEMLEAKD_TIME_SHIFT */
 };
 
-/* A context reset releases its allocations without visiting them: the
- * resets map holds, per memleakd_alloc_key(target, ctx), the time of the
- * context's last reset, and an allocation made before it is stale. A stale
- * record stays until its address is handed out again. */
-static inline bool memleakd_alloc_stale(const struct alloc_info *info, __u64 reset_ns)
+#define MEMLEAKD_SIZE_BITS 48
+#define MEMLEAKD_SIZE_MASK ((1ULL << MEMLEAKD_SIZE_BITS) - 1)
+
+static inline __u64 alloc_info_size(const struct alloc_info *a)
 {
-	return info->ctx && info->timestamp_ns < reset_ns;
+	return a->size_gen & MEMLEAKD_SIZE_MASK;
 }
+
+static inline __u16 alloc_info_generation(const struct alloc_info *a)
+{
+	return (__u16)(a->size_gen >> MEMLEAKD_SIZE_BITS);
+}
+
+/* An allocation of a custom allocator with a context: its own map, since
+ * the context and the exact time (to order it against the context's
+ * resets) take 16 bytes more. A context reset releases its allocations
+ * without visiting them: the resets map holds, per
+ * memleakd_alloc_key(target, ctx), the time of the context's last reset,
+ * and an allocation made before it is stale. A stale record stays until
+ * its address is handed out again. */
+struct ctx_alloc_info {
+	struct alloc_info info;
+	__u64 ctx;
+	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
 
 /* How many ids after its hash a stack may take when others hold them. */
 #define MEMLEAKD_STACK_PROBES 8
@@ -92,10 +115,16 @@ struct stack_frames {
 	__u64 ips[MEMLEAKD_MAX_FRAMES];
 };
 
-/* Key of the per-stack totals map. */
+/* Key of the per-stack totals map: totals are kept per stack and
+ * generation. User space starts a new generation now and then (ever longer
+ * ones, src/generations.c); an allocation counts in the generation current
+ * when it was made, and its free in the same one. The oldest generation
+ * still holding allocations dates a stack's oldest allocation without
+ * visiting the allocations. Generation 0 takes what finds the map full. */
 struct stack_key {
-	__u32 target;
 	__u32 stack_id;
+	__u16 target;
+	__u16 generation;
 };
 
 /* Per-stack totals, a per-CPU value: user space sums the CPUs. Outstanding
@@ -105,6 +134,7 @@ struct stack_totals {
 	__s64 outstanding_allocs;
 	__u64 total_bytes;  /* allocated since attach, freed or not */
 	__u64 total_allocs;
+	__u64 first_ns;     /* bpf_ktime_get_ns() of the first allocation counted here */
 };
 
 /* A traced call in flight on one thread, between entry and return, and the

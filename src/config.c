@@ -320,8 +320,8 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 		cfg->trend = (unsigned int)v;
 		return 0;
 	case OPT_MAX_ALLOCS:
-		if (parse_uint(arg, 1, MAX_MAX_ALLOCS, &v))
-			return fail(error, "--max-allocs: '%s' is not a number from 1 to %u", arg,
+		if (parse_uint(arg, 2, MAX_MAX_ALLOCS, &v))
+			return fail(error, "--max-allocs: '%s' is not a number from 2 to %u", arg,
 				    MAX_MAX_ALLOCS);
 		cfg->max_allocs = (uint32_t)v;
 		return 0;

@@ -90,15 +90,20 @@ int context_resets__load(struct context_resets *r, int resets_fd, uint32_t targe
 	return map_read_all(resets_fd, sizeof(uint64_t), sizeof(uint64_t), load_one, r);
 }
 
-bool context_resets__released(struct context_resets *r, uint32_t target,
-			      const struct alloc_info *info)
+bool context_resets__empty(const struct context_resets *r)
+{
+	return r->n == 0;
+}
+
+bool context_resets__released(struct context_resets *r, uint32_t target, uint64_t ctx,
+			      uint64_t allocated_ns)
 {
 	struct reset_time *t;
 
-	if (!info->ctx || !r->cap)
+	if (!ctx || !r->cap)
 		return false;
-	t = slot(r, memleakd_alloc_key(target, info->ctx));
-	if (!t->used || !memleakd_alloc_stale(info, t->reset_ns))
+	t = slot(r, memleakd_alloc_key(target, ctx));
+	if (!t->used || allocated_ns >= t->reset_ns)
 		return false;
 	t->holds_released = true;
 	return true;

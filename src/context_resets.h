@@ -1,7 +1,7 @@
 /* context_resets.h - the user-space half of O(1) context resets. A reset
  * only stamps its context with the time (the BPF resets map). Allocations
  * of that context made before it are released, but their records stay in
- * the allocation map, and in their stack's totals, until the programs meet
+ * the context allocation map, and in their stack's totals, until the programs meet
  * the same address again (arenas hand addresses out again quickly) and
  * retire them. User space never deletes a record itself: the address may
  * have been handed out anew between its read and its delete. Instead each
@@ -26,10 +26,13 @@ void context_resets__free(struct context_resets *r);
  * was allocated before them, so the totals include it. Returns 0 or
  * -errno. */
 int context_resets__load(struct context_resets *r, int resets_fd, uint32_t target);
-/* Was the record, of target, released by a reset loaded last? A context
- * found holding such a record keeps its reset time in the map. */
-bool context_resets__released(struct context_resets *r, uint32_t target,
-			      const struct alloc_info *info);
+/* Were no reset times loaded? */
+bool context_resets__empty(const struct context_resets *r);
+/* Was an allocation of target in context ctx, made at allocated_ns,
+ * released by a reset loaded last? A context found holding such a record
+ * keeps its reset time in the map. */
+bool context_resets__released(struct context_resets *r, uint32_t target, uint64_t ctx,
+			      uint64_t allocated_ns);
 /* After a walk of every record: delete the reset times of the contexts that
  * hold no released record any more, keeping a reset that came since, so
  * the map holds only the times still needed. Returns 0 or -errno. */

@@ -16,6 +16,7 @@
 #include "allocator.h"
 #include "config.h"
 #include "context_resets.h"
+#include "generations.h"
 #include "custom_allocator.h"
 #include "debuginfod_fetch.h"
 #include "diff.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct tracer *tracer;
 	struct unwinder *unwinder;          /* NULL with --unwind fp */
 	struct context_resets *resets;
+	struct generations *generations;
 	struct symbolizer *symbolizer;
 	int signal_fd;
 };
@@ -167,21 +169,35 @@ static int attach_probes(struct daemon *d, const struct allocator_probe *probes,
 	return r;
 }
 
-/* What the outstanding-allocation map costs the kernel, per allocation it
- * can hold (it is preallocated). */
-static void describe_allocs_map(const struct daemon *d)
+/* What the outstanding-allocation maps cost the kernel, per allocation
+ * they can hold (they are preallocated). */
+static void describe_allocs_maps(const struct daemon *d)
 {
 	struct tracer_maps maps;
-	uint64_t bytes;
+	uint64_t bytes, spill;
 
 	if (!d->cfg->verbose)
 		return;
 	tracer__maps(d->tracer, &maps);
-	if (map_memlock(maps.allocs, &bytes) < 0)
+	if (map_memlock(maps.allocs, &bytes) < 0 || map_memlock(maps.allocs_spill, &spill) < 0)
 		return;
+	bytes += spill;
 	log_debug("allocation map: %u entries, %.1f MiB of kernel memory (%.1f bytes per "
 		  "tracked allocation)", d->cfg->max_allocs, (double)bytes / (1 << 20),
 		  (double)bytes / d->cfg->max_allocs);
+}
+
+/* Do the custom allocators have contexts (ctx= in a spec)? */
+static bool have_contexts(const struct custom_allocator *c)
+{
+	for (size_t i = 0; c && i < c->n_probes; i++) {
+		uint64_t cookie = c->probes[i].point.cookie;
+
+		if (COOKIE_FIELD(cookie, COOKIE_CTX_SHIFT) ||
+		    (COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_CTX_GLOBAL))
+			return true;
+	}
+	return false;
 }
 
 /* Start building unwind tables, and watch dlopen for new objects. */
@@ -223,15 +239,18 @@ static int attach(struct daemon *d)
 {
 	const struct custom_allocator *c = d->custom;
 	uint32_t rows = d->cfg->unwind == UNWIND_FP ? 0 : d->cfg->unwind_rows;
+	struct tracer_options options = { .max_allocs = d->cfg->max_allocs, .unwind_rows = rows,
+					  .contexts = have_contexts(c),
+					  .verbose = d->cfg->verbose > 1 };
 	size_t n = 0;
-	int r = tracer__open(d->cfg->max_allocs, rows, d->cfg->verbose > 1, &d->tracer);
+	int r = tracer__open(&options, &d->tracer);
 
 	if (r < 0) {
 		log_error("loading the BPF programs failed: %s", strerror(-r));
 		return r;
 	}
 	describe(d);
-	describe_allocs_map(d);
+	describe_allocs_maps(d);
 	if (rows) {
 		r = start_unwinder(d);
 		if (r < 0)
@@ -268,8 +287,17 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 			 struct snapshot **out)
 {
 	struct snapshot *snap;
-	int r = snapshot__take(maps, d->resets, d->target->index, d->cfg->pid, d->cfg->min_age_ns,
-			       &snap);
+	struct snapshot_source src = {
+		.maps = maps, .resets = d->resets, .generations = d->generations,
+		.time_base_ns = tracer__time_base_ns(d->tracer), .target = d->target->index,
+		.pid = d->cfg->pid, .min_age_ns = d->cfg->min_age_ns,
+	};
+	uint16_t generation;
+	int r;
+
+	if (generations__advance(d->generations, now_ns(), &generation))
+		tracer__set_generation(d->tracer, generation);
+	r = snapshot__take(&src, &snap);
 
 	if (r < 0)
 		return r;
@@ -320,8 +348,9 @@ static int report(struct daemon *d, enum end_reason end)
 	if (r < 0)
 		log_error("writing the report failed: %s", strerror(-r));
 	else
-		log_debug("report %u: %zu stacks, %zu shown, in %.1f ms (maps %.1f, names %.1f, "
-			  "writing %.1f)", snap->report, snap->n_stacks, snap->n_top,
+		log_debug("report %u: %zu stacks, %zu shown, %zu records read, in %.1f ms (maps "
+			  "%.1f, names %.1f, writing %.1f)", snap->report, snap->n_stacks, snap->n_top,
+			  snap->records_read,
 			  ms_between(start, now_ns()), ms_between(start, read),
 			  ms_between(read, named), ms_between(named, now_ns()));
 	snapshot__free(snap);
@@ -427,8 +456,9 @@ static int setup(struct daemon *d)
 		.debuginfod = debuginfod_fetch__configured(),
 	});
 	d->resets = context_resets__new();
+	d->generations = generations__new(now_ns());
 	d->trend = trend__new(d->cfg->trend, d->cfg->interval_ns);
-	if (!d->symbolizer || !d->resets || !d->trend)
+	if (!d->symbolizer || !d->resets || !d->generations || !d->trend)
 		return -ENOMEM;
 	r = open_output(d);
 	if (r < 0)
@@ -448,6 +478,7 @@ static void teardown(struct daemon *d)
 	target__free(d->target);
 	symbolizer__free(d->symbolizer);
 	context_resets__free(d->resets);
+	generations__free(d->generations);
 	trend__free(d->trend);
 	report_output__close(d->out);
 	if (d->signal_fd >= 0)

@@ -1,7 +1,8 @@
 /* snapshot.c - take one report's data from the maps. Per-stack totals are
- * kept by the BPF programs, so without --min-age the outstanding figures
- * cost O(stacks); the allocation map is walked (in batches) only for the
- * age of each stack's oldest allocation and for --min-age. */
+ * kept by the BPF programs, by generation, so the outstanding figures and
+ * the age of each stack's oldest allocation cost O(stacks); the allocation
+ * records are visited (snapshot_walk.c) only for --min-age and for what
+ * context resets released. */
 #include "snapshot.h"
 
 #include <errno.h>
@@ -12,28 +13,11 @@
 #include <bpf/bpf.h>
 
 #include "context_resets.h"
+#include "generations.h"
 #include "map_reader.h"
 #include "memleakd.h"
+#include "snapshot_build.h"
 #include "tracer.h"
-
-/* Stack ids -> index in snap->stacks, open addressing. */
-struct stack_index {
-	size_t cap; /* power of two */
-	uint32_t *ids;
-	size_t *slots;
-	bool *used;
-};
-
-struct build {
-	struct snapshot *snap;
-	struct context_resets *resets;
-	uint32_t target;
-	size_t cap;
-	struct stack_index index;
-	uint64_t now_ns, min_age_ns;
-	struct snapshot_stack *old; /* with --min-age: the old allocations per stack */
-	int ncpus;
-};
 
 const char *end_reason_name(enum end_reason end)
 {
@@ -94,93 +78,154 @@ static int index_build(struct stack_index *x, const struct snapshot *snap)
 	return 0;
 }
 
-static void index_free(struct stack_index *x)
-{
-	free(x->ids);
-	free(x->slots);
-	free(x->used);
-}
-
-static struct snapshot_stack *index_find(const struct build *b, uint32_t id)
+struct snapshot_stack *build_find_stack(const struct build *b, uint32_t id)
 {
 	size_t h = index_slot(&b->index, id);
 
 	return b->index.used[h] ? &b->snap->stacks[b->index.slots[h]] : NULL;
 }
 
-static int add_stack(const void *key, const void *value, void *ctx)
+struct generation_entry *build_find_entry(const struct build *b, const struct snapshot_stack *s,
+					  uint16_t gen)
+{
+	size_t i = (size_t)(s - b->snap->stacks);
+
+	for (size_t e = b->ranges[i].begin; e < b->ranges[i].end; e++)
+		if (b->entries[e].generation == gen)
+			return &b->entries[e];
+	return NULL;
+}
+
+static void build_free(struct build *b)
+{
+	free(b->index.ids);
+	free(b->index.slots);
+	free(b->index.used);
+	free(b->entries);
+	free(b->ranges);
+	free(b->retired);
+	free(b->old);
+}
+
+static int grow_array(void **items, size_t *cap, size_t n, size_t size)
+{
+	size_t bigger = *cap ? *cap * 2 : 256;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*items, bigger * size);
+	if (!p)
+		return -ENOMEM;
+	*items = p;
+	*cap = bigger;
+	return 0;
+}
+
+/* An entry of an old generation whose allocations are all freed: its
+ * totals move to user space and it leaves the map. */
+static int retire(struct build *b, const struct stack_key *k, const struct generation_entry *e)
+{
+	int r = generations__retire(b->src->generations, k->target, k->stack_id, e->total_bytes,
+				    e->total_allocs);
+
+	if (r == 0)
+		r = grow_array((void **)&b->retired, &b->cap_retired, b->n_retired,
+			       sizeof(*b->retired));
+	if (r == 0)
+		b->retired[b->n_retired++] = *k;
+	return r;
+}
+
+static int read_entry(const void *key, const void *value, void *ctx)
 {
 	const struct stack_key *k = key;
 	const struct stack_totals *per_cpu = value;
 	struct build *b = ctx;
-	struct snapshot_stack s = { .stack_id = k->stack_id };
-	int64_t bytes = 0, allocs = 0;
+	struct generation_entry e = { .stack_id = k->stack_id, .generation = k->generation };
+	int r;
 
-	if (k->target != b->target)
+	if (k->target != b->src->target)
 		return 0;
 	for (int cpu = 0; cpu < b->ncpus; cpu++) {
-		bytes += per_cpu[cpu].outstanding_bytes;
-		allocs += per_cpu[cpu].outstanding_allocs;
-		s.total_bytes += per_cpu[cpu].total_bytes;
-		s.total_allocs += per_cpu[cpu].total_allocs;
+		const struct stack_totals *t = &per_cpu[cpu];
+
+		e.bytes += t->outstanding_bytes;
+		e.allocs += t->outstanding_allocs;
+		e.total_bytes += t->total_bytes;
+		e.total_allocs += t->total_allocs;
+		if (t->first_ns && (!e.first_ns || t->first_ns < e.first_ns))
+			e.first_ns = t->first_ns;
+	}
+	if (!e.bytes && !e.allocs && generations__retirable(b->src->generations, e.generation))
+		return retire(b, k, &e);
+	r = grow_array((void **)&b->entries, &b->cap_entries, b->n_entries, sizeof(*b->entries));
+	if (r == 0)
+		b->entries[b->n_entries++] = e;
+	return r;
+}
+
+static int delete_retired(const struct build *b)
+{
+	for (size_t i = 0; i < b->n_retired; i++)
+		if (bpf_map_delete_elem(b->src->maps->stack_totals, &b->retired[i]) && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+static int by_stack_generation(const void *pa, const void *pb)
+{
+	const struct generation_entry *a = pa, *b = pb;
+
+	if (a->stack_id != b->stack_id)
+		return a->stack_id < b->stack_id ? -1 : 1;
+	return (int)a->generation - (int)b->generation;
+}
+
+static int add_stack(struct build *b, size_t first, size_t end)
+{
+	struct snapshot_stack s = { .stack_id = b->entries[first].stack_id };
+	int64_t bytes = 0, allocs = 0;
+	int r;
+
+	for (size_t e = first; e < end; e++) {
+		bytes += b->entries[e].bytes;
+		allocs += b->entries[e].allocs;
+		s.total_bytes += b->entries[e].total_bytes;
+		s.total_allocs += b->entries[e].total_allocs;
 	}
 	if (allocs <= 0)
 		return 0;
+	generations__add_retired(b->src->generations, b->src->target, s.stack_id, &s.total_bytes,
+				 &s.total_allocs);
 	s.bytes = (uint64_t)bytes;
 	s.allocs = (uint64_t)allocs;
-	if (b->snap->n_stacks == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		struct snapshot_stack *n = realloc(b->snap->stacks, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		b->snap->stacks = n;
-		b->cap = cap;
-	}
+	r = grow_array((void **)&b->snap->stacks, &b->cap, b->snap->n_stacks, sizeof(s));
+	if (r < 0)
+		return r;
+	b->ranges[b->snap->n_stacks].begin = first;
+	b->ranges[b->snap->n_stacks].end = end;
 	b->snap->stacks[b->snap->n_stacks++] = s;
 	return 0;
 }
 
-/* A record a context reset released, not yet retired by the programs: it is
- * in its stack's totals, but not outstanding. */
-static void subtract_released(struct build *b, const struct alloc_info *info)
+/* One snapshot stack per stack id, over its generations. */
+static int fold_entries(struct build *b)
 {
-	struct snapshot_stack *s = index_find(b, info->stack_id);
+	size_t first = 0;
+	int r = 0;
 
-	b->snap->totals.reset_frees++;
-	if (s && s->allocs) {
-		s->bytes -= info->size;
-		s->allocs--;
+	qsort(b->entries, b->n_entries, sizeof(*b->entries), by_stack_generation);
+	b->ranges = calloc(b->n_entries + 1, sizeof(*b->ranges));
+	if (!b->ranges)
+		return -ENOMEM;
+	for (size_t e = 1; e <= b->n_entries && r == 0; e++) {
+		if (e < b->n_entries && b->entries[e].stack_id == b->entries[first].stack_id)
+			continue;
+		r = add_stack(b, first, e);
+		first = e;
 	}
-}
-
-static int visit_alloc(const void *key, const void *value, void *ctx)
-{
-	const struct alloc_info *info = value;
-	struct build *b = ctx;
-	struct snapshot_stack *s;
-	uint64_t age;
-
-	if (*(const uint64_t *)key >> MEMLEAKD_PTR_BITS != b->target)
-		return 0;
-	if (context_resets__released(b->resets, b->target, info)) {
-		subtract_released(b, info);
-		return 0;
-	}
-	s = index_find(b, info->stack_id);
-	/* Allocated after the totals were read: the next report has it. */
-	if (!s)
-		return 0;
-	age = b->now_ns > info->timestamp_ns ? b->now_ns - info->timestamp_ns : 0;
-	if (age > s->oldest_age_ns)
-		s->oldest_age_ns = age;
-	if (b->min_age_ns && age >= b->min_age_ns) {
-		struct snapshot_stack *old = &b->old[s - b->snap->stacks];
-
-		old->bytes += info->size;
-		old->allocs++;
-	}
-	return 0;
+	return r;
 }
 
 static int read_counters(int fd, uint32_t target, int ncpus, struct snapshot_totals *t)
@@ -213,6 +258,41 @@ static int read_counters(int fd, uint32_t target, int ncpus, struct snapshot_tot
 out:
 	free(c);
 	return r;
+}
+
+/* The counters and the per-stack totals, by generation. */
+static int read_totals(struct build *b)
+{
+	const struct tracer_maps *maps = b->src->maps;
+	int r = read_counters(maps->counters, b->src->target, b->ncpus, &b->snap->totals);
+
+	if (r == 0)
+		r = map_read_all(maps->stack_totals, sizeof(struct stack_key),
+				 map_percpu_value_size(sizeof(struct stack_totals)), read_entry, b);
+	if (r == 0)
+		r = delete_retired(b);
+	if (r == 0)
+		r = fold_entries(b);
+	if (r == 0)
+		r = index_build(&b->index, b->snap);
+	return r;
+}
+
+/* A stack's oldest allocation is in its oldest generation still holding
+ * any, and no older than that generation's first allocation. */
+static void date_by_generation(struct build *b)
+{
+	for (size_t i = 0; i < b->snap->n_stacks; i++) {
+		uint64_t first = 0;
+
+		for (size_t e = b->ranges[i].begin; e < b->ranges[i].end; e++) {
+			const struct generation_entry *g = &b->entries[e];
+
+			if (g->allocs > 0 && g->first_ns && (!first || g->first_ns < first))
+				first = g->first_ns;
+		}
+		b->snap->stacks[i].oldest_age_ns = first && first < b->now_ns ? b->now_ns - first : 0;
+	}
 }
 
 /* With --min-age, a stack counts only its old allocations. */
@@ -267,17 +347,6 @@ static int read_addresses(int fd, struct snapshot_stack *s)
 	return 0;
 }
 
-static int sum_totals(struct build *b, const struct tracer_maps *maps)
-{
-	struct snapshot *snap = b->snap;
-	int r = read_counters(maps->counters, b->target, b->ncpus, &snap->totals);
-
-	if (r < 0)
-		return r;
-	return map_read_all(maps->stack_totals, sizeof(struct stack_key),
-			    map_percpu_value_size(sizeof(struct stack_totals)), add_stack, b);
-}
-
 /* Totals over every stack, once resets are applied; --min-age only
  * filters the stacks. */
 static void sum_outstanding(struct build *b)
@@ -290,69 +359,63 @@ static void sum_outstanding(struct build *b)
 	}
 }
 
-static int walk_allocations(struct build *b, const struct tracer_maps *maps)
+static uint64_t monotonic_ns(void)
 {
 	struct timespec now;
-	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	b->now_ns = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
-	r = index_build(&b->index, b->snap);
+	return (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+}
+
+static int build(struct build *b)
+{
+	const struct snapshot_source *src = b->src;
+	int r = context_resets__load(src->resets, src->maps->resets, src->target);
+
+	if (r == 0)
+		r = read_totals(b);
 	if (r < 0)
 		return r;
-	if (b->min_age_ns) {
+	b->now_ns = monotonic_ns();
+	if (src->min_age_ns) {
 		b->old = calloc(b->snap->n_stacks + 1, sizeof(*b->old));
 		if (!b->old)
 			return -ENOMEM;
 	}
-	r = map_read_all(maps->allocs, sizeof(uint64_t), sizeof(struct alloc_info), visit_alloc, b);
-	if (r == 0)
-		r = context_resets__forget(b->resets, maps->resets);
+	r = snapshot_walk(b);
 	if (r < 0)
 		return r;
+	if (!src->min_age_ns)
+		date_by_generation(b);
 	sum_outstanding(b);
-	if (b->min_age_ns)
+	if (src->min_age_ns)
 		apply_min_age(b);
 	drop_empty(b->snap);
+	qsort(b->snap->stacks, b->snap->n_stacks, sizeof(*b->snap->stacks), by_bytes);
 	return 0;
 }
 
-int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets, uint32_t target,
-		   int pid, uint64_t min_age_ns, struct snapshot **out)
+int snapshot__take(const struct snapshot_source *src, struct snapshot **out)
 {
 	struct snapshot *snap = calloc(1, sizeof(*snap));
-	struct build b = { .snap = snap, .resets = resets, .target = target,
-			   .min_age_ns = min_age_ns, .ncpus = map_ncpus() };
+	struct build b = { .src = src, .snap = snap, .ncpus = map_ncpus() };
 	int r;
 
 	if (!snap)
 		return -ENOMEM;
-	if (b.ncpus <= 0) {
-		r = b.ncpus < 0 ? b.ncpus : -EINVAL;
-		goto fail;
-	}
+	r = b.ncpus > 0 ? 0 : b.ncpus < 0 ? b.ncpus : -EINVAL;
 	clock_gettime(CLOCK_REALTIME, &snap->time);
-	snap->pid = pid;
-	snap->min_age_ns = min_age_ns;
-	r = context_resets__load(resets, maps->resets, target);
-	if (r < 0)
-		goto fail;
-	r = sum_totals(&b, maps);
-	if (r < 0)
-		goto fail;
-	r = walk_allocations(&b, maps);
-	if (r < 0)
-		goto fail;
-	qsort(snap->stacks, snap->n_stacks, sizeof(*snap->stacks), by_bytes);
-	index_free(&b.index);
-	free(b.old);
+	snap->pid = src->pid;
+	snap->min_age_ns = src->min_age_ns;
+	if (r == 0)
+		r = build(&b);
+	build_free(&b);
+	if (r < 0) {
+		snapshot__free(snap);
+		return r;
+	}
 	*out = snap;
 	return 0;
-fail:
-	index_free(&b.index);
-	free(b.old);
-	snapshot__free(snap);
-	return r;
 }
 
 int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps, size_t top)

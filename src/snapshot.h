@@ -12,6 +12,7 @@
 #include "symbolizer.h"
 
 struct context_resets;
+struct generations;
 struct tracer_maps;
 
 enum end_reason {
@@ -106,16 +107,30 @@ struct snapshot {
 	struct process_summary process;
 	size_t n_stacks;      /* every stack holding memory */
 	size_t n_top;         /* the first n_top have addresses and frames */
+	size_t records_read;  /* allocation records visited (--min-age, context resets) */
 	struct snapshot_stack *stacks;
 };
 
-/* Read the maps for target (its index in the keys) and build a snapshot of
- * process pid: stacks sorted by bytes, without their addresses yet.
- * min_age_ns > 0 counts only allocations at least that old. Records that a
- * context reset released (by the times resets loads) are not outstanding.
+/* Where a snapshot is read from, and the state kept from one to the next. */
+struct snapshot_source {
+	const struct tracer_maps *maps;
+	struct context_resets *resets;
+	struct generations *generations;
+	uint64_t time_base_ns; /* struct alloc_info's time counts from here */
+	uint32_t target;       /* its index in the keys */
+	int pid;
+	uint64_t min_age_ns;   /* > 0: count only allocations at least that old */
+};
+
+/* Read the maps for src->target and build a snapshot of process src->pid:
+ * stacks sorted by bytes, without their addresses yet. The per-stack
+ * totals, by generation, give the outstanding figures and the age of each
+ * stack's oldest allocation (to within its generation); the allocation
+ * records are visited only for --min-age (then ages are exact) and, those
+ * with a context, when contexts were reset: a record that a reset released
+ * (by the times src->resets loads) is not outstanding.
  * Returns 0 and *out, or -errno from the map reads, or -ENOMEM. */
-int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets, uint32_t target,
-		   int pid, uint64_t min_age_ns, struct snapshot **out);
+int snapshot__take(const struct snapshot_source *src, struct snapshot **out);
 /* Read the addresses of the first top stacks, in their current order, and
  * set n_top. Returns 0, or -errno from the map read, or -ENOMEM. */
 int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps, size_t top);

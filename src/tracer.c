@@ -26,6 +26,9 @@
 /* Distinct stacks the maps hold; a stack that finds no room is counted in
  * stack_errors, its bytes kept under the lost stack. */
 #define MAX_STACKS 16384
+/* Room in stack_totals per stack for the generations that hold its
+ * allocations; past it, allocations count in generation 0. */
+#define STACK_GENERATIONS 8
 
 struct tracer {
 	struct memleakd_bpf *skel;
@@ -77,11 +80,33 @@ int tracer__preflight(const char **why)
 	return 0;
 }
 
-static int size_maps(struct memleakd_bpf *skel, uint32_t max_allocs, uint32_t unwind_rows)
+/* max_allocs split into allocs, a power of two, and allocs_spill, the rest
+ * (at least 1: a power of two is halved), the rest's share of the keys in
+ * proportion. Buckets then number at most 4/3 of the entries. */
+static int size_alloc_maps(struct memleakd_bpf *skel, const struct tracer_options *o)
 {
+	uint32_t first = 1u << (31 - __builtin_clz(o->max_allocs));
 	int r;
 
-	r = bpf_map__set_max_entries(skel->maps.allocs, max_allocs);
+	if (first == o->max_allocs && first > 1)
+		first /= 2;
+	skel->rodata->spill_share =
+		(uint32_t)(((uint64_t)(o->max_allocs - first) << 32) / o->max_allocs);
+	r = bpf_map__set_max_entries(skel->maps.allocs, first);
+	if (!r)
+		r = bpf_map__set_max_entries(skel->maps.allocs_spill,
+					     o->max_allocs > first ? o->max_allocs - first : 1);
+	if (!r)
+		r = bpf_map__set_max_entries(skel->maps.ctx_allocs,
+					     o->contexts ? o->max_allocs : 1);
+	return r;
+}
+
+static int size_maps(struct memleakd_bpf *skel, const struct tracer_options *o)
+{
+	uint32_t unwind_rows = o->unwind_rows;
+	int r = size_alloc_maps(skel, o);
+
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.unwind_rows, unwind_rows ? unwind_rows : 1);
 	if (!r && unwind_rows)
@@ -90,7 +115,8 @@ static int size_maps(struct memleakd_bpf *skel, uint32_t max_allocs, uint32_t un
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.stacks, MAX_STACKS);
 	if (!r)
-		r = bpf_map__set_max_entries(skel->maps.stack_totals, MAX_STACKS);
+		r = bpf_map__set_max_entries(skel->maps.stack_totals,
+					     MAX_STACKS * STACK_GENERATIONS);
 	return r;
 }
 
@@ -107,7 +133,15 @@ static int prepare_multi(struct memleakd_bpf *skel)
 	return r;
 }
 
-int tracer__open(uint32_t max_allocs, uint32_t unwind_rows, bool verbose, struct tracer **out)
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+int tracer__open(const struct tracer_options *o, struct tracer **out)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
 	const char *no_multi = getenv("MEMLEAKD_NO_UPROBE_MULTI");
@@ -115,7 +149,7 @@ int tracer__open(uint32_t max_allocs, uint32_t unwind_rows, bool verbose, struct
 
 	if (!t)
 		return -ENOMEM;
-	libbpf_verbose = verbose;
+	libbpf_verbose = o->verbose;
 	libbpf_set_print(libbpf_print);
 	t->skel = memleakd_bpf__open();
 	if (!t->skel) {
@@ -123,8 +157,10 @@ int tracer__open(uint32_t max_allocs, uint32_t unwind_rows, bool verbose, struct
 		goto fail;
 	}
 	t->multi = !(no_multi && *no_multi) && uprobe_multi_supported();
-	t->skel->rodata->unwind_tables = unwind_rows > 0;
-	r = size_maps(t->skel, max_allocs, unwind_rows);
+	t->skel->rodata->unwind_tables = o->unwind_rows > 0;
+	t->skel->rodata->contexts = o->contexts;
+	t->skel->rodata->time_base_ns = monotonic_ns();
+	r = size_maps(t->skel, o);
 	if (!r && t->multi)
 		r = prepare_multi(t->skel);
 	if (r < 0)
@@ -299,6 +335,8 @@ int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uin
 void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 {
 	out->allocs = bpf_map__fd(t->skel->maps.allocs);
+	out->allocs_spill = bpf_map__fd(t->skel->maps.allocs_spill);
+	out->ctx_allocs = bpf_map__fd(t->skel->maps.ctx_allocs);
 	out->stacks = bpf_map__fd(t->skel->maps.stacks);
 	out->stack_totals = bpf_map__fd(t->skel->maps.stack_totals);
 	out->counters = bpf_map__fd(t->skel->maps.counters);
@@ -355,6 +393,16 @@ void tracer__clear_rescan(struct tracer *t, uint32_t target)
 {
 	__atomic_store_n(&t->skel->bss->rescan_wanted[target % MEMLEAKD_MAX_TARGETS], 0,
 			 __ATOMIC_SEQ_CST);
+}
+
+void tracer__set_generation(struct tracer *t, uint16_t generation)
+{
+	__atomic_store_n(&t->skel->data->generation, generation, __ATOMIC_RELAXED);
+}
+
+uint64_t tracer__time_base_ns(const struct tracer *t)
+{
+	return t->skel->rodata->time_base_ns;
 }
 
 void tracer__pause(struct tracer *t)

@@ -15,7 +15,9 @@
 struct tracer;
 
 struct tracer_maps {
-	int allocs;       /* u64 key -> struct alloc_info */
+	int allocs;       /* u64 key -> struct alloc_info, and allocs_spill likewise */
+	int allocs_spill;
+	int ctx_allocs;   /* u64 key -> struct ctx_alloc_info */
 	int stacks;       /* stack id -> return addresses */
 	int stack_totals; /* struct stack_key -> per-CPU struct stack_totals */
 	int counters;     /* target index -> per-CPU struct target_counters */
@@ -38,13 +40,18 @@ struct attach_point {
  * -ENOTSUP with *why set to a static explanation. */
 int tracer__preflight(const char **why);
 
-/* Open and load the BPF programs with an outstanding-allocation map of
- * max_allocs entries, and room for unwind_rows rows of unwind tables; 0
- * rows keeps the kernel's frame-pointer walk (--unwind fp). verbose passes
- * libbpf's debug output through.
+struct tracer_options {
+	uint32_t max_allocs;  /* outstanding allocations held, >= 2 (and as many with contexts) */
+	uint32_t unwind_rows; /* room for unwind tables; 0 keeps the kernel's frame-pointer
+			       * walk (--unwind fp) */
+	bool contexts;        /* some probe has a context (ctx= in a spec) */
+	bool verbose;         /* pass libbpf's debug output through */
+};
+
+/* Open and load the BPF programs, their maps sized by o.
  * Returns 0 and *out, or -errno from libbpf (the verifier's log has been
  * printed by libbpf). */
-int tracer__open(uint32_t max_allocs, uint32_t unwind_rows, bool verbose, struct tracer **out);
+int tracer__open(const struct tracer_options *o, struct tracer **out);
 /* Attach points[0..n) in process pid: an entry and a return probe for
  * allocating functions, an entry probe for freeing and resetting ones.
  * Returns 0, or -errno with *failed the index of a point that could not be
@@ -70,6 +77,10 @@ int tracer__publish_unwind_mappings(struct tracer *t, uint32_t target,
 /* Let target's programs ask for a new reading of its mappings again; call
  * before reading them. */
 void tracer__clear_rescan(struct tracer *t, uint32_t target);
+/* Make new allocations count in generation (struct stack_key). */
+void tracer__set_generation(struct tracer *t, uint16_t generation);
+/* CLOCK_MONOTONIC time from which struct alloc_info's time counts. */
+uint64_t tracer__time_base_ns(const struct tracer *t);
 /* Stop every program at once: from return on, the maps no longer change.
  * The probes stay attached (detaching them takes seconds) until freed. */
 void tracer__pause(struct tracer *t);

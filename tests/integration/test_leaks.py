@@ -14,6 +14,8 @@ from harness import (RFC3339_RE, TARGET_CFLAGS, TARGET_SOURCES, TARGETS,
                      function_names, trace, trace_started)
 
 AGE_WAIT = 2
+# -v's line for each report: how many allocation records it visited.
+REPORT_READ_RE = re.compile(r"memleakd: debug: report \d+: .*, (\d+) records read, in ")
 
 
 def test_leaking_stacks():
@@ -157,3 +159,47 @@ def test_oldest_age():
             age = stack["oldest_age_ms"]
             assert AGE_WAIT * 1000 <= age <= bound, \
                 f"oldest_age_ms {age}, expected {AGE_WAIT * 1000}..{bound:.0f}"
+
+
+def test_oldest_age_follows_frees():
+    """When a stack's oldest allocation is freed, its age is that of the
+    next oldest: aging's keep_site allocates, 2.5 s later allocates again
+    and frees the first. Reports every 0.5 s start new generations (one a
+    second at first); the stack's age counts from the second allocation,
+    dated by its generation, without visiting the allocations."""
+    with Session() as s:
+        target = s.target("aging")
+        daemon = s.memleakd(target.pid, "-i", "0.5", "-v")
+        target.go()
+        done = time.monotonic()
+        time.sleep(AGE_WAIT)
+        report = daemon.stop()
+        bound = (time.monotonic() - done) * 1000
+        target.stop()
+    stack = find_stack(report, "keep_site")
+    # The first allocation's generation was retired from the map once
+    # freed; its totals stay in the stack's.
+    got = {k: stack[k] for k in ("bytes", "allocs", "total_bytes", "total_allocs")}
+    assert got == {"bytes": 2000, "allocs": 1, "total_bytes": 3000, "total_allocs": 2}, got
+    assert AGE_WAIT * 1000 <= stack["oldest_age_ms"] <= bound + 50, \
+        f"oldest_age_ms {stack['oldest_age_ms']}, expected {AGE_WAIT * 1000}..{bound:.0f}"
+    reads = [int(m.group(1)) for m in map(REPORT_READ_RE.match, daemon.stderr.lines) if m]
+    assert len(reads) >= 5 and set(reads) == {0}, daemon.stderr.text()
+
+
+def test_min_age_reads_every_record():
+    """--min-age needs each allocation's own age: each report visits every
+    record (the leaks target's outstanding allocations), and the stacks'
+    ages are exact."""
+    with Session() as s:
+        target = s.target("leaks")
+        daemon = s.memleakd(target.pid, "-v", "--min-age", "0.1")
+        target.go()
+        time.sleep(AGE_WAIT)
+        report = daemon.stop()
+        target.stop()
+    reads = [int(m.group(1)) for m in map(REPORT_READ_RE.match, daemon.stderr.lines) if m]
+    assert reads == [LEAKS_TOTALS["outstanding_allocs"]], daemon.stderr.text()
+    expect_totals(report, LEAKS_TOTALS)
+    for stack in report["stacks"]:
+        assert AGE_WAIT * 1000 <= stack["oldest_age_ms"], stack

@@ -4,21 +4,22 @@
  * distinct stacks) and at each leaf makes PER_LEAF malloc(64) calls it
  * keeps; then it prints "done" and holds them until SIGTERM. Outstanding:
  * 1024 x 1000 = 1,024,000 allocations of 64 bytes.
+ *
+ * Usage: bench_outstanding [PER_LEAF]   (1000 by default)
  */
 #include "target.h"
 
 #define DEPTH 10
-#define PER_LEAF 1000
 #define LEAVES (1 << DEPTH)
 
 static void **kept;
-static unsigned int nkept;
+static unsigned long nkept, per_leaf = 1000;
 
 static void descend(int level);
 
 __attribute__((noinline)) static void leaf_alloc(void)
 {
-	for (int i = 0; i < PER_LEAF; i++) {
+	for (unsigned long i = 0; i < per_leaf; i++) {
 		void *p = malloc(64);
 
 		if (!p)
@@ -47,10 +48,12 @@ __attribute__((noinline)) static void descend(int level)
 	go_right(level);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1)
+		per_leaf = strtoul(argv[1], NULL, 10);
 	/* Before attach: not one of the allocations the report counts. */
-	kept = calloc((size_t)LEAVES * PER_LEAF, sizeof(*kept));
+	kept = calloc(LEAVES * per_leaf, sizeof(*kept));
 	if (!kept)
 		target_die("calloc");
 	target_ready();
