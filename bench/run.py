@@ -17,6 +17,13 @@ DWARF unwinding costs.
    objects of part 2, for libstdc++ (build/targets/unwind_cxx) and for
    PostgreSQL 15's postgres (a backend of a server started for it;
    BENCH_TABLES_POSTGRES=0 skips it).
+4. Threads (issue #7: per-pair cost with the target's threads on every
+   CPU): bench_pairs --threads 1 and --threads 2, untraced and traced; the
+   ns memleakd adds per pair (per thread) with 1 and 2 threads, and their
+   ratio (goal <= 1.20).
+
+BENCH_PARTS (a comma-separated subset of pairs,unwind,tables,threads; all
+by default) picks the parts to run.
 
 Each part alternates its sides (A B C A B C ...) so that machine noise hits
 every side alike, and prints the medians, the differences and the ratios,
@@ -43,6 +50,8 @@ PAIRS = int(os.environ.get("BENCH_PAIRS", "200000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 DEPTHS = [int(d) for d in os.environ.get("BENCH_DEPTHS", "4,32").split(",")]
 TABLE_ROUNDS = 3
+PARTS = os.environ.get("BENCH_PARTS", "pairs,unwind,tables,threads").split(",")
+THREADS_GOAL = 1.20
 
 ATTACHED = "memleakd: attached to pid"
 TABLES_READY = "memleakd: unwind tables ready"
@@ -108,7 +117,8 @@ def stop(tracer):
 def one_run(argv, args=None, env=None):
     """One run of a target of bench_pairs' protocol (argv, without --wait),
     untraced (args None) or traced by memleakd ARGS with env. Returns ns per
-    pair and the stopped memleakd (or None)."""
+    pair, the stopped memleakd (or None) and the fields of the target's line
+    ({name: value})."""
     bench = subprocess.Popen([*argv, "--wait"], stdout=subprocess.PIPE, text=True)
     tracer = None
     try:
@@ -116,8 +126,9 @@ def one_run(argv, args=None, env=None):
         if args is not None:
             tracer = trace(pid, args, env)
         os.kill(pid, signal.SIGUSR1)
-        ns = float(wait_lines(bench.stdout, ["pairs"])[-1].split()[-1])
-        return ns, tracer and stop(tracer)
+        fields = wait_lines(bench.stdout, ["pairs"])[-1].split()
+        fields = dict(zip(fields[::2], map(float, fields[1::2])))
+        return fields["ns_per_pair"], tracer and stop(tracer), fields
     finally:
         if tracer and tracer.poll() is None:
             tracer.kill()
@@ -128,7 +139,7 @@ def one_run(argv, args=None, env=None):
 
 def alternate(sides):
     """ROUNDS rounds of one run per side (name, argv, args[, env]), in
-    order; returns the runs of each side, [(ns, tracer)], in a list."""
+    order; returns the runs of each side, [(ns, tracer, fields)], in a list."""
     runs = [[] for _ in sides]
     for _ in range(ROUNDS):
         for side, side_runs in zip(sides, runs):
@@ -136,21 +147,21 @@ def alternate(sides):
     return runs
 
 
-def median_ns(runs):
-    return statistics.median(ns for ns, _ in runs)
+def median_ns(runs, field=None):
+    return statistics.median(f[field] if field else ns for ns, _, f in runs)
 
 
 def frames(runs):
     """Frames in the stack of the final report (the target's one leak)."""
-    counts = [len(t.report["stacks"][0]["frames"]) for _, t in runs if t
+    counts = [len(t.report["stacks"][0]["frames"]) for _, t, _ in runs if t
               and t.report and t.report["stacks"]]
     return statistics.median(counts) if counts else 0
 
 
-def row(name, runs, base, extra=""):
-    median = median_ns(runs)
+def row(name, runs, base, extra="", field=None):
+    median = median_ns(runs, field)
     added = f"{median - base:8.1f} x{median / base:<6.1f}" if runs[0][1] else " " * 16
-    values = " ".join(f"{ns:.0f}" for ns, _ in runs)
+    values = " ".join(f"{f[field] if field else ns:.0f}" for ns, _, f in runs)
     print(f"{name:34} {median:8.1f} {added} {extra}  runs: {values}")
 
 
@@ -204,11 +215,11 @@ def bench_unwind():
             print(f"  {name:32} the walk stops after {frames(hi):.0f} frames at every depth: "
                   "its stacks are cut short, no cost per frame")
             continue
-        slopes = [((t1 - u1) - (t0 - u0)) / gained for (t0, _), (t1, _), (u0, _), (u1, _)
+        slopes = [((t1 - u1) - (t0 - u0)) / gained for (t0, *_), (t1, *_), (u0, *_), (u1, *_)
                   in zip(lo, hi, base_lo, base_hi)]
         print(f"  {name:32} {statistics.median(slopes):6.1f} ns/frame ({gained:.0f} frames)"
               f"   rounds: {' '.join(f'{x:.0f}' for x in slopes)}")
-    return [t for side_runs in runs for _, t in side_runs if t]
+    return [t for side_runs in runs for _, t, _ in side_runs if t]
 
 
 def tables_of(pid, mode):
@@ -267,11 +278,46 @@ def tables(tracers):
               f"{statistics.median(ready):.2f} s")
 
 
+def bench_threads():
+    """Part 4: 1 and 2 threads of bench_pairs, untraced and traced. Reports
+    the wall clock (issue #7's measure) and, as a check against other
+    processes taking a CPU from the threads, their own CPU time per pair."""
+    sides = [(f"{t} thread{'s' * (t > 1)}, {'memleakd' if args is not None else 'untraced'}",
+              [BENCH, str(PAIRS), "--threads", str(t)], args)
+             for args in (None, []) for t in (1, 2)]
+    runs = alternate(sides)
+    print(f"\nthreads: bench_pairs --threads T, each thread {PAIRS} malloc(64)+free pairs, "
+          f"started together; {ROUNDS} rounds, sides alternated, medians; {machine()}")
+    for field, what in ((None, f"wall clock from the start to the last thread's end, / {PAIRS}"),
+                        ("cpu_ns_per_pair", "the threads' own CPU time / pairs")):
+        print(f"ns/pair: {what}\n{'':34} {'ns/pair':>8} {'added':>8} {'ratio':6} "
+              + ("on cpu" if field else f"{'pairs/s':>10}"))
+        for i, (side, side_runs) in enumerate(zip(sides, runs)):
+            rate = int(side[1][-1]) * 1e9 / median_ns(side_runs)
+            # The share of the wall clock each thread spent on a CPU: less
+            # than 100% when other processes took its CPU (or it slept).
+            on_cpu = statistics.median(f["cpu_ns_per_pair"] / ns for ns, _, f in side_runs)
+            row(side[0], side_runs, median_ns(runs[i % 2], field),
+                f"{on_cpu:6.0%}" if field else f"{rate:10.0f}", field)
+        added = [median_ns(runs[2 + i], field) - median_ns(runs[i], field) for i in (0, 1)]
+        ns = [[f[field] if field else n for n, _, f in side_runs] for side_runs in runs]
+        rounds = [(t2 - u2) / (t1 - u1) for u1, u2, t1, t2 in zip(*ns)]
+        ratio = added[1] / added[0]
+        print(f"added per pair: 1 thread {added[0]:.1f} ns, 2 threads {added[1]:.1f} ns; ratio "
+              f"{ratio:.2f} (goal <= {THREADS_GOAL:.2f}: "
+              f"{'met' if ratio <= THREADS_GOAL else 'missed'}); in each round: "
+              f"{' '.join(f'{x:.2f}' for x in rounds)}, median {statistics.median(rounds):.2f}")
+
+
 def main():
     print(f"machine: {machine()}")
-    bench_pairs()
-    traced = bench_unwind()
-    tables(traced + other_tables())
+    if "pairs" in PARTS:
+        bench_pairs()
+    traced = bench_unwind() if "unwind" in PARTS else []
+    if "tables" in PARTS:
+        tables(traced + other_tables())
+    if "threads" in PARTS:
+        bench_threads()
     return 0
 
 
