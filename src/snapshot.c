@@ -14,6 +14,7 @@
 #include "context_resets.h"
 #include "map_reader.h"
 #include "memleakd.h"
+#include "sampling.h"
 #include "tracer.h"
 
 /* Stack ids -> index in snap->stacks, open addressing. */
@@ -285,8 +286,28 @@ static void sum_outstanding(struct build *b)
 	struct snapshot *snap = b->snap;
 
 	for (size_t i = 0; i < snap->n_stacks; i++) {
-		snap->totals.outstanding_bytes += snap->stacks[i].bytes;
-		snap->totals.outstanding_allocs += snap->stacks[i].allocs;
+		uint64_t bytes, allocs;
+
+		sampling_estimate(snap->sample_bytes, snap->stacks[i].bytes, snap->stacks[i].allocs,
+				  &bytes, &allocs);
+		snap->totals.outstanding_bytes += bytes;
+		snap->totals.outstanding_allocs += allocs;
+	}
+}
+
+/* Each stack's sampled figures are kept, and replaced by what they stand
+ * for: O(stacks). The identity without sampling. */
+static void estimate_stacks(struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		struct snapshot_stack *s = &snap->stacks[i];
+
+		s->sampled_bytes = s->bytes;
+		s->sampled_allocs = s->allocs;
+		sampling_estimate(snap->sample_bytes, s->sampled_bytes, s->sampled_allocs, &s->bytes,
+				  &s->allocs);
+		sampling_estimate(snap->sample_bytes, s->total_bytes, s->total_allocs,
+				  &s->total_bytes, &s->total_allocs);
 	}
 }
 
@@ -317,12 +338,12 @@ static int walk_allocations(struct build *b, const struct tracer_maps *maps)
 	return 0;
 }
 
-int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets, uint32_t target,
-		   int pid, uint64_t min_age_ns, struct snapshot **out)
+int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets,
+		   const struct snapshot_options *o, struct snapshot **out)
 {
 	struct snapshot *snap = calloc(1, sizeof(*snap));
-	struct build b = { .snap = snap, .resets = resets, .target = target,
-			   .min_age_ns = min_age_ns, .ncpus = map_ncpus() };
+	struct build b = { .snap = snap, .resets = resets, .target = o->target,
+			   .min_age_ns = o->min_age_ns, .ncpus = map_ncpus() };
 	int r;
 
 	if (!snap)
@@ -332,9 +353,10 @@ int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets
 		goto fail;
 	}
 	clock_gettime(CLOCK_REALTIME, &snap->time);
-	snap->pid = pid;
-	snap->min_age_ns = min_age_ns;
-	r = context_resets__load(resets, maps->resets, target);
+	snap->pid = o->pid;
+	snap->min_age_ns = o->min_age_ns;
+	snap->sample_bytes = o->sample_bytes;
+	r = context_resets__load(resets, maps->resets, o->target);
 	if (r < 0)
 		goto fail;
 	r = sum_totals(&b, maps);
@@ -343,6 +365,7 @@ int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets
 	r = walk_allocations(&b, maps);
 	if (r < 0)
 		goto fail;
+	estimate_stacks(snap);
 	qsort(snap->stacks, snap->n_stacks, sizeof(*snap->stacks), by_bytes);
 	index_free(&b.index);
 	free(b.old);

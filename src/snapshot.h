@@ -58,12 +58,16 @@ struct stack_trend {
 	unsigned int grown;       /* of which outstanding bytes grew */
 };
 
+/* With --sample-bytes, bytes, allocs and their totals are estimates of
+ * the whole (sampling.h), made from the sampled figures. */
 struct snapshot_stack {
 	uint32_t stack_id;    /* MEMLEAKD_STACK_LOST when capture failed */
 	uint64_t bytes;       /* outstanding (only allocations >= min age, when set) */
 	uint64_t allocs;
 	uint64_t total_bytes; /* allocated from this stack since attach */
 	uint64_t total_allocs;
+	uint64_t sampled_bytes; /* bytes and allocs of the allocations tracked: */
+	uint64_t sampled_allocs; /* the same without --sample-bytes */
 	uint64_t oldest_age_ns;
 	size_t n_addrs;
 	uint64_t *addrs;      /* return addresses, innermost first */
@@ -99,7 +103,8 @@ struct snapshot {
 	int pid;
 	enum end_reason end;
 	uint64_t min_age_ns;
-	struct snapshot_totals totals;
+	uint64_t sample_bytes; /* --sample-bytes, 0 when every allocation is tracked */
+	struct snapshot_totals totals; /* outstanding: estimates; events: as counted */
 	double since_attach_s;
 	double interval_s;    /* since the previous report (or attach) */
 	unsigned int report;  /* 1 for the first report */
@@ -109,13 +114,19 @@ struct snapshot {
 	struct snapshot_stack *stacks;
 };
 
-/* Read the maps for target (its index in the keys) and build a snapshot of
- * process pid: stacks sorted by bytes, without their addresses yet.
- * min_age_ns > 0 counts only allocations at least that old. Records that a
- * context reset released (by the times resets loads) are not outstanding.
+struct snapshot_options {
+	uint32_t target;       /* its index in the maps' keys */
+	int pid;
+	uint64_t min_age_ns;   /* > 0: count only allocations at least that old */
+	uint64_t sample_bytes; /* > 0: the maps hold samples, one per so many bytes */
+};
+
+/* Read the maps for a target and build a snapshot of its process: stacks
+ * sorted by bytes, without their addresses yet. Records that a context
+ * reset released (by the times resets loads) are not outstanding.
  * Returns 0 and *out, or -errno from the map reads, or -ENOMEM. */
-int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets, uint32_t target,
-		   int pid, uint64_t min_age_ns, struct snapshot **out);
+int snapshot__take(const struct tracer_maps *maps, struct context_resets *resets,
+		   const struct snapshot_options *o, struct snapshot **out);
 /* Read the addresses of the first top stacks, in their current order, and
  * set n_top. Returns 0, or -errno from the map read, or -ENOMEM. */
 int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps, size_t top);
