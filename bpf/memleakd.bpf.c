@@ -517,8 +517,6 @@ int BPF_KPROBE(alloc_session)
 	return enter_call(ctx) ? 0 : 1;
 }
 
-
-
 SEC("uprobe")
 int BPF_KPROBE(free_enter)
 {
