@@ -12,7 +12,7 @@ ARCH := x86
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) -MMD -MP
-LDLIBS := -lbpf -lelf -ldw -ldebuginfod -lz -liberty
+LDLIBS := -lbpf -lelf -ldw -ldebuginfod -lz -liberty -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Werror
 
 SRCS := $(wildcard src/*.c)

@@ -4,9 +4,10 @@
 
 One server on a Unix socket in a temporary directory. Each run is
 redis-benchmark's SET and GET with 50 clients and REQUESTS requests each,
-untraced or with memleakd attached to the server (full tracking, stacks,
-unwinding auto), alternating (A B A B ...). Prints the medians of the
-requests per second and their ratios.
+untraced, with memleakd attached to the server (full tracking, stacks,
+unwinding auto), or with memleakd sampling every SAMPLE bytes
+(--sample-bytes), alternating (A B C A B C ...). Prints the medians of the
+requests per second and their ratios to untraced.
 """
 import csv
 import io
@@ -24,6 +25,9 @@ from run import MEMLEAKD, machine, trace  # noqa: E402
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 REQUESTS = int(os.environ.get("BENCH_REDIS_REQUESTS", "100000"))
 TESTS = ["SET", "GET"]
+SAMPLE = os.environ.get("BENCH_SAMPLE_BYTES", "512K")
+# (name, memleakd's arguments or None for untraced)
+SIDES = [("untraced", None), ("traced", []), (f"sampled {SAMPLE}", ["--sample-bytes", SAMPLE])]
 
 
 def start_server(directory):
@@ -48,8 +52,8 @@ def requests_per_second(sock):
     return {row[0]: float(row[1]) for row in rows[1:] if row and row[0] in TESTS}
 
 
-def one_run(server, sock, traced):
-    tracer = trace(server.pid, []) if traced else None
+def one_run(server, sock, args):
+    tracer = trace(server.pid, args) if args is not None else None
     try:
         return requests_per_second(sock)
     finally:
@@ -59,26 +63,25 @@ def one_run(server, sock, traced):
 
 
 def main():
-    runs = {False: [], True: []}
+    runs = [[] for _ in SIDES]
     with tempfile.TemporaryDirectory(prefix="memleakd-redis-") as directory:
         server, sock = start_server(directory)
         try:
             for _ in range(ROUNDS):
-                for traced in (False, True):
-                    runs[traced].append(one_run(server, sock, traced))
+                for (_, args), side_runs in zip(SIDES, runs):
+                    side_runs.append(one_run(server, sock, args))
         finally:
             server.kill()
             server.wait()
     print(f"\nredis: redis-benchmark -c 50 -n {REQUESTS} over a Unix socket, "
           f"redis-server (jemalloc) untraced and traced by {os.path.basename(MEMLEAKD)}; "
           f"{ROUNDS} rounds alternated, medians; {machine()}")
-    print(f"{'':6} {'untraced req/s':>15} {'traced req/s':>13} {'ratio':>6}  runs (untraced | traced)")
+    print(f"{'':6} " + " ".join(f"{name + ' req/s':>22} {'ratio':>6}" for name, _ in SIDES))
     for test in TESTS:
-        base = statistics.median(r[test] for r in runs[False])
-        traced = statistics.median(r[test] for r in runs[True])
-        values = " ".join(f"{r[test]:.0f}" for r in runs[False]) + " | " + \
-            " ".join(f"{r[test]:.0f}" for r in runs[True])
-        print(f"{test:6} {base:15.0f} {traced:13.0f} {traced / base:6.2f}  {values}")
+        medians = [statistics.median(r[test] for r in side_runs) for side_runs in runs]
+        print(f"{test:6} " + " ".join(f"{m:22.0f} {m / medians[0]:6.2f}" for m in medians))
+        for (name, _), side_runs in zip(SIDES, runs):
+            print(f"{'':8}{name}: " + " ".join(f"{r[test]:.0f}" for r in side_runs))
 
 
 if __name__ == "__main__":

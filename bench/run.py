@@ -3,8 +3,13 @@
 DWARF unwinding costs.
 
 1. build/targets/bench_pairs untraced, traced by memleakd through
-   uprobe_multi links, and traced through one perf-event uprobe per probe
-   (MEMLEAKD_NO_UPROBE_MULTI, the path of kernels before 6.6).
+   uprobe sessions (the default where the kernel has them), through
+   uprobe_multi entry and return probes (MEMLEAKD_NO_UPROBE_SESSION, the
+   path of kernels before 6.10), and through one perf-event uprobe per
+   probe (MEMLEAKD_NO_UPROBE_MULTI, before 6.6); sampled every SAMPLE
+   bytes (--sample-bytes, Go's default rate), with sessions and without;
+   and the floor: the same probes with programs that return at once
+   (MEMLEAKD_EMPTY_PROBES), with and without sessions.
 2. Unwinding: build/targets/bench_deep makes its pairs D calls deep in code
    without frame pointers, bench_deep_fp is the same code with frame
    pointers; at each depth of BENCH_DEPTHS, untraced and with --unwind fp,
@@ -52,6 +57,7 @@ DEPTHS = [int(d) for d in os.environ.get("BENCH_DEPTHS", "4,32").split(",")]
 TABLE_ROUNDS = 3
 PARTS = os.environ.get("BENCH_PARTS", "pairs,unwind,tables,threads").split(",")
 THREADS_GOAL = 1.20
+SAMPLE = os.environ.get("BENCH_SAMPLE_BYTES", "512K")
 
 ATTACHED = "memleakd: attached to pid"
 TABLES_READY = "memleakd: unwind tables ready"
@@ -165,11 +171,23 @@ def row(name, runs, base, extra="", field=None):
     print(f"{name:34} {median:8.1f} {added} {extra}  runs: {values}")
 
 
+def env(**values):
+    return dict(os.environ, **values)
+
+
 def bench_pairs():
-    sides = [("untraced", [BENCH, str(PAIRS)], None),
-             ("memleakd", [BENCH, str(PAIRS)], []),
-             ("memleakd, perf-event uprobes", [BENCH, str(PAIRS)], [],
-              dict(os.environ, MEMLEAKD_NO_UPROBE_MULTI="1"))]
+    pairs = [BENCH, str(PAIRS)]
+    sampled = ["--sample-bytes", SAMPLE]
+    no_session = env(MEMLEAKD_NO_UPROBE_SESSION="1")
+    sides = [("untraced", pairs, None),
+             ("memleakd", pairs, []),
+             ("memleakd, no sessions", pairs, [], no_session),
+             ("memleakd, perf-event uprobes", pairs, [], env(MEMLEAKD_NO_UPROBE_MULTI="1")),
+             (f"sampled {SAMPLE}", pairs, sampled),
+             (f"sampled {SAMPLE}, no sessions", pairs, sampled, no_session),
+             ("empty probes (floor)", pairs, [], env(MEMLEAKD_EMPTY_PROBES="1")),
+             ("empty probes, no sessions", pairs, [],
+              env(MEMLEAKD_EMPTY_PROBES="1", MEMLEAKD_NO_UPROBE_SESSION="1"))]
     runs = alternate(sides)
     print(f"method: {ROUNDS} rounds, sides alternated, {PAIRS} malloc(64)+free pairs per run, "
           "medians")

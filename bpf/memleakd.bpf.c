@@ -10,6 +10,11 @@
  * reads O(stacks) entries, never O(allocations). A context reset costs O(1): it stamps the
  * context with the time; track() retires a released record when its address
  * comes back, and until then reports leave it out (src/context_resets.c).
+ *
+ * Allocating functions are watched by an entry and a return program, or,
+ * where the kernel has uprobe sessions, by one program that sees both and
+ * whose entry declines the return of a call it does not track (nested,
+ * paused, or not sampled with --sample-bytes): one trap instead of two.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -32,6 +37,19 @@ volatile __u16 generation = 1;
 /* Some record went to the other context-free map than its hash chose, that
  * one being full: lookups that miss must try both. */
 volatile bool crossed;
+/* --sample-bytes: the mean of the countdowns, 0 to track every allocation. */
+const volatile __u64 sample_bytes;
+/* Countdowns of an exponential distribution of mean sample_bytes (its
+ * quantiles, in bytes: no floating point here), set by user space. */
+const volatile __u64 sample_countdowns[MEMLEAKD_SAMPLE_TABLE];
+/* MEMLEAKD_EMPTY_PROBES: the allocation and free programs return at once,
+ * return probes included: what the probes cost before any work
+ * (bench/run.py). */
+const volatile bool empty_probes;
+
+/* Uprobe sessions (Linux 6.10): only the session program calls them, and
+ * it is loaded only where the kernel has them. */
+extern bool bpf_session_is_return(void) __ksym __weak;
 
 /* Set by user space before loading. */
 const volatile __u64 time_base_ns;  /* alloc_info.time counts from here */
@@ -301,6 +319,14 @@ static __always_inline int take_ctx(__u64 key, struct tracked *old)
 	return bpf_map_delete_elem(&ctx_allocs, &key) ? -1 : 0;
 }
 
+/* Is there a record under key, in any of the maps? */
+static __always_inline bool has_record(__u64 key)
+{
+	return bpf_map_lookup_elem(plain_map(key, false), &key) ||
+	       (crossed && bpf_map_lookup_elem(plain_map(key, true), &key)) ||
+	       (contexts && bpf_map_lookup_elem(&ctx_allocs, &key));
+}
+
 /* Forget ptr; returns 0 when it was tracked, with its record in *old. */
 static __always_inline int untrack(__u32 target, __u64 ptr, struct tracked *old)
 {
@@ -434,38 +460,86 @@ static __always_inline __u64 context_of(struct pt_regs *ctx, __u64 cookie)
 	return context;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(alloc_enter)
+/* The countdown to a thread's next sample, from the table. */
+static __always_inline __u64 draw_countdown(void)
+{
+	return sample_countdowns[bpf_get_prandom_u32() & (MEMLEAKD_SAMPLE_TABLE - 1)];
+}
+
+/* Is an allocation of size bytes sampled? The thread's countdown loses
+ * size bytes; the allocation that takes it to zero or below is sampled,
+ * and a new countdown starts. The gaps between samples are exponential:
+ * each allocation is sampled with probability 1 - exp(-size / mean)
+ * whatever came before it, which is what the reports' estimates assume. */
+static __always_inline bool sampled(struct inflight_call *call, __u64 size)
+{
+	if (!call->sample_left)
+		call->sample_left = draw_countdown();
+	if (call->sample_left > size) {
+		call->sample_left -= size;
+		return false;
+	}
+	call->sample_left = draw_countdown();
+	return true;
+}
+
+/* With --sample-bytes, does the call need its return? Its new block is
+ * sampled, or it releases or resizes a block that was (realloc, xallocx),
+ * whose record must follow. */
+static __always_inline bool wanted(struct inflight_call *call, __u64 cookie, __u64 old_ptr)
+{
+	__u64 key = memleakd_alloc_key(COOKIE_TARGET(cookie), old_ptr);
+
+	if (COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT) != PROBE_RESIZE &&
+	    sampled(call, call->size)) {
+		call->sampled = 1;
+		return true;
+	}
+	call->sampled = 0;
+	return old_ptr && has_record(key);
+}
+
+/* An allocating function's entry: records the call in flight on the
+ * thread; returns whether the call's return must be seen. */
+static __always_inline bool enter_call(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 sp = PT_REGS_SP(ctx);
 	struct inflight_call *call;
 	__u32 size_arg = COOKIE_FIELD(cookie, COOKIE_SIZE_SHIFT);
 	__u32 nmemb_arg = COOKIE_FIELD(cookie, COOKIE_NMEMB_SHIFT);
+	__u64 old_ptr;
 
 	if (paused)
-		return 0;
+		return false;
 	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call)
-		return 0;
+		return false;
 	if (nested(call, sp)) {
 		struct target_counters *c = counters_of(COOKIE_TARGET(cookie));
 
 		if (c)
 			c->nested_calls++;
-		return 0;
+		return false;
+	}
+	call->size = size_arg ? arg_n(ctx, size_arg) : 0;
+	if (nmemb_arg)
+		call->size = array_bytes(arg_n(ctx, nmemb_arg), call->size);
+	old_ptr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
+	call->sampled = 1;
+	/* Not in flight: a record longjmp left must not stay armed. */
+	if (sample_bytes && !wanted(call, cookie, old_ptr)) {
+		call->cookie = 0;
+		return false;
 	}
 	call->cookie = cookie;
 	call->entry_sp = sp;
 	call->entry_ns = bpf_ktime_get_ns();
 	call->ctx = context_of(ctx, cookie);
-	call->size = size_arg ? arg_n(ctx, size_arg) : 0;
-	if (nmemb_arg)
-		call->size = array_bytes(arg_n(ctx, nmemb_arg), call->size);
-	call->old_ptr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
+	call->old_ptr = old_ptr;
 	call->out_addr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_OUT_SHIFT));
-	return 0;
+	return true;
 }
 
 /* The new pointer, or 0 when the call failed. */
@@ -483,8 +557,8 @@ static __always_inline __u64 returned_ptr(struct pt_regs *ctx, struct inflight_c
 	return ptr;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(alloc_return)
+/* An allocating function's return: tracks what the outermost call did. */
+static __always_inline void leave_call(struct pt_regs *ctx)
 {
 	struct inflight_call *call;
 	struct target_counters *c;
@@ -493,12 +567,12 @@ int BPF_KRETPROBE(alloc_return)
 	__u32 target, kind;
 
 	if (paused)
-		return 0;
+		return;
 	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	/* The outermost call returns with the stack pointer just above the
 	 * return address it was entered with; anything else is a nested return. */
 	if (!call || !call->cookie || call->entry_sp + 8 != PT_REGS_SP(ctx))
-		return 0;
+		return;
 	cookie = call->cookie;
 	call->cookie = 0;
 	/* The address of the thread's last free may come back now. */
@@ -507,13 +581,13 @@ int BPF_KRETPROBE(alloc_return)
 	kind = COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT);
 	c = counters_of(target);
 	if (!c)
-		return 0;
+		return;
 
 	if (kind == PROBE_RESIZE) {
 		/* xallocx: same pointer, new size, same allocation site. */
 		if (!untrack(target, call->old_ptr, &old))
 			track(ctx, c, target, call, call->old_ptr, PT_REGS_RC(ctx), old.ctx);
-		return 0;
+		return;
 	}
 	ptr = returned_ptr(ctx, call);
 	if (kind == PROBE_REALLOC && call->old_ptr) {
@@ -522,22 +596,55 @@ int BPF_KRETPROBE(alloc_return)
 
 		if (!freed) {
 			c->failed_allocs++;
-			return 0;
+			return;
 		}
-		c->frees++;
-		/* The new block stays in the old one's context. */
-		if (untrack(target, call->old_ptr, &old))
-			c->unknown_frees++;
-		else
+		/* The new block stays in the old one's context. A sampled run
+		 * does not count frees of blocks it did not track (free_enter). */
+		if (!untrack(target, call->old_ptr, &old)) {
+			c->frees++;
 			call->ctx = old.ctx;
+		} else if (!sample_bytes) {
+			c->frees++;
+			c->unknown_frees++;
+		}
 	}
 	if (!ptr) {
 		if (call->size)
 			c->failed_allocs++;
+		return;
+	}
+	if (call->sampled)
+		track(ctx, c, target, call, ptr, call->size, call->ctx);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter)
+{
+	if (!empty_probes)
+		enter_call(ctx);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return)
+{
+	if (!empty_probes)
+		leave_call(ctx);
+	return 0;
+}
+
+/* Entry and return of a call in one program: a nonzero return at entry
+ * tells the kernel to skip the call's return. */
+SEC("uprobe")
+int BPF_KPROBE(alloc_session)
+{
+	if (empty_probes)
+		return 0;
+	if (bpf_session_is_return()) {
+		leave_call(ctx);
 		return 0;
 	}
-	track(ctx, c, target, call, ptr, call->size, call->ctx);
-	return 0;
+	return enter_call(ctx) ? 0 : 1;
 }
 
 SEC("uprobe")
@@ -551,7 +658,7 @@ int BPF_KPROBE(free_enter)
 	struct target_counters *c;
 	struct tracked old;
 
-	if (!ptr || paused)
+	if (!ptr || paused || empty_probes)
 		return 0;
 	c = counters_of(target);
 	if (!c)
@@ -567,6 +674,10 @@ int BPF_KPROBE(free_enter)
 		return 0;
 	}
 	if (untrack(target, ptr, &old)) {
+		/* Sampled: a block not tracked was not sampled, or allocated
+		 * before attach; which, nothing tells. Not counted at all. */
+		if (sample_bytes)
+			return 0;
 		/* The same pointer, just freed at this depth or above, with no
 		 * allocation on the thread since: a traced free calling or
 		 * tail-jumping into another (mi_free_size into mi_free). */

@@ -150,7 +150,19 @@ struct inflight_call {
 	__u64 free_ptr; /* the thread's last traced free, and its stack pointer */
 	__u64 free_sp;
 	__u64 stack_start, stack_end; /* the thread's stack mapping, as the unwinder last found it */
+	/* --sample-bytes: bytes the thread allocates before its next sampled
+	 * allocation; 0 until its first countdown is drawn. */
+	__u64 sample_left;
+	/* The block the call returns is tracked: always without --sample-bytes;
+	 * with it, a realloc whose new block is not sampled still releases a
+	 * sampled old one. */
+	__u32 sampled;
+	__u32 reserved;
 };
+
+/* --sample-bytes: entries of the table of countdowns user space fills
+ * (src/sampling.c), one drawn at random per sample. A power of two. */
+#define MEMLEAKD_SAMPLE_TABLE 4096
 
 /* An in-flight record older than this was left by longjmp, not by a call
  * still running: no allocator call takes a second before its nested calls.

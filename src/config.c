@@ -21,6 +21,8 @@
  * 150,000 (../shared/notes/unwinding.md). */
 #define DEFAULT_UNWIND_ROWS (1u << 20)
 #define MAX_UNWIND_ROWS (1u << 28)
+/* Mean bytes between samples: up to 1 TiB, far beyond any useful rate. */
+#define MAX_SAMPLE_BYTES (1ULL << 40)
 #define DEFAULT_TREND 6
 /* Each stack keeps one sample per judged interval. */
 #define MAX_TREND 64
@@ -59,6 +61,9 @@ static const char usage[] =
 	"                          (tables where frame pointers are missing; default)\n"
 	"      --unwind-rows N     capacity of the unwind tables, in 8-byte rows\n"
 	"                          (default 1048576)\n"
+	"      --sample-bytes N    track a sample of the allocations, one per N bytes\n"
+	"                          allocated on average (k or K: KiB, M: MiB), and\n"
+	"                          report estimates of the whole (default: all)\n"
 	"\n"
 	"Custom allocators (SPEC is SYMBOL[@MODULE][:key=N,...], arguments from 1):\n"
 	"      --alloc SPEC        allocates: size=N, nmemb=N, out=N, ctx=N|@GLOBAL\n"
@@ -96,6 +101,7 @@ enum {
 	OPT_TREND,
 	OPT_NO_DEMANGLE,
 	OPT_DEBUG_DIR,
+	OPT_SAMPLE_BYTES,
 };
 
 static const struct option options[] = {
@@ -123,6 +129,7 @@ static const struct option options[] = {
 	{ "list-presets", no_argument, NULL, OPT_LIST_PRESETS },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
+	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -154,6 +161,30 @@ static int parse_uint(const char *s, unsigned long long min, unsigned long long 
 	if (errno || *end || v < min || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* A byte count in [1, max]: a whole number, times 1024 with a k or K
+ * suffix, times 1048576 with M. */
+static int parse_bytes(const char *s, unsigned long long max, unsigned long long *out)
+{
+	size_t len = strlen(s);
+	unsigned long long unit = 1, v;
+	char digits[32];
+
+	if (len && (s[len - 1] == 'k' || s[len - 1] == 'K'))
+		unit = 1024;
+	else if (len && s[len - 1] == 'M')
+		unit = 1024 * 1024;
+	if (unit > 1)
+		len--;
+	if (len >= sizeof(digits))
+		return -EINVAL;
+	memcpy(digits, s, len);
+	digits[len] = '\0';
+	if (parse_uint(digits, 1, max / unit, &v))
+		return -EINVAL;
+	*out = v * unit;
 	return 0;
 }
 
@@ -331,6 +362,13 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 	case OPT_UNWIND:
 	case OPT_UNWIND_ROWS:
 		return parse_unwind_option(opt, arg, cfg, error);
+	case OPT_SAMPLE_BYTES:
+		if (parse_bytes(arg, MAX_SAMPLE_BYTES, &v))
+			return fail(error, "--sample-bytes: '%s' is not a byte count from 1 to %llu "
+				    "(a whole number, or with a k, K or M suffix: 512K)", arg,
+				    MAX_SAMPLE_BYTES);
+		cfg->sample_bytes = v;
+		return 0;
 	default:
 		return parse_spec_option(opt, arg, cfg, p, error);
 	}

@@ -36,6 +36,7 @@ struct config {
 	unsigned int verbose; /* -v: placements and sizes; -vv: libbpf's debug output too */
 	enum unwind_mode unwind;
 	uint32_t unwind_rows; /* capacity of the unwind tables (dwarf, auto) */
+	uint64_t sample_bytes; /* --sample-bytes: mean bytes between samples, 0: track all */
 	bool no_malloc;       /* trace only the custom specs, not the malloc family */
 	struct alloc_specs specs; /* --alloc/--free/--realloc/--reset, then the presets' */
 };

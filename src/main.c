@@ -239,9 +239,13 @@ static int attach(struct daemon *d)
 {
 	const struct custom_allocator *c = d->custom;
 	uint32_t rows = d->cfg->unwind == UNWIND_FP ? 0 : d->cfg->unwind_rows;
-	struct tracer_options options = { .max_allocs = d->cfg->max_allocs, .unwind_rows = rows,
-					  .contexts = have_contexts(c),
-					  .verbose = d->cfg->verbose > 1 };
+	const struct tracer_options options = {
+		.max_allocs = d->cfg->max_allocs,
+		.unwind_rows = rows,
+		.sample_bytes = d->cfg->sample_bytes,
+		.contexts = have_contexts(c),
+		.verbose = d->cfg->verbose > 1,
+	};
 	size_t n = 0;
 	int r = tracer__open(&options, &d->tracer);
 
@@ -259,6 +263,10 @@ static int attach(struct daemon *d)
 	}
 	log_debug("attaching %s", tracer__multi(d->tracer) ? "one uprobe_multi link per program "
 		  "and object" : "one perf-event uprobe per probe");
+	log_debug("probes: %s", tracer__probe_mode(d->tracer));
+	if (d->cfg->sample_bytes)
+		log_debug("sampling: one allocation per %llu bytes on average; reports show "
+			  "estimates", (unsigned long long)d->cfg->sample_bytes);
 	for (size_t i = 0; c && i < c->n_globals && r >= 0; i++)
 		r = tracer__set_ctx_global(d->tracer, d->target->index, (uint32_t)i, c->globals[i]);
 	if (r >= 0 && d->allocator) {
@@ -291,6 +299,7 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 		.maps = maps, .resets = d->resets, .generations = d->generations,
 		.time_base_ns = tracer__time_base_ns(d->tracer), .target = d->target->index,
 		.pid = d->cfg->pid, .min_age_ns = d->cfg->min_age_ns,
+		.sample_bytes = d->cfg->sample_bytes,
 	};
 	uint16_t generation;
 	int r;

@@ -60,12 +60,13 @@ static void json_stack(FILE *out, const struct snapshot_stack *s)
 	const struct stack_trend *t = &s->trend;
 
 	fprintf(out,
-		"{\"bytes\":%" PRIu64 ",\"allocs\":%" PRIu64 ",\"oldest_age_ms\":%" PRIu64
+		"{\"bytes\":%" PRIu64 ",\"allocs\":%" PRIu64 ",\"sampled_bytes\":%" PRIu64
+		",\"sampled_allocs\":%" PRIu64 ",\"oldest_age_ms\":%" PRIu64
 		",\"total_bytes\":%" PRIu64 ",\"total_allocs\":%" PRIu64 ",\"stack_lost\":%s"
 		",\"class\":\"%s\",\"growth_bytes\":%" PRId64 ",\"growth_allocs\":%" PRId64
 		",\"growth_rate_bps\":%.1f,\"intervals\":%u,\"intervals_grown\":%u"
 		",\"frames\":[",
-		s->bytes, s->allocs, s->oldest_age_ns / 1000000, s->total_bytes, s->total_allocs,
+		s->bytes, s->allocs, s->sampled_bytes, s->sampled_allocs, s->oldest_age_ns / 1000000, s->total_bytes, s->total_allocs,
 		s->n_frames == 0 ? "true" : "false", stack_class_name(t->cls), t->growth_bytes,
 		t->growth_allocs, t->growth_rate_bps, t->intervals, t->grown);
 	for (size_t i = 0; i < s->n_frames; i++) {
@@ -100,7 +101,8 @@ static int json_write(FILE *out, const struct snapshot *snap, const struct repor
 	}
 	fprintf(out, ",\"report\":%u,\"since_attach_s\":%.3f,\"interval_s\":%.3f",
 		snap->report, snap->since_attach_s, snap->interval_s);
-	fprintf(out, ",\"min_age_ms\":%" PRIu64 ",\"process\":", snap->min_age_ns / 1000000);
+	fprintf(out, ",\"min_age_ms\":%" PRIu64 ",\"sample_bytes\":%" PRIu64 ",\"process\":",
+		snap->min_age_ns / 1000000, snap->sample_bytes);
 	json_process(out, &snap->process);
 	fputs(",\"totals\":", out);
 	json_totals(out, snap);

@@ -476,7 +476,8 @@ static void profile_header(struct pprof *p, const struct snapshot *snap)
 	value_type(p, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
 	value_type(p, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
 	value_type(p, PROFILE_PERIOD_TYPE, "space", "bytes");
-	pb_uint(&p->buf, PROFILE_PERIOD, 1);
+	/* As Go's heap profiles: the sampling rate, the values already scaled. */
+	pb_uint(&p->buf, PROFILE_PERIOD, snap->sample_bytes ? snap->sample_bytes : 1);
 	pb_uint(&p->buf, PROFILE_DEFAULT_SAMPLE_TYPE, str(p, "inuse_space"));
 	pb_uint(&p->buf, PROFILE_TIME_NANOS,
 		(uint64_t)snap->time.tv_sec * 1000000000ULL + (uint64_t)snap->time.tv_nsec);

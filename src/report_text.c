@@ -98,6 +98,9 @@ static void text_header(FILE *out, const struct snapshot *snap)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(out, "== %s pid %d, report %u, %.1f s after attach", when, snap->pid, snap->report,
 		snap->since_attach_s);
+	if (snap->sample_bytes)
+		fprintf(out, ", sampled every %s: bytes and allocations are estimates",
+			human_bytes(human, (int64_t)snap->sample_bytes, false));
 	if (snap->end)
 		fprintf(out, " - final report (%s)", end_reason_name(snap->end));
 	fputs(" ==\n", out);
@@ -156,6 +159,13 @@ static void text_stack(FILE *out, size_t rank, const struct snapshot_stack *s)
 	text_frames(out, s);
 }
 
+/* With --sample-bytes, what a stack's estimate was made from. */
+static void text_samples(FILE *out, const struct snapshot_stack *s)
+{
+	fprintf(out, "    (estimated from %" PRIu64 " sampled allocation%s of %" PRIu64 " B)\n",
+		s->sampled_allocs, s->sampled_allocs == 1 ? "" : "s", s->sampled_bytes);
+}
+
 static const char *const section_titles[] = {
 	[STACK_SUSPECT] = "LEAK SUSPECTS: outstanding grew in most intervals, old allocations stay",
 	[STACK_NEW] = "NEW: too little history to judge",
@@ -178,6 +188,8 @@ static void text_stacks(FILE *out, const struct snapshot *snap)
 			fputc('\n', out);
 		}
 		text_stack(out, i + 1, s);
+		if (snap->sample_bytes)
+			text_samples(out, s);
 	}
 }
 

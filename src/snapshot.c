@@ -17,6 +17,7 @@
 #include "map_reader.h"
 #include "memleakd.h"
 #include "snapshot_build.h"
+#include "sampling.h"
 #include "tracer.h"
 
 const char *end_reason_name(enum end_reason end)
@@ -354,8 +355,28 @@ static void sum_outstanding(struct build *b)
 	struct snapshot *snap = b->snap;
 
 	for (size_t i = 0; i < snap->n_stacks; i++) {
-		snap->totals.outstanding_bytes += snap->stacks[i].bytes;
-		snap->totals.outstanding_allocs += snap->stacks[i].allocs;
+		uint64_t bytes, allocs;
+
+		sampling_estimate(snap->sample_bytes, snap->stacks[i].bytes, snap->stacks[i].allocs,
+				  &bytes, &allocs);
+		snap->totals.outstanding_bytes += bytes;
+		snap->totals.outstanding_allocs += allocs;
+	}
+}
+
+/* Each stack's sampled figures are kept, and replaced by what they stand
+ * for: O(stacks). The identity without sampling. */
+static void estimate_stacks(struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		struct snapshot_stack *s = &snap->stacks[i];
+
+		s->sampled_bytes = s->bytes;
+		s->sampled_allocs = s->allocs;
+		sampling_estimate(snap->sample_bytes, s->sampled_bytes, s->sampled_allocs, &s->bytes,
+				  &s->allocs);
+		sampling_estimate(snap->sample_bytes, s->total_bytes, s->total_allocs,
+				  &s->total_bytes, &s->total_allocs);
 	}
 }
 
@@ -391,6 +412,7 @@ static int build(struct build *b)
 	if (src->min_age_ns)
 		apply_min_age(b);
 	drop_empty(b->snap);
+	estimate_stacks(b->snap);
 	qsort(b->snap->stacks, b->snap->n_stacks, sizeof(*b->snap->stacks), by_bytes);
 	return 0;
 }
@@ -407,6 +429,7 @@ int snapshot__take(const struct snapshot_source *src, struct snapshot **out)
 	clock_gettime(CLOCK_REALTIME, &snap->time);
 	snap->pid = src->pid;
 	snap->min_age_ns = src->min_age_ns;
+	snap->sample_bytes = src->sample_bytes;
 	if (r == 0)
 		r = build(&b);
 	build_free(&b);

@@ -59,12 +59,16 @@ struct stack_trend {
 	unsigned int grown;       /* of which outstanding bytes grew */
 };
 
+/* With --sample-bytes, bytes, allocs and their totals are estimates of
+ * the whole (sampling.h), made from the sampled figures. */
 struct snapshot_stack {
 	uint32_t stack_id;    /* MEMLEAKD_STACK_LOST when capture failed */
 	uint64_t bytes;       /* outstanding (only allocations >= min age, when set) */
 	uint64_t allocs;
 	uint64_t total_bytes; /* allocated from this stack since attach */
 	uint64_t total_allocs;
+	uint64_t sampled_bytes; /* bytes and allocs of the allocations tracked: */
+	uint64_t sampled_allocs; /* the same without --sample-bytes */
 	uint64_t oldest_age_ns;
 	size_t n_addrs;
 	uint64_t *addrs;      /* return addresses, innermost first */
@@ -100,7 +104,8 @@ struct snapshot {
 	int pid;
 	enum end_reason end;
 	uint64_t min_age_ns;
-	struct snapshot_totals totals;
+	uint64_t sample_bytes; /* --sample-bytes, 0 when every allocation is tracked */
+	struct snapshot_totals totals; /* outstanding: estimates; events: as counted */
 	double since_attach_s;
 	double interval_s;    /* since the previous report (or attach) */
 	unsigned int report;  /* 1 for the first report */
@@ -120,6 +125,7 @@ struct snapshot_source {
 	uint32_t target;       /* its index in the keys */
 	int pid;
 	uint64_t min_age_ns;   /* > 0: count only allocations at least that old */
+	uint64_t sample_bytes; /* > 0: the maps hold samples, one per so many bytes */
 };
 
 /* Read the maps for src->target and build a snapshot of process src->pid:
@@ -128,7 +134,8 @@ struct snapshot_source {
  * stack's oldest allocation (to within its generation); the allocation
  * records are visited only for --min-age (then ages are exact) and, those
  * with a context, when contexts were reset: a record that a reset released
- * (by the times src->resets loads) is not outstanding.
+ * (by the times src->resets loads) is not outstanding. With sampling, the
+ * stacks' figures are estimates from the samples.
  * Returns 0 and *out, or -errno from the map reads, or -ENOMEM. */
 int snapshot__take(const struct snapshot_source *src, struct snapshot **out);
 /* Read the addresses of the first top stacks, in their current order, and

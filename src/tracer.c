@@ -1,8 +1,9 @@
 /* tracer.c - load bpf/memleakd.bpf.c through its skeleton, size its maps,
  * and attach uprobes: one uprobe_multi link per program and object where
- * the kernel has them, else one perf-event uprobe per probe (never tracefs
- * files, which may not be mounted). Links are kept so that freeing the
- * tracer detaches everything and leaves the target untouched. */
+ * the kernel has them, with allocating functions in uprobe sessions where
+ * it has those, else one perf-event uprobe per probe (never tracefs files,
+ * which may not be mounted). Links are kept so that freeing the tracer
+ * detaches everything and leaves the target untouched. */
 #include "tracer.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 
 #include "memleakd.h"
 #include "memleakd.skel.h"
+#include "sampling.h"
 #include "uprobe_multi.h"
 
 /* Distinct stacks the maps hold; a stack that finds no room is counted in
@@ -30,9 +32,16 @@
  * allocations; past it, allocations count in generation 0. */
 #define STACK_GENERATIONS 8
 
+/* How probes go in, from the oldest kernels' way to the newest. */
+enum probe_mode {
+	PROBES_PERF,    /* one perf-event uprobe per probe, entry and return */
+	PROBES_MULTI,   /* uprobe_multi links, entry and return */
+	PROBES_SESSION, /* uprobe_multi links, sessions for allocating functions */
+};
+
 struct tracer {
 	struct memleakd_bpf *skel;
-	bool multi;             /* uprobe_multi links rather than perf events */
+	enum probe_mode mode;
 	struct bpf_link **links; /* perf-event uprobes */
 	size_t n_links, cap_links;
 	int *link_fds;          /* uprobe_multi links */
@@ -120,15 +129,46 @@ static int size_maps(struct memleakd_bpf *skel, const struct tracer_options *o)
 	return r;
 }
 
-/* Programs linked with uprobe_multi must be loaded for it. */
-static int prepare_multi(struct memleakd_bpf *skel)
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v;
+}
+
+/* The newest way the kernel offers, unless the environment forbids it
+ * (tests and benchmarks take the older kernels' paths so). */
+static enum probe_mode probe_mode(void)
+{
+	enum uprobe_links links;
+
+	if (env_set("MEMLEAKD_NO_UPROBE_MULTI"))
+		return PROBES_PERF;
+	links = uprobe_links_supported();
+	if (links == UPROBE_LINKS_SESSION && !env_set("MEMLEAKD_NO_UPROBE_SESSION"))
+		return PROBES_SESSION;
+	return links == UPROBE_LINKS_NONE ? PROBES_PERF : PROBES_MULTI;
+}
+
+/* Programs are loaded for the links they go in; the allocation programs
+ * of the other mode are not loaded at all. */
+static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode)
 {
 	struct bpf_program *progs[] = { skel->progs.alloc_enter, skel->progs.alloc_return,
 					 skel->progs.free_enter, skel->progs.reset_enter,
 					 skel->progs.maps_change };
-	int r = 0;
+	bool session = mode == PROBES_SESSION;
+	int r;
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !r; i++)
+	r = bpf_program__set_autoload(skel->progs.alloc_session, session);
+	if (!r)
+		r = bpf_program__set_autoload(skel->progs.alloc_enter, !session);
+	if (!r)
+		r = bpf_program__set_autoload(skel->progs.alloc_return, !session);
+	if (!r && session)
+		r = bpf_program__set_expected_attach_type(skel->progs.alloc_session,
+							  UPROBE_SESSION_ATTACH_TYPE);
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !r && mode != PROBES_PERF; i++)
 		r = bpf_program__set_expected_attach_type(progs[i], UPROBE_MULTI_ATTACH_TYPE);
 	return r;
 }
@@ -141,10 +181,22 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
+/* Read-only settings, fixed before the programs are verified. */
+static void set_rodata(struct memleakd_bpf *skel, const struct tracer_options *o)
+{
+	skel->rodata->unwind_tables = o->unwind_rows > 0;
+	skel->rodata->contexts = o->contexts;
+	skel->rodata->time_base_ns = monotonic_ns();
+	skel->rodata->empty_probes = env_set("MEMLEAKD_EMPTY_PROBES");
+	skel->rodata->sample_bytes = o->sample_bytes;
+	if (o->sample_bytes)
+		sampling_fill_countdowns((uint64_t *)skel->rodata->sample_countdowns,
+					 MEMLEAKD_SAMPLE_TABLE, o->sample_bytes);
+}
+
 int tracer__open(const struct tracer_options *o, struct tracer **out)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
-	const char *no_multi = getenv("MEMLEAKD_NO_UPROBE_MULTI");
 	int r;
 
 	if (!t)
@@ -156,13 +208,11 @@ int tracer__open(const struct tracer_options *o, struct tracer **out)
 		r = -errno;
 		goto fail;
 	}
-	t->multi = !(no_multi && *no_multi) && uprobe_multi_supported();
-	t->skel->rodata->unwind_tables = o->unwind_rows > 0;
-	t->skel->rodata->contexts = o->contexts;
-	t->skel->rodata->time_base_ns = monotonic_ns();
+	t->mode = probe_mode();
+	set_rodata(t->skel, o);
 	r = size_maps(t->skel, o);
-	if (!r && t->multi)
-		r = prepare_multi(t->skel);
+	if (!r)
+		r = prepare_programs(t->skel, t->mode);
 	if (r < 0)
 		goto fail;
 	r = memleakd_bpf__load(t->skel);
@@ -217,7 +267,8 @@ static const struct bpf_program *entry_program(const struct tracer *t, uint64_t 
 	case PROBE_ALLOC:
 	case PROBE_REALLOC:
 	case PROBE_RESIZE:
-		return t->skel->progs.alloc_enter;
+		return t->mode == PROBES_SESSION ? t->skel->progs.alloc_session :
+						   t->skel->progs.alloc_enter;
 	default:
 		return NULL;
 	}
@@ -254,6 +305,13 @@ static int keep_link_fd(struct tracer *t, int fd)
 	return 0;
 }
 
+static enum uprobe_link_kind link_kind(const struct tracer *t, const struct bpf_program *prog)
+{
+	if (prog == t->skel->progs.alloc_return)
+		return UPROBE_LINK_RETURN;
+	return prog == t->skel->progs.alloc_session ? UPROBE_LINK_SESSION : UPROBE_LINK_ENTRY;
+}
+
 /* One link of prog at every point of points[0..n) that is in path and
  * that prog serves (alloc_return: the points of alloc_enter, as return
  * probes). *failed is one of them when it fails. */
@@ -261,8 +319,9 @@ static int attach_multi_group(struct tracer *t, int pid, const struct bpf_progra
 			      const struct attach_point *points, size_t n, const char *path,
 			      uint64_t *offsets, uint64_t *cookies, size_t *failed)
 {
-	bool retprobe = prog == t->skel->progs.alloc_return;
-	const struct bpf_program *entry = retprobe ? t->skel->progs.alloc_enter : prog;
+	enum uprobe_link_kind kind = link_kind(t, prog);
+	const struct bpf_program *entry = kind == UPROBE_LINK_RETURN ? t->skel->progs.alloc_enter :
+								       prog;
 	size_t count = 0;
 	int fd;
 
@@ -275,8 +334,7 @@ static int attach_multi_group(struct tracer *t, int pid, const struct bpf_progra
 	}
 	if (!count)
 		return 0;
-	fd = uprobe_multi_attach(bpf_program__fd(prog), pid, path, offsets, cookies, count,
-				 retprobe);
+	fd = uprobe_multi_attach(bpf_program__fd(prog), pid, path, offsets, cookies, count, kind);
 	return fd < 0 ? fd : keep_link_fd(t, fd);
 }
 
@@ -284,9 +342,13 @@ static int attach_multi_group(struct tracer *t, int pid, const struct bpf_progra
 static int attach_multi(struct tracer *t, int pid, const struct attach_point *points, size_t n,
 			size_t *failed)
 {
-	const struct bpf_program *progs[] = { t->skel->progs.alloc_enter, t->skel->progs.alloc_return,
-					      t->skel->progs.free_enter, t->skel->progs.reset_enter,
-					      t->skel->progs.maps_change };
+	bool session = t->mode == PROBES_SESSION;
+	/* A session program sees returns too: no return program. */
+	const struct bpf_program *progs[] = {
+		session ? t->skel->progs.alloc_session : t->skel->progs.alloc_enter,
+		session ? NULL : t->skel->progs.alloc_return,
+		t->skel->progs.free_enter, t->skel->progs.reset_enter, t->skel->progs.maps_change,
+	};
 	uint64_t *offsets = calloc(n + 1, sizeof(*offsets));
 	uint64_t *cookies = calloc(n + 1, sizeof(*cookies));
 	int r = offsets && cookies ? 0 : -ENOMEM;
@@ -297,7 +359,8 @@ static int attach_multi(struct tracer *t, int pid, const struct attach_point *po
 		for (size_t j = 0; j < i && first; j++)
 			first = strcmp(points[j].path, points[i].path) != 0;
 		for (size_t k = 0; first && k < sizeof(progs) / sizeof(progs[0]) && !r; k++)
-			r = attach_multi_group(t, pid, progs[k], points, n, points[i].path, offsets,
+			if (progs[k])
+				r = attach_multi_group(t, pid, progs[k], points, n, points[i].path, offsets,
 					       cookies, failed);
 	}
 	free(offsets);
@@ -310,7 +373,7 @@ int tracer__attach(struct tracer *t, int pid, const struct attach_point *points,
 {
 	int r = 0;
 
-	if (t->multi)
+	if (t->mode != PROBES_PERF)
 		return attach_multi(t, pid, points, n, failed);
 	for (size_t i = 0; i < n && !r; i++) {
 		*failed = i;
@@ -321,7 +384,16 @@ int tracer__attach(struct tracer *t, int pid, const struct attach_point *points,
 
 bool tracer__multi(const struct tracer *t)
 {
-	return t->multi;
+	return t->mode != PROBES_PERF;
+}
+
+const char *tracer__probe_mode(const struct tracer *t)
+{
+	switch (t->mode) {
+	case PROBES_SESSION: return "uprobe sessions";
+	case PROBES_MULTI: return "entry and return probes";
+	default: return "perf-event entry and return probes";
+	}
 }
 
 int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uint64_t addr)

@@ -2,7 +2,11 @@
  * the maps, attach probes, hand out map descriptors. The only module that
  * sees the libbpf skeleton. Set MEMLEAKD_NO_UPROBE_MULTI=1 in the
  * environment to attach one perf-event uprobe per probe even where the
- * kernel has uprobe_multi links (tests use it for the older kernels' path). */
+ * kernel has uprobe_multi links, MEMLEAKD_NO_UPROBE_SESSION=1 to attach
+ * entry and return probes even where it has uprobe sessions (tests and
+ * benchmarks use them for the older kernels' paths), and
+ * MEMLEAKD_EMPTY_PROBES=1 to measure what the probes cost with programs
+ * that return at once (nothing is tracked then). */
 #ifndef TRACER_H
 #define TRACER_H
 
@@ -41,14 +45,16 @@ struct attach_point {
 int tracer__preflight(const char **why);
 
 struct tracer_options {
-	uint32_t max_allocs;  /* outstanding allocations held, >= 2 (and as many with contexts) */
-	uint32_t unwind_rows; /* room for unwind tables; 0 keeps the kernel's frame-pointer
-			       * walk (--unwind fp) */
-	bool contexts;        /* some probe has a context (ctx= in a spec) */
-	bool verbose;         /* pass libbpf's debug output through */
+	uint32_t max_allocs;   /* outstanding allocations held, >= 2 (and as many with
+				* contexts) */
+	uint32_t unwind_rows;  /* room for unwind tables; 0 keeps the kernel's
+				* frame-pointer walk (--unwind fp) */
+	uint64_t sample_bytes; /* --sample-bytes: the mean bytes between samples, 0 for none */
+	bool contexts;         /* some probe has a context (ctx= in a spec) */
+	bool verbose;          /* pass libbpf's debug output through */
 };
 
-/* Open and load the BPF programs, their maps sized by o.
+/* Open and load the BPF programs as o says, their maps sized by it.
  * Returns 0 and *out, or -errno from libbpf (the verifier's log has been
  * printed by libbpf). */
 int tracer__open(const struct tracer_options *o, struct tracer **out);
@@ -61,6 +67,10 @@ int tracer__attach(struct tracer *t, int pid, const struct attach_point *points,
 /* True when probes go in as uprobe_multi links, false for one perf-event
  * uprobe each. */
 bool tracer__multi(const struct tracer *t);
+/* How allocating functions are probed, for -v: "uprobe sessions" (the
+ * return probe only for the calls tracked), "entry and return probes"
+ * (uprobe_multi), "perf-event entry and return probes". */
+const char *tracer__probe_mode(const struct tracer *t);
 /* Tell the programs that cookies of target index `target` with global slot
  * `slot` read the context from address addr in that process. Call before
  * attaching. -EINVAL for an index out of range. */

@@ -202,7 +202,36 @@ TEST(spec_errors_name_their_flag)
 	EXPECT_ERROR("--symbol-prefix: the prefix is empty", "-p", "1", "--symbol-prefix", "");
 }
 
+/* --sample-bytes: whole bytes, KiB with k or K, MiB with M; off by default. */
+TEST(sample_bytes)
+{
+	static const struct {
+		const char *arg;
+		uint64_t bytes;
+	} good[] = { { "1", 1 }, { "4096", 4096 }, { "512K", 524288 }, { "64k", 65536 },
+		     { "2M", 2097152 } };
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "-p", "1");
+	EXPECT_EQ(cfg.sample_bytes, 0);
+	config_clear(&cfg);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		EXPECT_RUN(&cfg, "-p", "1", "--sample-bytes", (char *)good[i].arg);
+		EXPECT_EQ(cfg.sample_bytes, good[i].bytes);
+		config_clear(&cfg);
+	}
+	EXPECT_ERROR("--sample-bytes: '0' is not a byte count", "-p", "1", "--sample-bytes", "0");
+	EXPECT_ERROR("--sample-bytes: '-4' is not", "-p", "1", "--sample-bytes", "-4");
+	EXPECT_ERROR("--sample-bytes: 'K' is not", "-p", "1", "--sample-bytes", "K");
+	EXPECT_ERROR("--sample-bytes: '1.5K' is not", "-p", "1", "--sample-bytes", "1.5K");
+	EXPECT_ERROR("--sample-bytes: '2G' is not", "-p", "1", "--sample-bytes", "2G");
+	EXPECT_ERROR("--sample-bytes: '4KK' is not", "-p", "1", "--sample-bytes", "4KK");
+	EXPECT_ERROR("--sample-bytes: '' is not", "-p", "1", "--sample-bytes", "");
+	EXPECT_ERROR("--sample-bytes: '2000000M' is not", "-p", "1", "--sample-bytes", "2000000M");
+	EXPECT_ERROR("--sample-bytes needs a value", "-p", "1", "--sample-bytes");
+}
+
 RUN_TESTS("config", T(defaults), T(long_and_short_flags), T(bad_values_name_their_flag),
 	  T(min_age_zero_is_allowed), T(verbose_counts), T(custom_allocator_flags),
 	  T(presets_take_the_prefix), T(unwind_modes), T(report_flags),
-	  T(debug_dirs), T(spec_errors_name_their_flag))
+	  T(debug_dirs), T(spec_errors_name_their_flag), T(sample_bytes))

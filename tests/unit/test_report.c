@@ -18,14 +18,14 @@ static struct frame leak_frames[] = {
 
 static struct snapshot_stack stacks[] = {
 	{ .stack_id = 3, .bytes = 1048576, .allocs = 1024, .total_bytes = 2097152,
-	  .total_allocs = 2048, .oldest_age_ns = 2500000000ULL, .n_frames = 3,
+	  .total_allocs = 2048, .sampled_bytes = 1048576, .sampled_allocs = 1024, .oldest_age_ns = 2500000000ULL, .n_frames = 3,
 	  .frames = leak_frames,
 	  .trend = { .cls = STACK_SUSPECT, .growth_bytes = 262144, .growth_allocs = 256,
 		     .growth_rate_bps = 104857.6, .intervals = 4, .grown = 3 } },
 	{ .stack_id = MEMLEAKD_STACK_LOST, .bytes = 64, .allocs = 1, .total_bytes = 64,
-	  .total_allocs = 1, .oldest_age_ns = 1000000,
+	  .total_allocs = 1, .sampled_bytes = 64, .sampled_allocs = 1, .oldest_age_ns = 1000000,
 	  .trend = { .cls = STACK_NEW, .growth_bytes = 64, .growth_allocs = 1 } },
-	{ .stack_id = 9, .bytes = 8, .allocs = 1,
+	{ .stack_id = 9, .bytes = 8, .allocs = 1, .sampled_bytes = 8, .sampled_allocs = 1,
 	  .trend = { .cls = STACK_STEADY, .growth_bytes = -16, .growth_allocs = -2,
 		     .intervals = 4, .grown = 1 } },
 };
@@ -163,6 +163,39 @@ TEST(module_mismatch_is_marked)
 	}
 }
 
+/* With --sample-bytes, the text header says so, each stack what its
+ * estimate was made from, and JSON carries the rate and the raw figures. */
+TEST(sampled_report)
+{
+	static const char *const want[][2] = {
+		{ ", sampled every 512.0 KiB: bytes and allocations are estimates ==\n",
+		  "    (estimated from 3 sampled allocations of 1572864 B)\n" },
+		{ ",\"sample_bytes\":524288,",
+		  "{\"bytes\":1048576,\"allocs\":1024,\"sampled_bytes\":1572864,"
+		  "\"sampled_allocs\":3," },
+	};
+	const struct report_writer *writers[] = { &report_text, &report_json };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct snapshot s = fixture(END_NONE);
+		struct snapshot_stack stack = stacks[0];
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		stack.sampled_bytes = 1572864;
+		stack.sampled_allocs = 3;
+		s.stacks = &stack;
+		s.n_stacks = s.n_top = 1;
+		s.sample_bytes = 524288;
+		EXPECT(out && writers[i]->write(out, &s, &(struct report_options){ 0 }) == 0);
+		if (out)
+			fclose(out);
+		EXPECT(buf && strstr(buf, want[i][0]) && strstr(buf, want[i][1]));
+		free(buf);
+	}
+}
+
 TEST(writer_lookup)
 {
 	EXPECT(report_writer_find("json") == &report_json);
@@ -192,5 +225,5 @@ TEST(write_error_is_reported)
 }
 
 RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(text_verdicts),
-	  T(module_mismatch_is_marked), T(writer_lookup),
+	  T(module_mismatch_is_marked), T(sampled_report), T(writer_lookup),
 	  T(write_error_is_reported))
