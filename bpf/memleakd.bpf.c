@@ -276,12 +276,10 @@ struct tracked {
 	__u16 generation;
 };
 
-/* The context-free map key's hash chooses, or the other one. */
-static __always_inline void *plain_map(__u64 key, bool other)
+/* Does key's hash choose allocs_spill (other: the map it does not choose)? */
+static __always_inline bool spill_map(__u64 key, bool other)
 {
-	bool spill = (__u32)((key * 0x9e3779b97f4a7c15ULL) >> 32) < spill_share;
-
-	return spill != other ? (void *)&allocs_spill : (void *)&allocs;
+	return ((__u32)((key * 0x9e3779b97f4a7c15ULL) >> 32) < spill_share) != other;
 }
 
 static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
@@ -296,12 +294,57 @@ static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
 	return bpf_map_delete_elem(map, &key) ? -1 : 0;
 }
 
+/* One function per map: the kernel inlines a lookup, and calls the delete
+ * and the update directly, when it knows the map as it verifies the
+ * program; a map chosen at run time costs a helper call through the map's
+ * operations each time. Apart functions, so that clang cannot merge the
+ * two maps' calls into one. */
+static __noinline int take_from_allocs(__u64 key, struct tracked *old)
+{
+	return take_from(&allocs, key, old);
+}
+
+static __noinline int take_from_spill(__u64 key, struct tracked *old)
+{
+	return take_from(&allocs_spill, key, old);
+}
+
+static __noinline bool in_allocs(__u64 key)
+{
+	return bpf_map_lookup_elem(&allocs, &key);
+}
+
+static __noinline bool in_spill(__u64 key)
+{
+	return bpf_map_lookup_elem(&allocs_spill, &key);
+}
+
+static __noinline long insert_allocs(__u64 key, const struct alloc_info *info)
+{
+	return bpf_map_update_elem(&allocs, &key, info, BPF_NOEXIST);
+}
+
+static __noinline long insert_spill(__u64 key, const struct alloc_info *info)
+{
+	return bpf_map_update_elem(&allocs_spill, &key, info, BPF_NOEXIST);
+}
+
+static __always_inline int take_plain_from(bool spill, __u64 key, struct tracked *old)
+{
+	return spill ? take_from_spill(key, old) : take_from_allocs(key, old);
+}
+
+static __always_inline long insert_plain(bool spill, __u64 key, const struct alloc_info *info)
+{
+	return spill ? insert_spill(key, info) : insert_allocs(key, info);
+}
+
 /* Take key's record out of the context-free maps into *old; 0 on success. */
 static __always_inline int take_plain(__u64 key, struct tracked *old)
 {
-	if (!take_from(plain_map(key, false), key, old))
+	if (!take_plain_from(spill_map(key, false), key, old))
 		return 0;
-	return crossed ? take_from(plain_map(key, true), key, old) : -1;
+	return crossed ? take_plain_from(spill_map(key, true), key, old) : -1;
 }
 
 static __always_inline int take_ctx(__u64 key, struct tracked *old)
@@ -322,8 +365,8 @@ static __always_inline int take_ctx(__u64 key, struct tracked *old)
 /* Is there a record under key, in any of the maps? */
 static __always_inline bool has_record(__u64 key)
 {
-	return bpf_map_lookup_elem(plain_map(key, false), &key) ||
-	       (crossed && bpf_map_lookup_elem(plain_map(key, true), &key)) ||
+	return (spill_map(key, false) ? in_spill(key) : in_allocs(key)) ||
+	       (crossed && (spill_map(key, true) ? in_spill(key) : in_allocs(key))) ||
 	       (contexts && bpf_map_lookup_elem(&ctx_allocs, &key));
 }
 
@@ -365,11 +408,11 @@ static __always_inline int record(__u64 key, const struct tracked *t)
 
 	if (t->ctx)
 		return bpf_map_update_elem(&ctx_allocs, &key, &c, BPF_NOEXIST);
-	r = bpf_map_update_elem(plain_map(key, false), &key, &c.info, BPF_NOEXIST);
+	r = insert_plain(spill_map(key, false), key, &c.info);
 	if (r != -E2BIG) /* full */
 		return r;
 	crossed = true;
-	return bpf_map_update_elem(plain_map(key, true), &key, &c.info, BPF_NOEXIST);
+	return insert_plain(spill_map(key, true), key, &c.info);
 }
 
 static __always_inline void track(struct pt_regs *ctx, struct target_counters *c, __u32 target,

@@ -334,13 +334,13 @@ static long stack_vma_of(struct task_struct *task, struct vm_area_struct *vma, v
  * a copy that ran past the mapping would fail as a whole. So does one that
  * covers a page never touched, which the kernel may leave at the top of the
  * main thread's stack: then the copy ends with sp's own page. The thread's
- * stack mapping is looked up once and kept in its in-flight record. */
+ * stack mapping, and the unreadable page, are kept in its in-flight record. */
 static __always_inline void fill_window(struct stack_walk *st, struct inflight_call *call)
 {
 	struct stack_vma vma = { .start = call->stack_start, .end = call->stack_end };
 	__u32 zero = 0;
 	struct stack_window *win = bpf_map_lookup_elem(&unwind_window, &zero);
-	__u64 len;
+	__u64 len, page_len;
 
 	if (!win)
 		return;
@@ -357,13 +357,18 @@ static __always_inline void fill_window(struct stack_walk *st, struct inflight_c
 	len = vma.end - st->sp;
 	if (len > UNWIND_WINDOW)
 		len = UNWIND_WINDOW;
-	if (!bpf_probe_read_user(win->bytes, len, (void *)st->sp)) {
-		win->len = len;
-		return;
+	page_len = UNWIND_PAGE - (st->sp & (UNWIND_PAGE - 1));
+	/* A failed copy costs a fault: once the page above sp's is known
+	 * unreadable, copy sp's page alone while sp stays in it. */
+	if (call->unreadable_page != st->sp + page_len || len <= page_len) {
+		if (!bpf_probe_read_user(win->bytes, len, (void *)st->sp)) {
+			win->len = len;
+			return;
+		}
+		call->unreadable_page = st->sp + page_len;
 	}
-	len = UNWIND_PAGE - (st->sp & (UNWIND_PAGE - 1));
-	if (len <= UNWIND_WINDOW && !bpf_probe_read_user(win->bytes, len, (void *)st->sp))
-		win->len = len;
+	if (page_len <= UNWIND_WINDOW && !bpf_probe_read_user(win->bytes, page_len, (void *)st->sp))
+		win->len = page_len;
 }
 
 /* Walk the user stack of the probed thread into f; returns the number of

@@ -150,6 +150,7 @@ struct inflight_call {
 	__u64 free_ptr; /* the thread's last traced free, and its stack pointer */
 	__u64 free_sp;
 	__u64 stack_start, stack_end; /* the thread's stack mapping, as the unwinder last found it */
+	__u64 unreadable_page; /* a page above sp's that a stack copy found unreadable */
 	/* --sample-bytes: bytes the thread allocates before its next sampled
 	 * allocation; 0 until its first countdown is drawn. */
 	__u64 sample_left;
