@@ -4,7 +4,8 @@
  * From the registers at the probe, each frame: find the executable mapping
  * that holds pc (a sorted array per target, user space keeps it current),
  * binary-search its object's rows for the rule at pc, compute the CFA and
- * read the return address and the saved rbp. Objects with frame pointers,
+ * read the return address and the saved rbp; the rules found are cached
+ * per CPU by pc, so a stack seen before costs no search. Objects with frame pointers,
  * and addresses no row covers, take the frame-pointer step. One bpf_loop
  * callback per frame keeps the verifier's work independent of depth
  * (../shared/notes/unwinding.md). The stack above sp is copied once into a
@@ -16,8 +17,8 @@
 
 /* Set before load: false keeps the kernel's frame-pointer walk (--unwind fp). */
 const volatile bool unwind_tables = false;
-/* Which of a target's two mapping slots the programs read (the low bit),
- * and how many mappings each slot holds. */
+/* Which of a target's two mapping slots the programs read (the low bit;
+ * the whole counts publications), and how many mappings each slot holds. */
 volatile __u32 unwind_slot[MEMLEAKD_MAX_TARGETS];
 volatile __u32 unwind_count[MEMLEAKD_MAX_TARGETS * 2];
 /* Set when a target asked user space to read its mappings again, cleared by
@@ -72,6 +73,25 @@ struct {
 	__type(value, struct stack_window);
 	__uint(max_entries, 1);
 } unwind_window SEC(".maps");
+
+/* The rules found by searching the tables, per CPU, by pc: allocation
+ * stacks repeat, and a hit saves both binary searches. An entry is tagged
+ * with the target's publication count, so any change of its mappings or
+ * tables retires it. */
+#define UNWIND_CACHE_SIZE 4096
+
+struct unwind_cache_entry {
+	__u64 pc;
+	__u32 tag; /* publication << 7 | target << 1 | exact_pc */
+	__u32 rule;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct unwind_cache_entry);
+	__uint(max_entries, UNWIND_CACHE_SIZE);
+} unwind_cache SEC(".maps");
 
 /* Why a walk ended early, or what it met on the way. */
 #define UNWIND_SEEN_NO_TABLE 0x1
@@ -272,18 +292,34 @@ static __always_inline long rule_step(struct stack_walk *st, __u32 rule)
 	return !ra;
 }
 
-/* Store the frame at pc and step to its caller; returns 1 to end the walk. */
-static __always_inline long walk_frame(struct stack_walk *st)
+/* The cache entry for pc, with the tag it must carry to hold pc's rule. */
+static __always_inline struct unwind_cache_entry *cache_entry(const struct stack_walk *st,
+							      __u32 *tag)
 {
-	struct stack_frames *f;
-	const struct unwind_mapping *m;
-	__u32 zero = 0;
+	__u32 target = st->target & (MEMLEAKD_MAX_TARGETS - 1);
+	__u32 key = (__u32)((st->pc * 0x9e3779b97f4a7c15ULL) >> 52) & (UNWIND_CACHE_SIZE - 1);
 
-	f = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!f || st->n >= MEMLEAKD_MAX_FRAMES)
-		return 1;
-	f->ips[st->n] = st->pc;
-	st->n++;
+	*tag = unwind_slot[target] << 7 | target << 1 | st->exact_pc;
+	return bpf_map_lookup_elem(&unwind_cache, &key);
+}
+
+/* What walk_frame does with pc when the cache does not know it. */
+enum rule_search {
+	RULE_FOUND = 0,      /* *rule holds pc's rule, now cached */
+	RULE_END = 1,        /* the walk ends here */
+	RULE_FRAME_POINTER = 2, /* no table (yet): take the frame-pointer step */
+};
+
+/* Search the tables for pc's rule. A global function: the verifier checks
+ * it once, apart from the walk, whose paths it would multiply. */
+__noinline int search_rule(struct stack_walk *st, __u32 *rule)
+{
+	const struct unwind_mapping *m;
+	struct unwind_cache_entry *cached;
+	__u32 tag;
+
+	if (!st || !rule)
+		return RULE_END;
 	m = find_mapping(st);
 	if (!m) {
 		/* Code in no mapping user space knows: a new object (dlopen) if
@@ -291,20 +327,51 @@ static __always_inline long walk_frame(struct stack_walk *st)
 		if (st->trusted) {
 			st->seen |= UNWIND_SEEN_NO_TABLE;
 			request_rescan(st->target);
-			return frame_pointer_step(st);
+			return RULE_FRAME_POINTER;
 		}
 		st->seen |= UNWIND_SEEN_TRUNCATED;
-		return 1;
+		return RULE_END;
 	}
 	if (m->kind == UNWIND_MAP_ANON) {
 		st->seen |= UNWIND_SEEN_ANON;
-		return 1;
+		return RULE_END;
 	}
 	if (m->kind == UNWIND_MAP_PENDING) {
 		st->seen |= UNWIND_SEEN_NO_TABLE;
-		return frame_pointer_step(st);
+		return RULE_FRAME_POINTER;
 	}
-	return rule_step(st, find_rule(st, m));
+	*rule = find_rule(st, m);
+	cached = cache_entry(st, &tag);
+	if (cached) {
+		cached->pc = st->pc;
+		cached->tag = tag;
+		cached->rule = *rule;
+	}
+	return RULE_FOUND;
+}
+
+/* Store the frame at pc and step to its caller; returns 1 to end the walk. */
+static __always_inline long walk_frame(struct stack_walk *st)
+{
+	struct unwind_cache_entry *cached;
+	struct stack_frames *f;
+	__u32 zero = 0, rule = 0, tag;
+	int search;
+
+	f = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!f || st->n >= MEMLEAKD_MAX_FRAMES)
+		return 1;
+	f->ips[st->n] = st->pc;
+	st->n++;
+	cached = cache_entry(st, &tag);
+	if (cached && cached->pc == st->pc && cached->tag == tag)
+		return rule_step(st, cached->rule);
+	search = search_rule(st, &rule);
+	if (search == RULE_FRAME_POINTER)
+		return frame_pointer_step(st);
+	if (search != RULE_FOUND)
+		return 1;
+	return rule_step(st, rule);
 }
 
 static long unwind_frame(__u32 i, void *data)

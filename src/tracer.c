@@ -457,7 +457,9 @@ int tracer__publish_unwind_mappings(struct tracer *t, uint32_t target,
 	if (r < 0)
 		return r;
 	t->skel->bss->unwind_count[target * 2 + next] = n;
-	__atomic_store_n(slot, next, __ATOMIC_RELEASE);
+	/* The count, not the slot alone: it also retires the programs' cached
+	 * rules (unwind.bpf.h). */
+	__atomic_store_n(slot, *slot + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
