@@ -5,8 +5,9 @@
  * that holds pc (a sorted array per target, user space keeps it current),
  * binary-search its object's rows for the rule at pc, compute the CFA and
  * read the return address and the saved rbp; the rules found are cached
- * per CPU by pc, so a stack seen before costs no search. Objects with frame pointers,
- * and addresses no row covers, take the frame-pointer step. One bpf_loop
+ * per CPU by pc, so a stack seen before costs no search. Objects with
+ * frame pointers, and addresses no row covers, take the frame-pointer
+ * step. One bpf_loop
  * callback per frame keeps the verifier's work independent of depth
  * (../shared/notes/unwinding.md). The stack above sp is copied once into a
  * per-CPU window, clamped to its mapping; a frame past it moves the window
