@@ -55,6 +55,7 @@ extern bool bpf_session_is_return(void) __ksym __weak;
 const volatile __u64 time_base_ns;  /* alloc_info.time counts from here */
 const volatile __u32 spill_share;   /* keys whose hash is below it go to allocs_spill */
 const volatile bool contexts;       /* some allocator has contexts: ctx_allocs is in use */
+const volatile __s64 freed_budget;  /* freed records a CPU may keep (struct alloc_info) */
 
 /* The outstanding allocations without a context, in two maps: a hash map's
  * bucket array is rounded up to a power of two, so a capacity of 2^k + r
@@ -94,6 +95,15 @@ struct {
 	__type(value, struct stack_frames);
 	__uint(max_entries, 1);
 } stacks SEC(".maps");
+
+/* Freed records kept, per CPU: those it made less those it overwrote (so
+ * one CPU's count may go below 0, another's above what it holds). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __s64);
+	__uint(max_entries, 1);
+} freed_kept SEC(".maps");
 
 /* Room to capture one stack, per CPU: too big for the BPF stack. */
 struct {
@@ -255,7 +265,7 @@ static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counter
 	for (int probe = 0; probe < MEMLEAKD_STACK_PROBES; probe++, id++) {
 		struct stack_frames *known;
 
-		if (id == MEMLEAKD_STACK_LOST)
+		if (id == MEMLEAKD_STACK_LOST || !memleakd_stack_real(id))
 			continue;
 		known = bpf_map_lookup_elem(&stacks, &id);
 		if (!known && !bpf_map_update_elem(&stacks, &id, f, BPF_NOEXIST))
@@ -282,16 +292,66 @@ static __always_inline bool spill_map(__u64 key, bool other)
 	return ((__u32)((key * 0x9e3779b97f4a7c15ULL) >> 32) < spill_share) != other;
 }
 
+static __always_inline __s64 *freed_count(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&freed_kept, &zero);
+}
+
+/* The word holding a record's stack id (low half) and time (high half). */
+static __always_inline __u64 *id_word(struct alloc_info *a)
+{
+	return (__u64 *)&a->stack_id;
+}
+
+/* Take key's record out of map into *old: keep it as freed while the CPU
+ * has room for one more, else delete it. 0 on success. */
 static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
 {
 	struct alloc_info *a = bpf_map_lookup_elem(map, &key);
+	__u64 word;
+	__s64 *kept;
 
 	if (!a)
 		return -1;
-	*old = (struct tracked){ .size = alloc_info_size(a), .stack_id = a->stack_id,
+	word = *id_word(a);
+	if (!memleakd_stack_real((__u32)word))
+		return -1;
+	*old = (struct tracked){ .size = alloc_info_size(a), .stack_id = (__u32)word,
 				 .generation = alloc_info_generation(a) };
-	/* Only the thread whose delete succeeds accounts the free. */
-	return bpf_map_delete_elem(map, &key) ? -1 : 0;
+	kept = freed_count();
+	/* Only the thread whose swap or delete succeeds accounts the free. */
+	if (!kept || *kept >= freed_budget)
+		return bpf_map_delete_elem(map, &key) ? -1 : 0;
+	if (__sync_val_compare_and_swap(id_word(a), word,
+					(word & ~0xffffffffULL) | MEMLEAKD_STACK_FREED) != word)
+		return -1;
+	(*kept)++;
+	return 0;
+}
+
+/* Overwrite key's freed record in map with info; 0 on success. */
+static __always_inline int claim(void *map, __u64 key, const struct alloc_info *info)
+{
+	struct alloc_info *a = bpf_map_lookup_elem(map, &key);
+	__u64 word;
+	__s64 *kept;
+
+	if (!a)
+		return -1;
+	word = *id_word(a);
+	if ((__u32)word != MEMLEAKD_STACK_FREED ||
+	    __sync_val_compare_and_swap(id_word(a), word,
+					(word & ~0xffffffffULL) | MEMLEAKD_STACK_CLAIMED) != word)
+		return -1;
+	a->size_gen = info->size_gen;
+	/* The stack id last: readers skip the record until it is whole. */
+	*id_word(a) = (__u64)info->time << 32 | info->stack_id;
+	kept = freed_count();
+	if (kept)
+		(*kept)--;
+	return 0;
 }
 
 /* One function per map: the kernel inlines a lookup, and calls the delete
@@ -309,23 +369,32 @@ static __noinline int take_from_spill(__u64 key, struct tracked *old)
 	return take_from(&allocs_spill, key, old);
 }
 
+static __always_inline bool holds(struct alloc_info *a)
+{
+	return a && memleakd_stack_real(a->stack_id);
+}
+
 static __noinline bool in_allocs(__u64 key)
 {
-	return bpf_map_lookup_elem(&allocs, &key);
+	return holds(bpf_map_lookup_elem(&allocs, &key));
 }
 
 static __noinline bool in_spill(__u64 key)
 {
-	return bpf_map_lookup_elem(&allocs_spill, &key);
+	return holds(bpf_map_lookup_elem(&allocs_spill, &key));
 }
 
 static __noinline long insert_allocs(__u64 key, const struct alloc_info *info)
 {
+	if (!claim(&allocs, key, info))
+		return 0;
 	return bpf_map_update_elem(&allocs, &key, info, BPF_NOEXIST);
 }
 
 static __noinline long insert_spill(__u64 key, const struct alloc_info *info)
 {
+	if (!claim(&allocs_spill, key, info))
+		return 0;
 	return bpf_map_update_elem(&allocs_spill, &key, info, BPF_NOEXIST);
 }
 

@@ -23,6 +23,16 @@
 /* Stack id recorded when the stack could not be captured or stored: the
  * bytes are still tracked, under a stack that reports as lost. */
 #define MEMLEAKD_STACK_LOST 0xffffffffu
+/* Stack ids of records that hold no allocation: freed, and kept so that the
+ * next allocation at the same address overwrites it instead of inserting
+ * (struct alloc_info); and being so overwritten. No stack takes them. */
+#define MEMLEAKD_STACK_FREED 0xfffffffeu
+#define MEMLEAKD_STACK_CLAIMED 0xfffffffdu
+
+static inline bool memleakd_stack_real(__u32 id)
+{
+	return id != MEMLEAKD_STACK_FREED && id != MEMLEAKD_STACK_CLAIMED;
+}
 
 static inline __u64 memleakd_alloc_key(__u32 target, __u64 ptr)
 {
@@ -74,12 +84,22 @@ enum probe_kind {
 /* One outstanding allocation of the malloc family, keyed by
  * memleakd_alloc_key(). 16 bytes: with the 8-byte key a preallocated hash
  * element is 72 bytes (the kernel adds 48), which keeps the map within 96
- * bytes per allocation with its bucket array (src/tracer.c sizes it). */
+ * bytes per allocation with its bucket array (src/tracer.c sizes it).
+ *
+ * A free deletes its record, unless the CPU keeps fewer freed records than
+ * its share of MEMLEAKD_FREED_SHARE: then the record stays, its stack id
+ * MEMLEAKD_STACK_FREED, and an allocation at the same address (malloc
+ * hands the last freed block out first) overwrites it. A delete and an
+ * insert each take the map's bucket lock and its free list. The stack id
+ * and the time share one 8-byte word, changed by compare-and-swap. */
 struct alloc_info {
 	__u64 size_gen; /* size in bits 0-47, generation in bits 48-63 */
 	__u32 stack_id;
 	__u32 time;     /* see MEMLEAKD_TIME_SHIFT */
 };
+
+/* The maps get this fraction of their capacity more, for freed records. */
+#define MEMLEAKD_FREED_SHARE 64
 
 #define MEMLEAKD_SIZE_BITS 48
 #define MEMLEAKD_SIZE_MASK ((1ULL << MEMLEAKD_SIZE_BITS) - 1)

@@ -52,7 +52,9 @@ static int visit_plain(const void *key, const void *value, void *ctx)
 	const struct alloc_info *info = value;
 	struct build *b = ctx;
 
-	if (*(const uint64_t *)key >> MEMLEAKD_PTR_BITS != b->src->target)
+	/* A freed record, kept for the next allocation at its address. */
+	if (*(const uint64_t *)key >> MEMLEAKD_PTR_BITS != b->src->target ||
+	    !memleakd_stack_real(info->stack_id))
 		return 0;
 	visit(b, info, b->src->time_base_ns + ((uint64_t)info->time << MEMLEAKD_TIME_SHIFT));
 	return 0;

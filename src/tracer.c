@@ -89,22 +89,34 @@ int tracer__preflight(const char **why)
 	return 0;
 }
 
-/* max_allocs split into allocs, a power of two, and allocs_spill, the rest
- * (at least 1: a power of two is halved), the rest's share of the keys in
- * proportion. Buckets then number at most 4/3 of the entries. */
+/* The room for the records a free keeps (struct alloc_info): a share of
+ * max_allocs, the same for each CPU. */
+static int64_t freed_budget(uint32_t max_allocs)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	return ncpus > 0 ? (int64_t)(max_allocs / MEMLEAKD_FREED_SHARE) / ncpus : 0;
+}
+
+/* max_allocs and the room for freed records, split into allocs, a power of
+ * two, and allocs_spill, the rest (at least 1: a power of two is halved),
+ * the rest's share of the keys in proportion. Buckets then number at most
+ * 4/3 of the entries. */
 static int size_alloc_maps(struct memleakd_bpf *skel, const struct tracer_options *o)
 {
-	uint32_t first = 1u << (31 - __builtin_clz(o->max_allocs));
+	int64_t budget = freed_budget(o->max_allocs);
+	uint32_t total = o->max_allocs + (uint32_t)(budget * libbpf_num_possible_cpus());
+	uint32_t first = 1u << (31 - __builtin_clz(total));
 	int r;
 
-	if (first == o->max_allocs && first > 1)
+	if (first == total && first > 1)
 		first /= 2;
-	skel->rodata->spill_share =
-		(uint32_t)(((uint64_t)(o->max_allocs - first) << 32) / o->max_allocs);
+	skel->rodata->freed_budget = budget;
+	skel->rodata->spill_share = (uint32_t)(((uint64_t)(total - first) << 32) / total);
 	r = bpf_map__set_max_entries(skel->maps.allocs, first);
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.allocs_spill,
-					     o->max_allocs > first ? o->max_allocs - first : 1);
+					     total > first ? total - first : 1);
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.ctx_allocs,
 					     o->contexts ? o->max_allocs : 1);

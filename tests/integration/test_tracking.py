@@ -116,3 +116,17 @@ def test_uprobe_multi_links_by_default():
         expect_totals(report, LEAKS_TOTALS)
         assert "memleakd: debug: attaching one uprobe_multi link per program and object" \
             in daemon.stderr.lines, daemon.stderr.text()
+
+
+def test_kept_freed_records_leave_room():
+    """A free keeps its record for the next allocation at the same address,
+    within a share of --max-allocs (1/64, split between the CPUs: 10 each
+    here), and deletes it past that; the maps have that much more room.
+    reuse frees 1000 blocks, then leaks 1280 of another size, at other
+    addresses, so the records kept stay: with --max-allocs 1280 every leak
+    is still held, exact, nothing dropped."""
+    with Session() as s:
+        _, _, report = trace(s, "reuse", "--max-allocs", "1280")
+    expect_stacks(report, [Leak("leak_site", "main", 1280, 1280 * 100)])
+    expect_totals(report, {"outstanding_allocs": 1280, "allocs": 2280, "frees": 1000,
+                           "unknown_frees": 0, "replaced_allocs": 0})
