@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memleakd.bpf.c - the probes: allocations in, frees out, totals per stack.
  *
- * Every traced function is attached to one of four generic programs (entry,
- * return, free, reset); the attach cookie (include/memleakd.h) says which
+ * Every traced function is attached to one of a few generic programs
+ * (allocation entry and return, or one session program for both; free;
+ * reset); the attach cookie (include/memleakd.h) says which
  * argument is the size, the pointer, the out-argument or the context, so a
  * new allocator needs no new BPF code. An allocation is recorded at the
  * return probe, where the caller's frame is the first user frame of the
  * stack. Per-stack totals, by generation, are updated here, so a report
- * reads O(stacks) entries, never O(allocations). A context reset costs O(1): it stamps the
- * context with the time; track() retires a released record when its address
- * comes back, and until then reports leave it out (src/context_resets.c).
+ * reads O(stacks) entries, never O(allocations). A context reset costs
+ * O(1): it stamps the context with the time; track() retires a released
+ * record when its address comes back, and until then reports leave it out
+ * (src/context_resets.c).
+ * The maps of outstanding allocations are in alloc_records.bpf.h, the stack
+ * walk in unwind.bpf.h.
  *
  * Allocating functions are watched by an entry and a return program, or,
  * where the kernel has uprobe sessions, by one program that sees both and
@@ -24,8 +28,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define E2BIG 7 /* errno.h is not for BPF programs */
-
 /* Set by user space before the final report: every program stops at once,
  * where detaching probe by probe would see frees without their mallocs. */
 volatile bool paused;
@@ -34,9 +36,6 @@ volatile bool paused;
 volatile __u64 ctx_globals[MEMLEAKD_MAX_TARGETS][MEMLEAKD_MAX_CTX_GLOBALS];
 /* The generation new allocations join (struct stack_key), set by user space. */
 volatile __u16 generation = 1;
-/* Some record went to the other context-free map than its hash chose, that
- * one being full: lookups that miss must try both. */
-volatile bool crossed;
 /* --sample-bytes: the mean of the countdowns, 0 to track every allocation. */
 const volatile __u64 sample_bytes;
 /* Countdowns of an exponential distribution of mean sample_bytes (its
@@ -51,59 +50,16 @@ const volatile bool empty_probes;
  * it is loaded only where the kernel has them. */
 extern bool bpf_session_is_return(void) __ksym __weak;
 
-/* Set by user space before loading. */
-const volatile __u64 time_base_ns;  /* alloc_info.time counts from here */
-const volatile __u32 spill_share;   /* keys whose hash is below it go to allocs_spill */
-const volatile bool contexts;       /* some allocator has contexts: ctx_allocs is in use */
-const volatile __s64 freed_budget;  /* freed records a CPU may keep (struct alloc_info) */
-
-/* The outstanding allocations without a context, in two maps: a hash map's
- * bucket array is rounded up to a power of two, so a capacity of 2^k + r
- * is split into allocs (2^k) and allocs_spill (r), each key's place chosen
- * by its hash in proportion (the other map when that one is full, so the
- * capacity is exactly what the user asked for). max_entries of these, ctx_allocs, stacks and
- * stack_totals are set by user space. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u64);
-	__type(value, struct alloc_info);
-	__uint(max_entries, 1);
-} allocs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u64);
-	__type(value, struct alloc_info);
-	__uint(max_entries, 1);
-} allocs_spill SEC(".maps");
-
-/* Allocations with a context. Not preallocated: most runs have none. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct ctx_alloc_info);
-	__uint(max_entries, 1);
-} ctx_allocs SEC(".maps");
-
 /* Stack id -> frames. Our own map rather than a STACK_TRACE map, which
  * refuses a stack whose bucket holds another: here two stacks whose hashes
- * meet are told apart by their frames and the second takes the next id. */
+ * meet are told apart by their frames and the second takes the next id.
+ * Its max_entries, and stack_totals', are set by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
 	__type(value, struct stack_frames);
 	__uint(max_entries, 1);
 } stacks SEC(".maps");
-
-/* Freed records kept, per CPU: those it made less those it overwrote (so
- * one CPU's count may go below 0, another's above what it holds). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, __s64);
-	__uint(max_entries, 1);
-} freed_kept SEC(".maps");
 
 /* Room to capture one stack, per CPU: too big for the BPF stack. */
 struct {
@@ -145,6 +101,7 @@ struct {
 } inflight SEC(".maps");
 
 #include "unwind.bpf.h"
+#include "alloc_records.bpf.h"
 
 static __always_inline struct target_counters *counters_of(__u32 target)
 {
@@ -279,166 +236,6 @@ static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counter
 	return MEMLEAKD_STACK_LOST;
 }
 
-/* An allocation as the programs handle it, whichever map it is in. */
-struct tracked {
-	__u64 size, ctx, timestamp_ns;
-	__u32 stack_id;
-	__u16 generation;
-};
-
-/* Does key's hash choose allocs_spill (other: the map it does not choose)? */
-static __always_inline bool spill_map(__u64 key, bool other)
-{
-	return ((__u32)((key * 0x9e3779b97f4a7c15ULL) >> 32) < spill_share) != other;
-}
-
-static __always_inline __s64 *freed_count(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&freed_kept, &zero);
-}
-
-/* The word holding a record's stack id (low half) and time (high half). */
-static __always_inline __u64 *id_word(struct alloc_info *a)
-{
-	return (__u64 *)&a->stack_id;
-}
-
-/* Take key's record out of map into *old: keep it as freed while the CPU
- * has room for one more, else delete it. 0 on success. */
-static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
-{
-	struct alloc_info *a = bpf_map_lookup_elem(map, &key);
-	__u64 word;
-	__s64 *kept;
-
-	if (!a)
-		return -1;
-	word = *id_word(a);
-	if (!memleakd_stack_real((__u32)word))
-		return -1;
-	*old = (struct tracked){ .size = alloc_info_size(a), .stack_id = (__u32)word,
-				 .generation = alloc_info_generation(a) };
-	kept = freed_count();
-	/* Only the thread whose swap or delete succeeds accounts the free. */
-	if (!kept || *kept >= freed_budget)
-		return bpf_map_delete_elem(map, &key) ? -1 : 0;
-	if (__sync_val_compare_and_swap(id_word(a), word,
-					(word & ~0xffffffffULL) | MEMLEAKD_STACK_FREED) != word)
-		return -1;
-	(*kept)++;
-	return 0;
-}
-
-/* Overwrite key's freed record in map with info; 0 on success. */
-static __always_inline int claim(void *map, __u64 key, const struct alloc_info *info)
-{
-	struct alloc_info *a = bpf_map_lookup_elem(map, &key);
-	__u64 word;
-	__s64 *kept;
-
-	if (!a)
-		return -1;
-	word = *id_word(a);
-	if ((__u32)word != MEMLEAKD_STACK_FREED ||
-	    __sync_val_compare_and_swap(id_word(a), word,
-					(word & ~0xffffffffULL) | MEMLEAKD_STACK_CLAIMED) != word)
-		return -1;
-	a->size_gen = info->size_gen;
-	/* The stack id last: readers skip the record until it is whole. */
-	*id_word(a) = (__u64)info->time << 32 | info->stack_id;
-	kept = freed_count();
-	if (kept)
-		(*kept)--;
-	return 0;
-}
-
-/* One function per map: the kernel inlines a lookup, and calls the delete
- * and the update directly, when it knows the map as it verifies the
- * program; a map chosen at run time costs a helper call through the map's
- * operations each time. Apart functions, so that clang cannot merge the
- * two maps' calls into one. */
-static __noinline int take_from_allocs(__u64 key, struct tracked *old)
-{
-	return take_from(&allocs, key, old);
-}
-
-static __noinline int take_from_spill(__u64 key, struct tracked *old)
-{
-	return take_from(&allocs_spill, key, old);
-}
-
-static __always_inline bool holds(struct alloc_info *a)
-{
-	return a && memleakd_stack_real(a->stack_id);
-}
-
-static __noinline bool in_allocs(__u64 key)
-{
-	return holds(bpf_map_lookup_elem(&allocs, &key));
-}
-
-static __noinline bool in_spill(__u64 key)
-{
-	return holds(bpf_map_lookup_elem(&allocs_spill, &key));
-}
-
-static __noinline long insert_allocs(__u64 key, const struct alloc_info *info)
-{
-	if (!claim(&allocs, key, info))
-		return 0;
-	return bpf_map_update_elem(&allocs, &key, info, BPF_NOEXIST);
-}
-
-static __noinline long insert_spill(__u64 key, const struct alloc_info *info)
-{
-	if (!claim(&allocs_spill, key, info))
-		return 0;
-	return bpf_map_update_elem(&allocs_spill, &key, info, BPF_NOEXIST);
-}
-
-static __always_inline int take_plain_from(bool spill, __u64 key, struct tracked *old)
-{
-	return spill ? take_from_spill(key, old) : take_from_allocs(key, old);
-}
-
-static __always_inline long insert_plain(bool spill, __u64 key, const struct alloc_info *info)
-{
-	return spill ? insert_spill(key, info) : insert_allocs(key, info);
-}
-
-/* Take key's record out of the context-free maps into *old; 0 on success. */
-static __always_inline int take_plain(__u64 key, struct tracked *old)
-{
-	if (!take_plain_from(spill_map(key, false), key, old))
-		return 0;
-	return crossed ? take_plain_from(spill_map(key, true), key, old) : -1;
-}
-
-static __always_inline int take_ctx(__u64 key, struct tracked *old)
-{
-	struct ctx_alloc_info *c;
-
-	if (!contexts)
-		return -1;
-	c = bpf_map_lookup_elem(&ctx_allocs, &key);
-	if (!c)
-		return -1;
-	*old = (struct tracked){ .size = alloc_info_size(&c->info), .stack_id = c->info.stack_id,
-				 .generation = alloc_info_generation(&c->info), .ctx = c->ctx,
-				 .timestamp_ns = c->timestamp_ns };
-	return bpf_map_delete_elem(&ctx_allocs, &key) ? -1 : 0;
-}
-
-/* Is there a record under key, in any of the maps? */
-static __always_inline bool has_record(__u64 key)
-{
-	return (spill_map(key, false) ? in_spill(key) : in_allocs(key)) ||
-	       (crossed && (spill_map(key, true) ? in_spill(key) : in_allocs(key))) ||
-	       (contexts && bpf_map_lookup_elem(&ctx_allocs, &key));
-}
-
 /* Forget ptr; returns 0 when it was tracked, with its record in *old. */
 static __always_inline int untrack(__u32 target, __u64 ptr, struct tracked *old)
 {
@@ -460,28 +257,6 @@ static __always_inline bool stale(__u32 target, const struct tracked *old)
 		return false;
 	reset_ns = bpf_map_lookup_elem(&resets, &key);
 	return reset_ns && old->timestamp_ns < *reset_ns;
-}
-
-/* Store the record of t under key; 0 on success. */
-static __always_inline int record(__u64 key, const struct tracked *t)
-{
-	struct ctx_alloc_info c = {
-		.info = { .size_gen = (t->size & MEMLEAKD_SIZE_MASK) |
-				      ((__u64)t->generation << MEMLEAKD_SIZE_BITS),
-			  .stack_id = t->stack_id,
-			  .time = (__u32)((t->timestamp_ns - time_base_ns) >> MEMLEAKD_TIME_SHIFT) },
-		.ctx = t->ctx,
-		.timestamp_ns = t->timestamp_ns,
-	};
-	long r;
-
-	if (t->ctx)
-		return bpf_map_update_elem(&ctx_allocs, &key, &c, BPF_NOEXIST);
-	r = insert_plain(spill_map(key, false), key, &c.info);
-	if (r != -E2BIG) /* full */
-		return r;
-	crossed = true;
-	return insert_plain(spill_map(key, true), key, &c.info);
 }
 
 static __always_inline void track(struct pt_regs *ctx, struct target_counters *c, __u32 target,
