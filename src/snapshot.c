@@ -16,8 +16,8 @@
 #include "generations.h"
 #include "map_reader.h"
 #include "memleakd.h"
-#include "snapshot_build.h"
 #include "sampling.h"
+#include "snapshot_build.h"
 #include "tracer.h"
 
 const char *end_reason_name(enum end_reason end)
