@@ -1,5 +1,5 @@
 /* context_resets.c - the reset times of one target's contexts, as loaded
- * for a snapshot, in an open-addressing table keyed by the resets map's key. */
+ * for a snapshot, indexed by the resets map's key. */
 #include "context_resets.h"
 
 #include <errno.h>
@@ -7,51 +7,27 @@
 
 #include <bpf/bpf.h>
 
+#include "array.h"
+#include "key_index.h"
 #include "map_reader.h"
 
 struct reset_time {
 	uint64_t key;       /* memleakd_alloc_key(target, ctx) */
 	uint64_t reset_ns;
-	bool used;
 	bool holds_released; /* a record released by this reset is still mapped */
 };
 
 struct context_resets {
-	size_t cap, n; /* cap: a power of two, or 0 */
 	struct reset_time *times;
+	size_t n, cap;
+	struct key_index index; /* key -> its place in times */
 	uint32_t target;
 };
 
-static struct reset_time *slot(const struct context_resets *r, uint64_t key)
-{
-	size_t h = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & (r->cap - 1);
-
-	while (r->times[h].used && r->times[h].key != key)
-		h = (h + 1) & (r->cap - 1);
-	return &r->times[h];
-}
-
-static int grow(struct context_resets *r)
-{
-	struct context_resets bigger = { .cap = r->cap ? r->cap * 2 : 64, .n = r->n,
-					 .target = r->target };
-
-	bigger.times = calloc(bigger.cap, sizeof(*bigger.times));
-	if (!bigger.times)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->cap; i++)
-		if (r->times[i].used)
-			*slot(&bigger, r->times[i].key) = r->times[i];
-	free(r->times);
-	*r = bigger;
-	return 0;
-}
-
 static void clear(struct context_resets *r)
 {
-	free(r->times);
-	r->times = NULL;
-	r->cap = r->n = 0;
+	r->n = 0;
+	key_index__clear(&r->index);
 }
 
 struct context_resets *context_resets__new(void)
@@ -64,6 +40,7 @@ void context_resets__free(struct context_resets *r)
 	if (!r)
 		return;
 	clear(r);
+	free(r->times);
 	free(r);
 }
 
@@ -71,15 +48,16 @@ static int load_one(const void *key, const void *value, void *ctx)
 {
 	struct context_resets *r = ctx;
 	uint64_t k = *(const uint64_t *)key;
-	struct reset_time *t;
+	int err;
 
 	if (k >> MEMLEAKD_PTR_BITS != r->target)
 		return 0;
-	if ((r->n + 1) * 2 > r->cap && grow(r) < 0)
-		return -ENOMEM;
-	t = slot(r, k);
-	*t = (struct reset_time){ .key = k, .reset_ns = *(const uint64_t *)value, .used = true };
-	r->n++;
+	err = array_grow((void **)&r->times, &r->cap, r->n, sizeof(*r->times), 64);
+	if (err == 0)
+		err = key_index__add(&r->index, k, r->n);
+	if (err < 0)
+		return err;
+	r->times[r->n++] = (struct reset_time){ .key = k, .reset_ns = *(const uint64_t *)value };
 	return 0;
 }
 
@@ -98,14 +76,14 @@ bool context_resets__empty(const struct context_resets *r)
 bool context_resets__released(struct context_resets *r, uint32_t target, uint64_t ctx,
 			      uint64_t allocated_ns)
 {
-	struct reset_time *t;
+	size_t i;
 
-	if (!ctx || !r->cap)
+	if (!ctx)
 		return false;
-	t = slot(r, memleakd_alloc_key(target, ctx));
-	if (!t->used || allocated_ns >= t->reset_ns)
+	i = key_index__find(&r->index, memleakd_alloc_key(target, ctx));
+	if (i == KEY_INDEX_NONE || allocated_ns >= r->times[i].reset_ns)
 		return false;
-	t->holds_released = true;
+	r->times[i].holds_released = true;
 	return true;
 }
 
@@ -125,9 +103,9 @@ static int forget_one(int resets_fd, const struct reset_time *t)
 
 int context_resets__forget(struct context_resets *r, int resets_fd)
 {
-	for (size_t i = 0; i < r->cap; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		const struct reset_time *t = &r->times[i];
-		int err = t->used && !t->holds_released ? forget_one(resets_fd, t) : 0;
+		int err = !t->holds_released ? forget_one(resets_fd, t) : 0;
 
 		if (err < 0)
 			return err;

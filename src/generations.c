@@ -1,21 +1,22 @@
 /* generations.c - when a new generation starts, and the totals of the
- * retired ones, per stack, in an open-addressing table. */
+ * retired ones, per stack. */
 #include "generations.h"
 
-#include <errno.h>
 #include <stdlib.h>
 
+#include "array.h"
+#include "key_index.h"
+
 struct retired {
-	uint64_t key; /* target << 32 | stack id */
 	uint64_t bytes, allocs;
-	bool used;
 };
 
 struct generations {
 	uint64_t attach_ns, current_start_ns;
 	uint16_t current;
-	size_t cap, n; /* cap: 0 or a power of two */
 	struct retired *retired;
+	size_t n, cap;
+	struct key_index index; /* target << 32 | stack id -> its place in retired */
 };
 
 struct generations *generations__new(uint64_t attach_ns)
@@ -34,6 +35,7 @@ void generations__free(struct generations *g)
 	if (!g)
 		return;
 	free(g->retired);
+	key_index__clear(&g->index);
 	free(g);
 }
 
@@ -57,59 +59,39 @@ bool generations__retirable(const struct generations *g, uint16_t gen)
 	return gen != 0 && gen + 2 <= g->current;
 }
 
-static struct retired *slot(const struct generations *g, uint64_t key)
+static uint64_t stack_key(uint32_t target, uint32_t stack_id)
 {
-	size_t h = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 20) & (g->cap - 1);
-
-	while (g->retired[h].used && g->retired[h].key != key)
-		h = (h + 1) & (g->cap - 1);
-	return &g->retired[h];
-}
-
-static int grow(struct generations *g)
-{
-	struct generations bigger = { .cap = g->cap ? g->cap * 2 : 64 };
-
-	bigger.retired = calloc(bigger.cap, sizeof(*bigger.retired));
-	if (!bigger.retired)
-		return -ENOMEM;
-	for (size_t i = 0; i < g->cap; i++)
-		if (g->retired[i].used)
-			*slot(&bigger, g->retired[i].key) = g->retired[i];
-	free(g->retired);
-	g->retired = bigger.retired;
-	g->cap = bigger.cap;
-	return 0;
+	return (uint64_t)target << 32 | stack_id;
 }
 
 int generations__retire(struct generations *g, uint32_t target, uint32_t stack_id,
 			uint64_t total_bytes, uint64_t total_allocs)
 {
-	uint64_t key = (uint64_t)target << 32 | stack_id;
-	struct retired *r;
+	uint64_t key = stack_key(target, stack_id);
+	size_t i = key_index__find(&g->index, key);
+	int r = 0;
 
-	if ((g->n + 1) * 2 > g->cap && grow(g) < 0)
-		return -ENOMEM;
-	r = slot(g, key);
-	if (!r->used) {
-		*r = (struct retired){ .key = key, .used = true };
-		g->n++;
+	if (i == KEY_INDEX_NONE) {
+		r = array_grow((void **)&g->retired, &g->cap, g->n, sizeof(*g->retired), 64);
+		if (r == 0)
+			r = key_index__add(&g->index, key, g->n);
+		if (r < 0)
+			return r;
+		i = g->n++;
+		g->retired[i] = (struct retired){ 0 };
 	}
-	r->bytes += total_bytes;
-	r->allocs += total_allocs;
+	g->retired[i].bytes += total_bytes;
+	g->retired[i].allocs += total_allocs;
 	return 0;
 }
 
 void generations__add_retired(const struct generations *g, uint32_t target, uint32_t stack_id,
 			      uint64_t *bytes, uint64_t *allocs)
 {
-	const struct retired *r;
+	size_t i = key_index__find(&g->index, stack_key(target, stack_id));
 
-	if (!g->cap)
-		return;
-	r = slot(g, (uint64_t)target << 32 | stack_id);
-	if (r->used) {
-		*bytes += r->bytes;
-		*allocs += r->allocs;
+	if (i != KEY_INDEX_NONE) {
+		*bytes += g->retired[i].bytes;
+		*allocs += g->retired[i].allocs;
 	}
 }

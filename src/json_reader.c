@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "utf8.h"
 
 /* Integers up to 2^53 are exact in a double. */
@@ -382,22 +383,6 @@ static int parse_literal(struct parser *p, struct json_value *v)
 	return fail_at(p, p->pos, "expected a value");
 }
 
-/* Room for one more element of size size in *items (capacity *cap). */
-static int grow(void **items, size_t n, size_t *cap, size_t size)
-{
-	size_t want = *cap ? *cap * 2 : 4;
-	void *more;
-
-	if (n < *cap)
-		return 0;
-	more = reallocarray(*items, want, size);
-	if (!more)
-		return -ENOMEM;
-	*items = more;
-	*cap = want;
-	return 0;
-}
-
 /* After an element: ',' (another follows) or the closing bracket. Returns
  * 1 for more, 0 at the end, or -EINVAL. */
 static int next_element(struct parser *p, char close, const char *expected)
@@ -453,7 +438,7 @@ static int parse_container(struct parser *p, struct json_value *v, unsigned int 
 	do {
 		void *e;
 
-		r = grow(items, *n, &cap, size);
+		r = array_grow(items, &cap, *n, size, 4);
 		if (r < 0)
 			return r;
 		e = (char *)*items + *n * size;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "allocator.h"
+#include "clock.h"
 #include "config.h"
 #include "context_resets.h"
 #include "generations.h"
@@ -55,14 +56,6 @@ struct daemon {
 	struct symbolizer *symbolizer;
 	int signal_fd;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
 
 static int find_malloc_family(struct daemon *d)
 {
@@ -279,7 +272,7 @@ static int attach(struct daemon *d)
 	}
 	if (r < 0)
 		return r;
-	d->attached_ns = now_ns();
+	d->attached_ns = monotonic_ns();
 	r = process_memory__read(d->cfg->pid, &d->at_attach);
 	if (r < 0)
 		log_warn("pid %d: cannot read its memory use: %s", d->cfg->pid, strerror(-r));
@@ -304,14 +297,14 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 	uint16_t generation;
 	int r;
 
-	if (generations__advance(d->generations, now_ns(), &generation))
+	if (generations__advance(d->generations, monotonic_ns(), &generation))
 		tracer__set_generation(d->tracer, generation);
 	r = snapshot__take(&src, &snap);
 
 	if (r < 0)
 		return r;
 	snap->end = end;
-	r = trend__update(d->trend, snap, now_ns() - d->attached_ns);
+	r = trend__update(d->trend, snap, monotonic_ns() - d->attached_ns);
 	if (r >= 0) {
 		/* A process that is gone keeps the memory last read. */
 		process_memory__read(d->cfg->pid, &d->memory);
@@ -334,7 +327,7 @@ static double ms_between(uint64_t from, uint64_t to)
 
 static int report(struct daemon *d, enum end_reason end)
 {
-	uint64_t start = now_ns(), read, named;
+	uint64_t start = monotonic_ns(), read, named;
 	struct tracer_maps maps;
 	struct snapshot *snap;
 	int r;
@@ -349,9 +342,9 @@ static int report(struct daemon *d, enum end_reason end)
 		log_error("reading the maps failed: %s", strerror(-r));
 		return r;
 	}
-	read = now_ns();
+	read = monotonic_ns();
 	r = snapshot__symbolize(snap, d->symbolizer, d->target->maps, d->target->root_fd);
-	named = now_ns();
+	named = monotonic_ns();
 	if (r >= 0)
 		r = report_output__write(d->out, snap, &d->report_options);
 	if (r < 0)
@@ -360,8 +353,8 @@ static int report(struct daemon *d, enum end_reason end)
 		log_debug("report %u: %zu stacks, %zu shown, %zu records read, in %.1f ms (maps "
 			  "%.1f, names %.1f, writing %.1f)", snap->report, snap->n_stacks, snap->n_top,
 			  snap->records_read,
-			  ms_between(start, now_ns()), ms_between(start, read),
-			  ms_between(read, named), ms_between(named, now_ns()));
+			  ms_between(start, monotonic_ns()), ms_between(start, read),
+			  ms_between(read, named), ms_between(named, monotonic_ns()));
 	snapshot__free(snap);
 	return r;
 }
@@ -377,7 +370,7 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 	};
 
 	for (;;) {
-		uint64_t now = now_ns();
+		uint64_t now = monotonic_ns();
 		uint64_t until = stop_at && stop_at < deadline ? stop_at : deadline;
 		int timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
 		int n = poll(fds, 3, timeout);
@@ -390,16 +383,16 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 			return END_TARGET_EXITED;
 		if (n > 0 && fds[2].revents)
 			unwinder__handle_events(d->unwinder);
-		if (stop_at && now_ns() >= stop_at)
+		if (stop_at && monotonic_ns() >= stop_at)
 			return END_DURATION;
-		if (now_ns() >= deadline)
+		if (monotonic_ns() >= deadline)
 			return END_NONE;
 	}
 }
 
 static int run(struct daemon *d)
 {
-	uint64_t start = now_ns();
+	uint64_t start = monotonic_ns();
 	uint64_t stop_at = d->cfg->duration_ns ? start + d->cfg->duration_ns : 0;
 	uint64_t deadline = start + d->cfg->interval_ns;
 	enum end_reason end;
@@ -465,7 +458,7 @@ static int setup(struct daemon *d)
 		.debuginfod = debuginfod_fetch__configured(),
 	});
 	d->resets = context_resets__new();
-	d->generations = generations__new(now_ns());
+	d->generations = generations__new(monotonic_ns());
 	d->trend = trend__new(d->cfg->trend, d->cfg->interval_ns);
 	if (!d->symbolizer || !d->resets || !d->generations || !d->trend)
 		return -ENOMEM;

@@ -12,6 +12,8 @@
 
 #include <bpf/bpf.h>
 
+#include "array.h"
+#include "clock.h"
 #include "context_resets.h"
 #include "generations.h"
 #include "map_reader.h"
@@ -50,40 +52,21 @@ const char *verdict_name(enum verdict v)
 	}
 }
 
-static size_t index_slot(const struct stack_index *x, uint32_t id)
+/* Stack ids -> their place in snap->stacks. */
+static int index_build(struct key_index *x, const struct snapshot *snap)
 {
-	size_t h = (id * 0x9e3779b1u) & (x->cap - 1);
+	int r = key_index__reserve(x, snap->n_stacks);
 
-	while (x->used[h] && x->ids[h] != id)
-		h = (h + 1) & (x->cap - 1);
-	return h;
-}
-
-static int index_build(struct stack_index *x, const struct snapshot *snap)
-{
-	x->cap = 16;
-	while (x->cap < snap->n_stacks * 2)
-		x->cap *= 2;
-	x->ids = calloc(x->cap, sizeof(*x->ids));
-	x->slots = calloc(x->cap, sizeof(*x->slots));
-	x->used = calloc(x->cap, sizeof(*x->used));
-	if (!x->ids || !x->slots || !x->used)
-		return -ENOMEM;
-	for (size_t i = 0; i < snap->n_stacks; i++) {
-		size_t h = index_slot(x, snap->stacks[i].stack_id);
-
-		x->used[h] = true;
-		x->ids[h] = snap->stacks[i].stack_id;
-		x->slots[h] = i;
-	}
-	return 0;
+	for (size_t i = 0; i < snap->n_stacks && r == 0; i++)
+		r = key_index__add(x, snap->stacks[i].stack_id, i);
+	return r;
 }
 
 struct snapshot_stack *build_find_stack(const struct build *b, uint32_t id)
 {
-	size_t h = index_slot(&b->index, id);
+	size_t i = key_index__find(&b->index, id);
 
-	return b->index.used[h] ? &b->snap->stacks[b->index.slots[h]] : NULL;
+	return i == KEY_INDEX_NONE ? NULL : &b->snap->stacks[i];
 }
 
 struct generation_entry *build_find_entry(const struct build *b, const struct snapshot_stack *s,
@@ -99,28 +82,11 @@ struct generation_entry *build_find_entry(const struct build *b, const struct sn
 
 static void build_free(struct build *b)
 {
-	free(b->index.ids);
-	free(b->index.slots);
-	free(b->index.used);
+	key_index__clear(&b->index);
 	free(b->entries);
 	free(b->ranges);
 	free(b->retired);
 	free(b->old);
-}
-
-static int grow_array(void **items, size_t *cap, size_t n, size_t size)
-{
-	size_t bigger = *cap ? *cap * 2 : 256;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*items, bigger * size);
-	if (!p)
-		return -ENOMEM;
-	*items = p;
-	*cap = bigger;
-	return 0;
 }
 
 /* An entry of an old generation whose allocations are all freed: its
@@ -131,8 +97,8 @@ static int retire(struct build *b, const struct stack_key *k, const struct gener
 				    e->total_allocs);
 
 	if (r == 0)
-		r = grow_array((void **)&b->retired, &b->cap_retired, b->n_retired,
-			       sizeof(*b->retired));
+		r = array_grow((void **)&b->retired, &b->cap_retired, b->n_retired,
+			       sizeof(*b->retired), 256);
 	if (r == 0)
 		b->retired[b->n_retired++] = *k;
 	return r;
@@ -160,7 +126,8 @@ static int read_entry(const void *key, const void *value, void *ctx)
 	}
 	if (!e.bytes && !e.allocs && generations__retirable(b->src->generations, e.generation))
 		return retire(b, k, &e);
-	r = grow_array((void **)&b->entries, &b->cap_entries, b->n_entries, sizeof(*b->entries));
+	r = array_grow((void **)&b->entries, &b->cap_entries, b->n_entries, sizeof(*b->entries),
+		       256);
 	if (r == 0)
 		b->entries[b->n_entries++] = e;
 	return r;
@@ -201,7 +168,7 @@ static int add_stack(struct build *b, size_t first, size_t end)
 				 &s.total_allocs);
 	s.bytes = (uint64_t)bytes;
 	s.allocs = (uint64_t)allocs;
-	r = grow_array((void **)&b->snap->stacks, &b->cap, b->snap->n_stacks, sizeof(s));
+	r = array_grow((void **)&b->snap->stacks, &b->cap, b->snap->n_stacks, sizeof(s), 256);
 	if (r < 0)
 		return r;
 	b->ranges[b->snap->n_stacks].begin = first;
@@ -378,14 +345,6 @@ static void estimate_stacks(struct snapshot *snap)
 		sampling_estimate(snap->sample_bytes, s->total_bytes, s->total_allocs,
 				  &s->total_bytes, &s->total_allocs);
 	}
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
 }
 
 static int build(struct build *b)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "key_index.h"
 #include "memleakd.h"
 #include "snapshot.h"
 
@@ -20,19 +21,11 @@ struct generation_entry {
 	uint64_t first_ns; /* its first allocation, 0 if none */
 };
 
-/* Stack ids -> index in snap->stacks, open addressing. */
-struct stack_index {
-	size_t cap; /* power of two */
-	uint32_t *ids;
-	size_t *slots;
-	bool *used;
-};
-
 struct build {
 	const struct snapshot_source *src;
 	struct snapshot *snap;
 	size_t cap;
-	struct stack_index index;
+	struct key_index index; /* stack id -> its place in snap->stacks */
 	uint64_t now_ns;
 	int ncpus;
 	/* Every generation entry kept, sorted by stack then generation; stack

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "memleakd.h"
 #include "memleakd.skel.h"
 #include "sampling.h"
@@ -89,23 +90,16 @@ int tracer__preflight(const char **why)
 	return 0;
 }
 
-/* The room for the records a free keeps (struct alloc_info): a share of
- * max_allocs, the same for each CPU. */
-static int64_t freed_budget(uint32_t max_allocs)
-{
-	int ncpus = libbpf_num_possible_cpus();
-
-	return ncpus > 0 ? (int64_t)(max_allocs / MEMLEAKD_FREED_SHARE) / ncpus : 0;
-}
-
-/* max_allocs and the room for freed records, split into allocs, a power of
- * two, and allocs_spill, the rest (at least 1: a power of two is halved),
- * the rest's share of the keys in proportion. Buckets then number at most
- * 4/3 of the entries. */
+/* max_allocs and the room for the records a free keeps (struct
+ * alloc_info: a share of max_allocs, the same for each CPU), split into
+ * allocs, a power of two, and allocs_spill, the rest (at least 1: a power
+ * of two is halved), the rest's share of the keys in proportion. Buckets
+ * then number at most 4/3 of the entries. */
 static int size_alloc_maps(struct memleakd_bpf *skel, const struct tracer_options *o)
 {
-	int64_t budget = freed_budget(o->max_allocs);
-	uint32_t total = o->max_allocs + (uint32_t)(budget * libbpf_num_possible_cpus());
+	int ncpus = libbpf_num_possible_cpus();
+	int64_t budget = ncpus > 0 ? (int64_t)(o->max_allocs / MEMLEAKD_FREED_SHARE) / ncpus : 0;
+	uint32_t total = o->max_allocs + (uint32_t)(budget * ncpus);
 	uint32_t first = 1u << (31 - __builtin_clz(total));
 	int r;
 
@@ -183,14 +177,6 @@ static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode)
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !r && mode != PROBES_PERF; i++)
 		r = bpf_program__set_expected_attach_type(progs[i], UPROBE_MULTI_ATTACH_TYPE);
 	return r;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 /* Read-only settings, fixed before the programs are verified. */

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "key_index.h"
+
 struct sample {
 	uint32_t report; /* which report the slot holds; others read as 0 */
 	int64_t bytes, allocs;
@@ -36,8 +38,7 @@ struct trend {
 	struct history *hist;
 	size_t n_hist, hist_cap;
 	struct sample *pool;    /* hist_cap rings of samples */
-	uint32_t *slots;        /* open addressing: index in hist + 1, 0 for empty */
-	size_t n_slots;         /* power of two, at least twice hist_cap */
+	struct key_index index; /* stack id -> its place in hist */
 };
 
 struct trend *trend__new(unsigned int window, uint64_t interval_ns)
@@ -66,31 +67,8 @@ void trend__free(struct trend *t)
 	free(t->counts);
 	free(t->hist);
 	free(t->pool);
-	free(t->slots);
+	key_index__clear(&t->index);
 	free(t);
-}
-
-static size_t slot_of(const struct trend *t, uint32_t id)
-{
-	size_t h = (id * 0x9e3779b1u) & (t->n_slots - 1);
-
-	while (t->slots[h] && t->hist[t->slots[h] - 1].id != id)
-		h = (h + 1) & (t->n_slots - 1);
-	return h;
-}
-
-static int rehash(struct trend *t, size_t n_slots)
-{
-	uint32_t *slots = calloc(n_slots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	free(t->slots);
-	t->slots = slots;
-	t->n_slots = n_slots;
-	for (size_t i = 0; i < t->n_hist; i++)
-		t->slots[slot_of(t, t->hist[i].id)] = (uint32_t)i + 1;
-	return 0;
 }
 
 /* Room for `more` new stacks, so that recording a report cannot fail half
@@ -116,21 +94,23 @@ static int reserve(struct trend *t, size_t more)
 	t->hist_cap = cap;
 	for (size_t i = 0; i < t->n_hist; i++)
 		t->hist[i].samples = t->pool + i * t->ring;
-	return rehash(t, cap * 2);
+	return key_index__reserve(&t->index, cap);
 }
 
 static struct history *history_of(struct trend *t, uint32_t id)
 {
-	size_t h = slot_of(t, id);
+	size_t i = key_index__find(&t->index, id);
 	struct history *s;
 
-	if (t->slots[h])
-		return &t->hist[t->slots[h] - 1];
+	if (i != KEY_INDEX_NONE)
+		return &t->hist[i];
+	/* reserve() made room: the index cannot fail here. */
+	key_index__add(&t->index, id, t->n_hist);
 	s = &t->hist[t->n_hist];
 	*s = (struct history){ .id = id, .first = t->reports, .samples = t->pool + t->n_hist * t->ring };
 	for (unsigned int i = 0; i < t->ring; i++)
 		s->samples[i] = (struct sample){ .report = UINT32_MAX };
-	t->slots[h] = (uint32_t)++t->n_hist;
+	t->n_hist++;
 	return s;
 }
 

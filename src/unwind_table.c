@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "elf_object.h"
 
 /* x86-64 DWARF register numbers; 16 is the return-address column. */
@@ -63,22 +64,6 @@ struct cfi_section {
 	uint8_t cie_enc; /* how that CIE's FDEs encode their addresses */
 	bool cie_ok;
 };
-
-/* Grows *p to hold more than n elements. Returns 0 or -ENOMEM (*p kept). */
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	size_t new_cap = *cap ? *cap * 2 : 1024;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	q = reallocarray(*p, new_cap, size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = new_cap;
-	return 0;
-}
 
 /* Reads a pointer in DW_EH_PE encoding enc from *p, which lies at link-time
  * address at: fixed-size, absolute or pc-relative, the forms compilers give
@@ -274,7 +259,7 @@ static int add_row(struct builder *b, size_t first, uint64_t pc, uint32_t rule)
 {
 	if (b->n_rows > first && b->rows[b->n_rows - 1].rule == rule)
 		return 0;
-	if (grow((void **)&b->rows, &b->rows_cap, b->n_rows, sizeof(*b->rows)) < 0)
+	if (array_grow((void **)&b->rows, &b->rows_cap, b->n_rows, sizeof(*b->rows), 1024) < 0)
 		return -ENOMEM;
 	b->rows[b->n_rows++] = (struct raw_row){ pc, rule };
 	return 0;
@@ -316,7 +301,7 @@ static int walk_fde(struct builder *b, Dwarf_CFI *cfi, uint64_t lo, uint64_t hi)
 		r = add_row(b, first, lo, RULE_OF(UNWIND_CFA_NONE));
 	}
 	if (r == 0)
-		r = grow((void **)&b->spans, &b->spans_cap, b->n_spans, sizeof(*b->spans));
+		r = array_grow((void **)&b->spans, &b->spans_cap, b->n_spans, sizeof(*b->spans), 1024);
 	if (r == 0)
 		b->spans[b->n_spans++] = (struct span){ lo, hi, first, b->n_rows - first };
 	return r;
