@@ -82,6 +82,13 @@ static __always_inline __u64 *id_word(struct alloc_info *a)
 	return (__u64 *)&a->stack_id;
 }
 
+/* Swap the record's stack id, read with its time as word, for id; false
+ * when another thread changed it first. */
+static __always_inline bool swap_id(struct alloc_info *a, __u64 word, __u32 id)
+{
+	return __sync_val_compare_and_swap(id_word(a), word, (word & ~0xffffffffULL) | id) == word;
+}
+
 /* Take key's record out of map into *old: keep it as freed while the CPU
  * has room for one more, else delete it. 0 on success. */
 static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
@@ -101,8 +108,7 @@ static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
 	/* Only the thread whose swap or delete succeeds accounts the free. */
 	if (!kept || *kept >= freed_budget)
 		return bpf_map_delete_elem(map, &key) ? -1 : 0;
-	if (__sync_val_compare_and_swap(id_word(a), word,
-					(word & ~0xffffffffULL) | MEMLEAKD_STACK_FREED) != word)
+	if (!swap_id(a, word, MEMLEAKD_STACK_FREED))
 		return -1;
 	(*kept)++;
 	return 0;
@@ -118,9 +124,7 @@ static __always_inline int claim(void *map, __u64 key, const struct alloc_info *
 	if (!a)
 		return -1;
 	word = *id_word(a);
-	if ((__u32)word != MEMLEAKD_STACK_FREED ||
-	    __sync_val_compare_and_swap(id_word(a), word,
-					(word & ~0xffffffffULL) | MEMLEAKD_STACK_CLAIMED) != word)
+	if ((__u32)word != MEMLEAKD_STACK_FREED || !swap_id(a, word, MEMLEAKD_STACK_CLAIMED))
 		return -1;
 	a->size_gen = info->size_gen;
 	/* The stack id last: readers skip the record until it is whole. */
@@ -180,6 +184,11 @@ static __always_inline int take_plain_from(bool spill, __u64 key, struct tracked
 	return spill ? take_from_spill(key, old) : take_from_allocs(key, old);
 }
 
+static __always_inline bool in_plain(bool spill, __u64 key)
+{
+	return spill ? in_spill(key) : in_allocs(key);
+}
+
 static __always_inline long insert_plain(bool spill, __u64 key, const struct alloc_info *info)
 {
 	return spill ? insert_spill(key, info) : insert_allocs(key, info);
@@ -211,8 +220,8 @@ static __always_inline int take_ctx(__u64 key, struct tracked *old)
 /* Is there a record under key, in any of the maps? */
 static __always_inline bool has_record(__u64 key)
 {
-	return (spill_map(key, false) ? in_spill(key) : in_allocs(key)) ||
-	       (crossed && (spill_map(key, true) ? in_spill(key) : in_allocs(key))) ||
+	return in_plain(spill_map(key, false), key) ||
+	       (crossed && in_plain(spill_map(key, true), key)) ||
 	       (contexts && bpf_map_lookup_elem(&ctx_allocs, &key));
 }
 
