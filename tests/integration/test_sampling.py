@@ -105,35 +105,34 @@ def test_unsampled_frees_are_not_unknown():
     assert abs(totals["frees"] - CHURN_COUNT * p) <= SIGMAS * sigma, totals
 
 
+def trace_probes(target, probes, *args):
+    """trace() of target with -v and ARGS; -v must say the probes went in
+    as `probes`. Returns the final report."""
+    with Session() as s:
+        _, daemon, report = trace(s, target, *args, "-v")
+    assert f"memleakd: debug: probes: {probes}" in daemon.stderr.lines, daemon.stderr.text()
+    return report
+
+
 def test_uprobe_sessions_by_default():
     """This kernel has uprobe sessions: -v says they are used."""
-    with Session() as s:
-        _, daemon, report = trace(s, "sampling_leaks", "--sample-bytes", "64K", "-v")
-    assert "memleakd: debug: probes: uprobe sessions" in daemon.stderr.lines, \
-        daemon.stderr.text()
-    expect_estimates(report)
+    expect_estimates(trace_probes("sampling_leaks", "uprobe sessions", "--sample-bytes", "64K"))
 
 
 def test_entry_and_return_probes_without_sessions():
     """MEMLEAKD_NO_UPROBE_SESSION=1 (as before Linux 6.10): entry and return
     probes, the entry deciding; the same estimates."""
     os.environ["MEMLEAKD_NO_UPROBE_SESSION"] = "1"
-    with Session() as s:
-        _, daemon, report = trace(s, "sampling_leaks", "--sample-bytes", "64K", "-v")
-    assert "memleakd: debug: probes: entry and return probes" in daemon.stderr.lines, \
-        daemon.stderr.text()
-    expect_estimates(report)
+    expect_estimates(trace_probes("sampling_leaks", "entry and return probes",
+                                  "--sample-bytes", "64K"))
 
 
 def test_perf_event_uprobes_sample_too():
     """MEMLEAKD_NO_UPROBE_MULTI=1 (before Linux 6.6): perf-event probes,
     and --sample-bytes 1 still exact."""
     os.environ["MEMLEAKD_NO_UPROBE_MULTI"] = "1"
-    with Session() as s:
-        _, daemon, report = trace(s, "leaks", "--sample-bytes", "1", "-v")
-    assert "memleakd: debug: probes: perf-event entry and return probes" in \
-        daemon.stderr.lines, daemon.stderr.text()
-    expect_exact_report(report, 1)
+    expect_exact_report(trace_probes("leaks", "perf-event entry and return probes",
+                                     "--sample-bytes", "1"), 1)
 
 
 def test_custom_allocators_are_sampled():
