@@ -15,10 +15,10 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT
 LDLIBS := -lbpf -lelf -ldw -ldebuginfod -lz -liberty -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Werror
 
-SRCS := $(wildcard src/*.c)
+SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(SRCS:src/%.c=$(OUT)/%.o)
 LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS))
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
 TARGETS := $(patsubst tests/targets/%.c,$(OUT)/targets/%,$(wildcard tests/targets/*.c))
 DEPS_STAMP := $(OUT)/.deps-installed
 
@@ -37,9 +37,10 @@ $(OUT)/memleakd.skel.h: $(OUT)/memleakd.bpf.o
 	$(BPFTOOL) gen skeleton $< name memleakd_bpf > $@
 
 # Only the tracer sees the skeleton.
-$(OUT)/tracer.o: $(OUT)/memleakd.skel.h
+$(OUT)/probes/tracer.o: $(OUT)/memleakd.skel.h
 
 $(OUT)/%.o: src/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 memleakd: $(OBJS)

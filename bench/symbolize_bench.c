@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proc_maps.h"
-#include "symbolizer.h"
+#include "target/proc_maps.h"
+#include "symbols/symbolizer.h"
 
 #define STRIDE 64
 #define ROUNDS 5

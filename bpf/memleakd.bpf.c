@@ -11,7 +11,7 @@
  * reads O(stacks) entries, never O(allocations). A context reset costs
  * O(1): it stamps the context with the time; track() retires a released
  * record when its address comes back, and until then reports leave it out
- * (src/context_resets.c).
+ * (src/snapshot/context_resets.c).
  * The maps of outstanding allocations are in alloc_records.bpf.h, the stack
  * walk in unwind.bpf.h.
  *

@@ -84,7 +84,7 @@ enum probe_kind {
 /* One outstanding allocation of the malloc family, keyed by
  * memleakd_alloc_key(). 16 bytes: with the 8-byte key a preallocated hash
  * element is 72 bytes (the kernel adds 48), which keeps the map within 96
- * bytes per allocation with its bucket array (src/tracer.c sizes it).
+ * bytes per allocation with its bucket array (src/probes/tracer.c sizes it).
  *
  * A free deletes its record, unless the CPU keeps fewer freed records than
  * its share of MEMLEAKD_FREED_SHARE: then the record stays, its stack id
@@ -137,7 +137,7 @@ struct stack_frames {
 
 /* Key of the per-stack totals map: totals are kept per stack and
  * generation. User space starts a new generation now and then (ever longer
- * ones, src/generations.c); an allocation counts in the generation current
+ * ones, src/snapshot/generations.c); an allocation counts in the generation current
  * when it was made, and its free in the same one. The oldest generation
  * still holding allocations dates a stack's oldest allocation without
  * visiting the allocations. Generation 0 takes what finds the map full. */
@@ -182,7 +182,7 @@ struct inflight_call {
 };
 
 /* --sample-bytes: entries of the table of countdowns user space fills
- * (src/sampling.c), one drawn at random per sample. A power of two. */
+ * (src/probes/sampling.c), one drawn at random per sample. A power of two. */
 #define MEMLEAKD_SAMPLE_TABLE 4096
 
 /* An in-flight record older than this was left by longjmp, not by a call

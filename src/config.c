@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "preset.h"
-#include "report.h"
+#include "probes/preset.h"
+#include "report/report.h"
 
 #define MEMLEAKD_VERSION "0.1.0"
 #define DEFAULT_MAX_ALLOCS (1u << 20)

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "alloc_spec.h"
+#include "probes/alloc_spec.h"
 
 /* How the BPF side walks user stacks (--unwind). */
 enum unwind_mode {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """run.py - runs memleakd's integration tests (Python 3 standard library).
 
-Every function named test_* in tests/integration/test_*.py is a test. Each
+Every function named test_* in a test_*.py file of tests/integration or of
+its folders (one per stage of src/, as the unit tests have) is a test. Each
 runs in a child process of its own session, so that a test that hangs past
 its time limit is killed together with every process it started. One line
 per test: "PASS integration.MODULE.FUNCTION (N.N s)" or "FAIL ..." followed
@@ -16,6 +17,7 @@ It needs root (memleakd loads BPF programs); it never skips a test.
 """
 
 import importlib
+import importlib.util
 import inspect
 import os
 import signal
@@ -29,25 +31,38 @@ HERE = Path(__file__).resolve().parent
 TEST_TIMEOUT = 60
 
 
+def load(module_name):
+    """The test module "FOLDER.test_x" (or "test_x"), loaded from its file:
+    by path, so that a folder never resolves to an installed package of the
+    same name. Its helpers (harness, expected, postgres) are HERE's."""
+    sys.path.insert(0, str(HERE))
+    path = HERE.joinpath(*module_name.split(".")).with_suffix(".py")
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def discover():
     """(module, function) names of every test, in file then source order."""
-    sys.path.insert(0, str(HERE))
     tests = []
-    for path in sorted(HERE.glob("test_*.py")):
-        module = importlib.import_module(path.stem)
+    paths = sorted(HERE.glob("test_*.py")) + sorted(HERE.glob("*/test_*.py"))
+    for path in paths:
+        module_name = ".".join(path.relative_to(HERE).with_suffix("").parts)
+        module = load(module_name)
         functions = [f for name, f in inspect.getmembers(module,
                                                          inspect.isfunction)
                      if name.startswith("test_")
                      and f.__module__ == module.__name__]
         functions.sort(key=lambda f: f.__code__.co_firstlineno)
-        tests += [(path.stem, f.__name__) for f in functions]
+        tests += [(module_name, f.__name__) for f in functions]
     return tests
 
 
 def run_child(module_name, function_name):
-    sys.path.insert(0, str(HERE))
     try:
-        getattr(importlib.import_module(module_name), function_name)()
+        getattr(load(module_name), function_name)()
     except BaseException:
         traceback.print_exc()
         sys.stdout.flush()

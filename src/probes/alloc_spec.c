@@ -1,0 +1,276 @@
+/* alloc_spec.c - parse SYMBOL[@MODULE][:key=value,...] into a struct
+ * alloc_spec, check it, and encode it as an attach cookie. */
+#include "probes/alloc_spec.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KIND_BIT(k) (1u << (k))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Which keys each kind takes, and where each argument number goes. */
+static const struct spec_key {
+	const char *name;
+	size_t field; /* offsetof the uint8_t argument number */
+	unsigned int kinds;
+} keys[] = {
+	{ "size", offsetof(struct alloc_spec, size),
+	  KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_REALLOC) },
+	{ "nmemb", offsetof(struct alloc_spec, nmemb),
+	  KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_REALLOC) },
+	{ "ptr", offsetof(struct alloc_spec, ptr), KIND_BIT(PROBE_FREE) | KIND_BIT(PROBE_REALLOC) },
+	{ "out", offsetof(struct alloc_spec, out), KIND_BIT(PROBE_ALLOC) },
+	{ "ctx", offsetof(struct alloc_spec, ctx), KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_RESET) },
+};
+
+static const char *const flags[] = {
+	[PROBE_ALLOC] = "--alloc",
+	[PROBE_FREE] = "--free",
+	[PROBE_REALLOC] = "--realloc",
+	[PROBE_RESET] = "--reset",
+};
+
+const char *alloc_spec_flag(enum probe_kind kind)
+{
+	return (size_t)kind < ARRAY_SIZE(flags) ? flags[kind] : NULL;
+}
+
+enum probe_kind alloc_spec_kind(const char *flag)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(flags); k++)
+		if (flags[k] && !strcmp(flags[k], flag))
+			return (enum probe_kind)k;
+	return 0;
+}
+
+__attribute__((format(printf, 4, 5))) static int fail(char **error, enum probe_kind kind,
+						       const char *text, const char *fmt, ...)
+{
+	char *what;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&what, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	r = asprintf(error, "%s '%s': %s", alloc_spec_flag(kind), text, what);
+	free(what);
+	return r < 0 ? -ENOMEM : -EINVAL;
+}
+
+static uint8_t *arg_field(struct alloc_spec *s, const struct spec_key *k)
+{
+	return (uint8_t *)s + k->field;
+}
+
+static const struct spec_key *key_named(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strlen(keys[i].name) == len && !strncmp(keys[i].name, name, len))
+			return &keys[i];
+	return NULL;
+}
+
+/* "size, nmemb" for the keys kind takes, into buf. */
+static const char *keys_of(enum probe_kind kind, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].kinds & KIND_BIT(kind))
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", keys[i].name);
+	return buf;
+}
+
+static bool is_identifier(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!(*s == '_' || *s == '.' || *s == '$' || (*s >= '0' && *s <= '9') ||
+		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+			return false;
+	return true;
+}
+
+static int parse_key(struct alloc_spec *s, const char *text, const char *item, size_t len,
+		     char **error)
+{
+	const char *eq = memchr(item, '=', len);
+	const struct spec_key *k = eq ? key_named(item, (size_t)(eq - item)) : NULL;
+	const char *value = eq ? eq + 1 : NULL;
+	size_t vlen = eq ? len - (size_t)(eq - item) - 1 : 0;
+	char buf[64];
+
+	if (!eq)
+		return fail(error, s->kind, text, "'%.*s' is not key=value", (int)len, item);
+	if (!k || !(k->kinds & KIND_BIT(s->kind)))
+		return fail(error, s->kind, text, "unknown key '%.*s' (%s takes: %s)",
+			    (int)(eq - item), item, alloc_spec_flag(s->kind),
+			    keys_of(s->kind, buf, sizeof(buf)));
+	if (*arg_field(s, k) || (k->field == offsetof(struct alloc_spec, ctx) && s->ctx_global))
+		return fail(error, s->kind, text, "%s is given twice", k->name);
+	if (k->field == offsetof(struct alloc_spec, ctx) && vlen > 1 && value[0] == '@') {
+		s->ctx_global = strndup(value + 1, vlen - 1);
+		if (!s->ctx_global)
+			return -ENOMEM;
+		if (!is_identifier(s->ctx_global))
+			return fail(error, s->kind, text, "ctx=@%s is not a variable name",
+				    s->ctx_global);
+		return 0;
+	}
+	if (vlen != 1 || value[0] < '1' || value[0] > '0' + ALLOC_SPEC_MAX_ARG)
+		return fail(error, s->kind, text,
+			    "%s=%.*s: arguments are numbered from 1 to %d%s", k->name, (int)vlen,
+			    value, ALLOC_SPEC_MAX_ARG,
+			    k->field == offsetof(struct alloc_spec, ctx) ? " (or ctx=@GLOBAL)" : "");
+	*arg_field(s, k) = (uint8_t)(value[0] - '0');
+	return 0;
+}
+
+static void apply_defaults(struct alloc_spec *s)
+{
+	switch (s->kind) {
+	case PROBE_ALLOC:
+		if (!s->size)
+			s->size = 1;
+		break;
+	case PROBE_FREE:
+		if (!s->ptr)
+			s->ptr = 1;
+		break;
+	case PROBE_REALLOC:
+		if (!s->ptr)
+			s->ptr = 1;
+		if (!s->size)
+			s->size = 2;
+		break;
+	case PROBE_RESET:
+		if (!s->ctx && !s->ctx_global)
+			s->ctx = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* No argument may play two roles. */
+static int check_roles(struct alloc_spec *s, const char *text, char **error)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		for (size_t j = i + 1; j < ARRAY_SIZE(keys); j++) {
+			uint8_t a = *arg_field(s, &keys[i]), b = *arg_field(s, &keys[j]);
+
+			if (a && a == b)
+				return fail(error, s->kind, text, "argument %u is both %s and %s",
+					    a, keys[i].name, keys[j].name);
+		}
+	return 0;
+}
+
+static int parse_name(struct alloc_spec *s, const char *text, size_t len, char **error)
+{
+	const char *at = memchr(text, '@', len);
+	size_t symbol_len = at ? (size_t)(at - text) : len;
+
+	if (!symbol_len)
+		return fail(error, s->kind, text, "no symbol name");
+	if (at && at + 1 == text + len)
+		return fail(error, s->kind, text, "no module after '@'");
+	s->symbol = strndup(text, symbol_len);
+	if (at)
+		s->module = strndup(at + 1, len - symbol_len - 1);
+	if (!s->symbol || (at && !s->module))
+		return -ENOMEM;
+	return 0;
+}
+
+int alloc_spec_parse(enum probe_kind kind, const char *text, struct alloc_spec *out,
+		     char **error)
+{
+	struct alloc_spec s = { .kind = kind };
+	const char *colon = strchr(text, ':');
+	size_t name_len = colon ? (size_t)(colon - text) : strlen(text);
+	int r = parse_name(&s, text, name_len, error);
+
+	for (const char *item = colon ? colon + 1 : NULL; !r && item;) {
+		const char *comma = strchr(item, ',');
+		size_t len = comma ? (size_t)(comma - item) : strlen(item);
+
+		r = parse_key(&s, text, item, len, error);
+		item = comma ? comma + 1 : NULL;
+	}
+	if (!r) {
+		apply_defaults(&s);
+		r = check_roles(&s, text, error);
+	}
+	if (r < 0) {
+		alloc_spec_clear(&s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int alloc_spec_format(const struct alloc_spec *s, char **out)
+{
+	int r = asprintf(out, "%s %s%s%s", alloc_spec_flag(s->kind), s->symbol,
+			 s->module ? "@" : "", s->module ? s->module : "");
+
+	return r < 0 ? -ENOMEM : 0;
+}
+
+uint64_t alloc_spec_cookie(const struct alloc_spec *s)
+{
+	uint64_t c = (uint64_t)s->kind << COOKIE_KIND_SHIFT;
+
+	c |= (uint64_t)s->size << COOKIE_SIZE_SHIFT;
+	c |= (uint64_t)s->nmemb << COOKIE_NMEMB_SHIFT;
+	c |= (uint64_t)s->ptr << COOKIE_PTR_SHIFT;
+	c |= (uint64_t)s->out << COOKIE_OUT_SHIFT;
+	c |= (uint64_t)s->ctx << COOKIE_CTX_SHIFT;
+	if (s->ctx_global)
+		c |= (uint64_t)PROBE_F_CTX_GLOBAL << COOKIE_FLAGS_SHIFT;
+	/* A realloc asked for 0 bytes that returns NULL has freed the block:
+	 * no allocator fails a request for nothing. */
+	if (s->kind == PROBE_REALLOC)
+		c |= (uint64_t)PROBE_F_ZERO_SIZE_FREES << COOKIE_FLAGS_SHIFT;
+	return c;
+}
+
+void alloc_spec_clear(struct alloc_spec *s)
+{
+	free(s->symbol);
+	free(s->module);
+	free(s->ctx_global);
+	free(s->preset);
+	*s = (struct alloc_spec){ 0 };
+}
+
+int alloc_specs_add(struct alloc_specs *list, struct alloc_spec *s)
+{
+	struct alloc_spec *n = realloc(list->items, (list->n + 1) * sizeof(*n));
+
+	if (!n) {
+		alloc_spec_clear(s);
+		return -ENOMEM;
+	}
+	n[list->n++] = *s;
+	list->items = n;
+	return 0;
+}
+
+void alloc_specs_clear(struct alloc_specs *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		alloc_spec_clear(&list->items[i]);
+	free(list->items);
+	*list = (struct alloc_specs){ 0 };
+}

@@ -1,0 +1,41 @@
+/* report.h - report writers: one static template per format, looked up by
+ * name. A writer formats a finished, symbolized snapshot onto a FILE *, so
+ * the same writers serve stdout, files and (later) HTTP. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "snapshot/snapshot.h"
+
+/* What the command line says about the look of a report. */
+struct report_options {
+	bool inverted; /* svg: icicle (leaf at the top), the view that shows who leaks */
+};
+
+struct report_writer {
+	const char *name;
+	const char *extension; /* of the files -o DIR writes: "txt", "json", ... */
+	/* A report is a whole document (pprof, svg): a file output holds the
+	 * latest one, not a stream of them. */
+	bool document;
+	/* Every stack, not only the --top first: the format aggregates them
+	 * (flame graphs, pprof), and its totals must add up. */
+	bool all_stacks;
+	/* Write one report. Returns 0, -ENOMEM, or -EIO when the stream failed. */
+	int (*write)(FILE *out, const struct snapshot *snap, const struct report_options *opt);
+};
+
+extern const struct report_writer report_text;
+extern const struct report_writer report_json;
+extern const struct report_writer report_folded;
+extern const struct report_writer report_svg;
+extern const struct report_writer report_pprof;
+
+/* The writer called name, or NULL. */
+const struct report_writer *report_writer_find(const char *name);
+/* "text, json, folded, svg, pprof": for messages. */
+const char *report_writer_names(void);
+
+#endif

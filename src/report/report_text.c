@@ -1,0 +1,211 @@
+/* report_text.c - the report a person reads in a terminal: the verdict on
+ * top, the process's memory against what is traced, the totals and any
+ * warning, then the stacks in sections, leak suspects first, each with its
+ * growth and its frames as function+offset [module]. */
+#include "report/report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+
+#include "util/human_size.h"
+
+#define HUMAN_LEN 32
+
+/* "97.7 KiB", "-1.5 MiB", "+0 B" with sign: exact bytes are printed
+ * beside it, this is for the eye. */
+static const char *human_bytes(char *buf, int64_t bytes, bool sign)
+{
+	uint64_t mag = bytes < 0 ? -(uint64_t)bytes : (uint64_t)bytes;
+
+	return human_size(buf, HUMAN_LEN, bytes < 0 ? "-" : sign ? "+" : "", mag);
+}
+
+static void text_memory(FILE *out, const struct process_summary *p)
+{
+	char rss[HUMAN_LEN], rss_growth[HUMAN_LEN], anon[HUMAN_LEN], anon_growth[HUMAN_LEN];
+	char traced[HUMAN_LEN];
+
+	fprintf(out, "memory: RSS %s (%s since attach), anonymous %s (%s); traced outstanding %s\n",
+		human_bytes(rss, (int64_t)p->rss_bytes, false),
+		human_bytes(rss_growth, p->rss_growth_bytes, true),
+		human_bytes(anon, (int64_t)p->rss_anon_bytes, false),
+		human_bytes(anon_growth, p->rss_anon_growth_bytes, true),
+		human_bytes(traced, p->tracked_growth_bytes, true));
+}
+
+static void text_verdict(FILE *out, const struct snapshot *snap)
+{
+	const struct process_summary *p = &snap->process;
+	char a[HUMAN_LEN], b[HUMAN_LEN];
+
+	switch (p->verdict) {
+	case VERDICT_LEAK:
+		fprintf(out, "verdict: LEAK SUSPECTED: %zu stack%s keep%s growing, together %s/s\n",
+			p->suspects, p->suspects == 1 ? "" : "s", p->suspects == 1 ? "s" : "",
+			human_bytes(a, (int64_t)p->suspect_rate_bps, true));
+		break;
+	case VERDICT_UNTRACED:
+		fprintf(out, "verdict: NOT A LEAK OF TRACED ALLOCATIONS: anonymous RSS grew %s since "
+			"attach, traced outstanding only %s; the growth is allocator retention, "
+			"fragmentation, or memory not allocated through traced functions (mmap)\n",
+			human_bytes(a, p->rss_anon_growth_bytes, true),
+			human_bytes(b, p->tracked_growth_bytes, true));
+		break;
+	case VERDICT_NO_LEAK:
+		fputs("verdict: no leak seen: no stack keeps growing\n", out);
+		break;
+	case VERDICT_UNDECIDED:
+		fputs("verdict: undecided: every stack is new; stacks are judged once they have "
+		      "two intervals of history\n", out);
+		break;
+	default:
+		fputs("verdict: unknown: the process's memory could not be read\n", out);
+		return;
+	}
+	text_memory(out, p);
+}
+
+static void text_warnings(FILE *out, const struct snapshot_totals *t)
+{
+	if (t->resets)
+		fprintf(out, "context resets: %" PRIu64 ", releasing %" PRIu64 " allocations\n",
+			t->resets, t->reset_frees);
+	if (t->dropped_allocs)
+		fprintf(out, "WARNING: %" PRIu64 " allocations not tracked: the map is full "
+			"(raise --max-allocs)\n", t->dropped_allocs);
+	if (t->dropped_resets)
+		fprintf(out, "WARNING: %" PRIu64 " context resets not recorded: too many "
+			"contexts; their allocations stay counted\n", t->dropped_resets);
+	if (t->stack_errors)
+		fprintf(out, "WARNING: %" PRIu64 " stacks could not be captured; their bytes "
+			"are counted under [stack lost]\n", t->stack_errors);
+	if (t->unwind_no_table)
+		fprintf(out, "note: %" PRIu64 " stacks met code whose unwind table was not loaded "
+			"yet; frame pointers were followed there\n", t->unwind_no_table);
+	if (t->unwind_truncated || t->unwind_anon_stops)
+		fprintf(out, "note: %" PRIu64 " stacks cut short (unreadable stack or unsupported "
+			"frame), %" PRIu64 " ended in JIT or anonymous code\n", t->unwind_truncated,
+			t->unwind_anon_stops);
+}
+
+static void text_header(FILE *out, const struct snapshot *snap)
+{
+	const struct snapshot_totals *t = &snap->totals;
+	char when[32], human[HUMAN_LEN];
+	struct tm tm;
+
+	gmtime_r(&snap->time.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(out, "== %s pid %d, report %u, %.1f s after attach", when, snap->pid, snap->report,
+		snap->since_attach_s);
+	if (snap->sample_bytes)
+		fprintf(out, ", sampled every %s: bytes and allocations are estimates",
+			human_bytes(human, (int64_t)snap->sample_bytes, false));
+	if (snap->end)
+		fprintf(out, " - final report (%s)", end_reason_name(snap->end));
+	fputs(" ==\n", out);
+	text_verdict(out, snap);
+	fprintf(out,
+		"outstanding since attach: %" PRIu64 " bytes (%s) in %" PRIu64
+		" allocations from %zu stacks\n"
+		"seen since attach: %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
+		" frees of memory allocated before attach\n",
+		t->outstanding_bytes, human_bytes(human, (int64_t)t->outstanding_bytes, false),
+		t->outstanding_allocs, snap->n_stacks, t->allocs, t->frees, t->unknown_frees);
+	text_warnings(out, t);
+	if (snap->min_age_ns)
+		fprintf(out, "stacks count only allocations older than %.3f s\n",
+			(double)snap->min_age_ns / 1e9);
+}
+
+static void text_frames(FILE *out, const struct snapshot_stack *s)
+{
+	if (s->n_frames == 0)
+		fputs("    [stack lost]\n", out);
+	for (size_t i = 0; i < s->n_frames; i++) {
+		const struct frame *f = &s->frames[i];
+
+		if (f->inlined)
+			fprintf(out, "    inlined %s", f->function ? f->function : "?");
+		else if (f->function)
+			fprintf(out, "    %s+0x%" PRIx64, f->function, f->offset);
+		else
+			fprintf(out, "    0x%" PRIx64, f->addr);
+		if (f->file)
+			fprintf(out, " (%s:%u)", f->file, f->line);
+		/* "[vdso]" and "[anon]" come bracketed already. */
+		if (!f->module)
+			fputs(" [unmapped]", out);
+		else
+			fprintf(out, f->module[0] == '[' ? " %s" : " [%s]", f->module);
+		/* Why a frame in a named object has no name. */
+		fputs(f->module_mismatch ? " [module: build-id mismatch]\n" : "\n", out);
+	}
+}
+
+static void text_stack(FILE *out, size_t rank, const struct snapshot_stack *s)
+{
+	const struct stack_trend *t = &s->trend;
+	char bytes[HUMAN_LEN], growth[HUMAN_LEN], rate[HUMAN_LEN];
+
+	fprintf(out, "#%-3zu %10s (%" PRIu64 " B) in %" PRIu64 " allocation%s; %s (%+" PRId64
+		") since last report", rank, human_bytes(bytes, (int64_t)s->bytes, false), s->bytes,
+		s->allocs, s->allocs == 1 ? "" : "s", human_bytes(growth, t->growth_bytes, true),
+		t->growth_allocs);
+	if (t->cls != STACK_NEW)
+		fprintf(out, ", %s/s, grew in %u of %u intervals",
+			human_bytes(rate, (int64_t)t->growth_rate_bps, true), t->grown, t->intervals);
+	fprintf(out, "; oldest %.1f s\n", (double)s->oldest_age_ns / 1e9);
+	text_frames(out, s);
+}
+
+/* With --sample-bytes, what a stack's estimate was made from. */
+static void text_samples(FILE *out, const struct snapshot_stack *s)
+{
+	fprintf(out, "    (estimated from %" PRIu64 " sampled allocation%s of %" PRIu64 " B)\n",
+		s->sampled_allocs, s->sampled_allocs == 1 ? "" : "s", s->sampled_bytes);
+}
+
+static const char *const section_titles[] = {
+	[STACK_SUSPECT] = "LEAK SUSPECTS: outstanding grew in most intervals, old allocations stay",
+	[STACK_NEW] = "NEW: too little history to judge",
+	[STACK_STEADY] = "STEADY: outstanding bounded (caches, pools, churn)",
+};
+
+/* The shown stacks come ordered by class (trend__update): a title where
+ * the class changes. */
+static void text_stacks(FILE *out, const struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n_top; i++) {
+		const struct snapshot_stack *s = &snap->stacks[i];
+		size_t n = 0;
+
+		if (i == 0 || s->trend.cls != snap->stacks[i - 1].trend.cls) {
+			for (size_t j = 0; j < snap->n_stacks; j++)
+				n += snap->stacks[j].trend.cls == s->trend.cls;
+			fprintf(out, "\n-- %s (%zu) --\n", section_titles[s->trend.cls], n);
+		} else {
+			fputc('\n', out);
+		}
+		text_stack(out, i + 1, s);
+		if (snap->sample_bytes)
+			text_samples(out, s);
+	}
+}
+
+static int text_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
+{
+	(void)opt;
+	text_header(out, snap);
+	text_stacks(out, snap);
+	if (snap->n_stacks > snap->n_top)
+		fprintf(out, "\n(%zu more stacks not shown; see --top)\n", snap->n_stacks - snap->n_top);
+	fputc('\n', out);
+	return fflush(out) || ferror(out) ? -EIO : 0;
+}
+
+const struct report_writer report_text = {
+	.name = "text",
+	.extension = "txt",
+	.write = text_write,
+};

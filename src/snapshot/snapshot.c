@@ -1,0 +1,465 @@
+/* snapshot.c - take one report's data from the maps. Per-stack totals are
+ * kept by the BPF programs, by generation, so the outstanding figures and
+ * the age of each stack's oldest allocation cost O(stacks); the allocation
+ * records are visited (snapshot_walk.c) only for --min-age and for what
+ * context resets released. */
+#include "snapshot/snapshot.h"
+
+#include <errno.h>
+#include <linux/types.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "util/array.h"
+#include "util/clock.h"
+#include "snapshot/context_resets.h"
+#include "snapshot/generations.h"
+#include "snapshot/map_reader.h"
+#include "memleakd.h"
+#include "probes/sampling.h"
+#include "snapshot/snapshot_build.h"
+#include "probes/tracer.h"
+
+const char *end_reason_name(enum end_reason end)
+{
+	switch (end) {
+	case END_SIGNAL: return "signal";
+	case END_DURATION: return "duration";
+	case END_TARGET_EXITED: return "target exited";
+	default: return NULL;
+	}
+}
+
+const char *stack_class_name(enum stack_class cls)
+{
+	switch (cls) {
+	case STACK_STEADY: return "steady";
+	case STACK_SUSPECT: return "suspect";
+	default: return "new";
+	}
+}
+
+const char *verdict_name(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_UNDECIDED: return "undecided";
+	case VERDICT_NO_LEAK: return "no_leak";
+	case VERDICT_LEAK: return "leak_suspected";
+	case VERDICT_UNTRACED: return "rss_growth_untraced";
+	default: return NULL;
+	}
+}
+
+/* Stack ids -> their place in snap->stacks. */
+static int index_build(struct key_index *x, const struct snapshot *snap)
+{
+	int r = key_index__reserve(x, snap->n_stacks);
+
+	for (size_t i = 0; i < snap->n_stacks && r == 0; i++)
+		r = key_index__add(x, snap->stacks[i].stack_id, i);
+	return r;
+}
+
+struct snapshot_stack *build_find_stack(const struct build *b, uint32_t id)
+{
+	size_t i = key_index__find(&b->index, id);
+
+	return i == KEY_INDEX_NONE ? NULL : &b->snap->stacks[i];
+}
+
+struct generation_entry *build_find_entry(const struct build *b, const struct snapshot_stack *s,
+					  uint16_t gen)
+{
+	size_t i = (size_t)(s - b->snap->stacks);
+
+	for (size_t e = b->ranges[i].begin; e < b->ranges[i].end; e++)
+		if (b->entries[e].generation == gen)
+			return &b->entries[e];
+	return NULL;
+}
+
+static void build_free(struct build *b)
+{
+	key_index__clear(&b->index);
+	free(b->entries);
+	free(b->ranges);
+	free(b->retired);
+	free(b->old);
+}
+
+/* An entry of an old generation whose allocations are all freed: its
+ * totals move to user space and it leaves the map. */
+static int retire(struct build *b, const struct stack_key *k, const struct generation_entry *e)
+{
+	int r = generations__retire(b->src->generations, k->target, k->stack_id, e->total_bytes,
+				    e->total_allocs);
+
+	if (r == 0)
+		r = array_grow((void **)&b->retired, &b->cap_retired, b->n_retired,
+			       sizeof(*b->retired), 256);
+	if (r == 0)
+		b->retired[b->n_retired++] = *k;
+	return r;
+}
+
+static int read_entry(const void *key, const void *value, void *ctx)
+{
+	const struct stack_key *k = key;
+	const struct stack_totals *per_cpu = value;
+	struct build *b = ctx;
+	struct generation_entry e = { .stack_id = k->stack_id, .generation = k->generation };
+	int r;
+
+	if (k->target != b->src->target)
+		return 0;
+	for (int cpu = 0; cpu < b->ncpus; cpu++) {
+		const struct stack_totals *t = &per_cpu[cpu];
+
+		e.bytes += t->outstanding_bytes;
+		e.allocs += t->outstanding_allocs;
+		e.total_bytes += t->total_bytes;
+		e.total_allocs += t->total_allocs;
+		if (t->first_ns && (!e.first_ns || t->first_ns < e.first_ns))
+			e.first_ns = t->first_ns;
+	}
+	if (!e.bytes && !e.allocs && generations__retirable(b->src->generations, e.generation))
+		return retire(b, k, &e);
+	r = array_grow((void **)&b->entries, &b->cap_entries, b->n_entries, sizeof(*b->entries),
+		       256);
+	if (r == 0)
+		b->entries[b->n_entries++] = e;
+	return r;
+}
+
+static int delete_retired(const struct build *b)
+{
+	for (size_t i = 0; i < b->n_retired; i++)
+		if (bpf_map_delete_elem(b->src->maps->stack_totals, &b->retired[i]) && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+static int by_stack_generation(const void *pa, const void *pb)
+{
+	const struct generation_entry *a = pa, *b = pb;
+
+	if (a->stack_id != b->stack_id)
+		return a->stack_id < b->stack_id ? -1 : 1;
+	return (int)a->generation - (int)b->generation;
+}
+
+static int add_stack(struct build *b, size_t first, size_t end)
+{
+	struct snapshot_stack s = { .stack_id = b->entries[first].stack_id };
+	int64_t bytes = 0, allocs = 0;
+	int r;
+
+	for (size_t e = first; e < end; e++) {
+		bytes += b->entries[e].bytes;
+		allocs += b->entries[e].allocs;
+		s.total_bytes += b->entries[e].total_bytes;
+		s.total_allocs += b->entries[e].total_allocs;
+	}
+	if (allocs <= 0)
+		return 0;
+	generations__add_retired(b->src->generations, b->src->target, s.stack_id, &s.total_bytes,
+				 &s.total_allocs);
+	s.bytes = (uint64_t)bytes;
+	s.allocs = (uint64_t)allocs;
+	r = array_grow((void **)&b->snap->stacks, &b->cap, b->snap->n_stacks, sizeof(s), 256);
+	if (r < 0)
+		return r;
+	b->ranges[b->snap->n_stacks].begin = first;
+	b->ranges[b->snap->n_stacks].end = end;
+	b->snap->stacks[b->snap->n_stacks++] = s;
+	return 0;
+}
+
+/* One snapshot stack per stack id, over its generations. */
+static int fold_entries(struct build *b)
+{
+	size_t first = 0;
+	int r = 0;
+
+	qsort(b->entries, b->n_entries, sizeof(*b->entries), by_stack_generation);
+	b->ranges = calloc(b->n_entries + 1, sizeof(*b->ranges));
+	if (!b->ranges)
+		return -ENOMEM;
+	for (size_t e = 1; e <= b->n_entries && r == 0; e++) {
+		if (e < b->n_entries && b->entries[e].stack_id == b->entries[first].stack_id)
+			continue;
+		r = add_stack(b, first, e);
+		first = e;
+	}
+	return r;
+}
+
+static int read_counters(int fd, uint32_t target, int ncpus, struct snapshot_totals *t)
+{
+	struct target_counters *c = calloc((size_t)ncpus, sizeof(*c));
+	int r = 0;
+
+	if (!c)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &target, c)) {
+		r = -errno;
+		goto out;
+	}
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		t->allocs += c[cpu].allocs;
+		t->frees += c[cpu].frees;
+		t->unknown_frees += c[cpu].unknown_frees;
+		t->dropped_allocs += c[cpu].dropped_allocs;
+		t->stack_errors += c[cpu].stack_errors;
+		t->failed_allocs += c[cpu].failed_allocs;
+		t->nested_calls += c[cpu].nested_calls;
+		t->replaced_allocs += c[cpu].replaced_allocs;
+		t->resets += c[cpu].resets;
+		t->reset_frees += c[cpu].reset_frees;
+		t->dropped_resets += c[cpu].dropped_resets;
+		t->unwind_no_table += c[cpu].unwind_no_table;
+		t->unwind_truncated += c[cpu].unwind_truncated;
+		t->unwind_anon_stops += c[cpu].unwind_anon_stops;
+	}
+out:
+	free(c);
+	return r;
+}
+
+/* The counters and the per-stack totals, by generation. */
+static int read_totals(struct build *b)
+{
+	const struct tracer_maps *maps = b->src->maps;
+	int r = read_counters(maps->counters, b->src->target, b->ncpus, &b->snap->totals);
+
+	if (r == 0)
+		r = map_read_all(maps->stack_totals, sizeof(struct stack_key),
+				 map_percpu_value_size(sizeof(struct stack_totals)), read_entry, b);
+	if (r == 0)
+		r = delete_retired(b);
+	if (r == 0)
+		r = fold_entries(b);
+	if (r == 0)
+		r = index_build(&b->index, b->snap);
+	return r;
+}
+
+/* A stack's oldest allocation is in its oldest generation still holding
+ * any, and no older than that generation's first allocation. */
+static void date_by_generation(struct build *b)
+{
+	for (size_t i = 0; i < b->snap->n_stacks; i++) {
+		uint64_t first = 0;
+
+		for (size_t e = b->ranges[i].begin; e < b->ranges[i].end; e++) {
+			const struct generation_entry *g = &b->entries[e];
+
+			if (g->allocs > 0 && g->first_ns && (!first || g->first_ns < first))
+				first = g->first_ns;
+		}
+		b->snap->stacks[i].oldest_age_ns = first && first < b->now_ns ? b->now_ns - first : 0;
+	}
+}
+
+/* With --min-age, a stack counts only its old allocations. */
+static void apply_min_age(struct build *b)
+{
+	struct snapshot *snap = b->snap;
+
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		snap->stacks[i].bytes = b->old[i].bytes;
+		snap->stacks[i].allocs = b->old[i].allocs;
+	}
+}
+
+/* Stacks left with nothing: all old enough were young, or a reset took all. */
+static void drop_empty(struct snapshot *snap)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < snap->n_stacks; i++)
+		if (snap->stacks[i].allocs)
+			snap->stacks[kept++] = snap->stacks[i];
+	snap->n_stacks = kept;
+}
+
+static int by_bytes(const void *pa, const void *pb)
+{
+	const struct snapshot_stack *a = pa, *b = pb;
+
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	if (a->allocs != b->allocs)
+		return a->allocs > b->allocs ? -1 : 1;
+	return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+static int read_addresses(int fd, struct snapshot_stack *s)
+{
+	struct stack_frames f = { 0 };
+	size_t n = 0;
+
+	if (s->stack_id == MEMLEAKD_STACK_LOST)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &s->stack_id, &f))
+		return errno == ENOENT ? 0 : -errno;
+	while (n < MEMLEAKD_MAX_FRAMES && f.ips[n])
+		n++;
+	s->addrs = malloc(n * sizeof(*s->addrs) + 1);
+	if (!s->addrs)
+		return -ENOMEM;
+	memcpy(s->addrs, f.ips, n * sizeof(*s->addrs));
+	s->n_addrs = n;
+	return 0;
+}
+
+/* Totals over every stack, once resets are applied; --min-age only
+ * filters the stacks. */
+static void sum_outstanding(struct build *b)
+{
+	struct snapshot *snap = b->snap;
+
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		uint64_t bytes, allocs;
+
+		sampling_estimate(snap->sample_bytes, snap->stacks[i].bytes, snap->stacks[i].allocs,
+				  &bytes, &allocs);
+		snap->totals.outstanding_bytes += bytes;
+		snap->totals.outstanding_allocs += allocs;
+	}
+}
+
+/* Each stack's sampled figures are kept, and replaced by what they stand
+ * for: O(stacks). The identity without sampling. */
+static void estimate_stacks(struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		struct snapshot_stack *s = &snap->stacks[i];
+
+		s->sampled_bytes = s->bytes;
+		s->sampled_allocs = s->allocs;
+		sampling_estimate(snap->sample_bytes, s->sampled_bytes, s->sampled_allocs, &s->bytes,
+				  &s->allocs);
+		sampling_estimate(snap->sample_bytes, s->total_bytes, s->total_allocs,
+				  &s->total_bytes, &s->total_allocs);
+	}
+}
+
+static int build(struct build *b)
+{
+	const struct snapshot_source *src = b->src;
+	int r = context_resets__load(src->resets, src->maps->resets, src->target);
+
+	if (r == 0)
+		r = read_totals(b);
+	if (r < 0)
+		return r;
+	b->now_ns = monotonic_ns();
+	if (src->min_age_ns) {
+		b->old = calloc(b->snap->n_stacks + 1, sizeof(*b->old));
+		if (!b->old)
+			return -ENOMEM;
+	}
+	r = snapshot_walk(b);
+	if (r < 0)
+		return r;
+	if (!src->min_age_ns)
+		date_by_generation(b);
+	sum_outstanding(b);
+	if (src->min_age_ns)
+		apply_min_age(b);
+	drop_empty(b->snap);
+	estimate_stacks(b->snap);
+	qsort(b->snap->stacks, b->snap->n_stacks, sizeof(*b->snap->stacks), by_bytes);
+	return 0;
+}
+
+int snapshot__take(const struct snapshot_source *src, struct snapshot **out)
+{
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	struct build b = { .src = src, .snap = snap, .ncpus = map_ncpus() };
+	int r;
+
+	if (!snap)
+		return -ENOMEM;
+	r = b.ncpus > 0 ? 0 : b.ncpus < 0 ? b.ncpus : -EINVAL;
+	clock_gettime(CLOCK_REALTIME, &snap->time);
+	snap->pid = src->pid;
+	snap->min_age_ns = src->min_age_ns;
+	snap->sample_bytes = src->sample_bytes;
+	if (r == 0)
+		r = build(&b);
+	build_free(&b);
+	if (r < 0) {
+		snapshot__free(snap);
+		return r;
+	}
+	*out = snap;
+	return 0;
+}
+
+int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps, size_t top)
+{
+	int r = 0;
+
+	snap->n_top = snap->n_stacks < top ? snap->n_stacks : top;
+	for (size_t i = 0; i < snap->n_top && !r; i++)
+		r = read_addresses(maps->stacks, &snap->stacks[i]);
+	return r;
+}
+
+/* Resolve s's addresses into s->frames, growing it for inlined calls. */
+static int symbolize_stack(struct snapshot_stack *s, struct symbolizer *sym,
+			   const struct proc_maps *maps, int root_fd)
+{
+	size_t cap = s->n_addrs + 1;
+
+	s->frames = calloc(cap, sizeof(*s->frames));
+	if (!s->frames)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_addrs; i++) {
+		struct frame chain[SYMBOLIZER_MAX_FRAMES];
+		int n = symbolizer__resolve(sym, maps, root_fd, s->addrs[i], chain);
+
+		if (n < 0)
+			return n;
+		if (s->n_frames + (size_t)n > cap) {
+			struct frame *grown;
+
+			cap = s->n_frames + (size_t)n + (s->n_addrs - i);
+			grown = realloc(s->frames, cap * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			s->frames = grown;
+		}
+		memcpy(s->frames + s->n_frames, chain, (size_t)n * sizeof(*chain));
+		s->n_frames += (size_t)n;
+	}
+	return 0;
+}
+
+int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,
+			const struct proc_maps *maps, int root_fd)
+{
+	for (size_t i = 0; i < snap->n_top; i++) {
+		int r = symbolize_stack(&snap->stacks[i], sym, maps, root_fd);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void snapshot__free(struct snapshot *snap)
+{
+	if (!snap)
+		return;
+	for (size_t i = 0; i < snap->n_stacks; i++) {
+		free(snap->stacks[i].addrs);
+		free(snap->stacks[i].frames);
+	}
+	free(snap->stacks);
+	free(snap);
+}

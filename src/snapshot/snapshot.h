@@ -1,0 +1,157 @@
+/* snapshot.h - one report's worth of data, read from the BPF maps at one
+ * moment: totals, and every stack still holding memory, sorted by bytes.
+ * Writers only ever see a finished snapshot; they never touch BPF maps. */
+#ifndef SNAPSHOT_H
+#define SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "symbols/symbolizer.h"
+
+struct context_resets;
+struct generations;
+struct tracer_maps;
+
+enum end_reason {
+	END_NONE,          /* a periodic report */
+	END_SIGNAL,        /* SIGINT or SIGTERM */
+	END_DURATION,      /* --duration elapsed */
+	END_TARGET_EXITED, /* the traced process is gone */
+};
+
+struct snapshot_totals {
+	uint64_t outstanding_bytes;
+	uint64_t outstanding_allocs;
+	uint64_t allocs;
+	uint64_t frees;
+	uint64_t unknown_frees;
+	uint64_t dropped_allocs;
+	uint64_t stack_errors;
+	uint64_t failed_allocs;
+	uint64_t nested_calls;
+	uint64_t replaced_allocs;
+	uint64_t resets;
+	uint64_t reset_frees;
+	uint64_t dropped_resets;
+	uint64_t unwind_no_table;
+	uint64_t unwind_truncated;
+	uint64_t unwind_anon_stops;
+};
+
+/* What a stack's history says (trend.c). */
+enum stack_class {
+	STACK_NEW,     /* too little history to judge: seen in under two intervals */
+	STACK_STEADY,  /* outstanding bounded: a cache, a pool, churn */
+	STACK_SUSPECT, /* outstanding grows in most intervals and old allocations stay */
+};
+
+/* Growth of one stack, filled by trend__update. */
+struct stack_trend {
+	enum stack_class cls;
+	int64_t growth_bytes;     /* outstanding bytes added since the previous report */
+	int64_t growth_allocs;
+	double growth_rate_bps;   /* net bytes per second over the judged intervals
+				   * (over its first interval for a stack just seen) */
+	unsigned int intervals;   /* intervals judged (at most the trend window) */
+	unsigned int grown;       /* of which outstanding bytes grew */
+};
+
+/* With --sample-bytes, bytes, allocs and their totals are estimates of
+ * the whole (sampling.h), made from the sampled figures. */
+struct snapshot_stack {
+	uint32_t stack_id;    /* MEMLEAKD_STACK_LOST when capture failed */
+	uint64_t bytes;       /* outstanding (only allocations >= min age, when set) */
+	uint64_t allocs;
+	uint64_t total_bytes; /* allocated from this stack since attach */
+	uint64_t total_allocs;
+	uint64_t sampled_bytes; /* bytes and allocs of the allocations tracked: */
+	uint64_t sampled_allocs; /* the same without --sample-bytes */
+	uint64_t oldest_age_ns;
+	size_t n_addrs;
+	uint64_t *addrs;      /* return addresses, innermost first */
+	size_t n_frames;      /* n_addrs and the inlined calls at them */
+	struct frame *frames; /* filled by snapshot__symbolize */
+	struct stack_trend trend;
+};
+
+/* Whether the process's memory growth is a leak of traced allocations. */
+enum verdict {
+	VERDICT_NONE,          /* the process's memory was never read */
+	VERDICT_UNDECIDED,     /* every stack is new: too little history yet */
+	VERDICT_NO_LEAK,       /* no suspect stack, RSS growth explained or small */
+	VERDICT_LEAK,          /* suspect stacks */
+	VERDICT_UNTRACED,      /* anonymous RSS grows while traced outstanding stays flat */
+};
+
+/* The process's resident memory against what memleakd tracks, both since
+ * attach. */
+struct process_summary {
+	uint64_t rss_bytes;
+	uint64_t rss_anon_bytes;
+	int64_t rss_growth_bytes;      /* since attach */
+	int64_t rss_anon_growth_bytes;
+	int64_t tracked_growth_bytes;  /* outstanding bytes since attach */
+	size_t suspects;               /* stacks classed suspect */
+	double suspect_rate_bps;       /* their growth rates, summed */
+	enum verdict verdict;
+};
+
+struct snapshot {
+	struct timespec time; /* CLOCK_REALTIME */
+	int pid;
+	enum end_reason end;
+	uint64_t min_age_ns;
+	uint64_t sample_bytes; /* --sample-bytes, 0 when every allocation is tracked */
+	struct snapshot_totals totals; /* outstanding: estimates; events: as counted */
+	double since_attach_s;
+	double interval_s;    /* since the previous report (or attach) */
+	unsigned int report;  /* 1 for the first report */
+	struct process_summary process;
+	size_t n_stacks;      /* every stack holding memory */
+	size_t n_top;         /* the first n_top have addresses and frames */
+	size_t records_read;  /* allocation records visited (--min-age, context resets) */
+	struct snapshot_stack *stacks;
+};
+
+/* Where a snapshot is read from, and the state kept from one to the next. */
+struct snapshot_source {
+	const struct tracer_maps *maps;
+	struct context_resets *resets;
+	struct generations *generations;
+	uint64_t time_base_ns; /* struct alloc_info's time counts from here */
+	uint32_t target;       /* its index in the keys */
+	int pid;
+	uint64_t min_age_ns;   /* > 0: count only allocations at least that old */
+	uint64_t sample_bytes; /* > 0: the maps hold samples, one per so many bytes */
+};
+
+/* Read the maps for src->target and build a snapshot of process src->pid:
+ * stacks sorted by bytes, without their addresses yet. The per-stack
+ * totals, by generation, give the outstanding figures and the age of each
+ * stack's oldest allocation (to within its generation); the allocation
+ * records are visited only for --min-age (then ages are exact) and, those
+ * with a context, when contexts were reset: a record that a reset released
+ * (by the times src->resets loads) is not outstanding. With sampling, the
+ * stacks' figures are estimates from the samples.
+ * Returns 0 and *out, or -errno from the map reads, or -ENOMEM. */
+int snapshot__take(const struct snapshot_source *src, struct snapshot **out);
+/* Read the addresses of the first top stacks, in their current order, and
+ * set n_top. Returns 0, or -errno from the map read, or -ENOMEM. */
+int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps, size_t top);
+/* Name the frames of the top stacks. Returns 0 or -ENOMEM. */
+int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,
+			const struct proc_maps *maps, int root_fd);
+/* Accepts NULL. */
+void snapshot__free(struct snapshot *snap);
+
+const char *end_reason_name(enum end_reason end);
+/* "new", "steady", "suspect". */
+const char *stack_class_name(enum stack_class cls);
+/* "undecided", "no_leak", "leak_suspected", "rss_growth_untraced"; NULL
+ * for VERDICT_NONE. */
+const char *verdict_name(enum verdict v);
+
+#endif

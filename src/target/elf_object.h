@@ -1,0 +1,101 @@
+/* elf_object.h - one ELF file read with libelf: its symbols, its loadable
+ * segments and its build-id. Used to find the functions to probe (by name,
+ * as file offsets) and to name addresses (symbolizer). Library code: it
+ * returns -errno and never logs. */
+#ifndef ELF_OBJECT_H
+#define ELF_OBJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libelf.h>
+
+#include "target/debug_file.h"
+
+struct elf_object;
+
+/* Which symbol tables a lookup searches. */
+enum elf_symtab {
+	ELF_SYMTAB_DYNAMIC = 1, /* .dynsym: what the object exports */
+	ELF_SYMTAB_STATIC = 2,  /* .symtab (or the one in its separate debug file) */
+	ELF_SYMTAB_ANY = 3,
+};
+
+struct elf_symbol {
+	const char *name; /* owned by the elf_object */
+	uint64_t vaddr;   /* st_value: link-time virtual address */
+	uint64_t size;
+};
+
+/* Open the ELF file at path, resolved under dir_fd (an O_PATH fd of
+ * /proc/PID/root, or AT_FDCWD; an absolute path is taken relative to dir_fd).
+ * Reads its symbol tables, segments and build-id, and, when it lacks .symtab
+ * or DWARF, adopts a separate debug file that supplies it and provably
+ * belongs to it (its build-id, or its debuglink's CRC), searched as
+ * debug_file.h describes (.gnu_debuglink, then /usr/lib/debug/.build-id).
+ * Symbols come from the object's .symtab, else the debug file's. Returns 0
+ * and *out, or -errno (-ENOENT, -ENOEXEC for a file that is not ELF,
+ * -ENOMEM); a missing debug file is not an error. */
+int elf_object__open(int dir_fd, const char *path, struct elf_object **out);
+/* elf_object__open, searching search's debug directories before
+ * /usr/lib/debug and its fetched file last (search may be NULL). */
+int elf_object__open_debug(int dir_fd, const char *path, const struct debug_search *search,
+			   struct elf_object **out);
+/* elf_object__open without the symbols, for callers that need only the
+ * segments, the build-id and the file (the unwinder): the lookups by name
+ * and address find nothing. */
+int elf_object__open_headers(int dir_fd, const char *path, struct elf_object **out);
+/* An ELF image held in memory, as the vDSO is: data[0..len) is copied, so
+ * the caller keeps it. Reads its segments, build-id and symbol tables (no
+ * separate debug file). Returns 0 and *out, -ENOEXEC when it is not ELF,
+ * or -ENOMEM. */
+int elf_object__open_memory(const void *data, size_t len, struct elf_object **out);
+/* Accepts NULL. */
+void elf_object__free(struct elf_object *o);
+/* Open the file at path for reading as elf_object__open resolves it: under
+ * dir_fd as its root, so that absolute symlinks in a container resolve
+ * inside it. Returns the descriptor or -errno. */
+int elf_open_under(int dir_fd, const char *path);
+/* The first section of elf called name, or NULL. */
+Elf_Scn *elf_section_named(Elf *elf, const char *name);
+
+/* The defined function (STT_FUNC or STT_GNU_IFUNC) called name, searching the
+ * given tables. For versioned .dynsym entries only the default version
+ * (name@@VER or unversioned) counts. Returns 0 and *out, or -ENOENT. */
+int elf_object__find_function(const struct elf_object *o, const char *name,
+			      enum elf_symtab where, struct elf_symbol *out);
+/* The defined variable (STT_OBJECT) called name, searching the given
+ * tables. Returns 0 and *out, -ENOENT, or -EOPNOTSUPP when it is
+ * thread-local (its address differs per thread). */
+int elf_object__find_variable(const struct elf_object *o, const char *name,
+			      enum elf_symtab where, struct elf_symbol *out);
+/* The function whose [vaddr, vaddr+size) holds addr (or, for symbols of size
+ * 0, the closest one below addr within the same section). -ENOENT if none. */
+int elf_object__symbol_at(const struct elf_object *o, uint64_t vaddr, struct elf_symbol *out);
+
+/* Convert between link-time virtual addresses and file offsets through the
+ * PT_LOAD segments. -ERANGE when no segment covers it. */
+int elf_object__vaddr_to_offset(const struct elf_object *o, uint64_t vaddr, uint64_t *offset);
+int elf_object__offset_to_vaddr(const struct elf_object *o, uint64_t offset, uint64_t *vaddr);
+/* Copy up to len bytes of the file's contents at link-time address vaddr.
+ * Returns the number of bytes copied (less at the end of a segment), or -ERANGE. */
+long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, size_t len);
+
+/* Build-id as lowercase hex, or NULL when the object has none. */
+const char *elf_object__build_id(const struct elf_object *o);
+/* The file's libelf handle, owned by o. */
+Elf *elf_object__elf(const struct elf_object *o);
+/* The handle whose DWARF describes o: its separate debug file when one with
+ * DWARF was adopted, else the file itself. Owned by o. */
+Elf *elf_object__dwarf_elf(const struct elf_object *o);
+/* True when o or its adopted debug file has DWARF (.debug_info). */
+bool elf_object__has_dwarf(const struct elf_object *o);
+/* True for ET_EXEC/ET_DYN with a PT_INTERP or PT_DYNAMIC (not statically
+ * linked). A static-pie has PT_DYNAMIC too, but no PT_INTERP and DF_1_PIE
+ * set: it is statically linked, so false. */
+bool elf_object__is_dynamic(const struct elf_object *o);
+/* Link-time vaddr of the PT_DYNAMIC segment, 0 if none. */
+uint64_t elf_object__dynamic_vaddr(const struct elf_object *o);
+
+#endif

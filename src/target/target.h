@@ -1,0 +1,55 @@
+/* target.h - a process being traced: its pid, its index in the BPF keys,
+ * handles that outlive it (its root directory, a pidfd that signals its
+ * exit), its mappings, and the order in which its dynamic linker searches
+ * objects for a symbol. */
+#ifndef TARGET_H
+#define TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "target/proc_maps.h"
+
+struct elf_object;
+
+struct target {
+	int pid;
+	uint32_t index;
+	int root_fd;    /* O_PATH fd of /proc/PID/root: objects open through it, even after exit */
+	int pidfd;      /* becomes readable when the process exits */
+	struct proc_maps *maps;
+};
+
+/* Open process pid. Returns 0 and *out, -ESRCH for no such process, -EACCES,
+ * -ENOMEM. */
+int target__open(int pid, uint32_t index, struct target **out);
+/* Re-read the mappings. -ESRCH once the process is gone: the last mappings
+ * read are kept for naming what it left behind. */
+int target__refresh_maps(struct target *t);
+/* The loaded objects, one mapping of each, in the order the dynamic linker
+ * searches them for a symbol: the executable, LD_PRELOADed objects, then the
+ * others in load order. Read from the process's link_map chain; for a
+ * statically linked executable, just the executable. Returns 0 with *objects
+ * (pointing into t->maps; the array is the caller's to free) and *n, or
+ * -errno. */
+int target__search_order(const struct target *t, const struct proc_map ***objects, size_t *n);
+/* Accepts NULL. */
+void target__free(struct target *t);
+
+/* One object the process maps, opened for reading and for probing. */
+struct target_object {
+	const struct proc_map *map; /* a mapping of it, in the target's maps */
+	struct elf_object *elf;
+	char *attach_path;          /* where uprobes attach: through the process's
+				     * root, or its map_files entry once deleted */
+	uint64_t bias;              /* run-time address minus link-time address */
+};
+
+/* Open the object behind mapping m of t. Returns 0 and fills *out, or
+ * -errno (-ENOENT, -ENOEXEC, -ENOMEM); *out is untouched on failure. */
+int target__open_object(const struct target *t, const struct proc_map *m,
+			struct target_object *out);
+/* Release what target__open_object filled in; accepts a zeroed struct. */
+void target_object__clear(struct target_object *o);
+
+#endif

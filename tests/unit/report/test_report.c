@@ -1,0 +1,229 @@
+/* test_report.c - the writers against golden files: a fixed snapshot in,
+ * byte-exact text and JSON out. The JSON field names are a contract. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memleakd.h"
+#include "report/report.h"
+#include "unit.h"
+
+#define GOLDEN_DIR "tests/unit/report/golden/"
+
+static struct frame leak_frames[] = {
+	{ .addr = 0x401136, .function = "leak_here", .offset = 0x16, .module = "/opt/app/bin/server" },
+	{ .addr = 0x7f0000001000, .function = NULL, .offset = 0, .module = "[anon]" },
+	{ .addr = 0x401200, .function = "main\"quoted\\", .offset = 0x40, .module = "/opt/app/bin/server" },
+};
+
+static struct snapshot_stack stacks[] = {
+	{ .stack_id = 3, .bytes = 1048576, .allocs = 1024, .total_bytes = 2097152,
+	  .total_allocs = 2048, .sampled_bytes = 1048576, .sampled_allocs = 1024, .oldest_age_ns = 2500000000ULL, .n_frames = 3,
+	  .frames = leak_frames,
+	  .trend = { .cls = STACK_SUSPECT, .growth_bytes = 262144, .growth_allocs = 256,
+		     .growth_rate_bps = 104857.6, .intervals = 4, .grown = 3 } },
+	{ .stack_id = MEMLEAKD_STACK_LOST, .bytes = 64, .allocs = 1, .total_bytes = 64,
+	  .total_allocs = 1, .sampled_bytes = 64, .sampled_allocs = 1, .oldest_age_ns = 1000000,
+	  .trend = { .cls = STACK_NEW, .growth_bytes = 64, .growth_allocs = 1 } },
+	{ .stack_id = 9, .bytes = 8, .allocs = 1, .sampled_bytes = 8, .sampled_allocs = 1,
+	  .trend = { .cls = STACK_STEADY, .growth_bytes = -16, .growth_allocs = -2,
+		     .intervals = 4, .grown = 1 } },
+};
+
+static struct snapshot fixture(enum end_reason end)
+{
+	struct snapshot s = {
+		.time = { .tv_sec = 1795320000, .tv_nsec = 123456789 },
+		.pid = 4242,
+		.end = end,
+		.report = 5,
+		.since_attach_s = 12.5,
+		.interval_s = 2.5,
+		.process = { .rss_bytes = 52428800, .rss_anon_bytes = 31457280,
+			     .rss_growth_bytes = 2097152, .rss_anon_growth_bytes = 1572864,
+			     .tracked_growth_bytes = 1048648, .suspects = 1,
+			     .suspect_rate_bps = 104857.6, .verdict = VERDICT_LEAK },
+		.totals = { .outstanding_bytes = 1048648, .outstanding_allocs = 1026, .allocs = 5000,
+			    .frees = 3974, .unknown_frees = 5, .dropped_allocs = 2, .stack_errors = 1,
+			    .failed_allocs = 3, .nested_calls = 7, .replaced_allocs = 0, .resets = 12,
+			    .reset_frees = 40, .dropped_resets = 1, .unwind_no_table = 6,
+			    .unwind_truncated = 4, .unwind_anon_stops = 2 },
+		.n_stacks = 3,
+		.n_top = 2,
+		.stacks = stacks,
+	};
+	return s;
+}
+
+/* Write snap with writer w into memory and compare with the golden file. */
+static void expect_golden(const struct report_writer *w, const struct snapshot *snap,
+			  const char *golden)
+{
+	char *buf = NULL, *want = NULL;
+	size_t len = 0, want_len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	FILE *in = fopen(golden, "r");
+
+	EXPECT(out && in);
+	if (!out || !in)
+		goto done;
+	EXPECT_EQ(w->write(out, snap, &(struct report_options){ 0 }), 0);
+	fflush(out);
+	EXPECT(getdelim(&want, &want_len, '\0', in) >= 0);
+	EXPECT_STREQ(buf, want);
+done:
+	if (out)
+		fclose(out);
+	if (in)
+		fclose(in);
+	free(buf);
+	free(want);
+}
+
+TEST(json_periodic)
+{
+	struct snapshot s = fixture(END_NONE);
+
+	expect_golden(&report_json, &s, GOLDEN_DIR "periodic.json");
+}
+
+TEST(json_final)
+{
+	struct snapshot s = fixture(END_TARGET_EXITED);
+
+	expect_golden(&report_json, &s, GOLDEN_DIR "final.json");
+}
+
+TEST(text_final)
+{
+	struct snapshot s = fixture(END_SIGNAL);
+
+	expect_golden(&report_text, &s, GOLDEN_DIR "final.txt");
+}
+
+/* The verdict line for each verdict, and a process never read. */
+TEST(text_verdicts)
+{
+	static const struct {
+		enum verdict verdict;
+		const char *line;
+	} cases[] = {
+		{ VERDICT_UNTRACED, "verdict: NOT A LEAK OF TRACED ALLOCATIONS: anonymous RSS grew "
+				    "+1.5 MiB since attach, traced outstanding only +1.0 MiB;" },
+		{ VERDICT_NO_LEAK, "verdict: no leak seen: no stack keeps growing\n" },
+		{ VERDICT_UNDECIDED, "verdict: undecided: every stack is new;" },
+		{ VERDICT_NONE, "verdict: unknown: the process's memory could not be read\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct snapshot s = fixture(END_NONE);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		s.process.verdict = cases[i].verdict;
+		EXPECT(out && report_text.write(out, &s, &(struct report_options){ 0 }) == 0);
+		if (out)
+			fclose(out);
+		EXPECT(buf && strstr(buf, cases[i].line));
+		EXPECT(buf && (cases[i].verdict == VERDICT_NONE) == !strstr(buf, "\nmemory: RSS"));
+		free(buf);
+	}
+}
+
+/* A frame whose file is not the mapped object: no name, and both
+ * writers say why. */
+TEST(module_mismatch_is_marked)
+{
+	struct frame frame = { .addr = 0x401136, .module = "/opt/app/bin/server",
+			       .build_id = "0123abcd", .module_mismatch = true };
+	struct snapshot_stack stack = { .stack_id = 1, .bytes = 8, .allocs = 1, .n_frames = 1,
+					.frames = &frame };
+	const struct report_writer *writers[] = { &report_text, &report_json };
+	const char *want[] = {
+		"    0x401136 [/opt/app/bin/server] [module: build-id mismatch]\n",
+		"\"function\":null,\"offset\":0,\"module\":\"/opt/app/bin/server\",\"file\":null,"
+		"\"line\":null,\"inlined\":false,\"build_id\":\"0123abcd\",\"mangled\":null,"
+		"\"module_mismatch\":true}",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct snapshot s = fixture(END_NONE);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		s.stacks = &stack;
+		s.n_stacks = s.n_top = 1;
+		EXPECT(out && writers[i]->write(out, &s, &(struct report_options){ 0 }) == 0);
+		if (out)
+			fclose(out);
+		EXPECT(buf && strstr(buf, want[i]));
+		free(buf);
+	}
+}
+
+/* With --sample-bytes, the text header says so, each stack what its
+ * estimate was made from, and JSON carries the rate and the raw figures. */
+TEST(sampled_report)
+{
+	static const char *const want[][2] = {
+		{ ", sampled every 512.0 KiB: bytes and allocations are estimates ==\n",
+		  "    (estimated from 3 sampled allocations of 1572864 B)\n" },
+		{ ",\"sample_bytes\":524288,",
+		  "{\"bytes\":1048576,\"allocs\":1024,\"sampled_bytes\":1572864,"
+		  "\"sampled_allocs\":3," },
+	};
+	const struct report_writer *writers[] = { &report_text, &report_json };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct snapshot s = fixture(END_NONE);
+		struct snapshot_stack stack = stacks[0];
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		stack.sampled_bytes = 1572864;
+		stack.sampled_allocs = 3;
+		s.stacks = &stack;
+		s.n_stacks = s.n_top = 1;
+		s.sample_bytes = 524288;
+		EXPECT(out && writers[i]->write(out, &s, &(struct report_options){ 0 }) == 0);
+		if (out)
+			fclose(out);
+		EXPECT(buf && strstr(buf, want[i][0]) && strstr(buf, want[i][1]));
+		free(buf);
+	}
+}
+
+TEST(writer_lookup)
+{
+	EXPECT(report_writer_find("json") == &report_json);
+	EXPECT(report_writer_find("text") == &report_text);
+	EXPECT(report_writer_find("folded") == &report_folded);
+	EXPECT(report_writer_find("svg") == &report_svg);
+	EXPECT(report_writer_find("xml") == NULL);
+	EXPECT(report_writer_find("pprof") == &report_pprof);
+	EXPECT_STREQ(report_writer_names(), "text, json, folded, svg, pprof");
+}
+
+TEST(write_error_is_reported)
+{
+	static const struct report_writer *const writers[] = { &report_text, &report_json,
+								&report_pprof };
+	struct snapshot s = fixture(END_NONE);
+
+	for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+		FILE *full = fopen("/dev/full", "w");
+
+		EXPECT(full != NULL);
+		if (!full)
+			return;
+		EXPECT_EQ(writers[i]->write(full, &s, &(struct report_options){ 0 }), -EIO);
+		fclose(full);
+	}
+}
+
+RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(text_verdicts),
+	  T(module_mismatch_is_marked), T(sampled_report), T(writer_lookup),
+	  T(write_error_is_reported))
