@@ -79,7 +79,7 @@ $(OUT)/targets/prefixed_jemalloc: tests/targets/prefixed_jemalloc.c tests/target
 		/usr/lib/x86_64-linux-gnu/libjemalloc_pic.a $(@D)/libjemalloc_rjem.a
 	$(CC) $(TARGET_CFLAGS) $< $(@D)/libjemalloc_rjem.a -o $@ -lm -ldl
 
-# Unwinding targets (issue #4): code without frame pointers, as release
+# Unwinding targets: code without frame pointers, as release
 # builds and Debian's libraries are. TARGET_FLAGS_name replaces
 # TARGET_CFLAGS for one target.
 NOFP_CFLAGS := -O2 -g -fomit-frame-pointer -pthread -Wall -Werror
@@ -102,7 +102,7 @@ $(OUT)/targets/unwind_cxx: tests/targets/unwind_cxx.cc tests/targets/target.h | 
 	$(CXX) -O2 -g -fomit-frame-pointer -pthread -Wall -Werror $< -o $@
 UNWIND_TARGETS := $(UNWIND_LIBS) $(OUT)/targets/unwind_cxx
 
-# Symbolization targets (issue #6): C++ built as a release with debug info,
+# Symbolization targets: C++ built as a release with debug info,
 # and Rust built by Debian's rustc (/usr/bin/rustc: a rustup one may come
 # first in PATH), once per symbol mangling. Rust's default is legacy; v0 is
 # stable as -C symbol-mangling-version=v0 since 1.59 (legacy cannot be

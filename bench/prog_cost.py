@@ -5,7 +5,7 @@ call, apart from the uprobe traps: the kernel's own accounting
 program memleakd holds) while build/targets/bench_pairs makes its
 malloc(64)+free pairs under memleakd: full tracking, with the kernel's
 frame-pointer walk (--unwind fp) instead of memleakd's own, and sampled.
-Issue #7 asks for the free path's BPF work within 150 ns. ROUNDS rounds,
+The goal: the free path's BPF work within 150 ns. ROUNDS rounds,
 sides alternated, medians of ns per call; the stats switch is put back as
 it was.
 """

@@ -22,7 +22,7 @@ DWARF unwinding costs.
    objects of part 2, for libstdc++ (build/targets/unwind_cxx) and for
    PostgreSQL 15's postgres (a backend of a server started for it;
    BENCH_TABLES_POSTGRES=0 skips it).
-4. Threads (issue #7: per-pair cost with the target's threads on every
+4. Threads (the per-pair cost with the target's threads on every
    CPU): bench_pairs --threads 1 and --threads 2, untraced and traced; the
    ns memleakd adds per pair (per thread) with 1 and 2 threads, and their
    ratio (goal <= 1.20).
@@ -298,7 +298,7 @@ def tables(tracers):
 
 def bench_threads():
     """Part 4: 1 and 2 threads of bench_pairs, untraced and traced. Reports
-    the wall clock (issue #7's measure) and, as a check against other
+    the wall clock (the measure of the goal) and, as a check against other
     processes taking a CPU from the threads, their own CPU time per pair."""
     sides = [(f"{t} thread{'s' * (t > 1)}, {'memleakd' if args is not None else 'untraced'}",
               [BENCH, str(PAIRS), "--threads", str(t)], args)

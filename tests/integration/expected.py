@@ -339,7 +339,7 @@ PREFIXED_JEMALLOC_TOTALS = outstanding(
     frees=100 + 12 + 1300, unknown_frees=0, failed_allocs=0,
     replaced_allocs=0, nested_calls=0)
 
-# Unwinding without frame pointers (issue #4): targets tests/targets/unwind_*
+# Unwinding without frame pointers: targets tests/targets/unwind_*
 # and tests/targets/libs/. frames: the names of the stack from frames[0] to
 # main, exactly (for unwind_cxx, the application's part: the frames before
 # it are libstdc++'s, frames[0] being operator new, _Znwm).

@@ -1,4 +1,4 @@
-/* symbols_cxx.cc - C++ leaks for symbolization (issue #6): namespaced,
+/* symbols_cxx.cc - C++ leaks for symbolization: namespaced,
  * templated and const member functions whose names must come out
  * demangled, an always_inline chain whose calls must come out as frames of
  * their own, and leaks grown inside std::string and std::vector.

@@ -1,4 +1,4 @@
-// symbols_rust.rs - Rust leaks for symbolization (issue #6), without crates.
+// symbols_rust.rs - Rust leaks for symbolization, without crates.
 //
 // Built by Debian's rustc with -C opt-level=1 -g, twice: with the default
 // (legacy) symbol mangling and with -C symbol-mangling-version=v0. The

@@ -63,8 +63,8 @@ def test_allocation_map_cost_is_reported():
     assert match, f"no allocation map line: {daemon.stderr.text()}"
     mib, per_entry = float(match.group(1)), float(match.group(2))
     assert abs(mib * (1 << 20) - per_entry * 300000) < 0.1 * (1 << 20), line
-    # Key (8) and value (16) bytes at least; issue #7's goal is 96 at most
-    # with the overhead, which splitting the capacity at 262144 keeps.
+    # Key (8) and value (16) bytes at least; 96 at most with the
+    # overhead, which splitting the capacity at 262144 keeps.
     assert 24 <= per_entry <= 96, line
     # And each report's time, split by step (bench/report_cost.py reads it).
     assert any(re.fullmatch(r"memleakd: debug: report 1: 0 stacks, 0 shown, 0 records read, "

@@ -1,4 +1,4 @@
-"""test_symbols.py - symbolization on real C++ and Rust programs (issue #6):
+"""test_symbols.py - symbolization on real C++ and Rust programs:
 demangled names, source files and lines, and inlined calls as frames of
 their own.
 

@@ -1,5 +1,5 @@
-"""test_unwind.py - whole stacks through code without frame pointers (issue
-#4). --unwind dwarf unwinds every object with tables built from its
+"""test_unwind.py - whole stacks through code without frame pointers.
+--unwind dwarf unwinds every object with tables built from its
 .eh_frame, --unwind auto (the default) only what lacks frame pointers, and
 --unwind fp walks frame pointers only, which loses such frames: the fp
 cases show the targets really need DWARF, so that the other cases cannot
