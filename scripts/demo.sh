@@ -1,6 +1,7 @@
 #!/bin/sh
 # demo.sh - `make demo`: start the bundled leaky program, attach memleakd to
-# it for two reports, then stop both. Needs root (memleakd loads BPF).
+# it for 8 s with a report every 2 s (four reports, the last one final),
+# then stop both. Needs root (memleakd loads BPF).
 set -eu
 cd "$(dirname "$0")/.."
 build/targets/demo_leaky &
