@@ -13,25 +13,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "probes/allocator.h"
-#include "util/clock.h"
 #include "config.h"
-#include "snapshot/context_resets.h"
-#include "snapshot/generations.h"
-#include "probes/custom_allocator.h"
-#include "symbols/debuginfod_fetch.h"
 #include "diff/diff.h"
-#include "util/log.h"
-#include "snapshot/map_reader.h"
-#include "target/process_memory.h"
+#include "probes/allocator.h"
+#include "probes/custom_allocator.h"
+#include "probes/tracer.h"
 #include "report/report.h"
 #include "report/report_output.h"
+#include "snapshot/context_resets.h"
+#include "snapshot/generations.h"
+#include "snapshot/map_reader.h"
 #include "snapshot/snapshot.h"
-#include "symbols/symbolizer.h"
-#include "target/target.h"
-#include "probes/tracer.h"
 #include "snapshot/trend.h"
-#include "unwind/unwinder.h"
+#include "snapshot/verdict.h"
+#include "symbols/debuginfod_fetch.h"
+#include "symbols/stack_symbols.h"
+#include "symbols/symbolizer.h"
+#include "target/process_memory.h"
+#include "target/target.h"
+#include "unwind/unwind_publisher.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 /* How long attaching waits for the unwind tables of the objects mapped at
  * start: libc, libstdc++ and postgres take about 50 ms together. */
@@ -50,7 +52,7 @@ struct daemon {
 	struct allocator *allocator;        /* NULL with --no-malloc */
 	struct custom_allocator *custom;    /* NULL without specs */
 	struct tracer *tracer;
-	struct unwinder *unwinder;          /* NULL with --unwind fp */
+	struct unwind_publisher *publisher; /* NULL with --unwind fp */
 	struct context_resets *resets;
 	struct generations *generations;
 	struct symbolizer *symbolizer;
@@ -194,17 +196,17 @@ static bool have_contexts(const struct custom_allocator *c)
 }
 
 /* Start building unwind tables, and watch dlopen for new objects. */
-static int start_unwinder(struct daemon *d)
+static int start_unwind_publisher(struct daemon *d)
 {
 	struct allocator_probe p;
-	int r = unwinder__new(d->tracer, d->target, d->cfg->unwind == UNWIND_DWARF,
-			      d->cfg->unwind_rows, &d->unwinder);
+	int r = unwind_publisher__new(d->tracer, d->target, d->cfg->unwind == UNWIND_DWARF,
+				      d->cfg->unwind_rows, &d->publisher);
 
 	if (r < 0) {
 		log_error("cannot start building unwind tables: %s", strerror(-r));
 		return r;
 	}
-	r = unwinder__dlopen_probe(d->unwinder, d->target, &p);
+	r = unwind_publisher__dlopen_probe(d->publisher, d->target, &p);
 	if (r == -ENOENT) {
 		log_debug("pid %d has no dynamic linker: no dlopen to watch", d->cfg->pid);
 		return 0;
@@ -222,7 +224,7 @@ static int start_unwinder(struct daemon *d)
  * can wait. */
 static void wait_unwind_tables(struct daemon *d)
 {
-	if (unwinder__wait_ready(d->unwinder, UNWIND_WAIT_MS) < 0)
+	if (unwind_publisher__wait_ready(d->publisher, UNWIND_WAIT_MS) < 0)
 		log_info("unwind tables still loading after %u ms: attaching; until they are "
 			 "in, stacks through objects without one are counted in unwind_no_table",
 			 UNWIND_WAIT_MS);
@@ -249,7 +251,7 @@ static int attach(struct daemon *d)
 	describe(d);
 	describe_allocs_maps(d);
 	if (rows) {
-		r = start_unwinder(d);
+		r = start_unwind_publisher(d);
 		if (r < 0)
 			return r;
 		wait_unwind_tables(d);
@@ -282,8 +284,8 @@ static int attach(struct daemon *d)
 	return 0;
 }
 
-/* Read the maps into a snapshot with its trends and the process's memory,
- * and the addresses of the stacks the writer shows. */
+/* Read the maps into a snapshot with its trends and the verdict on the
+ * process's memory, and the addresses of the stacks the writer shows. */
 static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum end_reason end,
 			 struct snapshot **out)
 {
@@ -300,7 +302,6 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 	if (generations__advance(d->generations, monotonic_ns(), &generation))
 		tracer__set_generation(d->tracer, generation);
 	r = snapshot__take(&src, &snap);
-
 	if (r < 0)
 		return r;
 	snap->end = end;
@@ -308,7 +309,7 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 	if (r >= 0) {
 		/* A process that is gone keeps the memory last read. */
 		process_memory__read(d->cfg->pid, &d->memory);
-		process_memory__summarize(&d->at_attach, &d->memory, snap);
+		verdict_decide(&d->at_attach, &d->memory, snap);
 		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? snap->n_stacks :
 					  d->cfg->top);
 	}
@@ -343,7 +344,7 @@ static int report(struct daemon *d, enum end_reason end)
 		return r;
 	}
 	read = monotonic_ns();
-	r = snapshot__symbolize(snap, d->symbolizer, d->target->maps, d->target->root_fd);
+	r = stack_symbols_resolve(snap, d->symbolizer, d->target->maps, d->target->root_fd);
 	named = monotonic_ns();
 	if (r >= 0)
 		r = report_output__write(d->out, snap, &d->report_options);
@@ -366,7 +367,8 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 	struct pollfd fds[] = {
 		{ .fd = d->signal_fd, .events = POLLIN },
 		{ .fd = d->target->pidfd, .events = POLLIN },
-		{ .fd = d->unwinder ? unwinder__events_fd(d->unwinder) : -1, .events = POLLIN },
+		{ .fd = d->publisher ? unwind_publisher__events_fd(d->publisher) : -1,
+		  .events = POLLIN },
 	};
 
 	for (;;) {
@@ -382,7 +384,7 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 		if (n > 0 && fds[1].revents)
 			return END_TARGET_EXITED;
 		if (n > 0 && fds[2].revents)
-			unwinder__handle_events(d->unwinder);
+			unwind_publisher__handle_events(d->publisher);
 		if (stop_at && monotonic_ns() >= stop_at)
 			return END_DURATION;
 		if (monotonic_ns() >= deadline)
@@ -473,7 +475,7 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
-	unwinder__free(d->unwinder);
+	unwind_publisher__free(d->publisher);
 	tracer__free(d->tracer);
 	custom_allocator__free(d->custom);
 	allocator__free(d->allocator);

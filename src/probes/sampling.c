@@ -1,4 +1,4 @@
-/* sampling.c - the countdown table and the estimates of sampled figures. */
+/* sampling.c - the countdown table the BPF programs draw from. */
 #include "probes/sampling.h"
 
 #include <math.h>
@@ -18,16 +18,4 @@ void sampling_fill_countdowns(uint64_t *table, size_t n, uint64_t mean)
 
 		table[i] = bytes ? bytes : 1;
 	}
-}
-
-void sampling_estimate(uint64_t mean, uint64_t bytes, uint64_t allocs, uint64_t *est_bytes,
-		       uint64_t *est_allocs)
-{
-	double scale = 1;
-
-	/* Blocks of size 0 end no countdown: none can have been sampled. */
-	if (mean && allocs && bytes)
-		scale = -1 / expm1(-((double)bytes / (double)allocs) / (double)mean);
-	*est_bytes = (uint64_t)llround((double)bytes * scale);
-	*est_allocs = (uint64_t)llround((double)allocs * scale);
 }

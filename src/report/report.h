@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* Every writer words the snapshot's enums the same way. */
+#include "report/report_names.h"
 #include "snapshot/snapshot.h"
 
 /* What the command line says about the look of a report. */

@@ -1,11 +1,10 @@
 /* context_resets.c - the reset times of one target's contexts, as loaded
- * for a snapshot, indexed by the resets map's key. */
+ * for a snapshot, indexed by the resets map's key, and which of them a
+ * record still needs. */
 #include "snapshot/context_resets.h"
 
 #include <errno.h>
 #include <stdlib.h>
-
-#include <bpf/bpf.h>
 
 #include "util/array.h"
 #include "util/key_index.h"
@@ -87,27 +86,13 @@ bool context_resets__released(struct context_resets *r, uint32_t target, uint64_
 	return true;
 }
 
-/* Deleted and read at once: if a reset came since the load, its time goes
- * back, unless a still newer reset has already put one there. */
-static int forget_one(int resets_fd, const struct reset_time *t)
-{
-	uint64_t now;
-
-	if (bpf_map_lookup_and_delete_elem(resets_fd, &t->key, &now))
-		return errno == ENOENT ? 0 : -errno;
-	if (now != t->reset_ns && bpf_map_update_elem(resets_fd, &t->key, &now, BPF_NOEXIST) &&
-	    errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-int context_resets__forget(struct context_resets *r, int resets_fd)
+int context_resets__each_unneeded(const struct context_resets *r, context_reset_fn fn, void *ctx)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct reset_time *t = &r->times[i];
-		int err = !t->holds_released ? forget_one(resets_fd, t) : 0;
+		int err = !t->holds_released ? fn(t->key, t->reset_ns, ctx) : 0;
 
-		if (err < 0)
+		if (err)
 			return err;
 	}
 	return 0;

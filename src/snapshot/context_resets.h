@@ -6,7 +6,8 @@
  * retire them. User space never deletes a record itself: the address may
  * have been handed out anew between its read and its delete. Instead each
  * snapshot subtracts the released records it walks over, so reports are
- * exact whenever they are taken. */
+ * exact whenever they are taken, and the times no record needs any more
+ * leave the map (map_cleanup.h). */
 #ifndef CONTEXT_RESETS_H
 #define CONTEXT_RESETS_H
 
@@ -33,9 +34,12 @@ bool context_resets__empty(const struct context_resets *r);
  * keeps its reset time in the map. */
 bool context_resets__released(struct context_resets *r, uint32_t target, uint64_t ctx,
 			      uint64_t allocated_ns);
-/* After a walk of every record: delete the reset times of the contexts that
- * hold no released record any more, keeping a reset that came since, so
- * the map holds only the times still needed. Returns 0 or -errno. */
-int context_resets__forget(struct context_resets *r, int resets_fd);
+/* Called with a reset time's key in the resets map and the time loaded;
+ * nonzero stops. */
+typedef int (*context_reset_fn)(uint64_t key, uint64_t reset_ns, void *ctx);
+/* After a walk of every record: call fn for each context that holds no
+ * released record any more, whose reset time the map no longer needs
+ * (map_cleanup_resets deletes them). Returns 0 or fn's nonzero return. */
+int context_resets__each_unneeded(const struct context_resets *r, context_reset_fn fn, void *ctx);
 
 #endif

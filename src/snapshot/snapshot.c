@@ -1,8 +1,9 @@
 /* snapshot.c - take one report's data from the maps. Per-stack totals are
  * kept by the BPF programs, by generation, so the outstanding figures and
  * the age of each stack's oldest allocation cost O(stacks); the allocation
- * records are visited (snapshot_walk.c) only for --min-age and for what
- * context resets released. */
+ * records are visited (alloc_records.c) only for --min-age and for what
+ * context resets released. What the maps no longer need is deleted by
+ * map_cleanup.c. */
 #include "snapshot/snapshot.h"
 
 #include <errno.h>
@@ -12,45 +13,16 @@
 
 #include <bpf/bpf.h>
 
-#include "util/array.h"
-#include "util/clock.h"
+#include "memleakd.h"
+#include "probes/tracer.h"
 #include "snapshot/context_resets.h"
 #include "snapshot/generations.h"
+#include "snapshot/map_cleanup.h"
 #include "snapshot/map_reader.h"
-#include "memleakd.h"
-#include "probes/sampling.h"
+#include "snapshot/sampling_estimate.h"
 #include "snapshot/snapshot_build.h"
-#include "probes/tracer.h"
-
-const char *end_reason_name(enum end_reason end)
-{
-	switch (end) {
-	case END_SIGNAL: return "signal";
-	case END_DURATION: return "duration";
-	case END_TARGET_EXITED: return "target exited";
-	default: return NULL;
-	}
-}
-
-const char *stack_class_name(enum stack_class cls)
-{
-	switch (cls) {
-	case STACK_STEADY: return "steady";
-	case STACK_SUSPECT: return "suspect";
-	default: return "new";
-	}
-}
-
-const char *verdict_name(enum verdict v)
-{
-	switch (v) {
-	case VERDICT_UNDECIDED: return "undecided";
-	case VERDICT_NO_LEAK: return "no_leak";
-	case VERDICT_LEAK: return "leak_suspected";
-	case VERDICT_UNTRACED: return "rss_growth_untraced";
-	default: return NULL;
-	}
-}
+#include "util/array.h"
+#include "util/clock.h"
 
 /* Stack ids -> their place in snap->stacks. */
 static int index_build(struct key_index *x, const struct snapshot *snap)
@@ -90,7 +62,7 @@ static void build_free(struct build *b)
 }
 
 /* An entry of an old generation whose allocations are all freed: its
- * totals move to user space and it leaves the map. */
+ * totals move to user space, and it leaves the map once all are read. */
 static int retire(struct build *b, const struct stack_key *k, const struct generation_entry *e)
 {
 	int r = generations__retire(b->src->generations, k->target, k->stack_id, e->total_bytes,
@@ -131,14 +103,6 @@ static int read_entry(const void *key, const void *value, void *ctx)
 	if (r == 0)
 		b->entries[b->n_entries++] = e;
 	return r;
-}
-
-static int delete_retired(const struct build *b)
-{
-	for (size_t i = 0; i < b->n_retired; i++)
-		if (bpf_map_delete_elem(b->src->maps->stack_totals, &b->retired[i]) && errno != ENOENT)
-			return -errno;
-	return 0;
 }
 
 static int by_stack_generation(const void *pa, const void *pb)
@@ -238,7 +202,7 @@ static int read_totals(struct build *b)
 		r = map_read_all(maps->stack_totals, sizeof(struct stack_key),
 				 map_percpu_value_size(sizeof(struct stack_totals)), read_entry, b);
 	if (r == 0)
-		r = delete_retired(b);
+		r = map_cleanup_retired(maps->stack_totals, b->retired, b->n_retired);
 	if (r == 0)
 		r = fold_entries(b);
 	if (r == 0)
@@ -362,7 +326,7 @@ static int build(struct build *b)
 		if (!b->old)
 			return -ENOMEM;
 	}
-	r = snapshot_walk(b);
+	r = alloc_records_visit(b);
 	if (r < 0)
 		return r;
 	if (!src->min_age_ns)
@@ -408,48 +372,6 @@ int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps,
 	for (size_t i = 0; i < snap->n_top && !r; i++)
 		r = read_addresses(maps->stacks, &snap->stacks[i]);
 	return r;
-}
-
-/* Resolve s's addresses into s->frames, growing it for inlined calls. */
-static int symbolize_stack(struct snapshot_stack *s, struct symbolizer *sym,
-			   const struct proc_maps *maps, int root_fd)
-{
-	size_t cap = s->n_addrs + 1;
-
-	s->frames = calloc(cap, sizeof(*s->frames));
-	if (!s->frames)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n_addrs; i++) {
-		struct frame chain[SYMBOLIZER_MAX_FRAMES];
-		int n = symbolizer__resolve(sym, maps, root_fd, s->addrs[i], chain);
-
-		if (n < 0)
-			return n;
-		if (s->n_frames + (size_t)n > cap) {
-			struct frame *grown;
-
-			cap = s->n_frames + (size_t)n + (s->n_addrs - i);
-			grown = realloc(s->frames, cap * sizeof(*grown));
-			if (!grown)
-				return -ENOMEM;
-			s->frames = grown;
-		}
-		memcpy(s->frames + s->n_frames, chain, (size_t)n * sizeof(*chain));
-		s->n_frames += (size_t)n;
-	}
-	return 0;
-}
-
-int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,
-			const struct proc_maps *maps, int root_fd)
-{
-	for (size_t i = 0; i < snap->n_top; i++) {
-		int r = symbolize_stack(&snap->stacks[i], sym, maps, root_fd);
-
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 void snapshot__free(struct snapshot *snap)

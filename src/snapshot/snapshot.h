@@ -60,7 +60,7 @@ struct stack_trend {
 };
 
 /* With --sample-bytes, bytes, allocs and their totals are estimates of
- * the whole (sampling.h), made from the sampled figures. */
+ * the whole (sampling_estimate.h), made from the sampled figures. */
 struct snapshot_stack {
 	uint32_t stack_id;    /* MEMLEAKD_STACK_LOST when capture failed */
 	uint64_t bytes;       /* outstanding (only allocations >= min age, when set) */
@@ -73,7 +73,7 @@ struct snapshot_stack {
 	size_t n_addrs;
 	uint64_t *addrs;      /* return addresses, innermost first */
 	size_t n_frames;      /* n_addrs and the inlined calls at them */
-	struct frame *frames; /* filled by snapshot__symbolize */
+	struct frame *frames; /* filled by stack_symbols_resolve */
 	struct stack_trend trend;
 };
 
@@ -135,23 +135,14 @@ struct snapshot_source {
  * records are visited only for --min-age (then ages are exact) and, those
  * with a context, when contexts were reset: a record that a reset released
  * (by the times src->resets loads) is not outstanding. With sampling, the
- * stacks' figures are estimates from the samples.
- * Returns 0 and *out, or -errno from the map reads, or -ENOMEM. */
+ * stacks' figures are estimates from the samples. What the maps no longer
+ * need is deleted from them (map_cleanup.h).
+ * Returns 0 and *out, or -errno from the map reads and deletes, or -ENOMEM. */
 int snapshot__take(const struct snapshot_source *src, struct snapshot **out);
 /* Read the addresses of the first top stacks, in their current order, and
  * set n_top. Returns 0, or -errno from the map read, or -ENOMEM. */
 int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps, size_t top);
-/* Name the frames of the top stacks. Returns 0 or -ENOMEM. */
-int snapshot__symbolize(struct snapshot *snap, struct symbolizer *sym,
-			const struct proc_maps *maps, int root_fd);
 /* Accepts NULL. */
 void snapshot__free(struct snapshot *snap);
-
-const char *end_reason_name(enum end_reason end);
-/* "new", "steady", "suspect". */
-const char *stack_class_name(enum stack_class cls);
-/* "undecided", "no_leak", "leak_suspected", "rss_growth_untraced"; NULL
- * for VERDICT_NONE. */
-const char *verdict_name(enum verdict v);
 
 #endif

@@ -1,5 +1,5 @@
 /* snapshot_build.h - a snapshot being built, shared by snapshot.c (the
- * per-stack totals, by generation) and snapshot_walk.c (the allocation
+ * per-stack totals, by generation) and alloc_records.c (the allocation
  * records). Internal to those two. */
 #ifndef SNAPSHOT_BUILD_H
 #define SNAPSHOT_BUILD_H
@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/key_index.h"
 #include "memleakd.h"
 #include "snapshot/snapshot.h"
+#include "util/key_index.h"
 
 /* One stack's totals in one generation, summed over the CPUs. */
 struct generation_entry {
@@ -46,7 +46,8 @@ struct generation_entry *build_find_entry(const struct build *b, const struct sn
 					  uint16_t gen);
 
 /* Visit the allocation records: for --min-age every one, else those with a
- * context when contexts were reset. Returns 0 or -errno. */
-int snapshot_walk(struct build *b);
+ * context when contexts were reset; after a walk of those with a context,
+ * delete the reset times no record needs any more. Returns 0 or -errno. */
+int alloc_records_visit(struct build *b);
 
 #endif

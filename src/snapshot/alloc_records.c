@@ -1,14 +1,12 @@
-/* snapshot_walk.c - visit the allocation records, in batches, when the
+/* alloc_records.c - visit the allocation records, in batches, when the
  * per-stack totals are not enough: --min-age needs each allocation's age,
  * and a record that a context reset released stays in its stack's totals
  * until the programs retire it (snapshot/context_resets.h). */
-#include <errno.h>
-#include <stdlib.h>
-
+#include "probes/tracer.h"
 #include "snapshot/context_resets.h"
+#include "snapshot/map_cleanup.h"
 #include "snapshot/map_reader.h"
 #include "snapshot/snapshot_build.h"
-#include "probes/tracer.h"
 
 /* A record a context reset released, not yet retired by the programs: it is
  * in its stack's totals, but not outstanding. */
@@ -74,7 +72,7 @@ static int visit_ctx(const void *key, const void *value, void *ctx)
 	return 0;
 }
 
-int snapshot_walk(struct build *b)
+int alloc_records_visit(struct build *b)
 {
 	const struct snapshot_source *src = b->src;
 	const struct tracer_maps *maps = src->maps;
@@ -84,7 +82,7 @@ int snapshot_walk(struct build *b)
 		r = map_read_all(maps->ctx_allocs, sizeof(uint64_t), sizeof(struct ctx_alloc_info),
 				 visit_ctx, b);
 		if (r == 0)
-			r = context_resets__forget(src->resets, maps->resets);
+			r = map_cleanup_resets(maps->resets, src->resets);
 	}
 	if (r == 0 && src->min_age_ns)
 		r = map_read_all(maps->allocs, sizeof(uint64_t), sizeof(struct alloc_info),

@@ -1,0 +1,274 @@
+/* object_tables.c - the unwind tables of a target's objects: one per
+ * build-id, built once, loaded into the BPF rows map once. */
+#include "unwind/object_tables.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "target/elf_object.h"
+#include "unwind/unwind_table.h"
+#include "util/log.h"
+
+/* One object whose table is in the rows map (or could not be). */
+struct unwind_object {
+	char *key;             /* build-id, or path and inode when it has none */
+	uint64_t dev, inode;   /* the file it was read from */
+	bool loaded;           /* false: no table (no CFI, unreadable, no room): frame pointers */
+	uint32_t first_row, n_rows;
+	uint64_t base;         /* link-time address of row pc 0 */
+	uint64_t first_offset; /* file offset of its lowest mapping, */
+	uint64_t first_vaddr;  /* and the link-time address there */
+};
+
+struct object_tables {
+	struct tracer *tracer;
+	bool full;
+	uint32_t capacity, used_rows;
+	const volatile bool *cancel;
+	struct unwind_object *objects;
+	size_t n_objects;
+};
+
+struct object_tables *object_tables__new(struct tracer *tr, bool full, uint32_t capacity,
+					 const volatile bool *cancel)
+{
+	struct object_tables *t = calloc(1, sizeof(*t));
+
+	if (t)
+		*t = (struct object_tables){ .tracer = tr, .full = full, .capacity = capacity,
+					     .cancel = cancel };
+	return t;
+}
+
+void object_tables__free(struct object_tables *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_objects; i++)
+		free(t->objects[i].key);
+	free(t->objects);
+	free(t);
+}
+
+static uint64_t dev_of(const struct proc_map *m)
+{
+	return (uint64_t)m->dev_major << 32 | m->dev_minor;
+}
+
+static struct unwind_object *object_by_file(const struct object_tables *t,
+					    const struct proc_map *m)
+{
+	for (size_t i = 0; i < t->n_objects; i++)
+		if (t->objects[i].inode == m->inode && t->objects[i].dev == dev_of(m))
+			return &t->objects[i];
+	return NULL;
+}
+
+static struct unwind_object *object_by_key(struct object_tables *t, const char *key)
+{
+	for (size_t i = 0; i < t->n_objects; i++)
+		if (!strcmp(t->objects[i].key, key))
+			return &t->objects[i];
+	return NULL;
+}
+
+static struct unwind_object *object_add(struct object_tables *t, const struct proc_map *m,
+					const char *key)
+{
+	struct unwind_object *objects = realloc(t->objects, (t->n_objects + 1) * sizeof(*objects));
+	struct unwind_object *o;
+
+	if (!objects)
+		return NULL;
+	t->objects = objects;
+	o = &objects[t->n_objects];
+	*o = (struct unwind_object){ .key = strdup(key), .dev = dev_of(m), .inode = m->inode };
+	if (!o->key)
+		return NULL;
+	t->n_objects++;
+	return o;
+}
+
+static void copy_table(struct unwind_object *o, const struct unwind_object *from)
+{
+	o->loaded = from->loaded;
+	o->first_row = from->first_row;
+	o->n_rows = from->n_rows;
+	o->base = from->base;
+}
+
+static int load_table(struct object_tables *t, struct unwind_object *o,
+		      const struct unwind_table *tab)
+{
+	uint32_t n = (uint32_t)tab->n_rows;
+	int r;
+
+	if (n > t->capacity - t->used_rows)
+		return -ENOSPC;
+	r = tracer__load_unwind_rows(t->tracer, t->used_rows, tab->rows, n);
+	if (r < 0)
+		return r;
+	o->first_row = t->used_rows;
+	o->n_rows = n;
+	o->base = tab->base;
+	o->loaded = true;
+	t->used_rows += n;
+	return 0;
+}
+
+static double ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* Build and load the table of object o, read from elf. A failure leaves
+ * the object to frame pointers, said once. */
+static void build_object(struct object_tables *t, struct unwind_object *o, Elf *elf,
+			 const struct proc_map *m)
+{
+	struct unwind_table *tab = NULL;
+	struct timespec start;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	r = unwind_table__build(elf, t->full, t->cancel, &tab);
+	if (r == 0)
+		r = load_table(t, o, tab);
+	if (r == 0)
+		log_debug("unwind table: %s: %zu rows, %zu bytes (%zu FDEs, %zu left to frame "
+			  "pointers, %zu rules not followed), built in %.1f ms", m->path,
+			  tab->n_rows, unwind_table__bytes(tab), tab->n_fdes, tab->n_fp_fdes,
+			  tab->n_unsupported, ms_since(&start));
+	else if (r == -ENOSPC)
+		log_warn("unwind table: %s: %zu rows do not fit (%u of %u rows used): its frames "
+			 "take the frame-pointer walk", m->path, tab->n_rows, t->used_rows, t->capacity);
+	else if (r != -ECANCELED)
+		log_warn("unwind table: %s: %s: its frames take the frame-pointer walk", m->path,
+			 strerror(-r));
+	unwind_table__free(tab);
+}
+
+/* The bias of file mapping m of object o: its lowest-offset mapping is
+ * where the object was opened from the first time. */
+static bool bias_of(const struct unwind_object *o, const struct proc_maps *maps,
+		    const struct proc_map *m, uint64_t *bias)
+{
+	const struct proc_map *first = proc_maps__first_of(maps, m);
+
+	if (first->offset != o->first_offset)
+		return false;
+	*bias = first->start - o->first_vaddr;
+	return true;
+}
+
+/* The ELF file behind file mapping m, opened under root_fd without its
+ * symbols: the table needs only its sections, the key its build-id.
+ * Returns 0, *out and the run-time address of its lowest mapping minus the
+ * link-time one, or -errno. */
+static int open_file(const struct proc_maps *maps, const struct proc_map *m, int root_fd,
+		     struct elf_object **out, uint64_t *bias)
+{
+	const struct proc_map *first = proc_maps__first_of(maps, m);
+	char buf[PATH_MAX];
+	const char *path;
+	uint64_t vaddr;
+	int dir_fd;
+	int r = proc_maps__object_location(maps, m, root_fd, buf, sizeof(buf), &dir_fd, &path);
+
+	if (r == 0)
+		r = elf_object__open_headers(dir_fd, path, out);
+	if (r < 0)
+		return r;
+	r = elf_object__offset_to_vaddr(*out, first->offset, &vaddr);
+	if (r < 0) {
+		elf_object__free(*out);
+		return r;
+	}
+	*bias = first->start - vaddr;
+	return 0;
+}
+
+/* Open the object behind file mapping m, not seen before as a file: a
+ * known build-id takes the table already loaded, else the table is built.
+ * NULL when it cannot be read or on ENOMEM. */
+static struct unwind_object *object_open(struct object_tables *t, const struct proc_maps *maps,
+					 const struct proc_map *m, int root_fd)
+{
+	struct unwind_object *o, *same;
+	struct elf_object *elf;
+	const char *build_id;
+	char key[PATH_MAX + 32];
+	uint64_t bias;
+
+	if (open_file(maps, m, root_fd, &elf, &bias) < 0)
+		return NULL;
+	build_id = elf_object__build_id(elf);
+	if (build_id)
+		snprintf(key, sizeof(key), "%s", build_id);
+	else
+		snprintf(key, sizeof(key), "%s:%llu", m->path, (unsigned long long)m->inode);
+	same = object_by_key(t, key);
+	o = object_add(t, m, key);
+	if (o) {
+		const struct proc_map *first = proc_maps__first_of(maps, m);
+
+		o->first_offset = first->offset;
+		o->first_vaddr = first->start - bias;
+		if (same)
+			copy_table(o, same);
+		else
+			build_object(t, o, elf_object__elf(elf), m);
+	}
+	elf_object__free(elf);
+	return o;
+}
+
+/* Describe file mapping m of object o (NULL: unreadable) for the BPF side. */
+static void describe_mapping(const struct unwind_object *o, const struct proc_maps *maps,
+			     const struct proc_map *m, struct unwind_mapping *out)
+{
+	uint64_t bias;
+
+	*out = (struct unwind_mapping){ .start = m->start, .end = m->end, .kind = UNWIND_MAP_TABLE };
+	if (o && o->loaded && bias_of(o, maps, m, &bias)) {
+		out->first_row = o->first_row;
+		out->n_rows = o->n_rows;
+		out->table_bias = bias + o->base;
+	}
+}
+
+bool object_tables__describe(const struct object_tables *t, const struct proc_maps *maps,
+			     const struct proc_map *m, struct unwind_mapping *out)
+{
+	const struct unwind_object *o = object_by_file(t, m);
+
+	if (!o)
+		return false;
+	describe_mapping(o, maps, m, out);
+	return true;
+}
+
+void object_tables__build(struct object_tables *t, const struct proc_maps *maps,
+			  const struct proc_map *m, int root_fd, struct unwind_mapping *out)
+{
+	struct unwind_object *o = object_by_file(t, m);
+
+	if (!o)
+		o = object_open(t, maps, m, root_fd);
+	describe_mapping(o, maps, m, out);
+}
+
+void object_tables__usage(const struct object_tables *t, size_t *objects, uint32_t *rows,
+			  uint32_t *capacity)
+{
+	*objects = t->n_objects;
+	*rows = t->used_rows;
+	*capacity = t->capacity;
+}

@@ -1,0 +1,44 @@
+/* unwind_publisher.h - the tables behind --unwind dwarf|auto, kept current
+ * for the BPF unwinder. A background thread reads a target's executable
+ * mappings, has each object's table built and loaded into the BPF rows
+ * map (object_tables.h), and publishes the target's mappings to the BPF
+ * unwinder. Until an object's table is loaded its frames take the
+ * frame-pointer walk, and the stacks that met it are counted. A dlopen
+ * (the dynamic linker's _dl_debug_state) or a walk into code no mapping
+ * covers makes the thread read the mappings again. */
+#ifndef UNWIND_PUBLISHER_H
+#define UNWIND_PUBLISHER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "probes/allocator.h"
+#include "probes/tracer.h"
+#include "target/target.h"
+
+struct unwind_publisher;
+
+/* Start the thread for target t, whose probes tracer tr runs with room for
+ * capacity rows. full: tables for every function (dwarf); else only for
+ * functions without frame pointers (auto). The thread logs what it loads
+ * (at debug level), and "unwind tables ready" once the mappings seen at
+ * start all have theirs. Returns 0 and *out, or -errno. */
+int unwind_publisher__new(struct tracer *tr, const struct target *t, bool full, uint32_t capacity,
+			  struct unwind_publisher **out);
+/* Wait until the tables of the mappings seen at start are loaded, at most
+ * timeout_ms. Returns 0, or -ETIMEDOUT (they keep loading). */
+int unwind_publisher__wait_ready(struct unwind_publisher *u, unsigned int timeout_ms);
+/* The probe on the dynamic linker's _dl_debug_state in target t (the
+ * caller's, read from this thread), for tracer__attach; u keeps what *p
+ * points to. Returns 0 and *p, -ENOENT when the process has no dynamic
+ * linker (a static executable cannot dlopen), or -errno. */
+int unwind_publisher__dlopen_probe(struct unwind_publisher *u, const struct target *t,
+				   struct allocator_probe *p);
+/* A descriptor that becomes readable when a target's mappings changed;
+ * then call unwind_publisher__handle_events. */
+int unwind_publisher__events_fd(const struct unwind_publisher *u);
+void unwind_publisher__handle_events(struct unwind_publisher *u);
+/* Stop the thread. Accepts NULL. */
+void unwind_publisher__free(struct unwind_publisher *u);
+
+#endif
