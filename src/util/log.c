@@ -18,7 +18,7 @@ void log_print(enum log_level level, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
-	/* The unwinder's thread logs too: one message, one line. */
+	/* The unwind tables' thread logs too: one message, one line. */
 	flockfile(stderr);
 	fputs(prefix[level], stderr);
 	va_start(ap, fmt);

@@ -1,5 +1,5 @@
 /* log.h - the daemon's messages on stderr. Only the top levels (main, the
- * report loop, the unwinder's thread) log; modules return -errno and let
+ * report loop, the unwind tables' thread) log; modules return -errno and let
  * their caller speak. */
 #ifndef LOG_H
 #define LOG_H
