@@ -1,5 +1,6 @@
-/* mapped_object.c - the build-id check of an opened object against the
- * mapping, and the fallback to /proc/PID/map_files. A mapping whose build-id
+/* mapped_object.c - whether the opened object is the one the process
+ * mapped, by the two build-ids (build_id.h reads and compares them), and
+ * else the fallback to /proc/PID/map_files. A mapping whose build-id
  * cannot be read (no note in its first pages, a 32-bit image, the process
  * gone) is taken on trust: there is nothing to say the file is wrong. */
 #include "symbols/mapped_object.h"
@@ -9,14 +10,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "target/process_image.h"
-
-bool mapped_object__same_build(const char *mapped_id, const char *file_id)
-{
-	return !mapped_id || (file_id && !strcmp(mapped_id, file_id));
-}
+#include "target/build_id.h"
 
 /* The file process pid mapped at map, if map_files still reaches it and it
  * has build-id want: 0 and *out, -ENOMEM, or another -errno. */
@@ -32,7 +27,7 @@ static int open_mapped_file(pid_t pid, const struct proc_map *map, const char *w
 	r = elf_object__open(AT_FDCWD, path, &o);
 	if (r < 0)
 		return r;
-	if (!mapped_object__same_build(want, elf_object__build_id(o))) {
+	if (!build_id_matches(want, elf_object__build_id(o))) {
 		elf_object__free(o);
 		return -ESTALE;
 	}
@@ -51,12 +46,12 @@ int mapped_object__verify(const struct proc_maps *maps, const struct proc_map *m
 	*mapped_build_id = NULL;
 	if (!maps->pid || first->offset != 0)
 		return MAPPED_UNCHECKED;
-	r = process_image__mapped_build_id(maps->pid, first->start, first->end, &id);
+	r = build_id_from_mapping(maps->pid, first->start, first->end, &id);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
 		return MAPPED_UNCHECKED;
-	if (*obj && mapped_object__same_build(id, elf_object__build_id(*obj))) {
+	if (*obj && build_id_matches(id, elf_object__build_id(*obj))) {
 		*mapped_build_id = id;
 		return MAPPED_MATCH;
 	}

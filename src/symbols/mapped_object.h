@@ -30,8 +30,4 @@ enum mapped_verdict {
 int mapped_object__verify(const struct proc_maps *maps, const struct proc_map *map,
 			  struct elf_object **obj, char **mapped_build_id);
 
-/* True when an object whose build-id is file_id (NULL: it has none) is the
- * one mapped with mapped_id (NULL: unknown, so nothing contradicts it). */
-bool mapped_object__same_build(const char *mapped_id, const char *file_id);
-
 #endif

@@ -1,7 +1,9 @@
-/* elf_object.h - one ELF file read with libelf: its symbols, its loadable
- * segments and its build-id. Used to find the functions to probe (by name,
- * as file offsets) and to name addresses (symbolizer). Library code: it
- * returns -errno and never logs. */
+/* elf_object.h - one ELF file read with libelf: its loadable segments, its
+ * build-id, its bytes, and its symbols (looked up as elf_symbols.h says),
+ * which may come from a separate debug file (found as debug_file.h says).
+ * Used to find the functions to probe (by name, as file offsets) and to
+ * name addresses (symbolizer). Library code: it returns -errno and never
+ * logs. */
 #ifndef ELF_OBJECT_H
 #define ELF_OBJECT_H
 
@@ -12,21 +14,9 @@
 #include <libelf.h>
 
 #include "target/debug_file.h"
+#include "target/elf_symbols.h"
 
 struct elf_object;
-
-/* Which symbol tables a lookup searches. */
-enum elf_symtab {
-	ELF_SYMTAB_DYNAMIC = 1, /* .dynsym: what the object exports */
-	ELF_SYMTAB_STATIC = 2,  /* .symtab (or the one in its separate debug file) */
-	ELF_SYMTAB_ANY = 3,
-};
-
-struct elf_symbol {
-	const char *name; /* owned by the elf_object */
-	uint64_t vaddr;   /* st_value: link-time virtual address */
-	uint64_t size;
-};
 
 /* Open the ELF file at path, resolved under dir_fd (an O_PATH fd of
  * /proc/PID/root, or AT_FDCWD; an absolute path is taken relative to dir_fd).
@@ -59,20 +49,6 @@ void elf_object__free(struct elf_object *o);
 int elf_open_under(int dir_fd, const char *path);
 /* The first section of elf called name, or NULL. */
 Elf_Scn *elf_section_named(Elf *elf, const char *name);
-
-/* The defined function (STT_FUNC or STT_GNU_IFUNC) called name, searching the
- * given tables. For versioned .dynsym entries only the default version
- * (name@@VER or unversioned) counts. Returns 0 and *out, or -ENOENT. */
-int elf_object__find_function(const struct elf_object *o, const char *name,
-			      enum elf_symtab where, struct elf_symbol *out);
-/* The defined variable (STT_OBJECT) called name, searching the given
- * tables. Returns 0 and *out, -ENOENT, or -EOPNOTSUPP when it is
- * thread-local (its address differs per thread). */
-int elf_object__find_variable(const struct elf_object *o, const char *name,
-			      enum elf_symtab where, struct elf_symbol *out);
-/* The function whose [vaddr, vaddr+size) holds addr (or, for symbols of size
- * 0, the closest one below addr within the same section). -ENOENT if none. */
-int elf_object__symbol_at(const struct elf_object *o, uint64_t vaddr, struct elf_symbol *out);
 
 /* Convert between link-time virtual addresses and file offsets through the
  * PT_LOAD segments. -ERANGE when no segment covers it. */
