@@ -3,9 +3,10 @@
  * the source lines and the inlined calls at the address. The outermost
  * frame keeps the ELF symbol's name, which exists with DWARF or without.
  *
- * The cache is an open-addressing table keyed by address, kept at most
- * half full; each entry owns its frames and the demangled names in them,
- * so the strings handed out live as long as the object_symbols.
+ * The cache is an array of entries, found through a key_index of their
+ * addresses; each entry owns its frames and the demangled names in them,
+ * in allocations of their own that stay put when the array grows, so the
+ * frames and strings handed out live as long as the object_symbols.
  */
 #include "symbols/object_symbols.h"
 
@@ -15,10 +16,10 @@
 
 #include "symbols/debug_info.h"
 #include "symbols/demangler.h"
+#include "util/array.h"
+#include "util/key_index.h"
 
 struct entry {
-	uint64_t vaddr;
-	bool used;
 	unsigned int n;
 	struct frame_name *frames;
 	char **owned;          /* demangled names, n of them at most */
@@ -30,7 +31,8 @@ struct object_symbols {
 	struct debug_info *dwarf;
 	bool dwarf_tried;      /* a missing DWARF is looked for once */
 	struct entry *cache;
-	size_t used, cap;      /* cap: a power of two */
+	size_t n, cap;
+	struct key_index index; /* address -> its entry's place in cache */
 };
 
 int object_symbols__new(const struct elf_object *obj, bool demangle,
@@ -58,37 +60,12 @@ void object_symbols__free(struct object_symbols *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; i < o->cap; i++)
-		if (o->cache[i].used)
-			entry_clear(&o->cache[i]);
+	for (size_t i = 0; i < o->n; i++)
+		entry_clear(&o->cache[i]);
 	free(o->cache);
+	key_index__clear(&o->index);
 	debug_info__free(o->dwarf);
 	free(o);
-}
-
-static struct entry *slot_of(struct entry *table, size_t cap, uint64_t vaddr)
-{
-	size_t i = (size_t)((vaddr * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
-
-	while (table[i].used && table[i].vaddr != vaddr)
-		i = (i + 1) & (cap - 1);
-	return &table[i];
-}
-
-static int grow(struct object_symbols *o)
-{
-	size_t cap = o->cap ? o->cap * 2 : 64;
-	struct entry *t = calloc(cap, sizeof(*t));
-
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i < o->cap; i++)
-		if (o->cache[i].used)
-			*slot_of(t, cap, o->cache[i].vaddr) = o->cache[i];
-	free(o->cache);
-	o->cache = t;
-	o->cap = cap;
-	return 0;
 }
 
 /* name demangled into e's keeping, or name itself; -ENOMEM. */
@@ -160,23 +137,23 @@ static int fill(struct object_symbols *o, struct entry *e, uint64_t vaddr)
 int object_symbols__lookup(struct object_symbols *o, uint64_t vaddr,
 			   const struct frame_name **out)
 {
-	struct entry *e;
+	size_t i = key_index__find(&o->index, vaddr);
+	struct entry fresh = { 0 };
 	int r;
 
-	if (2 * (o->used + 1) > o->cap && grow(o) < 0)
-		return -ENOMEM;
-	e = slot_of(o->cache, o->cap, vaddr);
-	if (!e->used) {
-		struct entry fresh = { .vaddr = vaddr, .used = true };
-
+	if (i == KEY_INDEX_NONE) {
+		if (array_grow((void **)&o->cache, &o->cap, o->n, sizeof(*o->cache), 64) < 0 ||
+		    key_index__reserve(&o->index, o->n + 1) < 0)
+			return -ENOMEM;
 		r = fill(o, &fresh, vaddr);
 		if (r < 0) {
 			entry_clear(&fresh);
 			return r;
 		}
-		*e = fresh;
-		o->used++;
+		key_index__add(&o->index, vaddr, o->n); /* reserved: cannot fail */
+		i = o->n++;
+		o->cache[i] = fresh;
 	}
-	*out = e->frames;
-	return (int)e->n;
+	*out = o->cache[i].frames;
+	return (int)o->cache[i].n;
 }

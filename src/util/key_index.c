@@ -1,27 +1,48 @@
 /* key_index.c - linear probing, a multiplicative hash, doubled at half
- * full. */
+ * full. A key and its position share a slot, so a lookup touches one
+ * cache line. A key added more than once fills the next free slots of its
+ * probe sequence, where a walk from its home slot meets each copy before
+ * the first empty slot. */
 #include "util/key_index.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-static size_t slot_of(const struct key_index *x, uint64_t key)
+static size_t home_of(const struct key_index *x, uint64_t key)
 {
-	size_t h = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & (x->cap - 1);
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & (x->cap - 1);
+}
 
-	while (x->where[h] && x->keys[h] != key)
-		h = (h + 1) & (x->cap - 1);
-	return h;
+size_t key_index__next(const struct key_index *x, uint64_t key, size_t *cursor)
+{
+	size_t mask = x->cap - 1;
+
+	if (!x->cap)
+		return KEY_INDEX_NONE;
+	/* *cursor counts the slots already probed from key's home. */
+	for (size_t h = (home_of(x, key) + *cursor) & mask; x->slots[h].where; h = (h + 1) & mask) {
+		++*cursor;
+		if (x->slots[h].key == key)
+			return x->slots[h].where - 1;
+	}
+	return KEY_INDEX_NONE;
 }
 
 size_t key_index__find(const struct key_index *x, uint64_t key)
 {
-	size_t h;
+	size_t cursor = 0;
 
-	if (!x->cap)
-		return KEY_INDEX_NONE;
-	h = slot_of(x, key);
-	return x->where[h] ? x->where[h] - 1 : KEY_INDEX_NONE;
+	return key_index__next(x, key, &cursor);
+}
+
+/* Into the first empty slot of key's probe sequence: x has room. */
+static void put(struct key_index *x, uint64_t key, size_t where)
+{
+	size_t h = home_of(x, key);
+
+	while (x->slots[h].where)
+		h = (h + 1) & (x->cap - 1);
+	x->slots[h] = (struct key_index_slot){ .key = key, .where = where };
 }
 
 int key_index__reserve(struct key_index *x, size_t n)
@@ -32,21 +53,13 @@ int key_index__reserve(struct key_index *x, size_t n)
 		return 0;
 	while (bigger.cap < n * 2)
 		bigger.cap *= 2;
-	bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-	bigger.where = calloc(bigger.cap, sizeof(*bigger.where));
-	if (!bigger.keys || !bigger.where) {
-		key_index__clear(&bigger);
+	bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
+	if (!bigger.slots)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < x->cap; i++) {
-		if (x->where[i]) {
-			size_t h = slot_of(&bigger, x->keys[i]);
-
-			bigger.keys[h] = x->keys[i];
-			bigger.where[h] = x->where[i];
-		}
-	}
-	key_index__clear(x);
+	for (size_t i = 0; i < x->cap; i++)
+		if (x->slots[i].where)
+			put(&bigger, x->slots[i].key, x->slots[i].where);
+	free(x->slots);
 	*x = bigger;
 	return 0;
 }
@@ -54,20 +67,16 @@ int key_index__reserve(struct key_index *x, size_t n)
 int key_index__add(struct key_index *x, uint64_t key, size_t pos)
 {
 	int r = key_index__reserve(x, x->n + 1);
-	size_t h;
 
 	if (r < 0)
 		return r;
-	h = slot_of(x, key);
-	x->keys[h] = key;
-	x->where[h] = pos + 1;
+	put(x, key, pos + 1);
 	x->n++;
 	return 0;
 }
 
 void key_index__clear(struct key_index *x)
 {
-	free(x->keys);
-	free(x->where);
+	free(x->slots);
 	*x = (struct key_index){ 0 };
 }
