@@ -16,7 +16,8 @@ LDLIBS := -lbpf -lelf -ldw -ldebuginfod -lz -liberty -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Werror
 
 SRCS := $(wildcard src/*.c src/*/*.c)
-OBJS := $(SRCS:src/%.c=$(OUT)/%.o)
+ASM_SRCS := $(wildcard src/*/*.S)
+OBJS := $(SRCS:src/%.c=$(OUT)/%.o) $(ASM_SRCS:src/%.S=$(OUT)/%.o)
 LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
 TARGETS := $(patsubst tests/targets/%.c,$(OUT)/targets/%,$(wildcard tests/targets/*.c))
@@ -42,6 +43,25 @@ $(OUT)/probes/tracer.o: $(OUT)/memleakd.skel.h
 $(OUT)/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# Assembly embeds files with .incbin; EMBED_FLAGS name them.
+$(OUT)/%.o: src/%.S | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EMBED_FLAGS) -c $< -o $@
+
+# The flame graph's style and script as the SVG carries them, for
+# flame_graph_assets.S: without comment and blank lines, and refused when
+# they hold "]]>", which would end the document's CDATA section early.
+# Their paths are given whole: .incbin would search -Isrc first.
+FLAME_CSS := $(OUT)/report/flame_graph.css
+FLAME_JS := $(OUT)/report/flame_graph.js
+$(FLAME_CSS) $(FLAME_JS): $(OUT)/report/%: src/report/%
+	@mkdir -p $(@D)
+	awk '/^[ \t]*\/\*/ { c = 1 } !c && NF && !/^[ \t]*\/\// { print } c && /\*\// { c = 0 }' $< > $@
+	@! grep -n ']]>' $@ || { echo "$<: \"]]>\" would end the SVG's CDATA section" >&2; exit 1; }
+$(OUT)/report/flame_graph_assets.o: $(FLAME_CSS) $(FLAME_JS)
+$(OUT)/report/flame_graph_assets.o: EMBED_FLAGS := \
+	-DFLAME_GRAPH_CSS='"$(FLAME_CSS)"' -DFLAME_GRAPH_JS='"$(FLAME_JS)"'
 
 memleakd: $(OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -137,15 +157,24 @@ $(PPROF): | $(DEPS_STAMP)
 		go build -o $@ github.com/google/pprof
 
 # The flame graph tests' consumers (tests/js): playwright-core, which drives
-# Debian's chromium, and speedscope, installed at their locked versions into
-# $(OUT)/js by npm ci. The stamp is rewritten by every install.
+# Debian's chromium, and speedscope; and eslint. Installed at their locked
+# versions into $(OUT)/js by npm ci. The stamp is rewritten by every install.
 JS_DEPS := $(OUT)/js/node_modules/.package-lock.json
 $(JS_DEPS): tests/js/package.json tests/js/package-lock.json
 	@mkdir -p $(OUT)/js
 	cp tests/js/package.json tests/js/package-lock.json $(OUT)/js/
 	npm ci --prefix $(OUT)/js --no-audit --no-fund
 
-check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(SYMBOL_TARGETS) $(PPROF) $(JS_DEPS)
+# The flame graph's script linted as the browser script it is: a failure
+# stops `make check` before any test runs, and adds none to the count. The
+# config sits beside node_modules, where its import of @eslint/js resolves.
+JS_LINTED := $(OUT)/js/flame_graph.linted
+$(JS_LINTED): src/report/flame_graph.js tests/js/eslint.config.js $(JS_DEPS)
+	cp tests/js/eslint.config.js $(OUT)/js/
+	$(OUT)/js/node_modules/.bin/eslint --max-warnings 0 --config $(OUT)/js/eslint.config.js $<
+	@touch $@
+
+check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(SYMBOL_TARGETS) $(PPROF) $(JS_DEPS) $(JS_LINTED)
 	@tests/run-all.sh $(UNIT_TESTS)
 
 demo: memleakd $(OUT)/targets/demo_leaky

@@ -5,7 +5,8 @@
  * the top, which groups a leak that many call paths reach. Frames narrower
  * than SVG_MIN_WIDTH pixels are left out (their bytes stay in their
  * callers' width), so a report of many stacks stays small. Style and script
- * are inline (svg_script.c): hover, click to zoom, search. */
+ * are inline (flame_graph.css and flame_graph.js, embedded by
+ * flame_graph_assets.S): hover, click to zoom, search. */
 #include "report/report.h"
 
 #include <errno.h>
@@ -13,8 +14,8 @@
 #include <string.h>
 
 #include "report/flame_graph.h"
+#include "report/flame_graph_assets.h"
 #include "util/human_size.h"
-#include "report/svg_script.h"
 
 #define SVG_WIDTH 1200
 #define SVG_PAD 10 /* left and right margins */
@@ -157,8 +158,8 @@ static void svg_header(FILE *out, const struct snapshot *snap, const struct svg_
 		"<text id=\"title\" x=\"%d\" y=\"24\">memleakd: outstanding memory%s, pid %d</text>\n"
 		"<text id=\"subtitle\" x=\"%d\" y=\"44\">%s: %" PRIu64 " bytes (%s) in %zu stacks",
 		SVG_WIDTH, l->height, SVG_WIDTH, l->height, SVG_PAD, SVG_FRAMES_WIDTH, SVG_CHAR_WIDTH,
-		svg_style, SVG_WIDTH / 2, l->inverted ? " by allocating function" : "", snap->pid,
-		SVG_WIDTH / 2, when, l->total, human, snap->n_stacks);
+		flame_graph_css, SVG_WIDTH / 2, l->inverted ? " by allocating function" : "",
+		snap->pid, SVG_WIDTH / 2, when, l->total, human, snap->n_stacks);
 	if (verdict)
 		fprintf(out, ", verdict %s", verdict);
 	fprintf(out,
@@ -178,7 +179,7 @@ static void svg_footer(FILE *out, unsigned int height)
 		"<text id=\"matched\" x=\"%d\" y=\"%u\"></text>\n"
 		"<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
 		"</svg>\n",
-		SVG_PAD, height - 10, SVG_WIDTH - SVG_PAD, height - 10, svg_script);
+		SVG_PAD, height - 10, SVG_WIDTH - SVG_PAD, height - 10, flame_graph_js);
 }
 
 static int svg_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
