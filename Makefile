@@ -198,4 +198,4 @@ clean:
 	rm -rf $(OUT) memleakd
 
 .PHONY: all check demo bench clean vmlinux
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT_TESTS:=.d)

@@ -95,6 +95,8 @@ static void sort_items(struct perf_map *m)
 {
 	uint64_t cover = 0;
 
+	if (!m->n)
+		return;
 	qsort(m->items, m->n, sizeof(*m->items), cmp_item);
 	for (size_t i = 0; i < m->n; i++) {
 		uint64_t end = m->items[i].e.start + m->items[i].e.size;

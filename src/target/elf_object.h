@@ -33,7 +33,7 @@ int elf_object__open(int dir_fd, const char *path, struct elf_object **out);
 int elf_object__open_debug(int dir_fd, const char *path, const struct debug_search *search,
 			   struct elf_object **out);
 /* elf_object__open without the symbols, for callers that need only the
- * segments, the build-id and the file (the unwinder): the lookups by name
+ * segments, the build-id and the file (the unwind tables): the lookups by name
  * and address find nothing. */
 int elf_object__open_headers(int dir_fd, const char *path, struct elf_object **out);
 /* An ELF image held in memory, as the vDSO is: data[0..len) is copied, so
