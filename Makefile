@@ -1,5 +1,5 @@
 # Makefile - builds ./memleakd: BPF object (clang) -> skeleton (bpftool) ->
-# user space (gcc, libbpf, libelf, libdw, libdebuginfod, zlib). `make check` builds and runs every
+# user space (gcc, libbpf, libelf, libdw, libdebuginfod, zlib, liblzma). `make check` builds and runs every
 # test; `make demo` shows memleakd on a leaky program; `make bench` measures.
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -12,7 +12,7 @@ ARCH := x86
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) -MMD -MP
-LDLIBS := -lbpf -lelf -ldw -ldebuginfod -lz -liberty -lm
+LDLIBS := -lbpf -lelf -ldw -ldebuginfod -lz -llzma -liberty -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Werror
 
 SRCS := $(wildcard src/*.c src/*/*.c)

@@ -4,7 +4,7 @@
 # package is already present. Run as root (apt-get).
 set -eu
 
-BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginfod-dev zlib1g-dev libiberty-dev bpftool pkg-config"
+BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginfod-dev zlib1g-dev liblzma-dev libiberty-dev bpftool pkg-config"
 # Test peers: allocators the integration tests trace, a real server that
 # uses jemalloc (redis), python3 for the integration runner, g++ for the C++
 # unwinding target and gdb, whose backtraces the unwinding tests compare;
@@ -14,7 +14,7 @@ BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginf
 # server that the debug-info tests fetch from; chromium,
 # headless, loads the flame graphs (nodejs and npm, which drive it, come
 # with the machine: Debian's npm is not wanted).
-TEST="python3 libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libapr1-dev procps
+TEST="python3 xz-utils libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libapr1-dev procps
 	redis-server redis-tools g++ gdb rustc golang-go golang-github-google-pprof-dev protobuf-compiler
 	chromium debuginfod"
 # A real server that allocates through its own memory contexts, PostgreSQL

@@ -4,7 +4,7 @@
  * straight into the mapping and elf_object__read copies from it; an image
  * held in memory is copied into an anonymous mapping, so that both are
  * freed alike. The symbols are elf_symbols.c's, the search for a separate
- * debug file debug_file.c's. */
+ * debug file debug_file.c's, the MiniDebugInfo minidebuginfo.c's. */
 #include "target/elf_object.h"
 
 #include <errno.h>
@@ -19,6 +19,7 @@
 
 #include "target/build_id.h"
 #include "target/elf_object_internal.h"
+#include "target/minidebuginfo.h"
 
 /* Paths come from the target's mount namespace: with dir_fd as the root,
  * absolute symlinks inside a container resolve inside it too. Kernels
@@ -86,9 +87,7 @@ out:
 	return r;
 }
 
-/* A copy of data[0..len), for an image that has no file. 0, -ENOEXEC, or
- * -ENOMEM. */
-static int image_copy(const void *data, size_t len, struct elf_image *img)
+int elf_image_copy(const void *data, size_t len, struct elf_image *img)
 {
 	void *copy;
 
@@ -192,6 +191,21 @@ static int read_headers(struct elf_object *o)
 	return r < 0 ? r : build_id_from_elf(o->file.elf, &o->build_id);
 }
 
+/* The MiniDebugInfo of an object that has no .symtab of its own nor from a
+ * debug file. One that cannot be read is passed over like a missing one:
+ * only ENOMEM is an error. */
+static int open_minidebuginfo(struct elf_object *o)
+{
+	GElf_Shdr sh;
+	int r;
+
+	if (elf_section_of_type(o->file.elf, SHT_SYMTAB, &sh) ||
+	    (o->debug.elf && elf_section_of_type(o->debug.elf, SHT_SYMTAB, &sh)))
+		return 0;
+	r = minidebuginfo_open(o->file.elf, &o->mini);
+	return r == -ENOMEM ? r : 0;
+}
+
 static int open_object(int dir_fd, const char *path, bool symbols,
 		       const struct debug_search *search, struct elf_object **out)
 {
@@ -206,6 +220,8 @@ static int open_object(int dir_fd, const char *path, bool symbols,
 		r = read_headers(o);
 	if (r == 0 && symbols)
 		r = debug_file_find(o->file.elf, dir_fd, path, o->build_id, search, &o->debug);
+	if (r == 0 && symbols)
+		r = open_minidebuginfo(o);
 	if (r == 0 && symbols)
 		r = elf_symbols_load(o);
 	if (r < 0) {
@@ -242,7 +258,7 @@ int elf_object__open_memory(const void *data, size_t len, struct elf_object **ou
 	r = object_new(&o);
 	if (r < 0)
 		return r;
-	r = image_copy(data, len, &o->file);
+	r = elf_image_copy(data, len, &o->file);
 	if (r == 0)
 		r = read_headers(o);
 	if (r == 0)
@@ -259,6 +275,7 @@ void elf_object__free(struct elf_object *o)
 {
 	if (!o)
 		return;
+	elf_image_close(&o->mini);
 	elf_image_close(&o->debug);
 	elf_image_close(&o->file);
 	free(o->segs);

@@ -3,7 +3,8 @@
  * between the pieces. elf_object.c holds the images (the one place that
  * decides how a file's bytes get into memory), the segments and the
  * accessors; elf_symbols.c the function symbols; debug_file.c the choice
- * of a separate debug file. Library code: returns -errno, never logs. */
+ * of a separate debug file; minidebuginfo.c the symbols an object carries
+ * compressed. Library code: returns -errno, never logs. */
 #ifndef ELF_OBJECT_INTERNAL_H
 #define ELF_OBJECT_INTERNAL_H
 
@@ -15,8 +16,8 @@
 
 #include "target/elf_object.h"
 
-/* One ELF file in memory, as libelf reads it: the object itself or its
- * separate debug file. All zero when there is none. */
+/* One ELF file in memory, as libelf reads it: the object itself, its
+ * separate debug file, or its MiniDebugInfo. All zero when there is none. */
 struct elf_image {
 	void *data;
 	size_t size;
@@ -37,7 +38,7 @@ struct elf_sym {
 };
 
 struct elf_object {
-	struct elf_image file, debug;
+	struct elf_image file, debug, mini;
 	struct elf_segment *segs;
 	size_t nsegs;
 	struct elf_sym *syms; /* sorted by address once loaded */
@@ -51,6 +52,10 @@ struct elf_object {
  * Returns 0, -ENOEXEC when it is no regular, non-empty ELF file, or
  * -errno; *img stays empty on failure. */
 int elf_image_open(int dir_fd, const char *path, struct elf_image *img);
+/* A copy of data[0..len) into the empty *img, for an image that has no
+ * file (the vDSO, a decompressed MiniDebugInfo). Returns 0, -ENOEXEC when
+ * it is not ELF, or -ENOMEM; *img stays empty on failure. */
+int elf_image_copy(const void *data, size_t len, struct elf_image *img);
 /* Frees what *img holds and empties it; accepts an empty image. */
 void elf_image_close(struct elf_image *img);
 
@@ -61,7 +66,7 @@ Elf_Scn *elf_section_of_type(Elf *elf, Elf64_Word type, GElf_Shdr *sh);
 bool elf_has_dwarf(Elf *elf);
 
 /* Load o's function symbols (elf_symbols.c): .dynsym from o->file, .symtab
- * from o->file when it has one, else from o->debug. Returns 0 or -ENOMEM;
+ * from o->file when it has one, else from o->debug, else from o->mini. Returns 0 or -ENOMEM;
  * what was loaded stays in o, for elf_object__free. */
 int elf_symbols_load(struct elf_object *o);
 

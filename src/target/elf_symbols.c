@@ -133,13 +133,24 @@ static void sort_symbols(struct elf_object *o)
 	}
 }
 
-/* An object stripped with --strip-debug keeps its .symtab, and the debug
- * file adopted for its DWARF is not needed for names. */
+/* The first of the object, its debug file and its MiniDebugInfo that has
+ * a .symtab, or NULL. An object stripped with --strip-debug keeps its
+ * .symtab, and the debug file adopted for its DWARF is not needed for
+ * names. */
+static Elf *symtab_source(const struct elf_object *o)
+{
+	Elf *const sources[] = { o->file.elf, o->debug.elf, o->mini.elf };
+	GElf_Shdr sh;
+
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		if (sources[i] && elf_section_of_type(sources[i], SHT_SYMTAB, &sh))
+			return sources[i];
+	return NULL;
+}
+
 int elf_symbols_load(struct elf_object *o)
 {
-	GElf_Shdr sh;
-	Elf *symtab_elf = elf_section_of_type(o->file.elf, SHT_SYMTAB, &sh) ? o->file.elf
-									      : o->debug.elf;
+	Elf *symtab_elf = symtab_source(o);
 	int r;
 
 	r = load_table(o, o->file.elf, SHT_DYNSYM, ELF_SYMTAB_DYNAMIC);
@@ -216,9 +227,7 @@ int elf_object__find_variable(const struct elf_object *o, const char *name,
 	if (where & ELF_SYMTAB_DYNAMIC)
 		r = scan_variable(o->file.elf, SHT_DYNSYM, name, &s, &found);
 	if (r && (where & ELF_SYMTAB_STATIC))
-		r = scan_variable(o->file.elf, SHT_SYMTAB, name, &s, &found);
-	if (r && (where & ELF_SYMTAB_STATIC))
-		r = scan_variable(o->debug.elf, SHT_SYMTAB, name, &s, &found);
+		r = scan_variable(symtab_source(o), SHT_SYMTAB, name, &s, &found);
 	if (r < 0)
 		return r;
 	if (GELF_ST_TYPE(s.st_info) == STT_TLS)

@@ -122,6 +122,23 @@ static const char build_sh[] =
 	"place_in dbg prog prog.debug\n"
 	"place_in dbg_wrong prog variant.debug\n"
 	"cp linked.debug dbg$PWD/stripped/linked.debug\n"
+	/* mini: MiniDebugInfo as Fedora's find-debuginfo adds it, the
+	 * function symbols .dynsym lacks xz-compressed in .gnu_debugdata;
+	 * mini_bad holds no xz stream there, mini_bomb one that expands
+	 * past MINIDEBUGINFO_MAX. None has a build-id or a debuglink. */
+	"$cc -Wl,--build-id=none -Wl,--export-dynamic-symbol=exported_name prog.c -o mini\n"
+	"nm -D mini --format=posix --defined-only | awk '{print $1}' | sort > mini.dyn\n"
+	"nm mini --format=posix --defined-only | awk '$2 ~ /^[Tt]$/ {print $1}' | sort > mini.funcs\n"
+	"comm -13 mini.dyn mini.funcs > mini.keep\n"
+	"objcopy --only-keep-debug mini mini.debug\n"
+	"objcopy -S --remove-section .comment --keep-symbols=mini.keep mini.debug mini.symbols\n"
+	"xz -c mini.symbols > mini.xz\n"
+	"echo 'not xz' > mini.bad\n"
+	"head -c 70000000 /dev/zero | xz -0 -c > mini.bomb\n"
+	"objcopy --strip-all mini stripped/mini_none\n"
+	"objcopy --add-section .gnu_debugdata=mini.xz stripped/mini_none stripped/mini\n"
+	"objcopy --add-section .gnu_debugdata=mini.bad stripped/mini_none stripped/mini_bad\n"
+	"objcopy --add-section .gnu_debugdata=mini.bomb stripped/mini_none stripped/mini_bomb\n"
 	"echo 'not an ELF file' > text\n"
 	": > empty\n";
 
