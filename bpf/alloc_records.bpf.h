@@ -56,7 +56,8 @@ struct {
 	__uint(max_entries, 1);
 } freed_kept SEC(".maps");
 
-/* An allocation as the programs handle it, whichever map it is in. */
+/* An allocation as the programs handle it, whichever map it is in. The
+ * timestamp of a record without a context is its time field's, to 4 ms. */
 struct tracked {
 	__u64 size, ctx, timestamp_ns;
 	__u32 stack_id;
@@ -103,7 +104,8 @@ static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
 	if (!memleakd_stack_real((__u32)word))
 		return -1;
 	*old = (struct tracked){ .size = alloc_info_size(a), .stack_id = (__u32)word,
-				 .generation = alloc_info_generation(a) };
+				 .generation = alloc_info_generation(a),
+				 .timestamp_ns = time_base_ns + ((word >> 32) << MEMLEAKD_TIME_SHIFT) };
 	kept = freed_count();
 	/* Only the thread whose swap or delete succeeds accounts the free. */
 	if (!kept || *kept >= freed_budget)

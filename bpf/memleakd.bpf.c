@@ -146,15 +146,16 @@ static __always_inline struct stack_totals *stack_entry(__u32 target, __u32 stac
 	return NULL;
 }
 
-/* Per-CPU value and no preemption inside the program: plain adds. */
-static __always_inline void stack_add(struct stack_totals *t, __u64 size, __u64 now)
+/* Per-CPU value and no preemption inside the program: plain adds. born is
+ * the allocation's birth, earlier than now for a block realloc moved. */
+static __always_inline void stack_add(struct stack_totals *t, __u64 size, __u64 born)
 {
 	t->outstanding_bytes += size;
 	t->outstanding_allocs++;
 	t->total_bytes += size;
 	t->total_allocs++;
-	if (!t->first_ns)
-		t->first_ns = now;
+	if (!t->first_ns || born < t->first_ns)
+		t->first_ns = born;
 }
 
 static __always_inline void stack_remove(__u32 target, __u32 stack_id, __u16 gen, __u64 size)
@@ -471,9 +472,11 @@ static __always_inline void leave_call(struct pt_regs *ctx)
 		return;
 
 	if (kind == PROBE_RESIZE) {
-		/* xallocx: same pointer, new size, same allocation site. */
-		if (!untrack(target, call->old_ptr, &old))
+		/* xallocx: same pointer, new size, same allocation site and age. */
+		if (!untrack(target, call->old_ptr, &old)) {
+			call->entry_ns = old.timestamp_ns;
 			track(ctx, c, target, call, call->old_ptr, PT_REGS_RC(ctx), old.ctx);
+		}
 		return;
 	}
 	ptr = returned_ptr(ctx, call);
@@ -485,11 +488,14 @@ static __always_inline void leave_call(struct pt_regs *ctx)
 			c->failed_allocs++;
 			return;
 		}
-		/* The new block stays in the old one's context. A sampled run
-		 * does not count frees of blocks it did not track (free_enter). */
+		/* The new block stays in the old one's context, and keeps its
+		 * birth: a buffer that realloc moves as it grows is as old as
+		 * its first block. A sampled run does not count frees of blocks
+		 * it did not track (free_enter). */
 		if (!untrack(target, call->old_ptr, &old)) {
 			c->frees++;
 			call->ctx = old.ctx;
+			call->entry_ns = old.timestamp_ns;
 		} else if (!sample_bytes) {
 			c->frees++;
 			c->unknown_frees++;

@@ -166,7 +166,8 @@ struct inflight_call {
 	__u64 out_addr; /* posix_memalign: where the pointer will be written */
 	__u64 ctx;      /* the context allocated from, 0 for none */
 	__u64 entry_sp; /* stack pointer at entry: identifies the outermost call */
-	__u64 entry_ns; /* bpf_ktime_get_ns() at entry, the allocation's timestamp */
+	__u64 entry_ns; /* bpf_ktime_get_ns() at entry, the allocation's timestamp; a
+			 * realloc's is its old block's, the buffer's birth */
 	__u64 free_ptr; /* the thread's last traced free, and its stack pointer */
 	__u64 free_sp;
 	__u64 stack_start, stack_end; /* the thread's stack mapping, as the unwinder last found it */
