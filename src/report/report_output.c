@@ -5,15 +5,24 @@
  * report, and `latest` is replaced the same way. Rotation deletes only
  * files this run's naming pattern matches, oldest first: names sort by
  * time.
+ *
+ * memleakd runs as root and the directory may be writable by others (the
+ * user whose service is traced): every file is created new, under a random
+ * name and with O_EXCL, so a planted name or symbolic link is never written
+ * through; rename replaces a link at the final name rather than follow it;
+ * the output itself must not be a symbolic link, and a stream must be a
+ * regular file (a FIFO would block). Reports are readable by root only.
  */
 #include "report/report_output.h"
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,55 +39,146 @@ struct report_output {
 	const struct report_writer *writer;
 	char *path;
 	FILE *stream;
-	int dir_fd;
+	int dir_fd;        /* OUTPUT_DIR: the directory; OUTPUT_DOCUMENT: the file's */
+	const char *base;  /* OUTPUT_DOCUMENT: the file's name in dir_fd */
 	unsigned int keep;
 	char prefix[32]; /* "memleakd-PID-" */
 };
+
+#define FILE_MODE 0600
+#define DIR_MODE 0700
 
 static bool names_directory(const char *path)
 {
 	struct stat st;
 
-	return path[strlen(path) - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+	return path[strlen(path) - 1] == '/' || (lstat(path, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+/* The message for an output path open() refused with errno r. */
+static const char *open_error(int r, const char *otherwise)
+{
+	return r == -ELOOP ? "refusing a symbolic link" : otherwise;
+}
+
+/* A name no one could plant beforehand: 0, or -errno. */
+static int random_name(char tmp[static 32])
+{
+	uint64_t r;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		return -errno;
+	snprintf(tmp, 32, ".memleakd-%016" PRIx64, r);
+	return 0;
+}
+
+/* A new file in dir_fd under a random name (in tmp), created for writing:
+ * its descriptor, or -errno. */
+static int create_temporary(int dir_fd, char tmp[static 32])
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int fd, r = random_name(tmp);
+
+		if (r < 0)
+			return r;
+		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    FILE_MODE);
+		if (fd >= 0 || errno != EEXIST)
+			return fd < 0 ? -errno : fd;
+	}
+	return -EEXIST;
+}
+
+/* The directory at path, the final component not followed when it is a
+ * link (trailing slashes dropped: they would make open() follow it). */
+static int open_directory(const char *path)
+{
+	size_t len = strlen(path);
+	struct stat st;
+	char *copy;
+	int fd, r;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	copy = strndup(path, len);
+	if (!copy)
+		return -ENOMEM;
+	fd = open(copy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = fd < 0 ? -errno : fd;
+	/* O_DIRECTORY meeting a link says ENOTDIR: say what it is. */
+	if (r == -ENOTDIR && lstat(copy, &st) == 0 && S_ISLNK(st.st_mode))
+		r = -ELOOP;
+	free(copy);
+	return r;
 }
 
 static int open_dir(struct report_output *o, const char **error)
 {
 	o->kind = OUTPUT_DIR;
-	if (mkdir(o->path, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(o->path, DIR_MODE) < 0 && errno != EEXIST) {
 		*error = "cannot create the directory";
 		return -errno;
 	}
-	o->dir_fd = open(o->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (o->dir_fd < 0) {
-		*error = "cannot open the directory";
-		return -errno;
+	o->dir_fd = open_directory(o->path);
+	if (o->dir_fd < 0)
+		*error = open_error(o->dir_fd, "cannot open the directory");
+	return o->dir_fd < 0 ? o->dir_fd : 0;
+}
+
+/* A document is replaced whole at each report, through a temporary file
+ * beside it: fail now, not at the first report, when the directory does
+ * not take one. */
+static int open_document(struct report_output *o, const char **error)
+{
+	char *slash = strrchr(o->path, '/');
+	char tmp[32];
+	int fd;
+
+	o->kind = OUTPUT_DOCUMENT;
+	o->base = slash ? slash + 1 : o->path;
+	if (slash) {
+		*slash = '\0';
+		o->dir_fd = open(o->path[0] ? o->path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		*slash = '/';
+	} else {
+		o->dir_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
+	*error = "cannot open the file";
+	if (o->dir_fd < 0)
+		return -errno;
+	fd = create_temporary(o->dir_fd, tmp);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	unlinkat(o->dir_fd, tmp, 0);
 	return 0;
 }
 
-static int open_file(struct report_output *o, const char **error)
+/* A stream of reports, appended to one file: opened without following a
+ * link and without blocking, and refused unless it is a regular file. */
+static int open_stream(struct report_output *o, const char **error)
 {
-	if (o->writer->document) {
-		/* Fail now, not at the first report: the directory must take a
-		 * temporary file beside the report. */
-		int fd = open(o->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	struct stat st;
+	int fd, r;
 
-		if (fd < 0) {
-			*error = "cannot open the file";
-			return -errno;
-		}
-		close(fd);
-		o->kind = OUTPUT_DOCUMENT;
-		return 0;
-	}
-	o->stream = fopen(o->path, "we");
-	if (!o->stream) {
-		*error = "cannot open the file";
-		return -errno;
-	}
 	o->kind = OUTPUT_STREAM;
-	return 0;
+	fd = open(o->path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, FILE_MODE);
+	/* ENXIO: a FIFO no one reads, or a socket. */
+	r = fd >= 0 ? 0 : errno == ENXIO ? -EINVAL : -errno;
+	if (r == 0 && fstat(fd, &st) < 0)
+		r = -errno;
+	if (r == 0 && !S_ISREG(st.st_mode))
+		r = -EINVAL;
+	if (r == 0 && (ftruncate(fd, 0) < 0 || fcntl(fd, F_SETFL, 0) < 0))
+		r = -errno;
+	if (r == 0 && !(o->stream = fdopen(fd, "w")))
+		r = -errno;
+	if (r < 0) {
+		*error = r == -EINVAL ? "not a regular file" : open_error(r, "cannot open the file");
+		if (fd >= 0)
+			close(fd);
+	}
+	return r;
 }
 
 int report_output__open(const char *path, unsigned int keep, const struct report_writer *w,
@@ -104,8 +204,10 @@ int report_output__open(const char *path, unsigned int keep, const struct report
 	else if (keep) {
 		*error = "--keep needs a directory (end the path with /)";
 		r = -EINVAL;
-	} else
-		r = open_file(o, error);
+	} else if (w->document)
+		r = open_document(o, error);
+	else
+		r = open_stream(o, error);
 	if (r < 0) {
 		report_output__close(o);
 		return r;
@@ -118,14 +220,13 @@ int report_output__open(const char *path, unsigned int keep, const struct report
 static int write_replacing(struct report_output *o, int dir_fd, const char *name,
 			   const struct snapshot *snap, const struct report_options *opt)
 {
-	char tmp[NAME_MAX + 1];
+	char tmp[32];
 	FILE *f;
 	int fd, r;
 
-	snprintf(tmp, sizeof(tmp), ".%.200s.tmp", name);
-	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = create_temporary(dir_fd, tmp);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	f = fdopen(fd, "w");
 	if (!f) {
 		r = -errno;
@@ -143,14 +244,22 @@ static int write_replacing(struct report_output *o, int dir_fd, const char *name
 	return r;
 }
 
+/* The link is made under a random name too, then renamed over `latest`. */
 static int point_latest(struct report_output *o, const char *name)
 {
-	if (unlinkat(o->dir_fd, ".latest.tmp", 0) < 0 && errno != ENOENT)
-		return -errno;
-	if (symlinkat(name, o->dir_fd, ".latest.tmp") < 0 ||
-	    renameat(o->dir_fd, ".latest.tmp", o->dir_fd, "latest") < 0)
-		return -errno;
-	return 0;
+	char tmp[32];
+	int r = -EEXIST;
+
+	for (int attempt = 0; attempt < 8 && r == -EEXIST; attempt++) {
+		r = random_name(tmp);
+		if (r == 0 && symlinkat(name, o->dir_fd, tmp) < 0)
+			r = -errno;
+	}
+	if (r == 0 && renameat(o->dir_fd, tmp, o->dir_fd, "latest") < 0) {
+		r = -errno;
+		unlinkat(o->dir_fd, tmp, 0);
+	}
+	return r;
 }
 
 static bool is_ours(const struct report_output *o, const char *name)
@@ -223,25 +332,6 @@ static int write_to_dir(struct report_output *o, const struct snapshot *snap,
 	return r;
 }
 
-/* The document's directory and base name, for write_replacing. */
-static int write_document(struct report_output *o, const struct snapshot *snap,
-			  const struct report_options *opt)
-{
-	char *slash = strrchr(o->path, '/');
-	int dir_fd, r;
-
-	if (!slash)
-		return write_replacing(o, AT_FDCWD, o->path, snap, opt);
-	*slash = '\0';
-	dir_fd = open(o->path[0] ? o->path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	*slash = '/';
-	if (dir_fd < 0)
-		return -errno;
-	r = write_replacing(o, dir_fd, slash + 1, snap, opt);
-	close(dir_fd);
-	return r;
-}
-
 int report_output__write(struct report_output *o, const struct snapshot *snap,
 			 const struct report_options *opt)
 {
@@ -255,7 +345,7 @@ int report_output__write(struct report_output *o, const struct snapshot *snap,
 	case OUTPUT_STREAM:
 		return o->writer->write(o->stream, snap, opt);
 	case OUTPUT_DOCUMENT:
-		return write_document(o, snap, opt);
+		return write_replacing(o, o->dir_fd, o->base, snap, opt);
 	default:
 		return write_to_dir(o, snap, opt);
 	}
