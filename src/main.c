@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -424,8 +425,10 @@ static int open_output(struct daemon *d)
 	return r;
 }
 
-/* SIGINT and SIGTERM arrive through a descriptor, so the loop needs no
- * global flag and no async-signal-safe dance. */
+/* SIGINT, SIGTERM and SIGHUP (the ssh session that started memleakd
+ * closed) arrive through a descriptor, so the loop needs no global flag
+ * and no async-signal-safe dance; each ends the run with its final report.
+ * A reader of stdout that went away makes writes fail, not kill us. */
 static int block_signals(struct daemon *d)
 {
 	sigset_t set;
@@ -433,10 +436,24 @@ static int block_signals(struct daemon *d)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return -errno;
 	d->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	return d->signal_fd < 0 ? -errno : 0;
+}
+
+/* Each object memleakd reads keeps its file open for libelf, which reads
+ * it as needed rather than map it: allow as many files as the system lets
+ * us. Failing that, an object past the limit goes unnamed. */
+static void raise_file_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static int setup(struct daemon *d)
@@ -453,6 +470,7 @@ static int setup(struct daemon *d)
 		log_error("cannot set up signal handling: %s", strerror(-r));
 		return r;
 	}
+	raise_file_limit();
 	d->symbolizer = symbolizer__new(&(struct symbolizer_options){
 		.demangle = !d->cfg->no_demangle,
 		.debug_dirs = d->cfg->debug_dirs,

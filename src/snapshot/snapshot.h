@@ -17,7 +17,7 @@ struct tracer_maps;
 
 enum end_reason {
 	END_NONE,          /* a periodic report */
-	END_SIGNAL,        /* SIGINT or SIGTERM */
+	END_SIGNAL,        /* SIGINT, SIGTERM or SIGHUP */
 	END_DURATION,      /* --duration elapsed */
 	END_TARGET_EXITED, /* the traced process is gone */
 };

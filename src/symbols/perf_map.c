@@ -2,7 +2,11 @@
  * elf_object's symbols, each entry records the highest end of the entries
  * up to it (cover), so a lookup walks back from the last start <= addr only
  * as far as an overlapping entry could reach; among those that hold addr
- * the latest line wins. */
+ * the latest line wins.
+ *
+ * The file is the target's, and may be anything: it is read in blocks,
+ * never more than PERF_MAP_BYTES_MAX, a line is kept only up to
+ * PERF_MAP_LINE_MAX bytes, and at most PERF_MAP_ENTRIES_MAX entries. */
 #include "symbols/perf_map.h"
 
 #include <errno.h>
@@ -14,7 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "target/elf_object.h"
+#define PERF_MAP_BLOCK (64 * 1024)
+
+#include "target/target_file.h"
 
 struct item {
 	struct perf_map_entry e;
@@ -25,6 +31,15 @@ struct item {
 struct perf_map {
 	struct item *items;
 	size_t n, cap, skipped;
+	bool cut;
+};
+
+/* A line being read: up to PERF_MAP_LINE_MAX bytes of it are kept. */
+struct line {
+	char text[PERF_MAP_LINE_MAX + 1];
+	size_t len;
+	bool too_long;
+	size_t number;
 };
 
 void perf_map__free(struct perf_map *m)
@@ -106,24 +121,73 @@ static void sort_items(struct perf_map *m)
 	}
 }
 
+/* The line is whole: parse it into m. 0, or -ENOMEM. */
+static int end_line(struct perf_map *m, struct line *l)
+{
+	struct perf_map_entry e;
+	int r = 0;
+
+	l->number++;
+	l->text[l->len] = '\0';
+	if (l->too_long || !parse_line(l->text, &e))
+		m->skipped++;
+	else if (m->n == PERF_MAP_ENTRIES_MAX)
+		m->cut = true;
+	else
+		r = push(m, &e, l->number);
+	l->len = 0;
+	l->too_long = false;
+	return r;
+}
+
+/* Add block[0..n) to the lines read so far. 0, or -ENOMEM. */
+static int add_block(struct perf_map *m, struct line *l, const char *block, size_t n)
+{
+	while (n && !m->cut) {
+		const char *nl = memchr(block, '\n', n);
+		size_t take = nl ? (size_t)(nl - block) : n;
+		size_t room = PERF_MAP_LINE_MAX - l->len;
+		int r;
+
+		memcpy(l->text + l->len, block, take < room ? take : room);
+		l->len += take < room ? take : room;
+		l->too_long |= take > room;
+		if (!nl)
+			return 0;
+		r = end_line(m, l);
+		if (r < 0)
+			return r;
+		block = nl + 1;
+		n -= take + 1;
+	}
+	return 0;
+}
+
 int perf_map__parse(FILE *f, struct perf_map **out)
 {
 	struct perf_map *m = calloc(1, sizeof(*m));
-	struct perf_map_entry e;
-	size_t len = 0, line_no = 0;
-	char *line = NULL;
+	struct line *l = malloc(sizeof(*l));
+	char *block = malloc(PERF_MAP_BLOCK);
+	uint64_t total = 0;
+	size_t got;
 	int r = 0;
 
-	if (!m)
-		return -ENOMEM;
-	while (r == 0 && getline(&line, &len, f) > 0) {
-		line_no++;
-		if (parse_line(line, &e))
-			r = push(m, &e, line_no);
-		else
-			m->skipped++;
+	if (!m || !l || !block) {
+		r = -ENOMEM;
+		goto out;
 	}
-	free(line);
+	*l = (struct line){ .len = 0 };
+	while (r == 0 && !m->cut && (got = fread(block, 1, PERF_MAP_BLOCK, f)) > 0) {
+		r = add_block(m, l, block, got);
+		total += got;
+		m->cut |= total >= PERF_MAP_BYTES_MAX;
+	}
+	/* A last line without its newline, unless the limit cut it short. */
+	if (r == 0 && !m->cut && (l->len || l->too_long))
+		r = end_line(m, l);
+out:
+	free(block);
+	free(l);
 	if (r < 0) {
 		perf_map__free(m);
 		return r;
@@ -166,6 +230,11 @@ size_t perf_map__skipped(const struct perf_map *m)
 	return m->skipped;
 }
 
+bool perf_map__cut(const struct perf_map *m)
+{
+	return m->cut;
+}
+
 void perf_map_file__clear(struct perf_map_file *f)
 {
 	perf_map__free(f->map);
@@ -206,7 +275,7 @@ static bool same_file(const struct perf_map_file *f, const struct stat *st)
 	       f->mtime.tv_sec == st->st_mtim.tv_sec && f->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
-/* Parse the open file fd (taken) into f. 0, or -ENOMEM. */
+/* Parse the open file fd (taken) into f. 1, or -ENOMEM. */
 static int reread(struct perf_map_file *f, int fd, const struct stat *st)
 {
 	FILE *in = fdopen(fd, "re");
@@ -227,7 +296,7 @@ static int reread(struct perf_map_file *f, int fd, const struct stat *st)
 	f->ino = st->st_ino;
 	f->size = st->st_size;
 	f->mtime = st->st_mtim;
-	return 0;
+	return 1;
 }
 
 int perf_map_file__refresh(struct perf_map_file *f, int root_fd, pid_t pid)
@@ -242,8 +311,8 @@ int perf_map_file__refresh(struct perf_map_file *f, int root_fd, pid_t pid)
 		f->ns_pid = ns_pid_of(pid);
 	}
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)f->ns_pid);
-	fd = elf_open_under(root_fd, path);
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	fd = target_file_open(root_fd, path);
+	if (fd >= 0 && fstat(fd, &st) == 0) {
 		if (!same_file(f, &st))
 			return reread(f, fd, &st);
 		close(fd);

@@ -94,6 +94,19 @@ static int name_frames(struct object_symbols *names, const struct elf_object *ob
 	return n;
 }
 
+/* What a perf map just read held, and what of it was left out: the file
+ * is the target's to make as large or as broken as it likes. */
+static void describe_perf_map(const struct perf_map_file *f)
+{
+	const struct perf_map *m = f->map;
+
+	log_debug("pid %d: perf map /tmp/perf-%d.map: %zu entries, %zu lines skipped (malformed, "
+		  "or over %u bytes)%s",
+		  (int)f->pid, (int)f->ns_pid, perf_map__entries(m), perf_map__skipped(m),
+		  PERF_MAP_LINE_MAX,
+		  perf_map__cut(m) ? "; the rest left unread, past " PERF_MAP_LIMITS : "");
+}
+
 /* The module stays the mapping's ("[anon]"): the perf map's path holds the
  * PID, which would make the same code differ between runs. The name is
  * interned because the perf map is dropped when the file changes. */
@@ -108,6 +121,8 @@ static int resolve_jit(struct symbolizer *s, const struct proc_maps *maps, int r
 	r = perf_map_file__refresh(&s->perf_map, root_fd, maps->pid);
 	if (r < 0)
 		return r;
+	if (r == 1)
+		describe_perf_map(&s->perf_map);
 	/* A return address: the call is the byte before it. */
 	e = s->perf_map.map ? perf_map__find(s->perf_map.map, out->addr - 1) : NULL;
 	if (!e)

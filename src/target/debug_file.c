@@ -18,14 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "target/build_id.h"
 #include "target/elf_object_internal.h"
 
 #define SYSTEM_DEBUG_DIR "/usr/lib/debug"
 
-/* The name and CRC32 stored in .gnu_debuglink, in the object's byte order. */
+/* The name and CRC32 stored in .gnu_debuglink, in the object's byte order.
+ * The name is a file name, never a path: the object may be the target's,
+ * and "../" would lead the search out of the debug directories. */
 static bool read_debuglink(Elf *elf, const char **name, uint32_t *crc)
 {
 	Elf_Scn *scn = elf_section_named(elf, ".gnu_debuglink");
@@ -38,7 +39,8 @@ static bool read_debuglink(Elf *elf, const char **name, uint32_t *crc)
 		return false;
 	len = strnlen(d->d_buf, d->d_size);
 	crc_at = (len + 4) & ~(size_t)3;
-	if (!len || crc_at + sizeof(raw) > d->d_size)
+	if (!len || crc_at + sizeof(raw) > d->d_size || memchr(d->d_buf, '/', len) ||
+	    !strcmp(d->d_buf, ".") || !strcmp(d->d_buf, ".."))
 		return false;
 	memcpy(&raw, (char *)d->d_buf + crc_at, sizeof(raw));
 	*crc = eh.e_ident[EI_DATA] == ELFDATA2MSB ? be32toh(raw) : le32toh(raw);
@@ -78,7 +80,12 @@ static int try_candidate(struct walk *w, int dir_fd, const uint32_t *crc)
 	if (r < 0)
 		return r == -ENOMEM ? r : 0;
 	if (crc) {
-		match = crc32_z(0, img.data, img.size) == *crc;
+		uint32_t got;
+
+		r = elf_image_crc32(&img, &got);
+		if (r == -ENOMEM)
+			goto out;
+		match = r == 0 && got == *crc;
 	} else {
 		r = build_id_from_elf(img.elf, &id);
 		if (r < 0)

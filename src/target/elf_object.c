@@ -1,90 +1,67 @@
 /* elf_object.c - one ELF file read with libelf: its image, segments and
- * build-id, and the accessors. The file is mapped privately and handed to
- * libelf as memory, so the descriptor is closed at once, symbol names point
- * straight into the mapping and elf_object__read copies from it; an image
- * held in memory is copied into an anonymous mapping, so that both are
- * freed alike. The symbols are elf_symbols.c's, the search for a separate
- * debug file debug_file.c's, the MiniDebugInfo minidebuginfo.c's. */
+ * build-id, and the accessors. A file is read, never mapped: the target may
+ * own it and truncate it, which would kill memleakd with SIGBUS at the next
+ * access to a mapping. libelf reads it with pread as parts are asked for
+ * (headers, then the sections used: symbols, notes, DWARF), into memory of
+ * its own, and keeps the descriptor for that; a read of a file that shrank
+ * comes back short and fails like a corrupt file. An image held in memory
+ * (the vDSO, a MiniDebugInfo) is a copy of our own. The symbols are
+ * elf_symbols.c's, the search for a separate debug file debug_file.c's, the
+ * MiniDebugInfo minidebuginfo.c's. */
 #include "target/elf_object.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "target/build_id.h"
 #include "target/elf_object_internal.h"
 #include "target/minidebuginfo.h"
-
-/* Paths come from the target's mount namespace: with dir_fd as the root,
- * absolute symlinks inside a container resolve inside it too. Kernels
- * without openat2 get a plain openat below dir_fd. */
-int elf_open_under(int dir_fd, const char *path)
-{
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-	int fd;
-
-	if (dir_fd == AT_FDCWD) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	} else {
-		fd = syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
-		if (fd < 0 && errno == ENOSYS)
-			fd = openat(dir_fd, path + strspn(path, "/"), O_RDONLY | O_CLOEXEC);
-	}
-	return fd < 0 ? -errno : fd;
-}
+#include "target/target_file.h"
 
 void elf_image_close(struct elf_image *img)
 {
 	elf_end(img->elf);
 	if (img->data)
-		munmap(img->data, img->size);
+		free(img->data);
+	else if (img->elf)
+		close(img->fd);
 	*img = (struct elf_image){ 0 };
 }
 
-/* Takes data[0..size), a mapping. 0, or -ENOEXEC with the mapping freed
- * when libelf sees no ELF file in it. */
-static int image_adopt(struct elf_image *img, void *data, size_t size)
+/* Takes img's file or data: 0, or -ENOEXEC with them freed when libelf sees
+ * no ELF file there. */
+static int image_check(struct elf_image *img)
 {
-	*img = (struct elf_image){ .data = data, .size = size, .elf = elf_memory(data, size) };
 	if (img->elf && elf_kind(img->elf) == ELF_K_ELF)
 		return 0;
+	if (!img->elf && !img->data)
+		close(img->fd);
 	elf_image_close(img);
 	return -ENOEXEC;
 }
 
-/* A private writable mapping, because libelf may convert foreign-endian data
- * in place; the pages stay shared with the page cache until it does. */
 int elf_image_open(int dir_fd, const char *path, struct elf_image *img)
 {
 	struct stat st;
-	void *data;
-	int fd, r;
+	int fd;
 
-	fd = elf_open_under(dir_fd, path);
+	fd = target_file_open(dir_fd, path);
 	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
+		return fd == -EINVAL ? -ENOEXEC : fd;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+		int r = st.st_size <= 0 ? -ENOEXEC : -errno;
+
+		close(fd);
+		return r;
 	}
-	r = -ENOEXEC;
-	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
-		goto out;
-	data = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	if (data == MAP_FAILED) {
-		r = -errno;
-		goto out;
-	}
-	r = image_adopt(img, data, st.st_size);
-out:
-	close(fd);
-	return r;
+	*img = (struct elf_image){ .fd = fd, .size = st.st_size,
+				   .elf = elf_begin(fd, ELF_C_READ, NULL) };
+	return image_check(img);
 }
 
 int elf_image_copy(const void *data, size_t len, struct elf_image *img)
@@ -93,11 +70,50 @@ int elf_image_copy(const void *data, size_t len, struct elf_image *img)
 
 	if (!len)
 		return -ENOEXEC;
-	copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (copy == MAP_FAILED)
+	copy = malloc(len);
+	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, data, len);
-	return image_adopt(img, copy, len);
+	*img = (struct elf_image){ .data = copy, .size = len, .elf = elf_memory(copy, len) };
+	return image_check(img);
+}
+
+/* Up to len bytes of img at offset off into buf: how many (fewer at the end,
+ * or when the file shrank), or -errno. */
+static long image_read(const struct elf_image *img, uint64_t off, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (img->data) {
+		if (off >= img->size)
+			return 0;
+		n = len < img->size - off ? len : img->size - off;
+		memcpy(buf, (char *)img->data + off, n);
+		return n;
+	}
+	n = pread(img->fd, buf, len, off);
+	return n < 0 ? -errno : n;
+}
+
+int elf_image_crc32(const struct elf_image *img, uint32_t *out)
+{
+	enum { CHUNK = 64 * 1024 };
+	unsigned char *buf = malloc(CHUNK);
+	uint32_t crc = 0;
+	uint64_t off = 0;
+	long n;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((n = image_read(img, off, buf, CHUNK)) > 0) {
+		crc = crc32_z(crc, buf, n);
+		off += n;
+	}
+	free(buf);
+	if (n < 0)
+		return n;
+	*out = crc;
+	return 0;
 }
 
 Elf_Scn *elf_section_of_type(Elf *elf, Elf64_Word type, GElf_Shdr *sh)
@@ -318,20 +334,16 @@ int elf_object__offset_to_vaddr(const struct elf_object *o, uint64_t offset, uin
 long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, size_t len)
 {
 	const struct elf_segment *s = segment_by_vaddr(o, vaddr);
-	uint64_t offset, n;
+	uint64_t n;
+	long r;
 
 	if (!s)
 		return -ERANGE;
-	offset = vaddr - s->vaddr + s->offset;
-	if (offset >= o->file.size)
-		return -ERANGE;
 	n = s->vaddr + s->filesz - vaddr;
-	if (n > o->file.size - offset)
-		n = o->file.size - offset;
 	if (n > len)
 		n = len;
-	memcpy(buf, (char *)o->file.data + offset, n);
-	return n;
+	r = image_read(&o->file, vaddr - s->vaddr + s->offset, buf, n);
+	return r == 0 ? -ERANGE : r;
 }
 
 const char *elf_object__build_id(const struct elf_object *o)

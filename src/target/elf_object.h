@@ -43,10 +43,6 @@ int elf_object__open_headers(int dir_fd, const char *path, struct elf_object **o
 int elf_object__open_memory(const void *data, size_t len, struct elf_object **out);
 /* Accepts NULL. */
 void elf_object__free(struct elf_object *o);
-/* Open the file at path for reading as elf_object__open resolves it: under
- * dir_fd as its root, so that absolute symlinks in a container resolve
- * inside it. Returns the descriptor or -errno. */
-int elf_open_under(int dir_fd, const char *path);
 /* The first section of elf called name, or NULL. */
 Elf_Scn *elf_section_named(Elf *elf, const char *name);
 

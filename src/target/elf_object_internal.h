@@ -16,11 +16,14 @@
 
 #include "target/elf_object.h"
 
-/* One ELF file in memory, as libelf reads it: the object itself, its
- * separate debug file, or its MiniDebugInfo. All zero when there is none. */
+/* One ELF file as libelf reads it: the object itself, its separate debug
+ * file, or its MiniDebugInfo. A file is read through fd as libelf needs its
+ * parts; an image without a file (data) is a copy of our own. All zero when
+ * there is none. */
 struct elf_image {
-	void *data;
-	size_t size;
+	int fd;       /* the file's, kept open while elf is; unused with data */
+	void *data;   /* an image in memory; NULL for a file */
+	size_t size;  /* bytes, the file's when it was opened */
 	Elf *elf;
 };
 
@@ -48,7 +51,7 @@ struct elf_object {
 	uint64_t dynamic_vaddr;
 };
 
-/* The file at path under dir_fd (see elf_open_under) into the empty *img.
+/* The file at path under dir_fd (see target_file_open) into the empty *img.
  * Returns 0, -ENOEXEC when it is no regular, non-empty ELF file, or
  * -errno; *img stays empty on failure. */
 int elf_image_open(int dir_fd, const char *path, struct elf_image *img);
@@ -56,6 +59,8 @@ int elf_image_open(int dir_fd, const char *path, struct elf_image *img);
  * file (the vDSO, a decompressed MiniDebugInfo). Returns 0, -ENOEXEC when
  * it is not ELF, or -ENOMEM; *img stays empty on failure. */
 int elf_image_copy(const void *data, size_t len, struct elf_image *img);
+/* The CRC-32 of the whole image, read in chunks: 0 and *out, or -errno. */
+int elf_image_crc32(const struct elf_image *img, uint32_t *out);
 /* Frees what *img holds and empties it; accepts an empty image. */
 void elf_image_close(struct elf_image *img);
 

@@ -1,4 +1,4 @@
-"""test_lifecycle.py - when memleakd reports and stops: on SIGTERM, when
+"""test_lifecycle.py - when memleakd reports and stops: on SIGTERM or SIGHUP, when
 --duration ends, when the target exits or is killed, while the target is
 busy allocating, and periodically every --interval."""
 
@@ -19,6 +19,16 @@ def test_sigterm_final_report():
     final report whose end_reason is "signal"."""
     with Session() as s:
         _, _, report = trace(s, "leaks", sig=signal.SIGTERM)
+        assert report["end_reason"] == "signal", report["end_reason"]
+        expect_stacks(report, LEAKS)
+        expect_totals(report, LEAKS_TOTALS)
+
+
+def test_sighup_final_report():
+    """SIGHUP (the ssh session that started memleakd closed) ends it like
+    SIGTERM: exit status 0 and the final report, not a silent death."""
+    with Session() as s:
+        _, _, report = trace(s, "leaks", sig=signal.SIGHUP)
         assert report["end_reason"] == "signal", report["end_reason"]
         expect_stacks(report, LEAKS)
         expect_totals(report, LEAKS_TOTALS)

@@ -115,14 +115,14 @@ TEST(file_follows_changes)
 	EXPECT_EQ(perf_map_file__refresh(&f, root, getpid()), 0);
 	EXPECT(f.map == NULL);
 	unit_write_file(path, "5000 10 one\nbad line\n");
-	EXPECT_EQ(perf_map_file__refresh(&f, root, getpid()), 0);
+	EXPECT_EQ(perf_map_file__refresh(&f, root, getpid()), 1);
 	EXPECT_STREQ(name_at(f.map, 0x5004), "one");
 	EXPECT(f.map && perf_map__skipped(f.map) == 1);
 	first = f.map;
 	EXPECT_EQ(perf_map_file__refresh(&f, root, getpid()), 0);
 	EXPECT(f.map == first);
 	unit_write_file(path, "5000 10 one\nbad line\n6000 20 two\n");
-	EXPECT_EQ(perf_map_file__refresh(&f, root, getpid()), 0);
+	EXPECT_EQ(perf_map_file__refresh(&f, root, getpid()), 1);
 	EXPECT_STREQ(name_at(f.map, 0x6010), "two");
 	unlink(path);
 	EXPECT_EQ(perf_map_file__refresh(&f, root, getpid()), 0);
@@ -131,5 +131,57 @@ TEST(file_follows_changes)
 	close(root);
 }
 
+/* A line past PERF_MAP_LINE_MAX is skipped whole, the next one read; a
+ * last line without its newline counts. */
+TEST(bounds_lines)
+{
+	size_t n = PERF_MAP_LINE_MAX + 100;
+	char *text = malloc(n + 64);
+
+	EXPECT(text != NULL);
+	if (!text)
+		return;
+	strcpy(text, "1000 10 ");
+	memset(text + 8, 'x', n);
+	strcpy(text + 8 + n, "\n2000 10 two");
+	{
+		struct perf_map *m = parse(text);
+
+		EXPECT_EQ(perf_map__entries(m), 1);
+		EXPECT_EQ(perf_map__skipped(m), 1);
+		EXPECT(name_at(m, 0x1004) == NULL);
+		EXPECT_STREQ(name_at(m, 0x2004), "two");
+		EXPECT(m && !perf_map__cut(m));
+		perf_map__free(m);
+	}
+	free(text);
+}
+
+/* A 64 GiB file without a newline (sparse: nothing on disk) is read up to
+ * PERF_MAP_BYTES_MAX and no further; a FIFO in its place is no file and
+ * does not block. */
+TEST(bounds_the_file)
+{
+	struct perf_map_file f = { 0 };
+	char path[64];
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	EXPECT(fd >= 0 && ftruncate(fd, 64ULL << 30) == 0);
+	close(fd);
+	EXPECT_EQ(perf_map_file__refresh(&f, root, getpid()), 1);
+	EXPECT(f.map && perf_map__cut(f.map) && perf_map__entries(f.map) == 0);
+	unlink(path);
+	EXPECT_EQ(mkfifo(path, 0600), 0);
+	EXPECT_EQ(perf_map_file__refresh(&f, root, getpid()), 0);
+	EXPECT(f.map == NULL);
+	unlink(path);
+	perf_map_file__clear(&f);
+	close(root);
+}
+
 RUN_TESTS("perf_map", T(parses_entries), T(skips_malformed_lines), T(later_lines_win_overlaps),
-	  T(empty_map), T(file_follows_changes))
+	  T(empty_map), T(file_follows_changes), T(bounds_lines), T(bounds_the_file))

@@ -139,6 +139,19 @@ static const char build_sh[] =
 	"objcopy --add-section .gnu_debugdata=mini.xz stripped/mini_none stripped/mini\n"
 	"objcopy --add-section .gnu_debugdata=mini.bad stripped/mini_none stripped/mini_bad\n"
 	"objcopy --add-section .gnu_debugdata=mini.bomb stripped/mini_none stripped/mini_bomb\n"
+	/* evil: a debuglink naming ../evil.debug, where a debug file that
+	 * fits waits, outside the directories searched; evil_plain, the same
+	 * section made the same way but naming evil.debug beside it. */
+	"$cc -Wl,--build-id=none prog.c -o evil\n"
+	"objcopy --only-keep-debug evil evil.debug\n"
+	"cp evil.debug stripped/evil.debug\n"
+	"link() { python3 -c 'import sys, zlib; n = sys.argv[1].encode() + b\"\\0\"; "
+	"n += b\"\\0\" * (-len(n) % 4); crc = zlib.crc32(open(\"evil.debug\", \"rb\").read()); "
+	"sys.stdout.buffer.write(n + crc.to_bytes(4, \"little\"))' \"$1\"; }\n"
+	"link ../evil.debug > evil.link\n"
+	"link evil.debug > plain.link\n"
+	"objcopy --strip-all --add-section .gnu_debuglink=evil.link evil stripped/evil\n"
+	"objcopy --strip-all --add-section .gnu_debuglink=plain.link evil stripped/evil_plain\n"
 	"echo 'not an ELF file' > text\n"
 	": > empty\n";
 

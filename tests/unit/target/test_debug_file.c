@@ -170,6 +170,20 @@ TEST(searches_debug_dirs_by_debuglink)
 	elf_object__free(o);
 }
 
+/* A debuglink is a file name: one that climbs out with "../" is not
+ * followed, though a debug file that fits waits there; the same link made
+ * alike but naming the file beside the object is. */
+TEST(debuglink_stays_a_file_name)
+{
+	struct elf_object *evil = open_search("stripped/evil", NULL);
+	struct elf_object *plain = open_search("stripped/evil_plain", NULL);
+
+	EXPECT(evil && !has_function(evil, "hidden_helper"));
+	EXPECT(has_function(plain, "hidden_helper"));
+	elf_object__free(evil);
+	elf_object__free(plain);
+}
+
 /* A fetched file is tried last and, like any other, must have the
  * object's build-id. */
 TEST(adopts_fetched_file_of_same_build_id)
@@ -190,4 +204,5 @@ TEST(adopts_fetched_file_of_same_build_id)
 RUN_TESTS("debug_file", T(finds_debug_file_by_build_id), T(finds_debug_file_by_debuglink),
 	  T(ignores_debug_file_with_other_build_id), T(debuglink_comes_before_build_id),
 	  T(searches_debug_dirs_by_build_id), T(adopts_debug_file_for_dwarf_only),
-	  T(searches_debug_dirs_by_debuglink), T(adopts_fetched_file_of_same_build_id))
+	  T(searches_debug_dirs_by_debuglink), T(adopts_fetched_file_of_same_build_id),
+	  T(debuglink_stays_a_file_name))
