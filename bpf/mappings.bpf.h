@@ -13,9 +13,13 @@
  * What counts is private anonymous memory the process can access, from
  * the call that gave it: an mmap that is not PROT_NONE, a brk that moves
  * the heap top up, an mprotect that opens a PROT_NONE anonymous
- * reservation (glibc commits its arenas' heaps so). munmap, brk down,
- * mprotect to PROT_NONE and an mmap MAP_FIXED over it take it away;
- * mremap moves it. A mapping made while a traced allocator call runs on
+ * reservation (glibc commits its arenas' heaps and its threads' stacks
+ * so). PROT_NONE mappings are sent too, as reservations: their bytes
+ * count once opened. munmap, brk down and an mmap MAP_FIXED over it take
+ * memory away, mprotect to PROT_NONE reserves it again, mremap moves it.
+ * A reservation made before attach is known only by its VMA, looked up as
+ * mprotect opens it; when the lookup finds the VMA tree locked (another
+ * thread changing it), only the reservations seen being made count. A mapping made while a traced allocator call runs on
  * the thread (its in-flight record says so) is the allocator's own heap,
  * and flagged so.
  */
@@ -69,9 +73,10 @@ struct {
 /* What a thread's brk or mprotect found at entry, for its exit. */
 struct mapping_call {
 	__u64 brk;        /* the heap top when brk was entered */
-	__u64 start, end; /* mprotect: the range it commits or takes away */
-	__u32 op;         /* mprotect: MAPPING_MAP (commits), MAPPING_UNMAP, 0 (neither) */
-	__u32 reserved;
+	__u64 start, end; /* mprotect: its range */
+	__u64 reserved;   /* mprotect: bytes from start in one PROT_NONE anonymous VMA */
+	__u32 op;         /* mprotect: MAPPING_OPEN, MAPPING_CLOSE, 0 (not traced) */
+	__u32 pad;
 };
 
 struct {
@@ -106,7 +111,8 @@ static __always_inline bool mapping_target(__u32 *target)
 	return true;
 }
 
-/* Send ev; MAPPING_MAP and a growing MAPPING_MOVE get the stack at regs,
+/* Send ev; MAPPING_MAP, MAPPING_OPEN and a growing MAPPING_MOVE get the
+ * stack at regs,
  * and whether a traced allocator call made them. One subprogram for every
  * caller: the stack walk is verified once per program, not per call. */
 static __noinline void mapping_send(void *ctx, struct pt_regs *regs, struct mapping_event *ev)
@@ -118,7 +124,8 @@ static __noinline void mapping_send(void *ctx, struct pt_regs *regs, struct mapp
 	if (!mc)
 		return;
 	ev->stack_id = MEMLEAKD_MAPPING_STACK_LOST;
-	if (ev->op == MAPPING_MAP || (ev->op == MAPPING_MOVE && ev->new_len > ev->len)) {
+	if (ev->op == MAPPING_MAP || ev->op == MAPPING_OPEN ||
+	    (ev->op == MAPPING_MOVE && ev->new_len > ev->len)) {
 		struct target_counters *c = counters_of(target);
 		struct inflight_call *call = bpf_task_storage_get(&inflight,
 								  bpf_get_current_task_btf(), 0,
@@ -186,8 +193,9 @@ static __always_inline void mmap_exit(void *ctx, struct pt_regs *regs, long ret)
 
 	if (syscall_failed(ret) || !len || !mapping_target(&target))
 		return;
-	if ((flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_PRIVATE && (prot & PROT_ACCESS))
-		mapping_range(ctx, regs, target, MAPPING_MAP, ret, len, 0);
+	if ((flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_PRIVATE)
+		mapping_range(ctx, regs, target, prot & PROT_ACCESS ? MAPPING_MAP : MAPPING_RESERVE,
+			      ret, len, 0);
 	else if (flags & MAP_FIXED)
 		mapping_range(ctx, regs, target, MAPPING_UNMAP, ret, len, 0);
 }
@@ -259,9 +267,10 @@ static __always_inline void brk_exit(void *ctx, struct pt_regs *regs, long ret)
 		mapping_range(ctx, regs, target, MAPPING_UNMAP, new, old - new, 0);
 }
 
-/* What the call will do, decided before it changes the VMAs: PROT_NONE
- * takes memory away; anything else commits the part of a PROT_NONE
- * anonymous reservation it opens, from addr to the reservation's end. */
+/* What the call will do, noted before it changes the VMAs: PROT_NONE
+ * closes its range; anything else opens it, and the lookup of the VMA at
+ * addr says whether a PROT_NONE anonymous reservation made before attach
+ * lies there. */
 static __always_inline void mprotect_enter(struct pt_regs *regs)
 {
 	__u64 addr = regs->di, len = page_up(regs->si), prot = regs->dx;
@@ -275,36 +284,33 @@ static __always_inline void mprotect_enter(struct pt_regs *regs)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call)
 		return;
-	call->op = 0;
 	call->start = addr;
 	call->end = addr + len;
-	if (!(prot & PROT_ACCESS)) {
-		call->op = MAPPING_UNMAP;
+	call->reserved = 0;
+	call->op = prot & PROT_ACCESS ? MAPPING_OPEN : MAPPING_CLOSE;
+	if (call->op == MAPPING_CLOSE || vma_at(addr, &vma) || !vma.anonymous ||
+	    (vma.flags & (VM_SHARED | VM_ACCESS)))
 		return;
-	}
-	if (vma_at(addr, &vma) || !vma.anonymous || (vma.flags & (VM_SHARED | VM_ACCESS)))
-		return;
-	call->op = MAPPING_MAP;
-	if (vma.end < call->end)
-		call->end = vma.end;
+	call->reserved = (vma.end < call->end ? vma.end : call->end) - addr;
 }
 
 static __always_inline void mprotect_exit(void *ctx, struct pt_regs *regs, long ret)
 {
 	struct mapping_call *call;
-	__u32 target, op;
+	struct mapping_event ev;
+	__u32 target;
 
 	if (!mapping_target(&target))
 		return;
 	call = bpf_task_storage_get(&mapping_calls, bpf_get_current_task_btf(), 0, 0);
 	if (!call || !call->op)
 		return;
-	op = call->op;
+	ev = (struct mapping_event){ .addr = call->start, .len = call->end - call->start,
+				     .new_len = call->reserved, .target = target, .op = call->op,
+				     .flags = call->op == MAPPING_OPEN ? MAPPING_F_GROW : 0 };
 	call->op = 0;
-	if (ret || call->end <= call->start)
-		return;
-	mapping_range(ctx, regs, target, op, call->start, call->end - call->start,
-		      op == MAPPING_MAP ? MAPPING_F_GROW : 0);
+	if (!ret && ev.len)
+		mapping_send(ctx, regs, &ev);
 }
 
 /* Every syscall's entry and exit, with the user registers it was made

@@ -288,11 +288,19 @@ struct target_counters {
  * (src/snapshot/mapping_ranges.c), so that a partial munmap or a move
  * takes exactly the bytes it touched, whichever mapping they came from. */
 enum mapping_op {
-	MAPPING_MAP = 1,   /* [addr, addr + len) is new anonymous memory of stack_id; it
-			    * replaces whatever it overlaps */
-	MAPPING_UNMAP = 2, /* [addr, addr + len) is gone or no longer accessible */
-	MAPPING_MOVE = 3,  /* mremap: [addr, addr + len) is now [new_addr, new_addr + new_len),
-			    * its bytes keep their stacks; bytes past len are new, of stack_id */
+	MAPPING_MAP = 1,     /* [addr, addr + len) is new anonymous memory of stack_id; it
+			      * replaces whatever it overlaps */
+	MAPPING_UNMAP = 2,   /* [addr, addr + len) is gone */
+	MAPPING_MOVE = 3,    /* mremap: [addr, addr + len) is now [new_addr, new_addr +
+			      * new_len), its bytes keep their stacks; bytes past len are
+			      * new, of stack_id */
+	MAPPING_RESERVE = 4, /* [addr, addr + len) is new PROT_NONE anonymous memory:
+			      * not counted until opened; it replaces what it overlaps */
+	MAPPING_OPEN = 5,    /* mprotect made [addr, addr + len) accessible: what of it was
+			      * reserved is counted from now on, of stack_id; so is
+			      * [addr, addr + new_len), which was one PROT_NONE anonymous
+			      * mapping, reserved before attach perhaps */
+	MAPPING_CLOSE = 6,   /* mprotect made [addr, addr + len) PROT_NONE: reserved again */
 };
 
 #define MAPPING_F_HEAP 0x1 /* made inside a traced allocator call: the allocator's own */
@@ -307,9 +315,9 @@ enum mapping_op {
 
 struct mapping_event {
 	__u64 addr, len;
-	__u64 new_addr, new_len; /* MAPPING_MOVE */
+	__u64 new_addr, new_len; /* MAPPING_MOVE; new_len for MAPPING_OPEN */
 	__u64 time_ns;           /* bpf_ktime_get_ns() */
-	__u32 stack_id;          /* MAPPING_MAP, MAPPING_MOVE */
+	__u32 stack_id;          /* MAPPING_MAP, MAPPING_MOVE, MAPPING_OPEN */
 	__u16 target;
 	__u8 op;                 /* enum mapping_op */
 	__u8 flags;              /* MAPPING_F_* */

@@ -355,7 +355,7 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 		/* A process that is gone keeps the memory last read. */
 		process_memory__read(d->cfg->pid, &d->memory);
 		verdict_decide(&d->at_attach, &d->memory, snap);
-		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? snap->n_stacks :
+		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? SIZE_MAX :
 					  d->cfg->top);
 	}
 	if (r < 0) {

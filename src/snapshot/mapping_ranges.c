@@ -181,11 +181,15 @@ static uint32_t extract(struct mapping_ranges *r, uint64_t a, uint64_t b)
 	return merge(r, head, mid);
 }
 
+/* The counted bytes of t: reserved ones are not. */
 static uint64_t tree_bytes(const struct mapping_ranges *r, uint32_t t)
 {
+	const struct mapping_range *m;
+
 	if (!t)
 		return 0;
-	return r->nodes[t].m.end - r->nodes[t].m.start + tree_bytes(r, r->nodes[t].left) +
+	m = &r->nodes[t].m;
+	return (m->reserved ? 0 : m->end - m->start) + tree_bytes(r, r->nodes[t].left) +
 	       tree_bytes(r, r->nodes[t].right);
 }
 
@@ -217,6 +221,116 @@ int64_t mapping_ranges__unmap(struct mapping_ranges *r, uint64_t start, uint64_t
 	return (int64_t)bytes;
 }
 
+/* Add the counted bytes of t, and make every range of it counted (open,
+ * as m's) or reserved. */
+static uint64_t set_reserved(struct mapping_ranges *r, uint32_t t, bool reserved,
+			     const struct mapping_range *m)
+{
+	struct mapping_range *x;
+	uint64_t bytes;
+
+	if (!t)
+		return 0;
+	x = &r->nodes[t].m;
+	bytes = x->reserved == reserved ? 0 : x->end - x->start;
+	if (!reserved && x->reserved)
+		*x = piece(m, x->start, x->end);
+	x->reserved = reserved;
+	return bytes + set_reserved(r, r->nodes[t].left, reserved, m) +
+	       set_reserved(r, r->nodes[t].right, reserved, m);
+}
+
+/* t without its first range, which *first gets, a tree of its own. */
+static uint32_t drop_first(struct mapping_ranges *r, uint32_t t, uint32_t *first)
+{
+	if (!r->nodes[t].left) {
+		uint32_t right = r->nodes[t].right;
+
+		*first = t;
+		r->nodes[t].right = 0;
+		return right;
+	}
+	r->nodes[t].left = drop_first(r, r->nodes[t].left, first);
+	return t;
+}
+
+static bool joinable(const struct mapping_range *below, const struct mapping_range *m)
+{
+	return below->end == m->start && below->stack_id == m->stack_id &&
+	       below->heap == m->heap && !below->reserved && !m->reserved;
+}
+
+/* The range starting at addr joins the one ending there, when they are
+ * one stack's and counted. */
+static void join_at(struct mapping_ranges *r, uint64_t addr)
+{
+	uint32_t below, rest, x, y;
+
+	split(r, r->root, addr, &below, &rest);
+	x = rightmost(r, below);
+	if (x && rest) {
+		uint32_t kept = drop_first(r, rest, &y);
+
+		if (joinable(&r->nodes[x].m, &r->nodes[y].m)) {
+			r->nodes[x].m.end = r->nodes[y].m.end;
+			free_tree(r, y);
+			rest = kept;
+		} else {
+			rest = merge(r, y, kept);
+		}
+	}
+	r->root = merge(r, below, rest);
+}
+
+int64_t mapping_ranges__open(struct mapping_ranges *r, uint64_t start, uint64_t end,
+			     uint64_t reserved_end, const struct mapping_range *m, bool grow)
+{
+	uint64_t opened = 0, from = start;
+	uint32_t cut;
+	/* Enough for both parts: the first takes one node in the end. */
+	int err = reserve(r);
+
+	if (err)
+		return err;
+	if (reserved_end > end)
+		reserved_end = end;
+	if (reserved_end > start) {
+		struct mapping_range whole = piece(m, start, reserved_end);
+
+		whole.reserved = false;
+		cut = extract(r, start, reserved_end);
+		opened = reserved_end - start - tree_bytes(r, cut);
+		free_tree(r, cut);
+		insert_tree(r, new_node(r, &whole));
+		from = reserved_end;
+	}
+	if (from < end) {
+		cut = extract(r, from, end);
+		opened += set_reserved(r, cut, false, m);
+		insert_tree(r, cut);
+	}
+	if (grow)
+		join_at(r, start);
+	return (int64_t)opened;
+}
+
+int64_t mapping_ranges__close(struct mapping_ranges *r, uint64_t start, uint64_t end)
+{
+	uint32_t cut;
+	uint64_t closed;
+	int err;
+
+	if (end <= start)
+		return 0;
+	err = reserve(r);
+	if (err)
+		return err;
+	cut = extract(r, start, end);
+	closed = set_reserved(r, cut, true, NULL);
+	insert_tree(r, cut);
+	return (int64_t)closed;
+}
+
 int mapping_ranges__map(struct mapping_ranges *r, const struct mapping_range *m, bool grow)
 {
 	uint32_t below, rest, x;
@@ -230,8 +344,7 @@ int mapping_ranges__map(struct mapping_ranges *r, const struct mapping_range *m,
 	free_tree(r, extract(r, m->start, m->end));
 	split(r, r->root, m->start, &below, &rest);
 	x = rightmost(r, below);
-	if (grow && x && r->nodes[x].m.end == m->start && r->nodes[x].m.stack_id == m->stack_id &&
-	    r->nodes[x].m.heap == m->heap) {
+	if (grow && x && joinable(&r->nodes[x].m, m)) {
 		r->nodes[x].m.end = m->end;
 		r->root = merge(r, below, rest);
 		return 0;

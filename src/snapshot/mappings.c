@@ -57,7 +57,8 @@ static struct mapping_stack *stack_of(struct mappings *m, uint32_t stack_id, boo
 
 static int apply(struct mappings *m, const struct mapping_event *e)
 {
-	bool grows = e->op == MAPPING_MAP || (e->op == MAPPING_MOVE && e->new_len > e->len);
+	bool grows = e->op == MAPPING_MAP || e->op == MAPPING_OPEN ||
+		     (e->op == MAPPING_MOVE && e->new_len > e->len);
 	struct mapping_stack *s = NULL;
 	struct mapping_range range;
 	int64_t r;
@@ -74,6 +75,18 @@ static int apply(struct mappings *m, const struct mapping_event *e)
 	case MAPPING_MAP:
 		r = mapping_ranges__map(m->ranges, &range, e->flags & MAPPING_F_GROW);
 		break;
+	case MAPPING_RESERVE:
+		range = (struct mapping_range){ .start = e->addr, .end = e->addr + e->len,
+						.reserved = true };
+		r = mapping_ranges__map(m->ranges, &range, false);
+		break;
+	case MAPPING_OPEN:
+		r = mapping_ranges__open(m->ranges, e->addr, e->addr + e->len, e->addr + e->new_len,
+					 &range, e->flags & MAPPING_F_GROW);
+		break;
+	case MAPPING_CLOSE:
+		r = mapping_ranges__close(m->ranges, e->addr, e->addr + e->len);
+		break;
 	case MAPPING_UNMAP:
 		r = mapping_ranges__unmap(m->ranges, e->addr, e->addr + e->len);
 		break;
@@ -87,7 +100,8 @@ static int apply(struct mappings *m, const struct mapping_event *e)
 	if (r < 0)
 		return (int)r;
 	if (s) {
-		s->total_bytes += e->op == MAPPING_MOVE ? e->new_len - e->len : e->len;
+		s->total_bytes += e->op == MAPPING_OPEN ? (uint64_t)r :
+				  e->op == MAPPING_MOVE ? e->new_len - e->len : e->len;
 		s->total_ranges++;
 	}
 	return 0;
@@ -150,9 +164,12 @@ struct fill_walk {
 static int sum_range(const struct mapping_range *range, void *ctx)
 {
 	struct fill_walk *w = ctx;
-	struct mapping_stack *s = &w->m->stacks[key_index__find(&w->m->index, range->stack_id)];
+	struct mapping_stack *s;
 	uint64_t bytes = range->end - range->start;
 
+	if (range->reserved)
+		return 0;
+	s = &w->m->stacks[key_index__find(&w->m->index, range->stack_id)];
 	if (s->heap) {
 		w->totals->heap_mapped_bytes += bytes;
 		w->totals->heap_mapped_ranges++;

@@ -21,10 +21,10 @@ static int dump_range(const struct mapping_range *m, void *ctx)
 {
 	struct dump *d = ctx;
 
-	d->len += (size_t)snprintf(d->text + d->len, sizeof(d->text) - d->len, "%s%llu-%llu:%u%s",
+	d->len += (size_t)snprintf(d->text + d->len, sizeof(d->text) - d->len, "%s%llu-%llu:%u%s%s",
 				   d->len ? " " : "", (unsigned long long)(m->start / PAGE),
 				   (unsigned long long)(m->end / PAGE), m->stack_id,
-				   m->heap ? "h" : "");
+				   m->heap ? "h" : "", m->reserved ? "r" : "");
 	return 0;
 }
 
@@ -149,16 +149,58 @@ TEST(move_grow_shrink_replace)
 	mapping_ranges__free(r);
 }
 
+static void reserve_pages(struct mapping_ranges *r, uint64_t from, uint64_t to)
+{
+	struct mapping_range m = { .start = from * PAGE, .end = to * PAGE, .reserved = true };
+
+	EXPECT_EQ(mapping_ranges__map(r, &m, false), 0);
+}
+
+static int64_t open_pages(struct mapping_ranges *r, uint64_t from, uint64_t to, uint64_t hint,
+			  uint32_t stack)
+{
+	struct mapping_range m = { .stack_id = stack, .born_ns = stack };
+
+	return mapping_ranges__open(r, from * PAGE, to * PAGE, hint * PAGE, &m, stack == 1);
+}
+
+TEST(reserve_open_close)
+{
+	struct mapping_ranges *r = mapping_ranges__new();
+	struct dump d;
+
+	/* A reservation opened in steps (a heap growing), then partly closed. */
+	reserve_pages(r, 100, 164);
+	EXPECT_EQ(open_pages(r, 100, 102, 0, 1), 2 * PAGE);
+	/* Stack 1 grows: it joins the range below. */
+	EXPECT_EQ(open_pages(r, 102, 104, 0, 1), 2 * PAGE);
+	EXPECT_EQ(open_pages(r, 104, 106, 0, 2), 2 * PAGE);
+	EXPECT_STREQ(dump(r, &d), "100-104:1 104-106:2 106-164:0r");
+	/* Opening what is open already changes nothing. */
+	EXPECT_EQ(open_pages(r, 100, 106, 0, 3), 0);
+	EXPECT_EQ(mapping_ranges__close(r, 103 * PAGE, 105 * PAGE), 2 * PAGE);
+	EXPECT_STREQ(dump(r, &d), "100-103:1 103-104:1r 104-105:2r 105-106:2 106-164:0r");
+	EXPECT_EQ(open_pages(r, 103, 105, 0, 4), 2 * PAGE);
+	EXPECT_STREQ(dump(r, &d), "100-103:1 103-104:4 104-105:4 105-106:2 106-164:0r");
+	/* Not reserved and not known: nothing opens without the VMA's word,
+	 * and all of its reservation with it. */
+	EXPECT_EQ(open_pages(r, 200, 204, 0, 5), 0);
+	EXPECT_EQ(open_pages(r, 200, 204, 202, 5), 2 * PAGE);
+	EXPECT_STREQ(dump(r, &d), "100-103:1 103-104:4 104-105:4 105-106:2 106-164:0r 200-202:5");
+	mapping_ranges__free(r);
+}
+
 /* Random changes on 256 pages, checked against an array of owners. */
 #define PAGES 256
 
+/* Owners: 0 for none, -1 for reserved, else the stack. */
 static int paint(const struct mapping_range *m, void *ctx)
 {
-	uint32_t *owner = ctx;
+	int32_t *owner = ctx;
 
 	for (uint64_t p = m->start / PAGE; p < m->end / PAGE; p++) {
 		EXPECT(owner[p] == 0);
-		owner[p] = m->stack_id;
+		owner[p] = m->reserved ? -1 : (int32_t)m->stack_id;
 	}
 	return 0;
 }
@@ -166,28 +208,51 @@ static int paint(const struct mapping_range *m, void *ctx)
 TEST(random_against_pages)
 {
 	struct mapping_ranges *r = mapping_ranges__new();
-	uint32_t model[PAGES] = { 0 }, got[PAGES], moved[PAGES];
+	int32_t model[PAGES] = { 0 }, got[PAGES], moved[PAGES];
 
 	srand(7);
 	for (int step = 0; step < 20000 && !unit_failed_checks; step++) {
 		uint64_t a = (uint64_t)rand() % PAGES, len = 1 + (uint64_t)rand() % 24;
 		uint32_t stack = 1 + (uint32_t)rand() % 5;
-		int op = rand() % 3;
+		int op = rand() % 5;
 
 		if (a + len > PAGES)
 			len = PAGES - a;
-		if (op == 0) {
+		if (op == 0 && rand() % 3 == 0) {
+			reserve_pages(r, a, a + len);
+			for (uint64_t p = a; p < a + len; p++)
+				model[p] = -1;
+		} else if (op == 0) {
 			map_pages(r, a, a + len, stack, rand() % 2);
 			for (uint64_t p = a; p < a + len; p++)
-				model[p] = stack;
+				model[p] = (int32_t)stack;
 		} else if (op == 1) {
 			int64_t want = 0;
 
 			for (uint64_t p = a; p < a + len; p++) {
-				want += model[p] ? (int64_t)PAGE : 0;
+				want += model[p] > 0 ? (int64_t)PAGE : 0;
 				model[p] = 0;
 			}
 			EXPECT_EQ(unmap_pages(r, a, a + len), want);
+		} else if (op == 2) {
+			uint64_t hint = a + (rand() % 4 ? 0 : (uint64_t)rand() % (len + 1));
+			int64_t want = 0;
+
+			for (uint64_t p = a; p < a + len; p++)
+				if (p < hint || model[p] == -1) {
+					want += model[p] > 0 ? 0 : (int64_t)PAGE;
+					model[p] = (int32_t)stack;
+				}
+			EXPECT_EQ(open_pages(r, a, a + len, hint, stack), want);
+		} else if (op == 3) {
+			int64_t want = 0;
+
+			for (uint64_t p = a; p < a + len; p++)
+				if (model[p] > 0) {
+					want += (int64_t)PAGE;
+					model[p] = -1;
+				}
+			EXPECT_EQ(mapping_ranges__close(r, a * PAGE, (a + len) * PAGE), want);
 		} else {
 			uint64_t to = (uint64_t)rand() % PAGES, new_len = 1 + (uint64_t)rand() % 24;
 
@@ -202,7 +267,7 @@ TEST(random_against_pages)
 				model[a + i] = 0;
 			}
 			for (uint64_t i = 0; i < new_len; i++)
-				model[to + i] = i < len ? moved[i] : stack;
+				model[to + i] = i < len ? moved[i] : (int32_t)stack;
 		}
 		memset(got, 0, sizeof(got));
 		mapping_ranges__walk(r, paint, got);
@@ -212,4 +277,4 @@ TEST(random_against_pages)
 }
 
 RUN_TESTS("mapping_ranges", T(unmap_whole_and_parts), T(map_replaces_and_grows),
-	  T(move_grow_shrink_replace), T(random_against_pages))
+	  T(move_grow_shrink_replace), T(reserve_open_close), T(random_against_pages))
