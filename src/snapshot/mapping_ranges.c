@@ -204,10 +204,10 @@ static void insert_tree(struct mapping_ranges *r, uint32_t t)
 	r->root = merge(r, merge(r, below, t), rest);
 }
 
-int64_t mapping_ranges__unmap(struct mapping_ranges *r, uint64_t start, uint64_t end)
+/* Take [start, end) out into *cut: returns 1, 0 for an empty range (*cut
+ * unset), or -ENOMEM with the table unchanged. */
+static int cut_range(struct mapping_ranges *r, uint64_t start, uint64_t end, uint32_t *cut)
 {
-	uint32_t cut;
-	uint64_t bytes;
 	int err;
 
 	if (end <= start)
@@ -215,7 +215,18 @@ int64_t mapping_ranges__unmap(struct mapping_ranges *r, uint64_t start, uint64_t
 	err = reserve(r);
 	if (err)
 		return err;
-	cut = extract(r, start, end);
+	*cut = extract(r, start, end);
+	return 1;
+}
+
+int64_t mapping_ranges__unmap(struct mapping_ranges *r, uint64_t start, uint64_t end)
+{
+	uint32_t cut;
+	uint64_t bytes;
+	int err = cut_range(r, start, end, &cut);
+
+	if (err <= 0)
+		return err;
 	bytes = tree_bytes(r, cut);
 	free_tree(r, cut);
 	return (int64_t)bytes;
@@ -318,14 +329,10 @@ int64_t mapping_ranges__close(struct mapping_ranges *r, uint64_t start, uint64_t
 {
 	uint32_t cut;
 	uint64_t closed;
-	int err;
+	int err = cut_range(r, start, end, &cut);
 
-	if (end <= start)
-		return 0;
-	err = reserve(r);
-	if (err)
+	if (err <= 0)
 		return err;
-	cut = extract(r, start, end);
 	closed = set_reserved(r, cut, true, NULL);
 	insert_tree(r, cut);
 	return (int64_t)closed;
