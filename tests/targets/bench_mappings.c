@@ -45,14 +45,6 @@ __attribute__((noinline)) static void run_pairs(unsigned long n, enum mode mode)
 	}
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_mappings N [--raw | --getppid] [--wait]\n");
@@ -65,13 +57,10 @@ int main(int argc, char **argv)
 	bool wait = false;
 	unsigned long n;
 	double start;
-	char *end;
 
 	if (argc < 2)
 		usage();
-	n = strtoul(argv[1], &end, 10);
-	if (*end || !n)
-		usage();
+	n = target_count(argv[1], usage);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--wait"))
 			wait = true;
@@ -86,8 +75,8 @@ int main(int argc, char **argv)
 		target_ready();
 		target_wait_start();
 	}
-	start = now_ns();
+	start = target_clock_ns(CLOCK_MONOTONIC);
 	run_pairs(n, mode);
-	printf("pairs %lu ns_per_pair %.2f\n", n, (now_ns() - start) / n);
+	printf("pairs %lu ns_per_pair %.2f\n", n, (target_clock_ns(CLOCK_MONOTONIC) - start) / n);
 	return 0;
 }
