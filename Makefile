@@ -88,6 +88,10 @@ TARGET_LIBS_direct_allocators := -Wl,--no-as-needed -lc -l:libtcmalloc_minimal.s
 $(OUT)/targets/static_leaks: tests/targets/static_leaks.c tests/targets/target.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(TARGET_CFLAGS) -static $< -o $@
+# The mapping benchmark's target, static too: no libc.so for uprobes.
+$(OUT)/targets/bench_mappings_static: tests/targets/bench_mappings.c tests/targets/target.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(TARGET_CFLAGS) -static $< -o $@
 # jemalloc's archive with its API renamed _rjem_* (as Rust's tikv-jemallocator
 # builds it), linked in: the program keeps glibc's malloc.
 $(OUT)/targets/prefixed_jemalloc: tests/targets/prefixed_jemalloc.c tests/targets/target.h | $(DEPS_STAMP)
@@ -186,13 +190,15 @@ $(OUT)/bench/symbolize_bench: bench/symbolize_bench.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
 bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/targets/bench_deep $(OUT)/targets/bench_deep_fp \
-		$(OUT)/targets/unwind_cxx $(OUT)/targets/bench_outstanding
+		$(OUT)/targets/unwind_cxx $(OUT)/targets/bench_outstanding \
+		$(OUT)/targets/bench_mappings $(OUT)/targets/bench_mappings_static
 	@$(OUT)/bench/symbolize_bench
 	@python3 bench/run.py
 	@python3 bench/prog_cost.py
 	@python3 bench/report_cost.py
 	@python3 bench/redis_bench.py
 	@python3 bench/pg_preset.py
+	@python3 bench/mappings.py
 
 clean:
 	rm -rf $(OUT) memleakd

@@ -13,7 +13,8 @@
  * record when its address comes back, and until then reports leave it out
  * (src/snapshot/context_resets.c).
  * The maps of outstanding allocations are in alloc_records.bpf.h, the stack
- * walk in unwind.bpf.h.
+ * walk in unwind.bpf.h, the programs that watch the target's memory
+ * mappings in mappings.bpf.h.
  *
  * Allocating functions are watched by an entry and a return program, or,
  * where the kernel has uprobe sessions, by one program that sees both and
@@ -191,32 +192,35 @@ static __always_inline bool same_frames(const struct stack_frames *a, const stru
 	return true;
 }
 
-/* Capture the current user stack into f; returns its number of frames. */
-static __always_inline __u32 capture_stack(struct pt_regs *ctx, struct target_counters *c,
-					   __u32 target, struct inflight_call *call,
-					   struct stack_frames *f)
+/* Capture the current user stack into f, from regs, the thread's user
+ * registers, with the unwind tables; else by the kernel's frame-pointer
+ * walk, which takes the program's ctx. Returns its number of frames. */
+static __always_inline __u32 capture_stack(void *ctx, struct pt_regs *regs,
+					   struct target_counters *c, __u32 target,
+					   struct inflight_call *call, struct stack_frames *f)
 {
 	long len;
 
 	if (unwind_tables)
-		return unwind_user(ctx, c, target, call, f);
+		return unwind_user(regs, c, target, call, f);
 	/* The helper zeroes the unused tail, which ends the frame list. */
 	len = bpf_get_stack(ctx, f->ips, sizeof(f->ips), BPF_F_USER_STACK);
 	return len > 0 ? len / sizeof(__u64) : 0;
 }
 
-/* The id of the current user stack, stored on first sight; on failure
- * (no stack, or no free id within a few probes of its hash: the map is
- * full) MEMLEAKD_STACK_LOST. */
-static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counters *c,
-				      __u32 target, struct inflight_call *call)
+/* The id of the user stack at regs (see capture_stack), stored on first
+ * sight; on failure (no stack, or no free id within a few probes of its
+ * hash: the map is full) MEMLEAKD_STACK_LOST. */
+static __always_inline __u32 user_stack_id(void *ctx, struct pt_regs *regs,
+					   struct target_counters *c, __u32 target,
+					   struct inflight_call *call)
 {
 	__u32 zero = 0, id, n;
 	struct stack_frames *f = bpf_map_lookup_elem(&stack_scratch, &zero);
 
 	if (!f)
 		return MEMLEAKD_STACK_LOST;
-	n = capture_stack(ctx, c, target, call, f);
+	n = capture_stack(ctx, regs, c, target, call, f);
 	if (!n)
 		return MEMLEAKD_STACK_LOST;
 	id = stack_hash(f, n);
@@ -235,6 +239,13 @@ static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counter
 			return id;
 	}
 	return MEMLEAKD_STACK_LOST;
+}
+
+/* The id of the stack a uprobe stopped: its ctx holds the user registers. */
+static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counters *c,
+				      __u32 target, struct inflight_call *call)
+{
+	return user_stack_id(ctx, ctx, c, target, call);
 }
 
 /* Forget ptr; returns 0 when it was tracked, with its record in *old. */
@@ -308,16 +319,6 @@ static __always_inline __u64 word_at(__u64 sp)
 
 	bpf_probe_read_user(&word, sizeof(word), (void *)sp);
 	return word;
-}
-
-/* Where the kernel's uretprobe trampoline is in this process: the first
- * slot of its uprobe area ("[uprobes]" in its maps). A return probe puts
- * its address in the return slot of the call it watches. */
-static __always_inline __u64 uretprobe_trampoline(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
 }
 
 /* Is this thread inside a traced call further up its stack, or in one that
@@ -621,3 +622,5 @@ int BPF_KPROBE(maps_change)
 		request_rescan(COOKIE_TARGET(bpf_get_attach_cookie(ctx)));
 	return 0;
 }
+
+#include "mappings.bpf.h"

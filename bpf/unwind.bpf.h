@@ -304,6 +304,45 @@ static __always_inline struct unwind_cache_entry *cache_entry(const struct stack
 	return bpf_map_lookup_elem(&unwind_cache, &key);
 }
 
+/* Where the kernel's uretprobe trampoline is in this process: the first
+ * slot of its uprobe area ("[uprobes]" in its maps). A return probe puts
+ * its address in the return slot of the call it watches. */
+static __always_inline __u64 uretprobe_trampoline(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+}
+
+/* Pending returns a thread may have: its traced calls in flight, each
+ * with a return probe. */
+#define UNWIND_MAX_RETURNS 16
+
+/* pc is the trampoline, read from the return slot just below sp: a stack
+ * taken inside a traced call (a mapping its allocator makes). The
+ * kernel's record of that return holds the address the trampoline
+ * replaced; pc becomes it, and the frame stored is fixed. */
+static __always_inline bool replace_trampoline(struct stack_walk *st)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
+	struct stack_frames *f;
+	__u32 zero = 0, i;
+
+	for (int k = 0; k < UNWIND_MAX_RETURNS && ri; k++) {
+		if (BPF_CORE_READ(ri, stack) == st->sp - 8) {
+			st->pc = BPF_CORE_READ(ri, orig_ret_vaddr);
+			f = bpf_map_lookup_elem(&stack_scratch, &zero);
+			i = st->n - 1;
+			if (f && i < MEMLEAKD_MAX_FRAMES)
+				f->ips[i] = st->pc;
+			return st->pc != 0;
+		}
+		ri = BPF_CORE_READ(ri, next);
+	}
+	return false;
+}
+
 /* What walk_frame does with pc when the cache does not know it. */
 enum rule_search {
 	RULE_FOUND = 0,      /* *rule holds pc's rule, now cached */
@@ -322,6 +361,9 @@ __noinline int search_rule(struct stack_walk *st, __u32 *rule)
 	if (!st || !rule)
 		return RULE_END;
 	m = find_mapping(st);
+	/* The trampoline's page is in no mapping user space publishes. */
+	if (!m && !st->exact_pc && st->pc == uretprobe_trampoline() && replace_trampoline(st))
+		m = find_mapping(st);
 	if (!m) {
 		/* Code in no mapping user space knows: a new object (dlopen) if
 		 * a trusted step led here, a broken frame-pointer chain if not. */

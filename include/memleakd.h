@@ -282,4 +282,51 @@ struct target_counters {
 	__u64 unwind_anon_stops; /* stacks that ended in JIT or anonymous code */
 };
 
+/* Anonymous memory mappings (bpf/mappings.bpf.h): what the target's mmap,
+ * munmap, mremap, brk and mprotect did to its anonymous memory, one event
+ * per call that changed it. User space keeps the ranges
+ * (src/snapshot/mapping_ranges.c), so that a partial munmap or a move
+ * takes exactly the bytes it touched, whichever mapping they came from. */
+enum mapping_op {
+	MAPPING_MAP = 1,     /* [addr, addr + len) is new anonymous memory of stack_id; it
+			      * replaces whatever it overlaps */
+	MAPPING_UNMAP = 2,   /* [addr, addr + len) is gone */
+	MAPPING_MOVE = 3,    /* mremap: [addr, addr + len) is now [new_addr, new_addr +
+			      * new_len), its bytes keep their stacks; bytes past len are
+			      * new, of stack_id */
+	MAPPING_RESERVE = 4, /* [addr, addr + len) is new PROT_NONE anonymous memory:
+			      * not counted until opened; it replaces what it overlaps */
+	MAPPING_OPEN = 5,    /* mprotect made [addr, addr + len) accessible: what of it was
+			      * reserved is counted from now on, of stack_id; so is
+			      * [addr, addr + new_len), which was one PROT_NONE anonymous
+			      * mapping, reserved before attach perhaps */
+	MAPPING_CLOSE = 6,   /* mprotect made [addr, addr + len) PROT_NONE: reserved again */
+};
+
+#define MAPPING_F_HEAP 0x1 /* made inside a traced allocator call: the allocator's own */
+#define MAPPING_F_GROW 0x2 /* a heap top moved up (brk, or mprotect committing a
+			    * reservation): one range with the range below when that is
+			    * the same stack's */
+
+/* Stack id of mappings whose stack was lost. Never a stack's id (stack_id()
+ * skips it), so that the lost stacks of allocations and of mappings stay
+ * apart in reports and trends. */
+#define MEMLEAKD_MAPPING_STACK_LOST MEMLEAKD_STACK_CLAIMED
+
+struct mapping_event {
+	__u64 addr, len;
+	__u64 new_addr, new_len; /* MAPPING_MOVE; new_len for MAPPING_OPEN */
+	__u64 time_ns;           /* bpf_ktime_get_ns() */
+	__u32 stack_id;          /* MAPPING_MAP, MAPPING_MOVE, MAPPING_OPEN */
+	__u16 target;
+	__u8 op;                 /* enum mapping_op */
+	__u8 flags;              /* MAPPING_F_* */
+};
+
+/* Per-target mapping counters, a per-CPU array indexed by target. */
+struct mapping_counters {
+	__u64 events;         /* events sent */
+	__u64 dropped_events; /* events lost: the ring buffer was full */
+};
+
 #endif

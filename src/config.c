@@ -64,6 +64,8 @@ static const char usage[] =
 	"      --sample-bytes N    track a sample of the allocations, one per N bytes\n"
 	"                          allocated on average (k or K: KiB, M: MiB), and\n"
 	"                          report estimates of the whole (default: all)\n"
+	"      --no-mappings       do not watch the anonymous memory the process\n"
+	"                          maps (mmap, mremap, brk, mprotect)\n"
 	"\n"
 	"Custom allocators (SPEC is SYMBOL[@MODULE][:key=N,...], arguments from 1):\n"
 	"      --alloc SPEC        allocates: size=N, nmemb=N, out=N, ctx=N|@GLOBAL\n"
@@ -102,6 +104,7 @@ enum {
 	OPT_NO_DEMANGLE,
 	OPT_DEBUG_DIR,
 	OPT_SAMPLE_BYTES,
+	OPT_NO_MAPPINGS,
 };
 
 static const struct option options[] = {
@@ -130,6 +133,7 @@ static const struct option options[] = {
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
 	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
+	{ "no-mappings", no_argument, NULL, OPT_NO_MAPPINGS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -251,6 +255,9 @@ static int parse_spec_option(int opt, const char *arg, struct config *cfg, struc
 		return 0;
 	case OPT_NO_MALLOC:
 		cfg->no_malloc = true;
+		return 0;
+	case OPT_NO_MAPPINGS:
+		cfg->no_mappings = true;
 		return 0;
 	default:
 		return fail(error, "unknown option (see memleakd --help)");
@@ -390,8 +397,9 @@ static int check(const struct config *cfg, const struct pending *p, char **error
 		return fail(error, "--pid is required (see memleakd --help)");
 	if (p->symbol_prefix && !p->n_presets)
 		return fail(error, "--symbol-prefix applies to presets: add --preset");
-	if (cfg->no_malloc && !cfg->specs.n)
-		return fail(error, "--no-malloc leaves nothing to trace: add --alloc or --preset");
+	if (cfg->no_malloc && cfg->no_mappings && !cfg->specs.n)
+		return fail(error, "--no-malloc and --no-mappings leave nothing to trace: add "
+			    "--alloc or --preset");
 	if (cfg->keep && !cfg->output)
 		return fail(error, "--keep rotates the reports of -o DIR: add --output");
 	if (cfg->inverted && strcmp(cfg->format, "svg"))

@@ -38,6 +38,7 @@ struct config {
 	uint32_t unwind_rows; /* capacity of the unwind tables (dwarf, auto) */
 	uint64_t sample_bytes; /* --sample-bytes: mean bytes between samples, 0: track all */
 	bool no_malloc;       /* trace only the custom specs, not the malloc family */
+	bool no_mappings;     /* do not watch the process's anonymous memory mappings */
 	struct alloc_specs specs; /* --alloc/--free/--realloc/--reset, then the presets' */
 };
 

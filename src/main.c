@@ -24,6 +24,7 @@
 #include "snapshot/context_resets.h"
 #include "snapshot/generations.h"
 #include "snapshot/map_reader.h"
+#include "snapshot/mappings.h"
 #include "snapshot/snapshot.h"
 #include "snapshot/trend.h"
 #include "snapshot/verdict.h"
@@ -46,6 +47,7 @@ struct daemon {
 	struct report_options report_options;
 	struct report_output *out;
 	struct trend *trend;
+	struct trend *mapping_trend;        /* the mapping stacks' histories */
 	uint64_t attached_ns;               /* CLOCK_MONOTONIC */
 	struct process_memory at_attach;    /* the process's memory then */
 	struct process_memory memory;       /* at the last report that could read it */
@@ -54,6 +56,7 @@ struct daemon {
 	struct custom_allocator *custom;    /* NULL without specs */
 	struct tracer *tracer;
 	struct unwind_publisher *publisher; /* NULL with --unwind fp */
+	struct mappings *mappings;          /* NULL with --no-mappings */
 	struct context_resets *resets;
 	struct generations *generations;
 	struct symbolizer *symbolizer;
@@ -231,6 +234,26 @@ static void wait_unwind_tables(struct daemon *d)
 			 UNWIND_WAIT_MS);
 }
 
+/* Read mapping events from the start, then have the programs send them. */
+static int watch_mappings(struct daemon *d)
+{
+	struct tracer_maps maps;
+	int r;
+
+	tracer__maps(d->tracer, &maps);
+	r = mappings__new(maps.mapping_events, maps.mapping_counters, d->target->index,
+			  &d->mappings);
+	if (r < 0) {
+		log_error("cannot read mapping events: %s", strerror(-r));
+		return r;
+	}
+	r = tracer__watch_mappings(d->tracer, d->cfg->pid, d->target->index);
+	if (r < 0)
+		log_error("watching the memory mappings of pid %d failed: %s (--no-mappings "
+			  "runs without)", d->cfg->pid, strerror(-r));
+	return r;
+}
+
 static int attach(struct daemon *d)
 {
 	const struct custom_allocator *c = d->custom;
@@ -240,6 +263,7 @@ static int attach(struct daemon *d)
 		.unwind_rows = rows,
 		.sample_bytes = d->cfg->sample_bytes,
 		.contexts = have_contexts(c),
+		.mappings = !d->cfg->no_mappings,
 		.verbose = d->cfg->verbose > 1,
 	};
 	size_t n = 0;
@@ -273,6 +297,8 @@ static int attach(struct daemon *d)
 		r = attach_probes(d, c->probes, c->n_probes);
 		n += c->n_probes;
 	}
+	if (r >= 0 && !d->cfg->no_mappings)
+		r = watch_mappings(d);
 	if (r < 0)
 		return r;
 	d->attached_ns = monotonic_ns();
@@ -283,6 +309,23 @@ static int attach(struct daemon *d)
 	log_info("attached to pid %d (%zu probes); reporting every %.3g s", d->cfg->pid, n,
 		 (double)d->cfg->interval_ns / 1e9);
 	return 0;
+}
+
+/* The mapping stacks and totals, and their trends: a history of their own,
+ * as a snapshot of them alone. */
+static int take_mappings(struct daemon *d, struct snapshot *snap)
+{
+	uint64_t now = monotonic_ns();
+	struct snapshot view;
+	int r = mappings__drain(d->mappings);
+
+	if (r < 0)
+		log_warn("reading mapping events failed: %s", strerror(-r));
+	r = mappings__fill(d->mappings, snap, now, d->cfg->min_age_ns);
+	if (r < 0)
+		return r;
+	view = (struct snapshot){ .stacks = snap->mappings, .n_stacks = snap->n_mappings };
+	return trend__update(d->mapping_trend, &view, now - d->attached_ns);
 }
 
 /* Read the maps into a snapshot with its trends and the verdict on the
@@ -307,11 +350,13 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 		return r;
 	snap->end = end;
 	r = trend__update(d->trend, snap, monotonic_ns() - d->attached_ns);
+	if (r >= 0 && d->mappings)
+		r = take_mappings(d, snap);
 	if (r >= 0) {
 		/* A process that is gone keeps the memory last read. */
 		process_memory__read(d->cfg->pid, &d->memory);
 		verdict_decide(&d->at_attach, &d->memory, snap);
-		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? snap->n_stacks :
+		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? SIZE_MAX :
 					  d->cfg->top);
 	}
 	if (r < 0) {
@@ -370,13 +415,14 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 		{ .fd = d->target->pidfd, .events = POLLIN },
 		{ .fd = d->publisher ? unwind_publisher__events_fd(d->publisher) : -1,
 		  .events = POLLIN },
+		{ .fd = d->mappings ? mappings__fd(d->mappings) : -1, .events = POLLIN },
 	};
 
 	for (;;) {
 		uint64_t now = monotonic_ns();
 		uint64_t until = stop_at && stop_at < deadline ? stop_at : deadline;
 		int timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
-		int n = poll(fds, 3, timeout);
+		int n = poll(fds, 4, timeout);
 
 		if (n < 0 && errno != EINTR)
 			return END_SIGNAL;
@@ -386,6 +432,8 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 			return END_TARGET_EXITED;
 		if (n > 0 && fds[2].revents)
 			unwind_publisher__handle_events(d->publisher);
+		if (n > 0 && fds[3].revents && mappings__drain(d->mappings) < 0)
+			log_warn("reading mapping events failed");
 		if (stop_at && monotonic_ns() >= stop_at)
 			return END_DURATION;
 		if (monotonic_ns() >= deadline)
@@ -480,7 +528,8 @@ static int setup(struct daemon *d)
 	d->resets = context_resets__new();
 	d->generations = generations__new(monotonic_ns());
 	d->trend = trend__new(d->cfg->trend, d->cfg->interval_ns);
-	if (!d->symbolizer || !d->resets || !d->generations || !d->trend)
+	d->mapping_trend = trend__new(d->cfg->trend, d->cfg->interval_ns);
+	if (!d->symbolizer || !d->resets || !d->generations || !d->trend || !d->mapping_trend)
 		return -ENOMEM;
 	r = open_output(d);
 	if (r < 0)
@@ -494,6 +543,7 @@ static int setup(struct daemon *d)
 static void teardown(struct daemon *d)
 {
 	unwind_publisher__free(d->publisher);
+	mappings__free(d->mappings);
 	tracer__free(d->tracer);
 	custom_allocator__free(d->custom);
 	allocator__free(d->allocator);
@@ -502,6 +552,7 @@ static void teardown(struct daemon *d)
 	context_resets__free(d->resets);
 	generations__free(d->generations);
 	trend__free(d->trend);
+	trend__free(d->mapping_trend);
 	report_output__close(d->out);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);

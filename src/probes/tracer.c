@@ -2,8 +2,10 @@
  * and attach uprobes: one uprobe_multi link per program and object where
  * the kernel has them, with allocating functions in uprobe sessions where
  * it has those, else one perf-event uprobe per probe (never tracefs files,
- * which may not be mounted). Links are kept so that freeing the tracer
- * detaches everything and leaves the target untouched. */
+ * which may not be mounted); and the programs that watch mappings on the
+ * syscall tracepoints, BTF-typed, which need no tracefs either. Links are
+ * kept so that freeing the tracer detaches everything and leaves the
+ * target untouched. */
 #include "probes/tracer.h"
 
 #include <errno.h>
@@ -33,6 +35,12 @@
  * allocations; past it, allocations count in generation 0. */
 #define STACK_GENERATIONS 8
 
+/* The ring buffer of mapping events, and how full it gets before an event
+ * wakes the daemon: a quarter leaves room for the events that come while
+ * it wakes. */
+#define MAPPING_RING_BYTES (4u << 20)
+#define MAPPING_WAKEUP_BYTES (MAPPING_RING_BYTES / 4)
+
 /* How probes go in, from the oldest kernels' way to the newest. */
 enum probe_mode {
 	PROBES_PERF,    /* one perf-event uprobe per probe, entry and return */
@@ -47,6 +55,8 @@ struct tracer {
 	size_t n_links, cap_links;
 	int *link_fds;          /* uprobe_multi links */
 	size_t n_link_fds, cap_link_fds;
+	bool mappings;          /* the mapping programs are loaded */
+	bool watching;          /* and attached */
 };
 
 static bool libbpf_verbose;
@@ -127,6 +137,8 @@ static int size_maps(struct memleakd_bpf *skel, const struct tracer_options *o)
 	if (!r && unwind_rows)
 		r = bpf_map__set_max_entries(skel->maps.unwind_mappings,
 					     2 * MEMLEAKD_MAX_MAPPINGS * MEMLEAKD_MAX_TARGETS);
+	if (!r && o->mappings)
+		r = bpf_map__set_max_entries(skel->maps.mapping_events, MAPPING_RING_BYTES);
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.stacks, MAX_STACKS);
 	if (!r)
@@ -157,8 +169,9 @@ static enum probe_mode probe_mode(void)
 }
 
 /* Programs are loaded for the links they go in; the allocation programs
- * of the other mode are not loaded at all. */
-static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode)
+ * of the other mode are not loaded at all, nor the mapping programs
+ * without mappings. */
+static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode, bool mappings)
 {
 	struct bpf_program *progs[] = { skel->progs.alloc_enter, skel->progs.alloc_return,
 					 skel->progs.free_enter, skel->progs.reset_enter,
@@ -176,6 +189,10 @@ static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode)
 							  UPROBE_SESSION_ATTACH_TYPE);
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !r && mode != PROBES_PERF; i++)
 		r = bpf_program__set_expected_attach_type(progs[i], UPROBE_MULTI_ATTACH_TYPE);
+	if (!r)
+		r = bpf_program__set_autoload(skel->progs.mapping_sys_enter, mappings);
+	if (!r)
+		r = bpf_program__set_autoload(skel->progs.mapping_sys_exit, mappings);
 	return r;
 }
 
@@ -187,6 +204,7 @@ static void set_rodata(struct memleakd_bpf *skel, const struct tracer_options *o
 	skel->rodata->time_base_ns = monotonic_ns();
 	skel->rodata->empty_probes = env_set("MEMLEAKD_EMPTY_PROBES");
 	skel->rodata->sample_bytes = o->sample_bytes;
+	skel->rodata->mapping_wakeup_bytes = MAPPING_WAKEUP_BYTES;
 	if (o->sample_bytes)
 		sampling_fill_countdowns((uint64_t *)skel->rodata->sample_countdowns,
 					 MEMLEAKD_SAMPLE_TABLE, o->sample_bytes);
@@ -210,12 +228,13 @@ int tracer__open(const struct tracer_options *o, struct tracer **out)
 	set_rodata(t->skel, o);
 	r = size_maps(t->skel, o);
 	if (!r)
-		r = prepare_programs(t->skel, t->mode);
+		r = prepare_programs(t->skel, t->mode, o->mappings);
 	if (r < 0)
 		goto fail;
 	r = memleakd_bpf__load(t->skel);
 	if (r < 0)
 		goto fail;
+	t->mappings = o->mappings;
 	*out = t;
 	return 0;
 fail:
@@ -394,6 +413,32 @@ const char *tracer__probe_mode(const struct tracer *t)
 	}
 }
 
+static int attach_program(struct tracer *t, struct bpf_program *prog)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+
+	return link ? keep_link(t, link) : -errno;
+}
+
+int tracer__watch_mappings(struct tracer *t, int pid, uint32_t target)
+{
+	uint32_t tgid = (uint32_t)pid;
+	int r;
+
+	if (!t->mappings || target >= MEMLEAKD_MAX_TARGETS)
+		return -EINVAL;
+	if (bpf_map__update_elem(t->skel->maps.mapping_targets, &tgid, sizeof(tgid), &target,
+				 sizeof(target), BPF_ANY))
+		return -errno;
+	if (t->watching)
+		return 0;
+	r = attach_program(t, t->skel->progs.mapping_sys_enter);
+	if (!r)
+		r = attach_program(t, t->skel->progs.mapping_sys_exit);
+	t->watching = !r;
+	return r;
+}
+
 int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uint64_t addr)
 {
 	if (target >= MEMLEAKD_MAX_TARGETS || slot >= MEMLEAKD_MAX_CTX_GLOBALS)
@@ -412,6 +457,8 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 	out->counters = bpf_map__fd(t->skel->maps.counters);
 	out->resets = bpf_map__fd(t->skel->maps.resets);
 	out->maps_events = bpf_map__fd(t->skel->maps.maps_events);
+	out->mapping_events = bpf_map__fd(t->skel->maps.mapping_events);
+	out->mapping_counters = bpf_map__fd(t->skel->maps.mapping_counters);
 }
 
 /* Write count entries of one map, at keys first, first + 1, ... */

@@ -27,6 +27,8 @@ struct tracer_maps {
 	int counters;     /* target index -> per-CPU struct target_counters */
 	int resets;       /* memleakd_alloc_key(target, ctx) -> time of its last reset */
 	int maps_events;  /* ring buffer of struct maps_event: a target's mappings changed */
+	int mapping_events;   /* ring buffer of struct mapping_event */
+	int mapping_counters; /* target index -> per-CPU struct mapping_counters */
 };
 
 /* One probe to attach: function `function` at file offset `offset` of the
@@ -51,6 +53,7 @@ struct tracer_options {
 				* frame-pointer walk (--unwind fp) */
 	uint64_t sample_bytes; /* --sample-bytes: the mean bytes between samples, 0 for none */
 	bool contexts;         /* some probe has a context (ctx= in a spec) */
+	bool mappings;         /* watch the targets' anonymous memory mappings */
 	bool verbose;          /* pass libbpf's debug output through */
 };
 
@@ -71,6 +74,12 @@ bool tracer__multi(const struct tracer *t);
  * return probe only for the calls tracked), "entry and return probes"
  * (uprobe_multi), "perf-event entry and return probes". */
 const char *tracer__probe_mode(const struct tracer *t);
+/* Watch the anonymous memory mappings of process pid, target index
+ * target (tracer_options.mappings): the syscall tracepoints' programs are
+ * attached with the first target. Returns 0, -EINVAL when the tracer was
+ * opened without mappings or target is out of range, or -errno from the
+ * map update or libbpf. */
+int tracer__watch_mappings(struct tracer *t, int pid, uint32_t target);
 /* Tell the programs that cookies of target index `target` with global slot
  * `slot` read the context from address addr in that process. Call before
  * attaching. -EINVAL for an index out of range. */

@@ -91,27 +91,42 @@ void flame_paths__free(struct flame_paths *p)
 	free(p);
 }
 
+/* The labels of s, innermost first: a lost stack's one label, or its
+ * frames'; then FLAME_MAPPED for mapped memory. Returns the count, or 0 on
+ * ENOMEM. */
+static size_t leaf_first_labels(char **labels, const struct snapshot_stack *s, bool lines)
+{
+	size_t n = 0;
+
+	if (s->kind == STACK_MAPPED && !(labels[n++] = strdup(FLAME_MAPPED)))
+		return 0;
+	if (!s->n_frames)
+		return (labels[n++] = strdup(FLAME_STACK_LOST)) ? n : 0;
+	for (size_t i = 0; i < s->n_frames; i++)
+		if (!(labels[n++] = flame_label(&s->frames[i], lines)))
+			return 0;
+	return n;
+}
+
 static int path_init(struct flame_path *p, const struct snapshot_stack *s, bool leaf_first,
 		     bool lines)
 {
-	size_t depth = s->n_frames ? s->n_frames : 1;
+	size_t depth = (s->n_frames ? s->n_frames : 1) + (s->kind == STACK_MAPPED);
 
-	*p = (struct flame_path){ .bytes = s->bytes, .suspect = s->trend.cls == STACK_SUSPECT };
+	*p = (struct flame_path){ .bytes = s->bytes, .suspect = s->trend.cls == STACK_SUSPECT,
+				  .mapped = s->kind == STACK_MAPPED };
 	p->labels = calloc(depth, sizeof(*p->labels));
 	if (!p->labels)
 		return -ENOMEM;
 	p->depth = depth;
-	if (!s->n_frames) {
-		p->labels[0] = strdup(FLAME_STACK_LOST);
-		return p->labels[0] ? 0 : -ENOMEM;
-	}
-	for (size_t i = 0; i < depth; i++) {
-		/* frames[] is innermost first. */
-		const struct frame *f = &s->frames[leaf_first ? i : depth - 1 - i];
+	if (leaf_first_labels(p->labels, s, lines) != depth)
+		return -ENOMEM;
+	/* Root first: the outermost caller at 0. */
+	for (size_t i = 0; !leaf_first && i < depth / 2; i++) {
+		char *t = p->labels[i];
 
-		p->labels[i] = flame_label(f, lines);
-		if (!p->labels[i])
-			return -ENOMEM;
+		p->labels[i] = p->labels[depth - 1 - i];
+		p->labels[depth - 1 - i] = t;
 	}
 	return 0;
 }
@@ -142,14 +157,17 @@ int flame_paths__new(const struct snapshot *snap, bool leaf_first, bool lines,
 
 	if (!p)
 		return -ENOMEM;
-	p->paths = calloc(snap->n_top ? snap->n_top : 1, sizeof(*p->paths));
+	p->paths = calloc(snap->n_top + snap->n_top_mappings + 1, sizeof(*p->paths));
 	if (!p->paths)
 		goto fail;
-	for (size_t i = 0; i < snap->n_top; i++) {
-		if (!snap->stacks[i].bytes)
+	for (size_t i = 0; i < snap->n_top + snap->n_top_mappings; i++) {
+		const struct snapshot_stack *s = i < snap->n_top ? &snap->stacks[i] :
+					       &snap->mappings[i - snap->n_top];
+
+		if (!s->bytes || s->kind == STACK_HEAP)
 			continue;
 		/* Counted before filling, so a half-filled path is freed too. */
-		r = path_init(&p->paths[p->n++], &snap->stacks[i], leaf_first, lines);
+		r = path_init(&p->paths[p->n++], s, leaf_first, lines);
 		if (r < 0)
 			goto fail;
 	}
@@ -202,7 +220,7 @@ static int build_tree(struct flame_graph *g, size_t *chain)
 	const struct flame_paths *ps = g->paths;
 	uint64_t x = 0;
 	size_t cap = 0;
-	int r = add_node(g, &cap, (struct flame_node){ .label = "all" });
+	int r = add_node(g, &cap, (struct flame_node){ .label = "all", .mapped = ps->n > 0 });
 
 	for (size_t i = 0; i < ps->n && r == 0; i++) {
 		const struct flame_path *p = &ps->paths[i];
@@ -210,14 +228,17 @@ static int build_tree(struct flame_graph *g, size_t *chain)
 
 		g->nodes[0].bytes += p->bytes;
 		g->nodes[0].suspect |= p->suspect;
+		g->nodes[0].mapped &= p->mapped;
 		for (size_t d = 0; d < k; d++) {
 			g->nodes[chain[d]].bytes += p->bytes;
 			g->nodes[chain[d]].suspect |= p->suspect;
+			g->nodes[chain[d]].mapped &= p->mapped;
 		}
 		for (size_t d = k; d < p->depth && r == 0; d++) {
 			chain[d] = g->n_nodes;
 			r = add_node(g, &cap, (struct flame_node){ .label = p->labels[d], .x = x,
-				     .bytes = p->bytes, .depth = d + 1, .suspect = p->suspect });
+				     .bytes = p->bytes, .depth = d + 1, .suspect = p->suspect,
+				     .mapped = p->mapped });
 		}
 		x += p->bytes;
 	}

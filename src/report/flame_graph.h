@@ -13,6 +13,9 @@
 
 /* The label of a lost stack's only frame. */
 #define FLAME_STACK_LOST "[stack lost]"
+/* The frame a stack of memory the program mapped itself ends with, at the
+ * leaf end: the kind shows in every format, colours or not. */
+#define FLAME_MAPPED "[mapped]"
 
 /* One stack: labels[0] is the root end, the outermost caller, or with
  * leaf_first the allocating function. */
@@ -21,9 +24,12 @@ struct flame_path {
 	size_t depth;
 	uint64_t bytes;
 	bool suspect; /* the stack is classed suspect */
+	bool mapped;  /* memory the program mapped (STACK_MAPPED), not allocations */
 };
 
-/* Every stack holding bytes, sorted by labels (level by level, a prefix
+/* Every stack holding bytes, of allocations and of memory the program
+ * mapped (not the allocators' heaps, which hold the allocations already
+ * counted), sorted by labels (level by level, a prefix
  * first); equal paths are neighbours, not merged. */
 struct flame_paths {
 	struct flame_path *paths;
@@ -38,6 +44,7 @@ struct flame_node {
 	uint64_t bytes;
 	unsigned int depth; /* 0: the root, every outstanding byte */
 	bool suspect;       /* a suspect stack goes through it */
+	bool mapped;        /* every stack through it is of mapped memory */
 };
 
 struct flame_graph {

@@ -29,11 +29,18 @@ static void json_totals(FILE *out, const struct snapshot *snap)
 		",\"replaced_allocs\":%" PRIu64 ",\"resets\":%" PRIu64
 		",\"reset_frees\":%" PRIu64 ",\"dropped_resets\":%" PRIu64
 		",\"unwind_no_table\":%" PRIu64 ",\"unwind_truncated\":%" PRIu64
-		",\"unwind_anon_stops\":%" PRIu64 ",\"stacks\":%zu}",
+		",\"unwind_anon_stops\":%" PRIu64 ",\"stacks\":%zu",
 		t->outstanding_bytes, t->outstanding_allocs, t->allocs, t->frees, t->unknown_frees,
 		t->dropped_allocs, t->stack_errors, t->failed_allocs, t->nested_calls,
 		t->replaced_allocs, t->resets, t->reset_frees, t->dropped_resets, t->unwind_no_table,
 		t->unwind_truncated, t->unwind_anon_stops, snap->n_stacks);
+	fprintf(out,
+		",\"mapped_bytes\":%" PRIu64 ",\"mapped_ranges\":%" PRIu64
+		",\"heap_mapped_bytes\":%" PRIu64 ",\"heap_mapped_ranges\":%" PRIu64
+		",\"mapping_stacks\":%zu,\"mapping_events\":%" PRIu64
+		",\"dropped_mapping_events\":%" PRIu64 "}",
+		t->mapped_bytes, t->mapped_ranges, t->heap_mapped_bytes, t->heap_mapped_ranges,
+		snap->n_mappings, t->mapping_events, t->dropped_mapping_events);
 }
 
 static void json_frame(FILE *out, const struct frame *f)
@@ -59,8 +66,10 @@ static void json_stack(FILE *out, const struct snapshot_stack *s)
 {
 	const struct stack_trend *t = &s->trend;
 
+	fputs("{\"kind\":", out);
+	json_write_string(out, stack_kind_name(s->kind));
 	fprintf(out,
-		"{\"bytes\":%" PRIu64 ",\"allocs\":%" PRIu64 ",\"sampled_bytes\":%" PRIu64
+		",\"bytes\":%" PRIu64 ",\"allocs\":%" PRIu64 ",\"sampled_bytes\":%" PRIu64
 		",\"sampled_allocs\":%" PRIu64 ",\"oldest_age_ms\":%" PRIu64
 		",\"total_bytes\":%" PRIu64 ",\"total_allocs\":%" PRIu64 ",\"stack_lost\":%s"
 		",\"class\":\"%s\",\"growth_bytes\":%" PRId64 ",\"growth_allocs\":%" PRId64
@@ -75,6 +84,18 @@ static void json_stack(FILE *out, const struct snapshot_stack *s)
 		json_frame(out, &s->frames[i]);
 	}
 	fputs("]}", out);
+}
+
+static void json_stacks(FILE *out, const char *name, const struct snapshot_stack *stacks,
+			size_t n)
+{
+	fprintf(out, ",\"%s\":[", name);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', out);
+		json_stack(out, &stacks[i]);
+	}
+	fputc(']', out);
 }
 
 static void json_process(FILE *out, const struct process_summary *p)
@@ -106,13 +127,9 @@ static int json_write(FILE *out, const struct snapshot *snap, const struct repor
 	json_process(out, &snap->process);
 	fputs(",\"totals\":", out);
 	json_totals(out, snap);
-	fputs(",\"stacks\":[", out);
-	for (size_t i = 0; i < snap->n_top; i++) {
-		if (i)
-			fputc(',', out);
-		json_stack(out, &snap->stacks[i]);
-	}
-	fputs("]}\n", out);
+	json_stacks(out, "stacks", snap->stacks, snap->n_top);
+	json_stacks(out, "mappings", snap->mappings, snap->n_top_mappings);
+	fputs("}\n", out);
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }
 

@@ -20,6 +20,15 @@ const char *stack_class_name(enum stack_class cls)
 	}
 }
 
+const char *stack_kind_name(enum stack_kind kind)
+{
+	switch (kind) {
+	case STACK_MAPPED: return "mapped";
+	case STACK_HEAP: return "heap";
+	default: return "alloc";
+	}
+}
+
 const char *verdict_name(enum verdict v)
 {
 	switch (v) {

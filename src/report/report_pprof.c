@@ -3,9 +3,13 @@
  * `go tool pprof` and speedscope open.
  *
  * One sample per stack, its values [inuse_objects, inuse_space,
- * alloc_objects, alloc_space]: outstanding now, then allocated since
- * attach. Each sample carries the stack's trend as labels, "class" (new,
- * steady, suspect) and "growth_bytes", for `-tagfocus class=suspect`.
+ * alloc_objects, alloc_space, mapped_space, heap_mapped_space]: for a stack
+ * of allocations, outstanding now, then allocated since attach; for a
+ * stack of mapped memory, its bytes in the type of its kind, the others 0,
+ * so that no type adds the bytes of an allocator's heap to the allocations
+ * in it. Each sample carries its kind (alloc, mapped, heap) and its trend
+ * as labels, "kind", "class" (new, steady, suspect) and "growth_bytes", for
+ * `-tagfocus class=suspect`.
  * Strings, mappings, functions and locations are each written once,
  * deduplicated through one kind of hash table. The whole profile is built
  * in memory, then deflated onto the stream with a gzip header. */
@@ -398,15 +402,29 @@ static void label(struct pprof *p, const char *key, const char *s, int64_t num, 
 	pb_message_end(&p->buf, m);
 }
 
+/* The sample types, in the order of a sample's values. */
+enum {
+	VALUE_INUSE_OBJECTS, VALUE_INUSE_SPACE, VALUE_ALLOC_OBJECTS, VALUE_ALLOC_SPACE,
+	VALUE_MAPPED_SPACE, VALUE_HEAP_MAPPED_SPACE, N_VALUES,
+};
+
 static void sample(struct pprof *p, const struct snapshot_stack *s)
 {
-	/* In the order of the sample types. */
-	const uint64_t values[] = { s->allocs, s->bytes, s->total_allocs, s->total_bytes };
+	uint64_t values[N_VALUES] = { 0 };
 	size_t n = stack_locations(p, s);
 	size_t m = pb_message_begin(&p->buf, PROFILE_SAMPLE);
 
+	if (s->kind == STACK_ALLOC) {
+		values[VALUE_INUSE_OBJECTS] = s->allocs;
+		values[VALUE_INUSE_SPACE] = s->bytes;
+		values[VALUE_ALLOC_OBJECTS] = s->total_allocs;
+		values[VALUE_ALLOC_SPACE] = s->total_bytes;
+	} else {
+		values[s->kind == STACK_MAPPED ? VALUE_MAPPED_SPACE : VALUE_HEAP_MAPPED_SPACE] = s->bytes;
+	}
 	pb_packed(&p->buf, SAMPLE_LOCATION_ID, p->ids, n);
-	pb_packed(&p->buf, SAMPLE_VALUE, values, sizeof(values) / sizeof(values[0]));
+	pb_packed(&p->buf, SAMPLE_VALUE, values, N_VALUES);
+	label(p, "kind", stack_kind_name(s->kind), 0, NULL);
 	label(p, "class", stack_class_name(s->trend.cls), 0, NULL);
 	label(p, "growth_bytes", NULL, s->trend.growth_bytes, "bytes");
 	pb_message_end(&p->buf, m);
@@ -475,6 +493,8 @@ static void profile_header(struct pprof *p, const struct snapshot *snap)
 	value_type(p, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 	value_type(p, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
 	value_type(p, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
+	value_type(p, PROFILE_SAMPLE_TYPE, "mapped_space", "bytes");
+	value_type(p, PROFILE_SAMPLE_TYPE, "heap_mapped_space", "bytes");
 	value_type(p, PROFILE_PERIOD_TYPE, "space", "bytes");
 	/* As Go's heap profiles: the sampling rate, the values already scaled. */
 	pb_uint(&p->buf, PROFILE_PERIOD, snap->sample_bytes ? snap->sample_bytes : 1);
@@ -494,6 +514,8 @@ static int profile_build(struct pprof *p, const struct snapshot *snap)
 	/* Only the first n_top stacks have frames; all_stacks makes that all. */
 	for (size_t i = 0; i < snap->n_top; i++)
 		sample(p, &snap->stacks[i]);
+	for (size_t i = 0; i < snap->n_top_mappings; i++)
+		sample(p, &snap->mappings[i]);
 	items(p, &p->mappings, PROFILE_MAPPING, mapping_fields);
 	items(p, &p->locations, PROFILE_LOCATION, location_fields);
 	items(p, &p->functions, PROFILE_FUNCTION, function_fields);

@@ -67,8 +67,8 @@ static size_t label_fit(const char *label, double w, bool *cut)
 }
 
 /* Colour from a hash of the label, so a function keeps its colour from
- * report to report: warm for most, blue for frames of suspect stacks, grey
- * for the root. */
+ * report to report: warm for most, blue for frames of suspect stacks, green
+ * for frames only stacks of mapped memory go through, grey for the root. */
 static void frame_color(FILE *out, const struct flame_node *n)
 {
 	uint32_t h = 2166136261u;
@@ -85,6 +85,8 @@ static void frame_color(FILE *out, const struct flame_node *n)
 	c = (h >> 16) & 0xff;
 	if (n->suspect)
 		fprintf(out, "rgb(%u,%u,%u)", 80 + a * 60 / 255, 120 + b * 60 / 255, 215 + c * 40 / 255);
+	else if (n->mapped)
+		fprintf(out, "rgb(%u,%u,%u)", 60 + a * 60 / 255, 170 + b * 50 / 255, 70 + c * 60 / 255);
 	else
 		fprintf(out, "rgb(%u,%u,%u)", 215 + a * 40 / 255, 100 + b * 120 / 255, 30 + c * 50 / 255);
 }
@@ -96,9 +98,9 @@ static void frame_title(FILE *out, const struct flame_node *n, uint64_t total)
 	human_size(human, sizeof(human), "", n->bytes);
 	fputs("<title>", out);
 	xml_text(out, n->label, strlen(n->label));
-	fprintf(out, "\n%" PRIu64 " bytes (%s), %.2f%% of outstanding%s</title>", n->bytes, human,
+	fprintf(out, "\n%" PRIu64 " bytes (%s), %.2f%% of outstanding%s%s</title>", n->bytes, human,
 		total ? 100.0 * (double)n->bytes / (double)total : 0.0,
-		n->suspect ? ", in a suspect stack" : "");
+		n->suspect ? ", in a suspect stack" : "", n->mapped ? ", mapped by the program" : "");
 }
 
 /* Where frames go: the graph's total bytes span SVG_FRAMES_WIDTH; rows are
@@ -163,7 +165,7 @@ static void svg_header(FILE *out, const struct snapshot *snap, const struct svg_
 	if (verdict)
 		fprintf(out, ", verdict %s", verdict);
 	fprintf(out,
-		"; blue: suspect stacks</text>\n"
+		"; blue: suspect stacks; green: memory the program mapped</text>\n"
 		"<text id=\"unzoom\" class=\"btn hide\" x=\"%d\" y=\"62\">Reset zoom</text>\n"
 		"<text id=\"search\" class=\"btn\" x=\"%d\" y=\"62\">Search</text>\n"
 		"<text id=\"clear\" class=\"btn hide\" x=\"%d\" y=\"62\">Clear search</text>\n"

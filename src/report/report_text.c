@@ -1,7 +1,8 @@
 /* report_text.c - the report a person reads in a terminal: the verdict on
  * top, the process's memory against what is traced, the totals and any
  * warning, then the stacks in sections, leak suspects first, each with its
- * growth and its frames as function+offset [module]. */
+ * growth and its frames as function+offset [module]; then the stacks of
+ * mapped memory, the program's and the allocators', each with its class. */
 #include "report/report.h"
 
 #include <errno.h>
@@ -79,6 +80,9 @@ static void text_warnings(FILE *out, const struct snapshot_totals *t)
 	if (t->stack_errors)
 		fprintf(out, "WARNING: %" PRIu64 " stacks could not be captured; their bytes "
 			"are counted under [stack lost]\n", t->stack_errors);
+	if (t->dropped_mapping_events)
+		fprintf(out, "WARNING: %" PRIu64 " mapping events lost (the ring buffer was full); "
+			"mapped bytes may be off\n", t->dropped_mapping_events);
 	if (t->unwind_no_table)
 		fprintf(out, "note: %" PRIu64 " stacks met code whose unwind table was not loaded "
 			"yet; frame pointers were followed there\n", t->unwind_no_table);
@@ -86,6 +90,24 @@ static void text_warnings(FILE *out, const struct snapshot_totals *t)
 		fprintf(out, "note: %" PRIu64 " stacks cut short (unreadable stack or unsupported "
 			"frame), %" PRIu64 " ended in JIT or anonymous code\n", t->unwind_truncated,
 			t->unwind_anon_stops);
+}
+
+/* Mapped memory, when the run watches mappings. */
+static void text_mapped(FILE *out, const struct snapshot *snap)
+{
+	const struct snapshot_totals *t = &snap->totals;
+	char mapped[HUMAN_LEN], heap[HUMAN_LEN];
+
+	if (!t->mapping_events && !snap->n_mappings)
+		return;
+	fprintf(out,
+		"mapped since attach: %" PRIu64 " bytes (%s) in %" PRIu64 " ranges by the "
+		"program, %" PRIu64 " bytes (%s) in %" PRIu64 " ranges by traced allocators "
+		"for their heaps; %zu stacks\n",
+		t->mapped_bytes, human_bytes(mapped, (int64_t)t->mapped_bytes, false),
+		t->mapped_ranges, t->heap_mapped_bytes,
+		human_bytes(heap, (int64_t)t->heap_mapped_bytes, false), t->heap_mapped_ranges,
+		snap->n_mappings);
 }
 
 static void text_header(FILE *out, const struct snapshot *snap)
@@ -112,6 +134,7 @@ static void text_header(FILE *out, const struct snapshot *snap)
 		" frees of memory allocated before attach\n",
 		t->outstanding_bytes, human_bytes(human, (int64_t)t->outstanding_bytes, false),
 		t->outstanding_allocs, snap->n_stacks, t->allocs, t->frees, t->unknown_frees);
+	text_mapped(out, snap);
 	text_warnings(out, t);
 	if (snap->min_age_ns)
 		fprintf(out, "stacks count only allocations older than %.3f s\n",
@@ -143,15 +166,20 @@ static void text_frames(FILE *out, const struct snapshot_stack *s)
 	}
 }
 
+/* A mapping stack's line says its class: its section is its kind's. */
 static void text_stack(FILE *out, size_t rank, const struct snapshot_stack *s)
 {
 	const struct stack_trend *t = &s->trend;
 	char bytes[HUMAN_LEN], growth[HUMAN_LEN], rate[HUMAN_LEN];
+	const char *noun = s->kind == STACK_ALLOC ? "allocation" : "range";
 
-	fprintf(out, "#%-3zu %10s (%" PRIu64 " B) in %" PRIu64 " allocation%s; %s (%+" PRId64
-		") since last report", rank, human_bytes(bytes, (int64_t)s->bytes, false), s->bytes,
-		s->allocs, s->allocs == 1 ? "" : "s", human_bytes(growth, t->growth_bytes, true),
-		t->growth_allocs);
+	fprintf(out, "#%-3zu %10s (%" PRIu64 " B) in %" PRIu64 " %s%s", rank,
+		human_bytes(bytes, (int64_t)s->bytes, false), s->bytes, s->allocs, noun,
+		s->allocs == 1 ? "" : "s");
+	if (s->kind != STACK_ALLOC)
+		fprintf(out, ", %s", stack_class_name(t->cls));
+	fprintf(out, "; %s (%+" PRId64 ") since last report",
+		human_bytes(growth, t->growth_bytes, true), t->growth_allocs);
 	if (t->cls != STACK_NEW)
 		fprintf(out, ", %s/s, grew in %u of %u intervals",
 			human_bytes(rate, (int64_t)t->growth_rate_bps, true), t->grown, t->intervals);
@@ -193,6 +221,30 @@ static void text_stacks(FILE *out, const struct snapshot *snap)
 	}
 }
 
+static const char *const mapping_titles[] = {
+	[STACK_MAPPED] = "MAPPED BY THE PROGRAM: anonymous memory it mapped itself (mmap, mremap, "
+			 "brk, mprotect)",
+	[STACK_HEAP] = "MAPPED BY ALLOCATORS: their own heaps, which the allocations above are in",
+};
+
+/* The shown mapping stacks of one kind, in their order, under its title. */
+static void text_mappings(FILE *out, const struct snapshot *snap, enum stack_kind kind)
+{
+	size_t n = 0, rank = 0;
+
+	for (size_t i = 0; i < snap->n_mappings; i++)
+		n += snap->mappings[i].kind == kind;
+	for (size_t i = 0; i < snap->n_top_mappings; i++) {
+		if (snap->mappings[i].kind != kind)
+			continue;
+		if (!rank)
+			fprintf(out, "\n-- %s (%zu) --\n", mapping_titles[kind], n);
+		else
+			fputc('\n', out);
+		text_stack(out, ++rank, &snap->mappings[i]);
+	}
+}
+
 static int text_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
 {
 	(void)opt;
@@ -200,6 +252,11 @@ static int text_write(FILE *out, const struct snapshot *snap, const struct repor
 	text_stacks(out, snap);
 	if (snap->n_stacks > snap->n_top)
 		fprintf(out, "\n(%zu more stacks not shown; see --top)\n", snap->n_stacks - snap->n_top);
+	text_mappings(out, snap, STACK_MAPPED);
+	text_mappings(out, snap, STACK_HEAP);
+	if (snap->n_mappings > snap->n_top_mappings)
+		fprintf(out, "\n(%zu more mapping stacks not shown; see --top)\n",
+			snap->n_mappings - snap->n_top_mappings);
 	fputc('\n', out);
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }

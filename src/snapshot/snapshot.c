@@ -265,7 +265,7 @@ static int read_addresses(int fd, struct snapshot_stack *s)
 	struct stack_frames f = { 0 };
 	size_t n = 0;
 
-	if (s->stack_id == MEMLEAKD_STACK_LOST)
+	if (s->stack_id == MEMLEAKD_STACK_LOST || s->stack_id == MEMLEAKD_MAPPING_STACK_LOST)
 		return 0;
 	if (bpf_map_lookup_elem(fd, &s->stack_id, &f))
 		return errno == ENOENT ? 0 : -errno;
@@ -369,19 +369,28 @@ int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps,
 	int r = 0;
 
 	snap->n_top = snap->n_stacks < top ? snap->n_stacks : top;
+	snap->n_top_mappings = snap->n_mappings < top ? snap->n_mappings : top;
 	for (size_t i = 0; i < snap->n_top && !r; i++)
 		r = read_addresses(maps->stacks, &snap->stacks[i]);
+	for (size_t i = 0; i < snap->n_top_mappings && !r; i++)
+		r = read_addresses(maps->stacks, &snap->mappings[i]);
 	return r;
+}
+
+static void free_stacks(struct snapshot_stack *stacks, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(stacks[i].addrs);
+		free(stacks[i].frames);
+	}
+	free(stacks);
 }
 
 void snapshot__free(struct snapshot *snap)
 {
 	if (!snap)
 		return;
-	for (size_t i = 0; i < snap->n_stacks; i++) {
-		free(snap->stacks[i].addrs);
-		free(snap->stacks[i].frames);
-	}
-	free(snap->stacks);
+	free_stacks(snap->stacks, snap->n_stacks);
+	free_stacks(snap->mappings, snap->n_mappings);
 	free(snap);
 }

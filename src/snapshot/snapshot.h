@@ -39,6 +39,24 @@ struct snapshot_totals {
 	uint64_t unwind_no_table;
 	uint64_t unwind_truncated;
 	uint64_t unwind_anon_stops;
+	/* Anonymous memory mapped since attach and still mapped: by the
+	 * program itself (STACK_MAPPED), and by traced allocators for their
+	 * own heaps (STACK_HEAP); bytes and ranges. */
+	uint64_t mapped_bytes;
+	uint64_t mapped_ranges;
+	uint64_t heap_mapped_bytes;
+	uint64_t heap_mapped_ranges;
+	uint64_t mapping_events;         /* mmap, munmap, mremap, brk, mprotect calls seen */
+	uint64_t dropped_mapping_events; /* lost: the ring buffer was full */
+};
+
+/* What a stack's bytes are. */
+enum stack_kind {
+	STACK_ALLOC,  /* allocations of traced functions (the malloc family, the specs) */
+	STACK_MAPPED, /* anonymous memory the program mapped itself (mmap, mremap,
+		       * brk, mprotect), outside any traced allocator call */
+	STACK_HEAP,   /* anonymous memory mapped inside a traced allocator call: the
+		       * allocator's own heap, which the allocations it hands out are in */
 };
 
 /* What a stack's history says (trend.c). */
@@ -62,9 +80,12 @@ struct stack_trend {
 /* With --sample-bytes, bytes, allocs and their totals are estimates of
  * the whole (sampling_estimate.h), made from the sampled figures. */
 struct snapshot_stack {
-	uint32_t stack_id;    /* MEMLEAKD_STACK_LOST when capture failed */
+	uint32_t stack_id;    /* MEMLEAKD_STACK_LOST (MEMLEAKD_MAPPING_STACK_LOST for a
+			       * mapping) when capture failed */
+	enum stack_kind kind;
 	uint64_t bytes;       /* outstanding (only allocations >= min age, when set) */
-	uint64_t allocs;
+	uint64_t allocs;      /* allocations; for mappings, the ranges of address
+			       * space they hold (a mapping a munmap cut in two is two) */
 	uint64_t total_bytes; /* allocated from this stack since attach */
 	uint64_t total_allocs;
 	uint64_t sampled_bytes; /* bytes and allocs of the allocations tracked: */
@@ -113,7 +134,11 @@ struct snapshot {
 	size_t n_stacks;      /* every stack holding memory */
 	size_t n_top;         /* the first n_top have addresses and frames */
 	size_t records_read;  /* allocation records visited (--min-age, context resets) */
-	struct snapshot_stack *stacks;
+	struct snapshot_stack *stacks; /* STACK_ALLOC */
+	/* The stacks holding mapped memory, STACK_MAPPED and STACK_HEAP, in the
+	 * order of stacks; the first n_top_mappings have addresses and frames. */
+	size_t n_mappings, n_top_mappings;
+	struct snapshot_stack *mappings;
 };
 
 /* Where a snapshot is read from, and the state kept from one to the next. */
@@ -139,8 +164,9 @@ struct snapshot_source {
  * need is deleted from them (map_cleanup.h).
  * Returns 0 and *out, or -errno from the map reads and deletes, or -ENOMEM. */
 int snapshot__take(const struct snapshot_source *src, struct snapshot **out);
-/* Read the addresses of the first top stacks, in their current order, and
- * set n_top. Returns 0, or -errno from the map read, or -ENOMEM. */
+/* Read the addresses of the first top stacks and mapping stacks, in their
+ * current order, and set n_top and n_top_mappings. Returns 0, or -errno
+ * from the map read, or -ENOMEM. */
 int snapshot__read_stacks(struct snapshot *snap, const struct tracer_maps *maps, size_t top);
 /* Accepts NULL. */
 void snapshot__free(struct snapshot *snap);

@@ -1,4 +1,5 @@
-/* stack_symbols.c - name the frames of a snapshot's top stacks. */
+/* stack_symbols.c - name the frames of a snapshot's top stacks, of
+ * allocations and of mappings. */
 #include "symbols/stack_symbols.h"
 
 #include <errno.h>
@@ -38,11 +39,11 @@ static int resolve_stack(struct snapshot_stack *s, struct symbolizer *sym,
 int stack_symbols_resolve(struct snapshot *snap, struct symbolizer *sym,
 			  const struct proc_maps *maps, int root_fd)
 {
-	for (size_t i = 0; i < snap->n_top; i++) {
-		int r = resolve_stack(&snap->stacks[i], sym, maps, root_fd);
+	int r = 0;
 
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	for (size_t i = 0; i < snap->n_top && r >= 0; i++)
+		r = resolve_stack(&snap->stacks[i], sym, maps, root_fd);
+	for (size_t i = 0; i < snap->n_top_mappings && r >= 0; i++)
+		r = resolve_stack(&snap->mappings[i], sym, maps, root_fd);
+	return r < 0 ? r : 0;
 }

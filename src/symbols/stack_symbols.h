@@ -8,7 +8,8 @@
 #include "symbols/symbolizer.h"
 #include "target/proc_maps.h"
 
-/* Fill the frames of snap's first n_top stacks (their addresses read by
+/* Fill the frames of snap's first n_top stacks and n_top_mappings mapping
+ * stacks (their addresses read by
  * snapshot__read_stacks) with sym, in the process whose mappings are maps,
  * opening its objects under root_fd (see symbolizer__resolve). The frames
  * are snap's: snapshot__free frees them, also after a failure. Returns 0 or

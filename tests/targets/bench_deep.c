@@ -90,28 +90,10 @@ __attribute__((noipa)) static void padded(unsigned long depth, unsigned long n, 
 	deep_sink += pad[0];
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_deep N D [big] [--wait]\n");
 	exit(2);
-}
-
-static unsigned long number(const char *s)
-{
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (*end || !v)
-		usage();
-	return v;
 }
 
 int main(int argc, char **argv)
@@ -122,8 +104,8 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		usage();
-	n = number(argv[1]);
-	depth = number(argv[2]);
+	n = target_count(argv[1], usage);
+	depth = target_count(argv[2], usage);
 	for (int i = 3; i < argc; i++) {
 		if (!strcmp(argv[i], "big") && !big)
 			big = 1;
@@ -136,8 +118,8 @@ int main(int argc, char **argv)
 		target_ready();
 		target_wait_start();
 	}
-	start = now_ns();
+	start = target_clock_ns(CLOCK_MONOTONIC);
 	padded(depth, n, big);
-	printf("pairs %lu depth %lu ns_per_pair %.2f\n", n, depth, (now_ns() - start) / n);
+	printf("pairs %lu depth %lu ns_per_pair %.2f\n", n, depth, (target_clock_ns(CLOCK_MONOTONIC) - start) / n);
 	return 0;
 }

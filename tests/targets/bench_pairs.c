@@ -44,27 +44,14 @@ __attribute__((noinline)) static void run_pairs(unsigned long n)
 	}
 }
 
-static double clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static double now_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
 static void *worker(void *arg)
 {
 	double *cpu = arg;
 
 	pthread_barrier_wait(&start_line);
-	*cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	*cpu = target_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	run_pairs(n);
-	*cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - *cpu;
+	*cpu = target_clock_ns(CLOCK_THREAD_CPUTIME_ID) - *cpu;
 	return NULL;
 }
 
@@ -80,19 +67,16 @@ int main(int argc, char **argv)
 	unsigned long nthreads = 0;
 	bool wait = false;
 	double start, elapsed, cpu = 0;
-	char *end;
 
 	if (argc < 2)
 		usage();
-	n = strtoul(argv[1], &end, 10);
-	if (*end || !n)
-		usage();
+	n = target_count(argv[1], usage);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--wait")) {
 			wait = true;
 		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-			nthreads = strtoul(argv[++i], &end, 10);
-			if (*end || !nthreads || nthreads > sizeof(threads) / sizeof(threads[0]))
+			nthreads = target_count(argv[++i], usage);
+			if (nthreads > sizeof(threads) / sizeof(threads[0]))
 				usage();
 		} else {
 			usage();
@@ -112,16 +96,16 @@ int main(int argc, char **argv)
 		target_wait_start();
 	}
 	if (!nthreads) {
-		start = now_ns();
+		start = target_clock_ns(CLOCK_MONOTONIC);
 		run_pairs(n);
-		printf("pairs %lu ns_per_pair %.2f\n", n, (now_ns() - start) / n);
+		printf("pairs %lu ns_per_pair %.2f\n", n, (target_clock_ns(CLOCK_MONOTONIC) - start) / n);
 		return 0;
 	}
-	start = now_ns();
+	start = target_clock_ns(CLOCK_MONOTONIC);
 	pthread_barrier_wait(&start_line);
 	for (unsigned long t = 0; t < nthreads; t++)
 		pthread_join(threads[t], NULL);
-	elapsed = now_ns() - start;
+	elapsed = target_clock_ns(CLOCK_MONOTONIC) - start;
 	for (unsigned long t = 0; t < nthreads; t++)
 		cpu += cpu_ns[t];
 	printf("pairs %lu threads %lu pairs_per_s %.0f cpu_ns_per_pair %.2f ns_per_pair %.2f\n", n,

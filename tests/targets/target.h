@@ -19,6 +19,7 @@
  * TARGET_LEAK() defines a leaking site and its caller, TARGET_CHURN()
  * allocates and frees in a loop, for targets with many sites alike.
  * target_jit_stub() writes code into an executable page, as a JIT does.
+ * target_clock_ns() and target_count() serve the benchmark targets.
  *
  * All helpers are static inline so that each target uses what it needs
  * without -Wunused-function; most targets are built with -fno-inline
@@ -119,6 +120,26 @@ static inline void target_sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts))
 		;
+}
+
+/* The benchmark targets' clocks, in ns. */
+static inline double target_clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* A count from the command line, at least 1; else usage(), which exits. */
+static inline unsigned long target_count(const char *s, void (*usage)(void))
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*end || !v)
+		usage();
+	return v;
 }
 
 static inline void target_done(void)

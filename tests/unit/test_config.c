@@ -122,6 +122,14 @@ TEST(custom_allocator_flags)
 	config_clear(&cfg);
 	EXPECT_RUN(&cfg, "-p", "1", "--no-libc", "--alloc", "a");
 	EXPECT(cfg.no_malloc);
+	EXPECT(!cfg.no_mappings);
+	config_clear(&cfg);
+	/* Mappings alone. */
+	EXPECT_RUN(&cfg, "-p", "1", "--no-malloc");
+	EXPECT_EQ(cfg.specs.n, 0);
+	config_clear(&cfg);
+	EXPECT_RUN(&cfg, "-p", "1", "--no-mappings");
+	EXPECT(cfg.no_mappings);
 	config_clear(&cfg);
 }
 
@@ -197,7 +205,8 @@ TEST(spec_errors_name_their_flag)
 {
 	EXPECT_ERROR("--alloc 'f:sise=1': unknown key 'sise'", "-p", "1", "--alloc", "f:sise=1");
 	EXPECT_ERROR("--reset 'r:ctx=9'", "-p", "1", "--reset", "r:ctx=9");
-	EXPECT_ERROR("--no-malloc leaves nothing to trace", "-p", "1", "--no-malloc");
+	EXPECT_ERROR("--no-malloc and --no-mappings leave nothing to trace", "-p", "1",
+		     "--no-malloc", "--no-mappings");
 	EXPECT_ERROR("--symbol-prefix applies to presets", "-p", "1", "--symbol-prefix", "je_");
 	EXPECT_ERROR("--symbol-prefix: the prefix is empty", "-p", "1", "--symbol-prefix", "");
 }

@@ -146,12 +146,18 @@ def test_top_exact_values():
 
 def test_traces_full_stacks():
     """pprof -traces: each leak's whole stack, function by function from
-    the allocating function down to main, with its bytes and its class
-    label (new: a single report)."""
+    the allocating function down to main, with its bytes and its kind and
+    class labels (alloc; new: a single report). The heap malloc mapped for
+    leak_mmapped's blocks is a sample of kind heap, 0 bytes in use."""
     with Session() as s:
         path = traced_leaks(s)
+        all_traces = traces(s, path)
         found = {functions[0]: (value, labels, functions)
-                 for value, labels, functions in traces(s, path)}
+                 for value, labels, functions in all_traces
+                 if labels.get("kind") == "alloc"}
+        heap = [(value, functions) for value, labels, functions in all_traces
+                if labels.get("kind") == "heap" and "leak_mmapped" in functions]
+        assert len(heap) == 1 and heap[0][0] == 0, heap
         assert sorted(found) == sorted(l.function for l in LEAKS), \
             f"traces start with {sorted(found)}"
         for leak in LEAKS:

@@ -171,7 +171,7 @@ TEST(sampled_report)
 		{ ", sampled every 512.0 KiB: bytes and allocations are estimates ==\n",
 		  "    (estimated from 3 sampled allocations of 1572864 B)\n" },
 		{ ",\"sample_bytes\":524288,",
-		  "{\"bytes\":1048576,\"allocs\":1024,\"sampled_bytes\":1572864,"
+		  "{\"kind\":\"alloc\",\"bytes\":1048576,\"allocs\":1024,\"sampled_bytes\":1572864,"
 		  "\"sampled_allocs\":3," },
 	};
 	const struct report_writer *writers[] = { &report_text, &report_json };
@@ -192,6 +192,50 @@ TEST(sampled_report)
 		if (out)
 			fclose(out);
 		EXPECT(buf && strstr(buf, want[i][0]) && strstr(buf, want[i][1]));
+		free(buf);
+	}
+}
+
+/* Mapping stacks: the text's sections and header line, JSON's array. */
+TEST(mapped_stacks)
+{
+	static const char *const want[][3] = {
+		{ "mapped since attach: 1048576 bytes (1.0 MiB) in 4 ranges by the program, "
+		  "8192 bytes (8.0 KiB) in 1 ranges by traced allocators for their heaps; 2 stacks\n",
+		  "-- MAPPED BY THE PROGRAM: anonymous memory it mapped itself (mmap, mremap, brk, "
+		  "mprotect) (1) --\n#1      1.0 MiB (1048576 B) in 4 ranges, new;",
+		  "-- MAPPED BY ALLOCATORS: their own heaps, which the allocations above are in "
+		  "(1) --\n#1      8.0 KiB (8192 B) in 1 range, new;" },
+		{ ",\"mapped_bytes\":1048576,\"mapped_ranges\":4,\"heap_mapped_bytes\":8192,"
+		  "\"heap_mapped_ranges\":1,\"mapping_stacks\":2,\"mapping_events\":9,"
+		  "\"dropped_mapping_events\":0}",
+		  ",\"mappings\":[{\"kind\":\"mapped\",\"bytes\":1048576,\"allocs\":4,",
+		  "{\"kind\":\"heap\",\"bytes\":8192,\"allocs\":1," },
+	};
+	const struct report_writer *writers[] = { &report_text, &report_json };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct snapshot s = fixture(END_NONE);
+		struct snapshot_stack mappings[] = {
+			{ .stack_id = 7, .kind = STACK_MAPPED, .bytes = 1048576, .allocs = 4 },
+			{ .stack_id = 8, .kind = STACK_HEAP, .bytes = 8192, .allocs = 1 },
+		};
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		s.mappings = mappings;
+		s.n_mappings = s.n_top_mappings = 2;
+		s.totals.mapped_bytes = 1048576;
+		s.totals.mapped_ranges = 4;
+		s.totals.heap_mapped_bytes = 8192;
+		s.totals.heap_mapped_ranges = 1;
+		s.totals.mapping_events = 9;
+		EXPECT(out && writers[i]->write(out, &s, &(struct report_options){ 0 }) == 0);
+		if (out)
+			fclose(out);
+		for (size_t k = 0; k < 3; k++)
+			EXPECT(buf && strstr(buf, want[i][k]));
 		free(buf);
 	}
 }
@@ -225,5 +269,5 @@ TEST(write_error_is_reported)
 }
 
 RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(text_verdicts),
-	  T(module_mismatch_is_marked), T(sampled_report), T(writer_lookup),
+	  T(module_mismatch_is_marked), T(sampled_report), T(mapped_stacks), T(writer_lookup),
 	  T(write_error_is_reported))
