@@ -39,6 +39,7 @@ struct snapshot_totals {
 	uint64_t unwind_no_table;
 	uint64_t unwind_truncated;
 	uint64_t unwind_anon_stops;
+	uint64_t allocator_frees;
 };
 
 /* What a stack's history says (trend.c). */
