@@ -35,6 +35,9 @@ volatile bool paused;
 /* Run-time addresses of the globals named by ctx=@GLOBAL specs, per target,
  * filled in by user space before attaching; the cookie holds the slot. */
 volatile __u64 ctx_globals[MEMLEAKD_MAX_TARGETS][MEMLEAKD_MAX_CTX_GLOBALS];
+/* Per target, the code that frees on the allocator's own behalf (struct
+ * code_range), filled in by user space before attaching. */
+volatile struct code_range allocator_callers[MEMLEAKD_MAX_TARGETS];
 /* The generation new allocations join (struct stack_key), set by user space. */
 volatile __u16 generation = 1;
 /* --sample-bytes: the mean of the countdowns, 0 to track every allocation. */
@@ -321,6 +324,20 @@ static __always_inline __u64 word_at(__u64 sp)
 	return word;
 }
 
+/* Is a free entered at sp called by the allocator itself: does its return
+ * address lie in the target's allocator_callers? Asked only of pointers
+ * not tracked, so a tracked free never pays the read. */
+static __always_inline bool allocator_call(__u32 target, __u64 sp)
+{
+	volatile struct code_range *own = &allocator_callers[target & (MEMLEAKD_MAX_TARGETS - 1)];
+	__u64 start = own->start, end = own->end, ret;
+
+	if (!start)
+		return false;
+	ret = word_at(sp);
+	return ret >= start && ret < end;
+}
+
 /* Is this thread inside a traced call further up its stack, or in one that
  * tail-jumped here (entered at the same stack pointer)? While a call runs,
  * its return slot holds the trampoline of its return probe. A record whose
@@ -577,6 +594,12 @@ int BPF_KPROBE(free_enter)
 		 * tail-jumping into another (mi_free_size into mi_free). */
 		if (ptr == call->free_ptr && sp <= call->free_sp) {
 			c->nested_calls++;
+			return 0;
+		}
+		/* glibc emptying an exiting thread's cache: blocks the program
+		 * freed already, and the cache, which malloc never returned. */
+		if (allocator_call(target, sp)) {
+			c->allocator_frees++;
 			return 0;
 		}
 		c->unknown_frees++;

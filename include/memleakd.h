@@ -280,6 +280,19 @@ struct target_counters {
 	__u64 unwind_truncated; /* stacks cut short: unreadable stack, unsupported rule,
 				 * deeper than MEMLEAKD_MAX_FRAMES */
 	__u64 unwind_anon_stops; /* stacks that ended in JIT or anonymous code */
+	/* Frees the allocator made of its own accord, not the program's
+	 * (allocator_callers): neither frees nor unknown_frees. */
+	__u64 allocator_frees;
+};
+
+/* Code that calls free on the allocator's own behalf, as run-time
+ * [start, end) in one target, 0 when unknown: glibc's
+ * tcache_thread_shutdown(), which, as a thread exits, frees every block
+ * left in the thread's cache (blocks the program freed already) and the
+ * cache itself (src/probes/tcache_shutdown.c). A free of an untracked
+ * pointer that returns into it is no call the program made. */
+struct code_range {
+	__u64 start, end;
 };
 
 /* Anonymous memory mappings (bpf/mappings.bpf.h): what the target's mmap,

@@ -13,10 +13,12 @@ BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginf
 # pprof's profile.proto, which read the pprof format back; debuginfod, the
 # server that the debug-info tests fetch from; chromium,
 # headless, loads the flame graphs (nodejs and npm, which drive it, come
-# with the machine: Debian's npm is not wanted).
+# with the machine: Debian's npm is not wanted); valgrind, whose memcheck
+# counts the test compares with memleakd's on real programs: jq, sqlite3,
+# cmake and git.
 TEST="python3 xz-utils libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libapr1-dev procps
 	redis-server redis-tools g++ gdb rustc golang-go golang-github-google-pprof-dev protobuf-compiler
-	chromium debuginfod"
+	chromium debuginfod valgrind jq sqlite3 cmake git"
 # A real server that allocates through its own memory contexts, PostgreSQL
 # 15, and the headers and PGXS that build the tests' C extension for it. The
 # headers must be the server's version: when one of these is missing, all

@@ -134,6 +134,22 @@ static void describe_custom(const struct daemon *d)
 			  c->skipped[i]->symbol);
 }
 
+/* Whether glibc's frees of its thread caches can be told from the
+ * program's. */
+static void describe_own_frees(const struct allocator *a)
+{
+	const struct allocator_own_frees *own = &a->own_frees;
+
+	if (!own->status)
+		log_debug("  frees returning into 0x%llx-0x%llx (tcache_thread_shutdown, found by "
+			  "its %s) are glibc emptying an exiting thread's cache: counted apart, "
+			  "as allocator_frees", (unsigned long long)own->start,
+			  (unsigned long long)own->end, tcache_shutdown_source_name(own->source));
+	else if (own->glibc)
+		log_debug("  tcache_thread_shutdown not found in %s: the frees glibc makes of its "
+			  "cache as a thread exits count as frees and unknown_frees", a->module);
+}
+
 static void describe(const struct daemon *d)
 {
 	const struct allocator *a = d->allocator;
@@ -145,6 +161,7 @@ static void describe(const struct daemon *d)
 			log_info("  %s", a->probes[i].point.function);
 			describe_placement(&a->probes[i]);
 		}
+		describe_own_frees(a);
 	}
 	if (d->custom)
 		describe_custom(d);
@@ -289,6 +306,10 @@ static int attach(struct daemon *d)
 			  "estimates", (unsigned long long)d->cfg->sample_bytes);
 	for (size_t i = 0; c && i < c->n_globals && r >= 0; i++)
 		r = tracer__set_ctx_global(d->tracer, d->target->index, (uint32_t)i, c->globals[i]);
+	if (r >= 0 && d->allocator && !d->allocator->own_frees.status)
+		r = tracer__set_allocator_callers(d->tracer, d->target->index,
+						  d->allocator->own_frees.start,
+						  d->allocator->own_frees.end);
 	if (r >= 0 && d->allocator) {
 		r = attach_probes(d, d->allocator->probes, d->allocator->n_probes);
 		n += d->allocator->n_probes;

@@ -184,6 +184,22 @@ static int build_probes(struct allocator *a, const struct target_object *obj, ui
 	return r;
 }
 
+/* Where obj, the allocator, frees on its own behalf: glibc's thread cache
+ * shutdown, as run-time addresses. */
+static void find_own_frees(struct allocator_own_frees *own, const struct target_object *obj)
+{
+	struct tcache_shutdown ts;
+	struct elf_symbol sym;
+
+	own->glibc = elf_object__find_function(obj->elf, "__libc_malloc", ELF_SYMTAB_ANY, &sym) == 0;
+	own->status = tcache_shutdown_find(obj->elf, &ts);
+	if (own->status < 0)
+		return;
+	own->source = ts.source;
+	own->start = ts.start + obj->bias;
+	own->end = ts.end + obj->bias;
+}
+
 static int provider_new(const struct target *t, const struct target_object *obj,
 			struct allocator **out)
 {
@@ -199,6 +215,7 @@ static int provider_new(const struct target *t, const struct target_object *obj,
 	r = build_probes(a, obj, t->index);
 	if (r < 0)
 		goto fail;
+	find_own_frees(&a->own_frees, obj);
 	/* The probes outlive obj: they name the allocator's copies. */
 	for (size_t i = 0; i < a->n_probes; i++) {
 		a->probes[i].module = a->module;

@@ -2,14 +2,17 @@
  * of it to probe. The object that provides `malloc` as the dynamic linker
  * resolves it (the executable, an LD_PRELOADed library, jemalloc, tcmalloc,
  * mimalloc, else libc) is traced; every malloc-family entry point it defines
- * is probed, each address once. */
+ * is probed, each address once. In glibc, the code that frees on its own
+ * behalf as a thread exits is located too, to keep those frees apart. */
 #ifndef ALLOCATOR_H
 #define ALLOCATOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "target/elf_object.h"
 #include "probes/probe_placement.h"
+#include "probes/tcache_shutdown.h"
 #include "target/target.h"
 #include "probes/tracer.h"
 
@@ -31,11 +34,20 @@ uint64_t allocator_probe_function_offset(const struct allocator_probe *p);
 bool allocator_probes_have(const struct allocator_probe *probes, size_t n,
 			   const struct allocator_probe *p);
 
+/* Where, in the allocator, code frees on its own behalf (tcache_shutdown.h). */
+struct allocator_own_frees {
+	bool glibc;            /* the allocator is glibc's (it defines __libc_malloc) */
+	int status;            /* 0 when found, or -errno: tcache_shutdown_find's answer */
+	enum tcache_shutdown_source source;
+	uint64_t start, end;   /* run-time [start, end) when found */
+};
+
 struct allocator {
 	char *module;      /* the object providing malloc, as the process maps it */
 	char *attach_path; /* the same, reached through /proc/PID/root */
 	size_t n_probes;
 	struct allocator_probe *probes;
+	struct allocator_own_frees own_frees;
 };
 
 /* Find the allocator of target t. Returns 0 and *out; -ENOENT when no loaded

@@ -447,6 +447,16 @@ int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uin
 	return 0;
 }
 
+int tracer__set_allocator_callers(struct tracer *t, uint32_t target, uint64_t start,
+				  uint64_t end)
+{
+	if (target >= MEMLEAKD_MAX_TARGETS)
+		return -EINVAL;
+	t->skel->bss->allocator_callers[target].end = end;
+	t->skel->bss->allocator_callers[target].start = start;
+	return 0;
+}
+
 void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 {
 	out->allocs = bpf_map__fd(t->skel->maps.allocs);

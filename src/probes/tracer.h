@@ -84,6 +84,12 @@ int tracer__watch_mappings(struct tracer *t, int pid, uint32_t target);
  * `slot` read the context from address addr in that process. Call before
  * attaching. -EINVAL for an index out of range. */
 int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uint64_t addr);
+/* Tell the programs that frees of untracked pointers returning into
+ * run-time [start, end) of target index `target` are the allocator's own
+ * (struct code_range). Call before attaching. -EINVAL for an index out of
+ * range. */
+int tracer__set_allocator_callers(struct tracer *t, uint32_t target, uint64_t start,
+				  uint64_t end);
 /* Write rows[0..n) of unwind tables at index first of the rows map.
  * Returns 0 or -errno (-E2BIG past its capacity). */
 int tracer__load_unwind_rows(struct tracer *t, uint32_t first, const struct unwind_row *rows,

@@ -83,6 +83,10 @@ static void text_warnings(FILE *out, const struct snapshot_totals *t)
 	if (t->dropped_mapping_events)
 		fprintf(out, "WARNING: %" PRIu64 " mapping events lost (the ring buffer was full); "
 			"mapped bytes may be off\n", t->dropped_mapping_events);
+	if (t->allocator_frees)
+		fprintf(out, "note: %" PRIu64 " frees made by the allocator itself as threads "
+			"exited (glibc emptying their caches) are not counted as frees\n",
+			t->allocator_frees);
 	if (t->unwind_no_table)
 		fprintf(out, "note: %" PRIu64 " stacks met code whose unwind table was not loaded "
 			"yet; frame pointers were followed there\n", t->unwind_no_table);

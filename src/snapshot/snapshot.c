@@ -186,6 +186,7 @@ static int read_counters(int fd, uint32_t target, int ncpus, struct snapshot_tot
 		t->unwind_no_table += c[cpu].unwind_no_table;
 		t->unwind_truncated += c[cpu].unwind_truncated;
 		t->unwind_anon_stops += c[cpu].unwind_anon_stops;
+		t->allocator_frees += c[cpu].allocator_frees;
 	}
 out:
 	free(c);

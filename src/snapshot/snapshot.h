@@ -39,6 +39,8 @@ struct snapshot_totals {
 	uint64_t unwind_no_table;
 	uint64_t unwind_truncated;
 	uint64_t unwind_anon_stops;
+	uint64_t allocator_frees; /* frees the allocator made of its own caches (glibc's
+				   * tcache at thread exit), not the program's */
 	/* Anonymous memory mapped since attach and still mapped: by the
 	 * program itself (STACK_MAPPED), and by traced allocators for their
 	 * own heaps (STACK_HEAP); bytes and ranges. */

@@ -9,6 +9,8 @@
  * every row of the FDE. Each state is reduced to one rule (how to find the
  * CFA, where rbp is saved), and the FDEs' rows are laid out by address, with
  * UNWIND_CFA_NONE where no FDE covers the code and equal neighbours merged.
+ * The same walk of .eh_frame finds the FDE covering one address, for a
+ * caller that needs a function's bounds where no symbol names it.
  */
 #include "unwind/unwind_table.h"
 
@@ -126,7 +128,7 @@ static bool cie_encoding(const Dwarf_CIE *cie, uint8_t *enc)
 }
 
 /* The range [*lo, *hi) an FDE describes. False when it cannot be read. */
-static bool fde_range(struct builder *b, struct cfi_section *s, const Dwarf_FDE *fde,
+static bool fde_range(const unsigned char *ident, struct cfi_section *s, const Dwarf_FDE *fde,
 		      uint64_t *lo, uint64_t *hi)
 {
 	const uint8_t *p = fde->start;
@@ -136,7 +138,7 @@ static bool fde_range(struct builder *b, struct cfi_section *s, const Dwarf_FDE 
 
 	if (fde->CIE_pointer != s->cie_off) {
 		s->cie_off = fde->CIE_pointer;
-		s->cie_ok = dwarf_next_cfi(b->ident, s->data, s->eh_frame, s->cie_off, &next, &cie) == 0 &&
+		s->cie_ok = dwarf_next_cfi(ident, s->data, s->eh_frame, s->cie_off, &next, &cie) == 0 &&
 			    dwarf_cfi_cie_p(&cie) && cie_encoding(&cie.cie, &s->cie_enc);
 	}
 	if (!s->cie_ok)
@@ -348,7 +350,7 @@ static int read_section(struct builder *b, Dwarf_CFI *cfi, struct cfi_section *s
 	for (; dwarf_next_cfi(b->ident, s->data, s->eh_frame, off, &next, &e) == 0; off = next) {
 		if (b->cancel && *b->cancel)
 			return -ECANCELED;
-		if (dwarf_cfi_cie_p(&e) || !fde_range(b, s, &e.fde, &lo, &hi))
+		if (dwarf_cfi_cie_p(&e) || !fde_range(b->ident, s, &e.fde, &lo, &hi))
 			continue;
 		if (lo < b->text_lo || hi > b->text_hi || covered(b, skip_first, lo, hi))
 			continue;
@@ -369,18 +371,28 @@ static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
 	return scn && gelf_getshdr(scn, sh) && sh->sh_type != SHT_NOBITS ? scn : NULL;
 }
 
+/* The CFI section called name of elf, ready for dwarf_next_cfi. False when
+ * it is missing or has no contents. */
+static bool open_cfi_section(Elf *elf, const char *name, struct cfi_section *s)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = find_section(elf, name, &sh);
+
+	*s = (struct cfi_section){ .eh_frame = strcmp(name, ".eh_frame") == 0,
+				   .cie_off = (Dwarf_Off)-1 };
+	if (!scn)
+		return false;
+	s->data = elf_getdata(scn, NULL);
+	s->vaddr = sh.sh_addr;
+	return s->data && s->data->d_buf;
+}
+
 /* Reads the FDEs of section name with cfi, libdw's reader of that section. */
 static int read_named(struct builder *b, Dwarf_CFI *cfi, const char *name, size_t skip_first)
 {
-	struct cfi_section s = { .eh_frame = strcmp(name, ".eh_frame") == 0, .cie_off = (Dwarf_Off)-1 };
-	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(b->elf, name, &sh);
+	struct cfi_section s;
 
-	if (!cfi || !scn)
-		return 0;
-	s.data = elf_getdata(scn, NULL);
-	s.vaddr = sh.sh_addr;
-	if (!s.data || !s.data->d_buf)
+	if (!cfi || !open_cfi_section(b->elf, name, &s))
 		return 0;
 	return read_section(b, cfi, &s, skip_first);
 }
@@ -520,6 +532,31 @@ out:
 	free(b.rows);
 	free(b.spans);
 	return r;
+}
+
+int unwind_fde_covering(Elf *elf, uint64_t pc, uint64_t *lo, uint64_t *hi)
+{
+	const unsigned char *ident;
+	struct cfi_section s;
+	Dwarf_Off off = 0, next;
+	Dwarf_CFI_Entry e;
+	uint64_t l, h;
+
+	if (!is_x86_64(elf))
+		return -ENOEXEC;
+	if (!open_cfi_section(elf, ".eh_frame", &s))
+		return -ENOENT;
+	ident = (const unsigned char *)elf_getident(elf, NULL);
+	for (; dwarf_next_cfi(ident, s.data, true, off, &next, &e) == 0; off = next) {
+		if (dwarf_cfi_cie_p(&e) || !fde_range(ident, &s, &e.fde, &l, &h))
+			continue;
+		if (pc >= l && pc < h) {
+			*lo = l;
+			*hi = h;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 void unwind_table__free(struct unwind_table *t)

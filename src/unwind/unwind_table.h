@@ -1,7 +1,7 @@
 /* unwind_table.h - compile an object's call-frame information (.eh_frame,
  * and .debug_frame when present) into the rows the BPF unwinder searches
- * (struct unwind_row in memleakd.h). Library code: it returns -errno and
- * never logs. */
+ * (struct unwind_row in memleakd.h), and find the FDE that bounds a
+ * function. Library code: it returns -errno and never logs. */
 #ifndef UNWIND_TABLE_H
 #define UNWIND_TABLE_H
 
@@ -37,6 +37,12 @@ struct unwind_table {
  * -ECANCELED when *cancel became true. *out is unchanged on failure. */
 int unwind_table__build(Elf *elf, bool full, const volatile bool *cancel,
 			struct unwind_table **out);
+/* The range [*lo, *hi) of the .eh_frame FDE of elf that covers link-time
+ * address pc: the bounds of the function (or the part of one) holding it.
+ * Returns 0, -ENOENT when no FDE covers pc or elf has no .eh_frame, or
+ * -ENOEXEC for a file that is not an x86-64 ELF file; *lo and *hi are
+ * unchanged on failure. */
+int unwind_fde_covering(Elf *elf, uint64_t pc, uint64_t *lo, uint64_t *hi);
 /* Accepts NULL. */
 void unwind_table__free(struct unwind_table *t);
 

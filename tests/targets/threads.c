@@ -11,8 +11,8 @@
  *       blocks of the next thread: freed on another thread (and often on
  *       another CPU) than allocated, nothing outstanding
  *
- * and parks forever (an exiting thread would free its tcache, a block
- * allocated inside malloc, which is not a traced call).
+ * and parks forever: what glibc frees as a thread exits is thread_exit.c's
+ * business.
  *
  * Totals: one stack, thread_leak: 4000 allocs, 512000 bytes; allocs 14000,
  * frees 10000, unknown_frees 0, outstanding_allocs 4000, outstanding_bytes

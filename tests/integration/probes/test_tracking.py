@@ -6,7 +6,7 @@ import re
 
 from expected import (ARENA_LEAKS, ARENA_SPECS, ARENA_TOTALS, LEAKS, LEAKS_TOTALS,
                       LEAK_MALLOC, Leak)
-from harness import Session, expect_stacks, expect_totals, trace
+from harness import Session, expect_stacks, expect_totals, function_names, trace
 
 
 def test_full_map_counts_every_drop():
@@ -130,3 +130,28 @@ def test_kept_freed_records_leave_room():
     expect_stacks(report, [Leak("leak_site", "main", 1280, 1280 * 100)])
     expect_totals(report, {"outstanding_allocs": 1280, "allocs": 2280, "frees": 1000,
                            "unknown_frees": 0, "replaced_allocs": 0})
+
+
+def test_thread_exit_cache_frees_are_the_allocators():
+    """thread_exit: a worker thread mallocs and frees 20 blocks of 20 sizes
+    and exits. glibc's tcache_thread_shutdown then frees the 20 blocks
+    still in the thread's cache again, and the cache itself: 21 calls the
+    program never made, counted as allocator_frees, neither frees nor
+    unknown_frees. The one allocation outstanding is the thread's dynamic
+    thread vector, calloc'd by pthread_create and kept in glibc's stack
+    cache. -v says where the shutdown code is and how it was found: Debian's
+    libc has no symbol for it (inlined), so by its message."""
+    with Session() as s:
+        _, daemon, report = trace(s, "thread_exit", "-v")
+    expect_totals(report, {"allocs": 21, "frees": 20, "unknown_frees": 0,
+                           "allocator_frees": 21, "outstanding_allocs": 1,
+                           "nested_calls": 0, "replaced_allocs": 0})
+    [stack] = report["stacks"]
+    names = function_names(stack)
+    assert names.index("pthread_create") < names.index("start_thread") \
+        < names.index("main"), names
+    assert any(re.fullmatch(r"memleakd: debug:   frees returning into 0x[0-9a-f]+-0x[0-9a-f]+ "
+                            r"\(tcache_thread_shutdown, found by its message\) are glibc "
+                            r"emptying an exiting thread's cache: counted apart, as "
+                            r"allocator_frees", l) for l in daemon.stderr.lines), \
+        daemon.stderr.text()

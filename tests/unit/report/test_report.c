@@ -47,7 +47,7 @@ static struct snapshot fixture(enum end_reason end)
 			    .frees = 3974, .unknown_frees = 5, .dropped_allocs = 2, .stack_errors = 1,
 			    .failed_allocs = 3, .nested_calls = 7, .replaced_allocs = 0, .resets = 12,
 			    .reset_frees = 40, .dropped_resets = 1, .unwind_no_table = 6,
-			    .unwind_truncated = 4, .unwind_anon_stops = 2 },
+			    .unwind_truncated = 4, .unwind_anon_stops = 2, .allocator_frees = 9 },
 		.n_stacks = 3,
 		.n_top = 2,
 		.stacks = stacks,

@@ -488,7 +488,53 @@ TEST(errors)
 	EXPECT_EQ(unwind_table__bytes(NULL), 0);
 }
 
+/* unwind_fde_covering on the file at path, and the function name's
+ * symbol there: the FDE of a C function covers exactly its symbol. */
+static void expect_fde_is_function(const char *path, const char *name)
+{
+	uint64_t lo = 1, hi = 2;
+	struct elf_symbol sym = { 0 };
+	struct elf_object *o = NULL;
+
+	EXPECT_EQ(elf_object__open(AT_FDCWD, path, &o), 0);
+	if (!o)
+		return;
+	EXPECT_EQ(elf_object__find_function(o, name, ELF_SYMTAB_ANY, &sym), 0);
+	EXPECT_EQ(unwind_fde_covering(elf_object__elf(o), sym.vaddr + sym.size / 2, &lo, &hi), 0);
+	EXPECT_EQ(lo, sym.vaddr);
+	EXPECT_EQ(hi, sym.vaddr + sym.size);
+	EXPECT_EQ(unwind_fde_covering(elf_object__elf(o), sym.vaddr, &lo, &hi), 0);
+	EXPECT_EQ(lo, sym.vaddr);
+	elf_object__free(o);
+}
+
+TEST(fde_covering_bounds_a_function)
+{
+	struct elf_object *o = NULL;
+	uint64_t lo = 7, hi = 8;
+
+	EXPECT(fixture());
+	expect_fde_is_function("nofp", "pusher");
+	expect_fde_is_function("fp", "no_frame_caller");
+	/* No FDE covers address 0 (the ELF header), nor anything in an
+	 * object without CFI; another machine's file is refused. */
+	EXPECT_EQ(elf_object__open_headers(AT_FDCWD, "nofp", &o), 0);
+	if (o)
+		EXPECT_EQ(unwind_fde_covering(elf_object__elf(o), 0, &lo, &hi), -ENOENT);
+	elf_object__free(o);
+	EXPECT_EQ(elf_object__open_headers(AT_FDCWD, "nocfi.so", &o), 0);
+	if (o)
+		EXPECT_EQ(unwind_fde_covering(elf_object__elf(o), 0x1000, &lo, &hi), -ENOENT);
+	elf_object__free(o);
+	EXPECT_EQ(elf_object__open_headers(AT_FDCWD, "arm", &o), 0);
+	if (o)
+		EXPECT_EQ(unwind_fde_covering(elf_object__elf(o), 0x1000, &lo, &hi), -ENOEXEC);
+	elf_object__free(o);
+	EXPECT_EQ(lo, 7);
+	EXPECT_EQ(hi, 8);
+}
+
 RUN_TESTS("unwind_table", T(pushes_give_rsp_rows_as_readelf),
 	  T(auto_keeps_functions_without_frame_pointer), T(auto_leaves_frame_pointer_functions_out),
 	  T(reads_debug_frame), T(object_without_cfi_has_no_rows), T(libc_special_rules),
-	  T(libc_auto_mode), T(errors))
+	  T(libc_auto_mode), T(fde_covering_bounds_a_function), T(errors))
