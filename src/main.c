@@ -21,6 +21,7 @@
 #include "report/report.h"
 #include "report/report_output.h"
 #include "snapshot/context_resets.h"
+#include "snapshot/ctx_sweep.h"
 #include "snapshot/generations.h"
 #include "snapshot/map_reader.h"
 #include "snapshot/snapshot.h"
@@ -54,6 +55,7 @@ struct daemon {
 	struct tracer *tracer;
 	struct unwind_publisher *publisher; /* NULL with --unwind fp */
 	struct context_resets *resets;
+	struct ctx_sweep *sweep;            /* NULL without contexts */
 	struct generations *generations;
 	struct symbolizer *symbolizer;
 	int signal_fd;
@@ -250,6 +252,16 @@ static int attach(struct daemon *d)
 	}
 	describe(d);
 	describe_allocs_maps(d);
+	if (options.contexts) {
+		struct tracer_maps maps;
+
+		tracer__maps(d->tracer, &maps);
+		r = ctx_sweep__new(&maps, options.max_allocs, &d->sweep);
+		if (r < 0) {
+			log_error("cannot set up the sweep of context records: %s", strerror(-r));
+			return r;
+		}
+	}
 	if (rows) {
 		r = start_unwind_publisher(d);
 		if (r < 0)
@@ -291,9 +303,9 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 {
 	struct snapshot *snap;
 	struct snapshot_source src = {
-		.maps = maps, .resets = d->resets, .generations = d->generations,
-		.time_base_ns = tracer__time_base_ns(d->tracer), .target = d->target->index,
-		.pid = d->cfg->pid, .min_age_ns = d->cfg->min_age_ns,
+		.maps = maps, .resets = d->resets, .sweep = d->sweep,
+		.generations = d->generations, .time_base_ns = tracer__time_base_ns(d->tracer),
+		.target = d->target->index, .pid = d->cfg->pid, .min_age_ns = d->cfg->min_age_ns,
 		.sample_bytes = d->cfg->sample_bytes,
 	};
 	uint16_t generation;
@@ -356,8 +368,31 @@ static int report(struct daemon *d, enum end_reason end)
 			  snap->records_read,
 			  ms_between(start, monotonic_ns()), ms_between(start, read),
 			  ms_between(read, named), ms_between(named, monotonic_ns()));
+	if (r >= 0 && d->sweep)
+		log_debug("report %u: the sweep retired %llu released context records", snap->report,
+			  (unsigned long long)ctx_sweep__take_retired(d->sweep));
 	snapshot__free(snap);
 	return r;
+}
+
+/* Sweep the context records between reports when the map fills
+ * (ctx_sweep.h). A failure is reported; the next report sweeps again. */
+static void sweep_if_due(struct daemon *d)
+{
+	uint64_t start = monotonic_ns();
+	bool due = false;
+	int r = ctx_sweep__due(d->sweep, &due);
+
+	if (r == 0 && !due)
+		return;
+	if (r == 0)
+		r = ctx_sweep__run(d->sweep);
+	if (r < 0)
+		log_warn("sweeping the context records failed: %s", strerror(-r));
+	else
+		log_debug("swept the context records: %llu released ones retired in %.1f ms",
+			  (unsigned long long)ctx_sweep__take_retired(d->sweep),
+			  ms_between(start, monotonic_ns()));
 }
 
 /* Wait until the next report is due or the run ends; returns why it ended,
@@ -369,13 +404,14 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 		{ .fd = d->target->pidfd, .events = POLLIN },
 		{ .fd = d->publisher ? unwind_publisher__events_fd(d->publisher) : -1,
 		  .events = POLLIN },
+		{ .fd = d->sweep ? ctx_sweep__events_fd(d->sweep) : -1, .events = POLLIN },
 	};
 
 	for (;;) {
 		uint64_t now = monotonic_ns();
 		uint64_t until = stop_at && stop_at < deadline ? stop_at : deadline;
 		int timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
-		int n = poll(fds, 3, timeout);
+		int n = poll(fds, 4, timeout);
 
 		if (n < 0 && errno != EINTR)
 			return END_SIGNAL;
@@ -385,6 +421,8 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 			return END_TARGET_EXITED;
 		if (n > 0 && fds[2].revents)
 			unwind_publisher__handle_events(d->publisher);
+		if (n > 0 && fds[3].revents)
+			sweep_if_due(d);
 		if (stop_at && monotonic_ns() >= stop_at)
 			return END_DURATION;
 		if (monotonic_ns() >= deadline)
@@ -482,6 +520,7 @@ static void teardown(struct daemon *d)
 	target__free(d->target);
 	symbolizer__free(d->symbolizer);
 	context_resets__free(d->resets);
+	ctx_sweep__free(d->sweep);
 	generations__free(d->generations);
 	trend__free(d->trend);
 	report_output__close(d->out);

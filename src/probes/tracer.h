@@ -27,6 +27,9 @@ struct tracer_maps {
 	int counters;     /* target index -> per-CPU struct target_counters */
 	int resets;       /* memleakd_alloc_key(target, ctx) -> time of its last reset */
 	int maps_events;  /* ring buffer of struct maps_event: a target's mappings changed */
+	int record_counts; /* per-CPU struct record_counts */
+	int sweep_events; /* ring buffer: a CPU's context records grew (struct record_counts) */
+	int sweep;        /* the sweep program, negative when no allocator has contexts */
 };
 
 /* One probe to attach: function `function` at file offset `offset` of the

@@ -32,6 +32,7 @@ POSTGRES = PG_BIN / "postgres"
 INITDB = PG_BIN / "initdb"
 PSQL = PG_BIN / "psql"
 PG_CONFIG = PG_BIN / "pg_config"
+PGBENCH = PG_BIN / "pgbench"
 EXTENSION_SOURCES = ROOT / "tests" / "postgres"
 EXTENSION_FUNCTIONS = ("leaky_remember", "leaky_scratch", "leaky_error",
                        "leaky_oversize", "leaky_pfree")
@@ -172,6 +173,16 @@ def start_postgres(session, *settings):
     server.wait_ready()
     server.started_in = time.monotonic() - started
     return server
+
+
+def pgbench_init(server, scale=1):
+    """pgbench -i -s scale: pgbench's tables (100,000 accounts a unit of
+    scale, 10 tellers, 1 branch, and an empty history) in the postgres
+    database."""
+    status, out, err = server.session.run(
+        [PGBENCH, "-i", "-q", "-s", str(scale), "-h", server.sockdir, "-p", PORT,
+         "-U", USER, "postgres"], timeout=INITDB_TIMEOUT, env=environment())
+    assert status == 0, f"pgbench -i exited with status {status}:\n{out}\n{err}"
 
 
 class Backend:
