@@ -186,13 +186,14 @@ $(OUT)/bench/symbolize_bench: bench/symbolize_bench.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
 bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/targets/bench_deep $(OUT)/targets/bench_deep_fp \
-		$(OUT)/targets/unwind_cxx $(OUT)/targets/bench_outstanding
+		$(OUT)/targets/unwind_cxx $(OUT)/targets/bench_outstanding $(OUT)/targets/arena_leaks
 	@$(OUT)/bench/symbolize_bench
 	@python3 bench/run.py
 	@python3 bench/prog_cost.py
 	@python3 bench/report_cost.py
 	@python3 bench/redis_bench.py
 	@python3 bench/pg_preset.py
+	@python3 bench/sweep_cost.py
 
 clean:
 	rm -rf $(OUT) memleakd

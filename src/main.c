@@ -368,9 +368,13 @@ static int report(struct daemon *d, enum end_reason end)
 			  snap->records_read,
 			  ms_between(start, monotonic_ns()), ms_between(start, read),
 			  ms_between(read, named), ms_between(named, monotonic_ns()));
-	if (r >= 0 && d->sweep)
-		log_debug("report %u: the sweep retired %llu released context records", snap->report,
-			  (unsigned long long)ctx_sweep__take_retired(d->sweep));
+	if (r >= 0 && d->sweep) {
+		struct ctx_sweep_stats swept;
+
+		ctx_sweep__take_stats(d->sweep, &swept);
+		log_debug("report %u: the sweep retired %llu released context records in %.1f ms",
+			  snap->report, (unsigned long long)swept.retired, swept.ns / 1e6);
+	}
 	snapshot__free(snap);
 	return r;
 }
@@ -379,7 +383,7 @@ static int report(struct daemon *d, enum end_reason end)
  * (ctx_sweep.h). A failure is reported; the next report sweeps again. */
 static void sweep_if_due(struct daemon *d)
 {
-	uint64_t start = monotonic_ns();
+	struct ctx_sweep_stats swept;
 	bool due = false;
 	int r = ctx_sweep__due(d->sweep, &due);
 
@@ -387,12 +391,13 @@ static void sweep_if_due(struct daemon *d)
 		return;
 	if (r == 0)
 		r = ctx_sweep__run(d->sweep);
-	if (r < 0)
+	if (r < 0) {
 		log_warn("sweeping the context records failed: %s", strerror(-r));
-	else
-		log_debug("swept the context records: %llu released ones retired in %.1f ms",
-			  (unsigned long long)ctx_sweep__take_retired(d->sweep),
-			  ms_between(start, monotonic_ns()));
+		return;
+	}
+	ctx_sweep__take_stats(d->sweep, &swept);
+	log_debug("swept the context records: %llu released ones retired in %.1f ms",
+		  (unsigned long long)swept.retired, swept.ns / 1e6);
 }
 
 /* Wait until the next report is due or the run ends; returns why it ended,

@@ -11,6 +11,7 @@
 #include "memleakd.h"
 #include "probes/tracer.h"
 #include "snapshot/map_reader.h"
+#include "util/clock.h"
 
 /* Between sweeps, at least this share of the capacity: a map full of live
  * records is not walked again and again for nothing. */
@@ -21,7 +22,7 @@ struct ctx_sweep {
 	struct ring_buffer *events;
 	uint32_t capacity;
 	uint64_t threshold;
-	uint64_t retired;
+	struct ctx_sweep_stats stats;
 };
 
 /* The events only wake the loop: ctx_sweep__due reads the counts. */
@@ -89,14 +90,15 @@ static int held(const struct ctx_sweep *s, uint64_t *out)
 int ctx_sweep__run(struct ctx_sweep *s)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	uint64_t now, gap;
+	uint64_t start = monotonic_ns(), now, gap;
 	int r = bpf_prog_test_run_opts(s->prog_fd, &opts) < 0 ? -errno : 0;
 
+	s->stats.ns += monotonic_ns() - start;
 	if (r == 0)
 		r = held(s, &now);
 	if (r < 0)
 		return r;
-	s->retired += opts.retval;
+	s->stats.retired += opts.retval;
 	gap = now < s->capacity ? (s->capacity - now) / 2 : 0;
 	if (gap < s->capacity / MIN_HEADROOM_SHARE)
 		gap = s->capacity / MIN_HEADROOM_SHARE;
@@ -104,12 +106,10 @@ int ctx_sweep__run(struct ctx_sweep *s)
 	return 0;
 }
 
-uint64_t ctx_sweep__take_retired(struct ctx_sweep *s)
+void ctx_sweep__take_stats(struct ctx_sweep *s, struct ctx_sweep_stats *out)
 {
-	uint64_t n = s->retired;
-
-	s->retired = 0;
-	return n;
+	*out = s->stats;
+	s->stats = (struct ctx_sweep_stats){ 0 };
 }
 
 int ctx_sweep__events_fd(const struct ctx_sweep *s)

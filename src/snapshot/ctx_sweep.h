@@ -27,8 +27,14 @@ void ctx_sweep__free(struct ctx_sweep *s);
  * threshold halfway from the records the map holds now to its capacity.
  * Returns 0 or -errno from the program's run or the counters' read. */
 int ctx_sweep__run(struct ctx_sweep *s);
-/* Records retired by the sweep program since the previous call. */
-uint64_t ctx_sweep__take_retired(struct ctx_sweep *s);
+/* What the sweeps since the previous call did: records retired, and the
+ * time the program's runs took. */
+struct ctx_sweep_stats {
+	uint64_t retired;
+	uint64_t ns;
+};
+
+void ctx_sweep__take_stats(struct ctx_sweep *s, struct ctx_sweep_stats *out);
 /* A descriptor that polls readable when a CPU's context records grew by a
  * step (struct record_counts): time to call ctx_sweep__due. */
 int ctx_sweep__events_fd(const struct ctx_sweep *s);

@@ -185,6 +185,26 @@ def pgbench_init(server, scale=1):
     assert status == 0, f"pgbench -i exited with status {status}:\n{out}\n{err}"
 
 
+def prepare_requests(first, count, name="q"):
+    """count requests of a client that prepares a new statement for each
+    (named name and its number) and never deallocates it, between
+    pgbench's TPC-B-like statements."""
+    parts = []
+    for i in range(first, first + count):
+        aid, tid, delta = 1 + i * 7919 % 100000, 1 + i % 10, i % 201 - 100
+        parts += [
+            f"prepare {name}{i}(int) as select abalance, bid from pgbench_accounts "
+            f"where aid = $1 and abalance > {-i}",
+            f"execute {name}{i}({aid})",
+            f"update pgbench_accounts set abalance = abalance + {delta} where aid = {aid}",
+            f"update pgbench_tellers set tbalance = tbalance + {delta} where tid = {tid}",
+            f"insert into pgbench_history (tid, bid, aid, delta, mtime) "
+            f"values ({tid}, 1, {aid}, {delta}, current_timestamp)",
+            "select count(*), sum(bbalance) from pgbench_branches where bid = 1",
+        ]
+    return ";\n".join(parts)
+
+
 class Backend:
     """One long-lived psql (as root, connecting as the postgres role) fed
     through a pipe: one backend process, pid, that keeps running between

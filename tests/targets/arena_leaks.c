@@ -537,14 +537,17 @@ __attribute__((noinline)) static void many_contexts(long n)
  * is destroyed, then the target sleeps PAUSE_MS. The blocks come from
  * block_area, 100 chunks each: the addresses a reset released come back
  * only after 3.3 million chunks. Nothing is outstanding at the end; the
- * only malloc and free calls after SIGUSR1 are the arenas' headers. */
+ * only malloc and free calls after SIGUSR1 are the arenas' headers.
+ * "kept ROUNDS CHUNKS PAUSE_MS" keeps the arenas instead: ROUNDS x CHUNKS
+ * outstanding (bench/sweep_cost.py). */
 __attribute__((noinline)) static void fill_released(struct arena *a, long chunks)
 {
 	for (long i = 0; i < chunks; i++)
 		target_touch(arena_alloc(a, 48));
 }
 
-__attribute__((noinline)) static void release_rounds(long rounds, long chunks, long pause_ms)
+__attribute__((noinline)) static void release_rounds(long rounds, long chunks, long pause_ms,
+						    int keep)
 {
 	const struct timespec pause = { .tv_sec = pause_ms / 1000,
 					 .tv_nsec = pause_ms % 1000 * 1000000 };
@@ -557,7 +560,8 @@ __attribute__((noinline)) static void release_rounds(long rounds, long chunks, l
 		struct arena *a = arena_create("released");
 
 		fill_released(a, chunks);
-		arena_destroy(a);
+		if (!keep)
+			arena_destroy(a);
 		nanosleep(&pause, NULL);
 	}
 }
@@ -565,7 +569,8 @@ __attribute__((noinline)) static void release_rounds(long rounds, long chunks, l
 int main(int argc, char **argv)
 {
 	long n = argc == 3 && !strcmp(argv[1], "many-contexts") ? atol(argv[2]) : 0;
-	int released = argc == 5 && !strcmp(argv[1], "released");
+	int kept = argc == 5 && !strcmp(argv[1], "kept");
+	int released = argc == 5 && (kept || !strcmp(argv[1], "released"));
 
 	long_arena = arena_create("long");
 	req_arena = arena_create("request");
@@ -576,7 +581,7 @@ int main(int argc, char **argv)
 	target_ready();
 	target_wait_start();
 	if (released)
-		release_rounds(atol(argv[2]), atol(argv[3]), atol(argv[4]));
+		release_rounds(atol(argv[2]), atol(argv[3]), atol(argv[4]), kept);
 	else if (n)
 		many_contexts(n);
 	else

@@ -6,6 +6,7 @@ exact bytes per leaking stack, nothing from released contexts, resets that
 release far more than --max-allocs without a drop, and clear errors for
 bad specs."""
 
+import os
 import re
 import signal
 
@@ -76,20 +77,25 @@ def test_arena_contexts_as_allocations():
     of the header inside the delete, the allocator's own. The 5 scratch
     arenas, made without a parent, are freed by their delete; the 10
     children of "request" and their 10 children are released by their
-    parent's reset or delete, which come first. The leaks are the same."""
-    with Session() as s:
-        _, daemon, report = trace(s, "arena_leaks", "-n", "20", *CONTEXT_SPECS)
-    err = daemon.stderr.text()
-    assert "memleakd:   --create arena_create_child in " in err, err
-    assert "memleakd:   --delete arena_destroy in " in err, err
+    parent's reset or delete, which come first. The leaks are the same.
+    Through uprobe sessions, and through perf-event entry and return
+    probes (MEMLEAKD_NO_UPROBE_MULTI, kernels before 6.6) alike."""
     counts = dict(ARENA_COUNTS,
                   frees=ARENA_COUNTS["frees"] - 25 + 5,
                   reset_frees=ARENA_COUNTS["reset_frees"] + 20,
                   nested_calls=ARENA_COUNTS["nested_calls"] + 20 + 25 + 25)
-    expect_stacks(report, ARENA_LEAKS)
-    got = {key: report["totals"][key] for key in [*counts, "dropped_allocs", "stack_errors"]}
     expected = dict(counts, dropped_allocs=0, stack_errors=0)
-    assert got == expected, f"totals {got}, expected {expected}"
+    for perf_events in (False, True):
+        if perf_events:
+            os.environ["MEMLEAKD_NO_UPROBE_MULTI"] = "1"
+        with Session() as s:
+            _, daemon, report = trace(s, "arena_leaks", "-n", "20", *CONTEXT_SPECS)
+        err = daemon.stderr.text()
+        assert "memleakd:   --create arena_create_child in " in err, err
+        assert "memleakd:   --delete arena_destroy in " in err, err
+        expect_stacks(report, ARENA_LEAKS)
+        got = {key: report["totals"][key] for key in expected}
+        assert got == expected, f"perf events {perf_events}: totals {got}, expected {expected}"
 
 
 def test_resets_release_far_more_than_max_allocs():

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from harness import ROOT, Session, describe_stacks, find_stack, function_names
 from postgres import (POSTGRES, SQLError, build_extension, create_functions,
-                      pgbench_init, start_postgres)
+                      pgbench_init, prepare_requests, start_postgres)
 
 # The leaks the extension is asked for: distinctive counts and sizes.
 LEAK_N, LEAK_SIZE = 37, 1000
@@ -502,26 +502,6 @@ PREPARE_CAPACITY = 200000
 PLAN_CONTEXTS = "('CachedPlanSource', 'CachedPlanQuery')"
 
 
-def prepare_requests(first, count, name="q"):
-    """count requests of a client that prepares a new statement for each
-    (named name and its number) and never deallocates it, between
-    pgbench's TPC-B-like statements."""
-    parts = []
-    for i in range(first, first + count):
-        aid, tid, delta = 1 + i * 7919 % 100000, 1 + i % 10, i % 201 - 100
-        parts += [
-            f"prepare {name}{i}(int) as select abalance, bid from pgbench_accounts "
-            f"where aid = $1 and abalance > {-i}",
-            f"execute {name}{i}({aid})",
-            f"update pgbench_accounts set abalance = abalance + {delta} where aid = {aid}",
-            f"update pgbench_tellers set tbalance = tbalance + {delta} where tid = {tid}",
-            f"insert into pgbench_history (tid, bid, aid, delta, mtime) "
-            f"values ({tid}, 1, {aid}, {delta}, current_timestamp)",
-            f"select count(*), sum(bbalance) from pgbench_branches where bid = 1",
-        ]
-    return ";\n".join(parts)
-
-
 def plan_context_bytes(backend):
     """PostgreSQL's own count and total_bytes of the backend's
     CachedPlanSource and CachedPlanQuery contexts."""
@@ -543,11 +523,13 @@ def test_postgres_prepared_statement_leak():
     that CacheMemoryContext adopts, made in headers that AllocSet takes
     from the contexts EXECUTE and its portal deleted: the contexts are
     allocations of the stacks that create them, through PrepareQuery. So
-    the stack holding the most bytes goes through PrepareQuery,
-    PrepareQuery's stacks hold most of the bytes allocated and kept since
-    attach, and of the growth PostgreSQL itself reports for those
-    contexts; the resets release more allocations than the map holds and
-    none is dropped."""
+    the stack holding the most bytes goes through PrepareQuery, each
+    statement's two contexts are exactly one allocation of 1 KiB each under
+    CreateCachedPlan and CompleteCachedPlan, no context header is blamed on
+    AllocSetContextCreateInternal's malloc, PrepareQuery's stacks hold most
+    of the bytes allocated and kept since attach, and of the growth
+    PostgreSQL itself reports for those contexts; the resets release more
+    allocations than the map holds and none is dropped."""
     with Session() as s:
         server = start_postgres(s)
         pgbench_init(server)
@@ -583,6 +565,14 @@ def test_postgres_prepared_statement_leak():
     expect_no_drops(totals)
     assert totals["reset_frees"] > PREPARE_CAPACITY, totals
     assert through_prepare(stacks[0]), describe_stacks(dict(stacks=stacks[:5]))
+    # Each statement's two contexts, 1 KiB first blocks, are allocations of
+    # the functions that create them, wherever AllocSet took their headers.
+    for creator in ("CreateCachedPlan", "CompleteCachedPlan"):
+        assert [st for st in stacks if function_names(st)[:2] == [creator, "PrepareQuery"]
+                and (st["allocs"], st["bytes"]) == (requests, 1024 * requests)], \
+            f"no {creator} stack of {requests} contexts:\n" + describe_stacks(dict(stacks=stacks[:5]))
+    assert not [st for st in stacks if function_names(st)[0] == "AllocSetContextCreateInternal"], \
+        describe_stacks(dict(stacks=stacks))
     assert prepared * 4 >= totals["outstanding_bytes"] * 3, \
         (prepared, totals["outstanding_bytes"])
     assert prepared * 2 >= grown, (prepared, grown)
