@@ -21,8 +21,9 @@
 #ifndef SWEEP_BPF_H
 #define SWEEP_BPF_H
 
-extern void bpf_preempt_disable(void) __ksym;
-extern void bpf_preempt_enable(void) __ksym;
+/* Linux 6.10: user space loads this program only where they exist. */
+extern void bpf_preempt_disable(void) __ksym __weak;
+extern void bpf_preempt_enable(void) __ksym __weak;
 
 /* Retire record rec, under key, if a reset released it: 0 when it did. */
 static __noinline int retire_stale(__u64 key, struct ctx_alloc_info *rec)

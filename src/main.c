@@ -197,6 +197,25 @@ static bool have_contexts(const struct custom_allocator *c)
 	return false;
 }
 
+/* Sweep the context records that resets release, where the kernel can. */
+static int start_sweep(struct daemon *d, uint32_t capacity)
+{
+	struct tracer_maps maps;
+	int r;
+
+	tracer__maps(d->tracer, &maps);
+	if (maps.sweep < 0) {
+		log_info("this kernel cannot run the sweep program (Linux 6.10 can): records "
+			 "released by context resets stay in the map until their addresses come "
+			 "back, and may fill it (dropped_allocs)");
+		return 0;
+	}
+	r = ctx_sweep__new(&maps, capacity, &d->sweep);
+	if (r < 0)
+		log_error("cannot set up the sweep of context records: %s", strerror(-r));
+	return r;
+}
+
 /* Start building unwind tables, and watch dlopen for new objects. */
 static int start_unwind_publisher(struct daemon *d)
 {
@@ -253,14 +272,9 @@ static int attach(struct daemon *d)
 	describe(d);
 	describe_allocs_maps(d);
 	if (options.contexts) {
-		struct tracer_maps maps;
-
-		tracer__maps(d->tracer, &maps);
-		r = ctx_sweep__new(&maps, options.max_allocs, &d->sweep);
-		if (r < 0) {
-			log_error("cannot set up the sweep of context records: %s", strerror(-r));
+		r = start_sweep(d, options.max_allocs);
+		if (r < 0)
 			return r;
-		}
 	}
 	if (rows) {
 		r = start_unwind_publisher(d);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "util/clock.h"
@@ -164,6 +165,22 @@ static enum probe_mode probe_mode(void)
 	return links == UPROBE_LINKS_NONE ? PROBES_PERF : PROBES_MULTI;
 }
 
+/* Can the kernel run the sweep program? It is BPF_PROG_TYPE_SYSCALL and
+ * calls bpf_preempt_disable (Linux 6.10). MEMLEAKD_NO_SWEEP=1 says no
+ * (tests show what the sweep saves so). */
+static bool sweep_supported(void)
+{
+	struct btf *btf;
+	bool found;
+
+	if (env_set("MEMLEAKD_NO_SWEEP") || libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SYSCALL, NULL) != 1)
+		return false;
+	btf = btf__load_vmlinux_btf();
+	found = btf && btf__find_by_name_kind(btf, "bpf_preempt_disable", BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
 /* Programs are loaded for the links they go in; the allocation programs
  * of the other mode are not loaded at all. */
 static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode, bool contexts)
@@ -174,7 +191,7 @@ static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode, boo
 	bool session = mode == PROBES_SESSION;
 	int r;
 
-	r = bpf_program__set_autoload(skel->progs.sweep, contexts);
+	r = bpf_program__set_autoload(skel->progs.sweep, contexts && sweep_supported());
 	if (!r)
 		r = bpf_program__set_autoload(skel->progs.alloc_session, session);
 	if (!r)

@@ -98,19 +98,29 @@ def test_arena_contexts_as_allocations():
         assert got == expected, f"perf events {perf_events}: totals {got}, expected {expected}"
 
 
-def test_resets_release_far_more_than_max_allocs():
-    """200 arenas of 2,000 chunks each, created, filled and destroyed one
-    after the other: resets release 400,000 allocations, 24 times what
-    --max-allocs 16384 holds, at addresses the arena does not hand out
-    again. The released records are swept from the map as it fills (-v
-    says so), so none is dropped, and nothing is outstanding at the end."""
-    rounds, chunks, capacity = 200, 2000, 16384
+def released_rounds(rounds, chunks, capacity):
+    """arena_leaks released ROUNDS CHUNKS 1 traced with --max-allocs
+    capacity: (memleakd, final report)."""
     with Session() as s:
         target = s.target("arena_leaks", "released", rounds, chunks, 1)
         daemon = s.memleakd(target.pid, "--max-allocs", capacity, "-v", *ARENA_SPECS)
         target.go()
         report = daemon.stop()
         target.stop()
+    return daemon, report
+
+
+def test_resets_release_far_more_than_max_allocs():
+    """200 arenas of 2,000 chunks each, created, filled and destroyed one
+    after the other: resets release 400,000 allocations, 24 times what
+    --max-allocs 16384 holds, at addresses the arena does not hand out
+    again. The released records are swept from the map as it fills (-v
+    says so), so none is dropped, and nothing is outstanding at the end.
+    The contrast, without the sweep (MEMLEAKD_NO_SWEEP, what kernels
+    before 6.10 get): the map fills with released records, and every
+    allocation past its capacity is dropped, and counted."""
+    rounds, chunks, capacity = 200, 2000, 16384
+    daemon, report = released_rounds(rounds, chunks, capacity)
     totals = report["totals"]
     released = rounds * chunks
     # The arenas' headers: malloc'd by arena_create, untraced, and freed
@@ -126,6 +136,14 @@ def test_resets_release_far_more_than_max_allocs():
               for line in daemon.stderr.lines) if m]
     print(f"{len(swept)} sweeps between reports retired {sum(swept)}")
     assert swept and sum(swept) >= released - 2 * capacity, daemon.stderr.text()
+
+    os.environ["MEMLEAKD_NO_SWEEP"] = "1"
+    daemon, report = released_rounds(rounds, chunks, capacity)
+    totals = report["totals"]
+    assert "this kernel cannot run the sweep program" in daemon.stderr.text()
+    got = {k: totals[k] for k in ("allocs", "reset_frees", "dropped_allocs")}
+    assert got == dict(allocs=capacity + rounds, reset_frees=capacity,
+                       dropped_allocs=released - capacity), totals
 
 
 def test_periodic_report_is_exact_while_attached():
