@@ -2,16 +2,17 @@
 /* memleakd.bpf.c - the probes: allocations in, frees out, totals per stack.
  *
  * Every traced function is attached to one of a few generic programs
- * (allocation entry and return, or one session program for both; free;
- * context); the attach cookie (include/memleakd.h) says which
+ * (allocations, and context resets and deletes: entry and return, or one
+ * session program for both; free; a context's move); the attach cookie
+ * (include/memleakd.h) says which
  * argument is the size, the pointer, the out-argument or the context, so a
  * new allocator needs no new BPF code. An allocation is recorded at the
  * return probe, where the caller's frame is the first user frame of the
  * stack. Per-stack totals, by generation, are updated here, so a report
  * reads O(stacks) entries, never O(allocations). A context reset costs
  * O(1): it stamps the context with the time; track() retires a released
- * record when its address comes back, the sweep program when user space
- * finds it, and until then reports leave it out
+ * record when its address comes back, or the sweep program, which user
+ * space runs, does; until then reports leave it out
  * (src/snapshot/context_resets.c).
  * The maps of outstanding allocations are in alloc_records.bpf.h, the stack
  * walk in unwind.bpf.h, contexts' creation, reset, delete and move in
