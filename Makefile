@@ -190,7 +190,7 @@ $(OUT)/bench/symbolize_bench: bench/symbolize_bench.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
 bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/targets/bench_deep $(OUT)/targets/bench_deep_fp \
-		$(OUT)/targets/unwind_cxx $(OUT)/targets/bench_outstanding \
+		$(OUT)/targets/unwind_cxx $(OUT)/targets/bench_outstanding $(OUT)/targets/arena_leaks \
 		$(OUT)/targets/bench_mappings $(OUT)/targets/bench_mappings_static
 	@$(OUT)/bench/symbolize_bench
 	@python3 bench/run.py
@@ -199,6 +199,7 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 	@python3 bench/redis_bench.py
 	@python3 bench/pg_preset.py
 	@python3 bench/mappings.py
+	@python3 bench/sweep_cost.py
 
 clean:
 	rm -rf $(OUT) memleakd

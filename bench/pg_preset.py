@@ -11,7 +11,6 @@ of the seconds per run, transactions per second and their ratio.
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 
@@ -19,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 from harness import MEMLEAKD, Session  # noqa: E402
-from postgres import PG_BIN, environment, start_postgres  # noqa: E402
+from postgres import pgbench_init, start_postgres  # noqa: E402
 
 TRANSACTIONS = int(os.environ.get("BENCH_PG_TRANSACTIONS", "300"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
@@ -60,9 +59,7 @@ def one_run(session, backend, traced, seed):
 def main():
     with Session() as s:
         server = start_postgres(s)
-        subprocess.run([PG_BIN / "pgbench", "-i", "-q", "-s", str(SCALE), "-h", server.sockdir,
-                        "-U", "postgres", "postgres"], check=True, env=environment(),
-                       capture_output=True)
+        pgbench_init(server, SCALE)
         backend = server.connect()
         one_run(s, backend, False, 0)  # warm the caches
         runs = {False: [], True: []}

@@ -1,12 +1,22 @@
 /* alloc_records.bpf.h - where the programs keep outstanding allocations:
  * the records of the malloc family in two maps (a capacity split at a
  * power of two), those with a context in a third, and a free's record kept
- * for the next allocation at the same address. Included by
- * memleakd.bpf.c; the record layouts are in include/memleakd.h. */
+ * for the next allocation at the same address. A context record is taken
+ * by compare-and-swap of its stack id word, as the sweep program
+ * (sweep.bpf.h) takes the stale ones, and only the side whose swap
+ * succeeds accounts and deletes it. Included by memleakd.bpf.c; the
+ * record layouts are in include/memleakd.h. */
 #ifndef ALLOC_RECORDS_BPF_H
 #define ALLOC_RECORDS_BPF_H
 
 #define E2BIG 7 /* errno.h is not for BPF programs */
+#define EEXIST 17
+#define EBUSY 16
+
+/* Inserts of a context record that meet the sweep program deleting the
+ * record it claimed at the same key try again this many times: its window
+ * between claim and delete is a few hundred ns, preemption disabled. */
+#define CTX_INSERT_TRIES 16
 
 /* Some record went to the other context-free map than its hash chose, that
  * one being full: lookups that miss must try both. */
@@ -17,6 +27,7 @@ const volatile __u64 time_base_ns;  /* alloc_info.time counts from here */
 const volatile __u32 spill_share;   /* keys whose hash is below it go to allocs_spill */
 const volatile bool contexts;       /* some allocator has contexts: ctx_allocs is in use */
 const volatile __s64 freed_budget;  /* freed records a CPU may keep (struct alloc_info) */
+const volatile __s64 ctx_signal_step; /* struct record_counts; 0 without contexts */
 
 /* The outstanding allocations without a context, in two maps: a hash map's
  * bucket array is rounded up to a power of two, so a capacity of 2^k + r
@@ -47,14 +58,20 @@ struct {
 	__uint(max_entries, 1);
 } ctx_allocs SEC(".maps");
 
-/* Freed records kept, per CPU: those it made less those it overwrote (so
- * one CPU's count may go below 0, another's above what it holds). */
+/* Freed records kept and context records held, per CPU (user space sums
+ * the latter to know when to sweep). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
-	__type(value, __s64);
+	__type(value, struct record_counts);
 	__uint(max_entries, 1);
-} freed_kept SEC(".maps");
+} record_counts SEC(".maps");
+
+/* A CPU's context records grew by ctx_signal_step: the value is unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} sweep_events SEC(".maps");
 
 /* An allocation as the programs handle it, whichever map it is in. The
  * timestamp of a record without a context is its time field's, to 4 ms. */
@@ -70,11 +87,11 @@ static __always_inline bool spill_map(__u64 key, bool other)
 	return ((__u32)((key * 0x9e3779b97f4a7c15ULL) >> 32) < spill_share) != other;
 }
 
-static __always_inline __s64 *freed_count(void)
+static __always_inline struct record_counts *record_counts_here(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&freed_kept, &zero);
+	return bpf_map_lookup_elem(&record_counts, &zero);
 }
 
 /* The word holding a record's stack id (low half) and time (high half). */
@@ -95,8 +112,8 @@ static __always_inline bool swap_id(struct alloc_info *a, __u64 word, __u32 id)
 static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
 {
 	struct alloc_info *a = bpf_map_lookup_elem(map, &key);
+	struct record_counts *counts;
 	__u64 word;
-	__s64 *kept;
 
 	if (!a)
 		return -1;
@@ -106,13 +123,13 @@ static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
 	*old = (struct tracked){ .size = alloc_info_size(a), .stack_id = (__u32)word,
 				 .generation = alloc_info_generation(a),
 				 .timestamp_ns = time_base_ns + ((word >> 32) << MEMLEAKD_TIME_SHIFT) };
-	kept = freed_count();
+	counts = record_counts_here();
 	/* Only the thread whose swap or delete succeeds accounts the free. */
-	if (!kept || *kept >= freed_budget)
+	if (!counts || counts->freed_kept >= freed_budget)
 		return bpf_map_delete_elem(map, &key) ? -1 : 0;
 	if (!swap_id(a, word, MEMLEAKD_STACK_FREED))
 		return -1;
-	(*kept)++;
+	counts->freed_kept++;
 	return 0;
 }
 
@@ -120,8 +137,8 @@ static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
 static __always_inline int claim(void *map, __u64 key, const struct alloc_info *info)
 {
 	struct alloc_info *a = bpf_map_lookup_elem(map, &key);
+	struct record_counts *counts;
 	__u64 word;
-	__s64 *kept;
 
 	if (!a)
 		return -1;
@@ -131,9 +148,9 @@ static __always_inline int claim(void *map, __u64 key, const struct alloc_info *
 	a->size_gen = info->size_gen;
 	/* The stack id last: readers skip the record until it is whole. */
 	*id_word(a) = (__u64)info->time << 32 | info->stack_id;
-	kept = freed_count();
-	if (kept)
-		(*kept)--;
+	counts = record_counts_here();
+	if (counts)
+		counts->freed_kept--;
 	return 0;
 }
 
@@ -204,19 +221,75 @@ static __always_inline int take_plain(__u64 key, struct tracked *old)
 	return crossed ? take_plain_from(spill_map(key, true), key, old) : -1;
 }
 
-static __always_inline int take_ctx(__u64 key, struct tracked *old)
+/* Delete key's context record, claimed by the caller. */
+static __always_inline void delete_ctx(__u64 key)
 {
-	struct ctx_alloc_info *c;
+	struct record_counts *counts;
 
-	if (!contexts)
-		return -1;
-	c = bpf_map_lookup_elem(&ctx_allocs, &key);
+	if (bpf_map_delete_elem(&ctx_allocs, &key))
+		return;
+	counts = record_counts_here();
+	if (counts && --counts->ctx_records < counts->ctx_mark)
+		counts->ctx_mark = counts->ctx_records;
+}
+
+/* One more context record: a CPU whose records grew by a step since their
+ * lowest wakes user space, which looks whether the map needs a sweep. */
+static __always_inline void count_ctx_insert(void)
+{
+	struct record_counts *counts = record_counts_here();
+	__u32 unused = 0;
+
+	if (!counts || ++counts->ctx_records < counts->ctx_mark + ctx_signal_step)
+		return;
+	counts->ctx_mark = counts->ctx_records;
+	bpf_ringbuf_output(&sweep_events, &unused, sizeof(unused), 0);
+}
+
+/* Take key's context record into *old; 0 on success. Fields are read once
+ * the record is claimed: no one else changes it then. */
+static __noinline int take_ctx_record(__u64 key, struct tracked *old)
+{
+	struct ctx_alloc_info *c = bpf_map_lookup_elem(&ctx_allocs, &key);
+	__u64 word;
+
 	if (!c)
 		return -1;
-	*old = (struct tracked){ .size = alloc_info_size(&c->info), .stack_id = c->info.stack_id,
+	word = *id_word(&c->info);
+	if (!memleakd_stack_real((__u32)word) ||
+	    !swap_id(&c->info, word, MEMLEAKD_STACK_CLAIMED))
+		return -1;
+	*old = (struct tracked){ .size = alloc_info_size(&c->info), .stack_id = (__u32)word,
 				 .generation = alloc_info_generation(&c->info), .ctx = c->ctx,
 				 .timestamp_ns = c->timestamp_ns };
-	return bpf_map_delete_elem(&ctx_allocs, &key) ? -1 : 0;
+	delete_ctx(key);
+	return 0;
+}
+
+static __always_inline int take_ctx(__u64 key, struct tracked *old)
+{
+	return contexts ? take_ctx_record(key, old) : -1;
+}
+
+/* Insert a context record. A record the sweep program has claimed and not
+ * yet deleted is waited for; a live one makes it fail (-EEXIST). */
+static __noinline long insert_ctx(__u64 key, const struct ctx_alloc_info *c)
+{
+	for (int i = 0; i < CTX_INSERT_TRIES; i++) {
+		long r = bpf_map_update_elem(&ctx_allocs, &key, c, BPF_NOEXIST);
+		struct ctx_alloc_info *there;
+
+		if (r == 0) {
+			count_ctx_insert();
+			return 0;
+		}
+		if (r != -EEXIST)
+			return r;
+		there = bpf_map_lookup_elem(&ctx_allocs, &key);
+		if (there && there->info.stack_id != MEMLEAKD_STACK_CLAIMED)
+			return r;
+	}
+	return -EBUSY;
 }
 
 /* Is there a record under key, in any of the maps? */
@@ -241,7 +314,7 @@ static __always_inline int record(__u64 key, const struct tracked *t)
 	long r;
 
 	if (t->ctx)
-		return bpf_map_update_elem(&ctx_allocs, &key, &c, BPF_NOEXIST);
+		return insert_ctx(key, &c);
 	r = insert_plain(spill_map(key, false), key, &c.info);
 	if (r != -E2BIG) /* full */
 		return r;

@@ -2,19 +2,22 @@
 /* memleakd.bpf.c - the probes: allocations in, frees out, totals per stack.
  *
  * Every traced function is attached to one of a few generic programs
- * (allocation entry and return, or one session program for both; free;
- * reset); the attach cookie (include/memleakd.h) says which
+ * (allocations, and context resets and deletes: entry and return, or one
+ * session program for both; free; a context's move); the attach cookie
+ * (include/memleakd.h) says which
  * argument is the size, the pointer, the out-argument or the context, so a
  * new allocator needs no new BPF code. An allocation is recorded at the
  * return probe, where the caller's frame is the first user frame of the
  * stack. Per-stack totals, by generation, are updated here, so a report
  * reads O(stacks) entries, never O(allocations). A context reset costs
  * O(1): it stamps the context with the time; track() retires a released
- * record when its address comes back, and until then reports leave it out
+ * record when its address comes back, or the sweep program, which user
+ * space runs, does; until then reports leave it out
  * (src/snapshot/context_resets.c).
  * The maps of outstanding allocations are in alloc_records.bpf.h, the stack
- * walk in unwind.bpf.h, the programs that watch the target's memory
- * mappings in mappings.bpf.h.
+ * walk in unwind.bpf.h, contexts' creation, reset, delete and move in
+ * contexts.bpf.h, the sweep program in sweep.bpf.h, the programs that watch
+ * the target's memory mappings in mappings.bpf.h.
  *
  * Allocating functions are watched by an entry and a return program, or,
  * where the kernel has uprobe sessions, by one program that sees both and
@@ -338,18 +341,23 @@ static __always_inline bool allocator_call(__u32 target, __u64 sp)
 	return ret >= start && ret < end;
 }
 
-/* Is this thread inside a traced call further up its stack, or in one that
- * tail-jumped here (entered at the same stack pointer)? While a call runs,
- * its return slot holds the trampoline of its return probe. A record whose
- * stack pointer is below ours, whose return slot has been reused, or that
- * is older than any real call, was abandoned by a longjmp out of the
- * allocator. The costly checks come last, so the common case (no call in
- * flight) does not pay for them. */
+/* Is the traced call entered at entry_sp, at entry_ns, still running
+ * further up this thread's stack than sp, or did it tail-jump here
+ * (entered at the same stack pointer)? While a call runs, its return slot
+ * holds the trampoline of its return probe. A record whose stack pointer
+ * is below ours, whose return slot has been reused, or that is older than
+ * any real call, was abandoned by a longjmp out of the allocator. */
+static __always_inline bool call_running(__u64 entry_sp, __u64 entry_ns, __u64 sp)
+{
+	return entry_sp >= sp && word_at(entry_sp) == uretprobe_trampoline() &&
+	       bpf_ktime_get_ns() - entry_ns < MEMLEAKD_STALE_CALL_NS;
+}
+
+/* Is this thread inside an allocating call? The costly checks come last,
+ * so the common case (no call in flight) does not pay for them. */
 static __always_inline bool nested(struct inflight_call *call, __u64 sp)
 {
-	return call && call->cookie && call->entry_sp >= sp &&
-	       word_at(call->entry_sp) == uretprobe_trampoline() &&
-	       bpf_ktime_get_ns() - call->entry_ns < MEMLEAKD_STALE_CALL_NS;
+	return call && call->cookie && call_running(call->entry_sp, call->entry_ns, sp);
 }
 
 /* The context of a custom allocator's call: an argument, or the pointer a
@@ -365,6 +373,10 @@ static __always_inline __u64 context_of(struct pt_regs *ctx, __u64 cookie)
 			    (void *)ctx_globals[target][COOKIE_GLOBAL(cookie)]);
 	return context;
 }
+
+/* They use untrack(), stale(), record() and context_of(). */
+#include "contexts.bpf.h"
+#include "sweep.bpf.h"
 
 /* The countdown to a thread's next sample, from the table. */
 static __always_inline __u64 draw_countdown(void)
@@ -422,6 +434,8 @@ static __always_inline bool enter_call(struct pt_regs *ctx)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call)
 		return false;
+	if (memleakd_kind_releases(COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT)))
+		return enter_release(ctx, cookie, call, sp);
 	if (nested(call, sp)) {
 		struct target_counters *c = counters_of(COOKIE_TARGET(cookie));
 
@@ -475,9 +489,11 @@ static __always_inline void leave_call(struct pt_regs *ctx)
 	if (paused)
 		return;
 	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!call || leave_release(ctx, call))
+		return;
 	/* The outermost call returns with the stack pointer just above the
 	 * return address it was entered with; anything else is a nested return. */
-	if (!call || !call->cookie || call->entry_sp + 8 != PT_REGS_SP(ctx))
+	if (!call->cookie || call->entry_sp + 8 != PT_REGS_SP(ctx))
 		return;
 	cookie = call->cookie;
 	call->cookie = 0;
@@ -591,8 +607,9 @@ int BPF_KPROBE(free_enter)
 			return 0;
 		/* The same pointer, just freed at this depth or above, with no
 		 * allocation on the thread since: a traced free calling or
-		 * tail-jumping into another (mi_free_size into mi_free). */
-		if (ptr == call->free_ptr && sp <= call->free_sp) {
+		 * tail-jumping into another (mi_free_size into mi_free). Or the
+		 * allocator freeing its own block in a context reset or delete. */
+		if ((ptr == call->free_ptr && sp <= call->free_sp) || in_release(call, sp)) {
 			c->nested_calls++;
 			return 0;
 		}
@@ -610,29 +627,20 @@ int BPF_KPROBE(free_enter)
 	return 0;
 }
 
-/* A context reset or delete. Not an in-flight call: the allocator's own
- * frees of its blocks inside it are plain frees of untracked pointers, and
- * a reset nested in another (a context deleting its children) counts. */
+/* A context moved to another parent (MemoryContextSetParent). */
 SEC("uprobe")
-int BPF_KPROBE(reset_enter)
+int BPF_KPROBE(context_enter)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u64 context = context_of(ctx, cookie);
+	__u64 context = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
 	__u32 target = COOKIE_TARGET(cookie);
 	struct target_counters *c;
-	__u64 key, now;
 
-	if (!context || paused)
+	if (!context || paused || empty_probes)
 		return 0;
 	c = counters_of(target);
-	if (!c)
-		return 0;
-	key = memleakd_alloc_key(target, context);
-	now = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&resets, &key, &now, BPF_ANY))
-		c->dropped_resets++;
-	else
-		c->resets++;
+	if (c)
+		reparent(c, target, context, context_of(ctx, cookie));
 	return 0;
 }
 

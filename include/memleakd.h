@@ -47,7 +47,18 @@ enum probe_kind {
 	PROBE_RESIZE = 4,  /* resizes ptr in place, returns the new size (xallocx) */
 	PROBE_RESET = 5,   /* releases every allocation of context ctx made so far */
 	PROBE_MAPS_CHANGE = 6, /* the dynamic linker's _dl_debug_state: mappings changed */
+	PROBE_CREATE = 7,  /* returns a new context (or fills an out-argument): an
+			    * allocation of size bytes in its parent, context ctx */
+	PROBE_DELETE = 8,  /* a reset of context ctx that also releases the context */
+	PROBE_REPARENT = 9, /* moves context ptr, with what it holds, into context ctx */
 };
+
+/* Kinds whose call releases what a context holds: frees the allocator makes
+ * inside it are its own business (struct inflight_call's release_sp). */
+static inline bool memleakd_kind_releases(__u32 kind)
+{
+	return kind == PROBE_RESET || kind == PROBE_DELETE;
+}
 
 /* Flags in the cookie. */
 #define PROBE_F_ZERO_SIZE_FREES 0x1 /* realloc(p, 0) frees p and returns NULL */
@@ -119,12 +130,29 @@ static inline __u16 alloc_info_generation(const struct alloc_info *a)
  * resets) take 16 bytes more. A context reset releases its allocations
  * without visiting them: the resets map holds, per
  * memleakd_alloc_key(target, ctx), the time of the context's last reset,
- * and an allocation made before it is stale. A stale record stays until
- * its address is handed out again. */
+ * and an allocation made before it is stale. A stale record is retired
+ * when its address is handed out again, or by the sweep program, which
+ * user space runs when the map fills and before each report. The stack id
+ * word is claimed by compare-and-swap (MEMLEAKD_STACK_CLAIMED) before a
+ * record is deleted, so that exactly one side accounts it. */
 struct ctx_alloc_info {
 	struct alloc_info info;
 	__u64 ctx;
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
+
+/* Per CPU: the freed records it keeps (those it made less those it
+ * overwrote, so one CPU's count may go below 0, another's above what it
+ * holds); the context records the tracing programs inserted less those they
+ * deleted, and those the sweep program deleted (the map holds the sums'
+ * difference). A CPU whose ctx_records rises ctx_signal_step above its
+ * lowest since its last signal (ctx_mark) tells user space through the
+ * sweep_events ring buffer that the map may want a sweep. */
+struct record_counts {
+	__s64 freed_kept;
+	__s64 ctx_records;
+	__s64 ctx_mark;
+	__s64 ctx_swept;
 };
 
 /* How many ids after its hash a stack may take when others hold them. */
@@ -172,6 +200,11 @@ struct inflight_call {
 	__u64 free_sp;
 	__u64 stack_start, stack_end; /* the thread's stack mapping, as the unwinder last found it */
 	__u64 unreadable_page; /* a page above sp's that a stack copy found unreadable */
+	/* The outermost context reset or delete in flight, as entry_sp and
+	 * entry_ns are for the allocating call: the allocator's frees of its
+	 * own blocks inside it are not frees of tracked allocations. */
+	__u64 release_sp;
+	__u64 release_ns;
 	/* --sample-bytes: bytes the thread allocates before its next sampled
 	 * allocation; 0 until its first countdown is drawn. */
 	__u64 sample_left;
@@ -270,10 +303,12 @@ struct target_counters {
 	__u64 dropped_allocs;   /* the outstanding map was full */
 	__u64 stack_errors;     /* stack capture failed or collided */
 	__u64 failed_allocs;    /* NULL or error returns: nothing to track */
-	__u64 nested_calls;     /* calls made from inside another traced call */
+	__u64 nested_calls;     /* calls made from inside another traced call, and the
+				 * allocator's frees of its own blocks in a reset or delete */
 	__u64 replaced_allocs;  /* a pointer returned again before its free was seen */
 	__u64 resets;           /* context resets and deletes seen */
-	__u64 reset_frees;      /* allocations released by a reset, seen on reuse of the pointer */
+	__u64 reset_frees;      /* allocations released by a reset, retired on reuse of the
+				 * pointer, by a delete or by the sweep program */
 	__u64 dropped_resets;   /* resets not recorded: the resets map was full */
 	__u64 unwind_no_table;  /* stacks that met an object whose table was not loaded yet
 				 * (or code in no known mapping), walked by frame pointer there */

@@ -72,7 +72,12 @@ static const char usage[] =
 	"                          (default size=1, the pointer is the return value)\n"
 	"      --free SPEC         frees: ptr=N (default 1)\n"
 	"      --realloc SPEC      reallocates: ptr=N,size=N (default 1,2), nmemb=N\n"
-	"      --reset SPEC        resets or deletes a context: ctx=N|@GLOBAL (default 1)\n"
+	"      --reset SPEC        resets a context: ctx=N|@GLOBAL (default 1)\n"
+	"      --create SPEC       creates a context, an allocation in its parent:\n"
+	"                          parent=N|@GLOBAL, size=N, out=N\n"
+	"      --delete SPEC       deletes a context: ctx=N|@GLOBAL (default 1)\n"
+	"      --reparent SPEC     moves context ctx=N into parent=N|@GLOBAL\n"
+	"                          (default 1, 2)\n"
 	"      --preset NAME       add the specs of a preset (see --list-presets)\n"
 	"      --symbol-prefix P   prefix the presets' symbols with P (e.g. _rjem_)\n"
 	"      --no-malloc         do not trace the malloc family, only the specs\n"
@@ -92,6 +97,9 @@ enum {
 	OPT_FREE,
 	OPT_REALLOC,
 	OPT_RESET,
+	OPT_CREATE,
+	OPT_DELETE,
+	OPT_REPARENT,
 	OPT_PRESET,
 	OPT_SYMBOL_PREFIX,
 	OPT_NO_MALLOC,
@@ -125,6 +133,9 @@ static const struct option options[] = {
 	{ "free", required_argument, NULL, OPT_FREE },
 	{ "realloc", required_argument, NULL, OPT_REALLOC },
 	{ "reset", required_argument, NULL, OPT_RESET },
+	{ "create", required_argument, NULL, OPT_CREATE },
+	{ "delete", required_argument, NULL, OPT_DELETE },
+	{ "reparent", required_argument, NULL, OPT_REPARENT },
 	{ "preset", required_argument, NULL, OPT_PRESET },
 	{ "symbol-prefix", required_argument, NULL, OPT_SYMBOL_PREFIX },
 	{ "no-malloc", no_argument, NULL, OPT_NO_MALLOC },
@@ -237,15 +248,21 @@ static int add_preset(struct pending *p, const char *name)
 static int parse_spec_option(int opt, const char *arg, struct config *cfg, struct pending *p,
 			     char **error)
 {
+	/* The spec options, in their order in the enum above. */
+	static const enum probe_kind spec_kinds[] = {
+		PROBE_ALLOC, PROBE_FREE, PROBE_REALLOC, PROBE_RESET,
+		PROBE_CREATE, PROBE_DELETE, PROBE_REPARENT,
+	};
+
 	switch (opt) {
 	case OPT_ALLOC:
-		return add_spec(cfg, PROBE_ALLOC, arg, error);
 	case OPT_FREE:
-		return add_spec(cfg, PROBE_FREE, arg, error);
 	case OPT_REALLOC:
-		return add_spec(cfg, PROBE_REALLOC, arg, error);
 	case OPT_RESET:
-		return add_spec(cfg, PROBE_RESET, arg, error);
+	case OPT_CREATE:
+	case OPT_DELETE:
+	case OPT_REPARENT:
+		return add_spec(cfg, spec_kinds[opt - OPT_ALLOC], arg, error);
 	case OPT_PRESET:
 		return add_preset(p, arg);
 	case OPT_SYMBOL_PREFIX:

@@ -22,6 +22,7 @@
 #include "report/report.h"
 #include "report/report_output.h"
 #include "snapshot/context_resets.h"
+#include "snapshot/ctx_sweep.h"
 #include "snapshot/generations.h"
 #include "snapshot/map_reader.h"
 #include "snapshot/mappings.h"
@@ -58,6 +59,7 @@ struct daemon {
 	struct unwind_publisher *publisher; /* NULL with --unwind fp */
 	struct mappings *mappings;          /* NULL with --no-mappings */
 	struct context_resets *resets;
+	struct ctx_sweep *sweep;            /* NULL without contexts */
 	struct generations *generations;
 	struct symbolizer *symbolizer;
 	int signal_fd;
@@ -216,6 +218,25 @@ static bool have_contexts(const struct custom_allocator *c)
 	return false;
 }
 
+/* Sweep the context records that resets release, where the kernel can. */
+static int start_sweep(struct daemon *d, uint32_t capacity)
+{
+	struct tracer_maps maps;
+	int r;
+
+	tracer__maps(d->tracer, &maps);
+	if (maps.sweep < 0) {
+		log_info("this kernel cannot run the sweep program (Linux 6.10 can): records "
+			 "released by context resets stay in the map until their addresses come "
+			 "back, and may fill it (dropped_allocs)");
+		return 0;
+	}
+	r = ctx_sweep__new(&maps, capacity, &d->sweep);
+	if (r < 0)
+		log_error("cannot set up the sweep of context records: %s", strerror(-r));
+	return r;
+}
+
 /* Start building unwind tables, and watch dlopen for new objects. */
 static int start_unwind_publisher(struct daemon *d)
 {
@@ -292,6 +313,11 @@ static int attach(struct daemon *d)
 	}
 	describe(d);
 	describe_allocs_maps(d);
+	if (options.contexts) {
+		r = start_sweep(d, options.max_allocs);
+		if (r < 0)
+			return r;
+	}
 	if (rows) {
 		r = start_unwind_publisher(d);
 		if (r < 0)
@@ -356,9 +382,9 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 {
 	struct snapshot *snap;
 	struct snapshot_source src = {
-		.maps = maps, .resets = d->resets, .generations = d->generations,
-		.time_base_ns = tracer__time_base_ns(d->tracer), .target = d->target->index,
-		.pid = d->cfg->pid, .min_age_ns = d->cfg->min_age_ns,
+		.maps = maps, .resets = d->resets, .sweep = d->sweep,
+		.generations = d->generations, .time_base_ns = tracer__time_base_ns(d->tracer),
+		.target = d->target->index, .pid = d->cfg->pid, .min_age_ns = d->cfg->min_age_ns,
 		.sample_bytes = d->cfg->sample_bytes,
 	};
 	uint16_t generation;
@@ -423,8 +449,36 @@ static int report(struct daemon *d, enum end_reason end)
 			  snap->records_read,
 			  ms_between(start, monotonic_ns()), ms_between(start, read),
 			  ms_between(read, named), ms_between(named, monotonic_ns()));
+	if (r >= 0 && d->sweep) {
+		struct ctx_sweep_stats swept;
+
+		ctx_sweep__take_stats(d->sweep, &swept);
+		log_debug("report %u: the sweep retired %llu released context records in %.1f ms",
+			  snap->report, (unsigned long long)swept.retired, swept.ns / 1e6);
+	}
 	snapshot__free(snap);
 	return r;
+}
+
+/* Sweep the context records between reports when the map fills
+ * (ctx_sweep.h). A failure is reported; the next report sweeps again. */
+static void sweep_if_due(struct daemon *d)
+{
+	struct ctx_sweep_stats swept;
+	bool due = false;
+	int r = ctx_sweep__due(d->sweep, &due);
+
+	if (r == 0 && !due)
+		return;
+	if (r == 0)
+		r = ctx_sweep__run(d->sweep);
+	if (r < 0) {
+		log_warn("sweeping the context records failed: %s", strerror(-r));
+		return;
+	}
+	ctx_sweep__take_stats(d->sweep, &swept);
+	log_debug("swept the context records: %llu released ones retired in %.1f ms",
+		  (unsigned long long)swept.retired, swept.ns / 1e6);
 }
 
 /* Wait until the next report is due or the run ends; returns why it ended,
@@ -437,13 +491,14 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 		{ .fd = d->publisher ? unwind_publisher__events_fd(d->publisher) : -1,
 		  .events = POLLIN },
 		{ .fd = d->mappings ? mappings__fd(d->mappings) : -1, .events = POLLIN },
+		{ .fd = d->sweep ? ctx_sweep__events_fd(d->sweep) : -1, .events = POLLIN },
 	};
 
 	for (;;) {
 		uint64_t now = monotonic_ns();
 		uint64_t until = stop_at && stop_at < deadline ? stop_at : deadline;
 		int timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
-		int n = poll(fds, 4, timeout);
+		int n = poll(fds, sizeof(fds) / sizeof(fds[0]), timeout);
 
 		if (n < 0 && errno != EINTR)
 			return END_SIGNAL;
@@ -455,6 +510,8 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 			unwind_publisher__handle_events(d->publisher);
 		if (n > 0 && fds[3].revents && mappings__drain(d->mappings) < 0)
 			log_warn("reading mapping events failed");
+		if (n > 0 && fds[4].revents)
+			sweep_if_due(d);
 		if (stop_at && monotonic_ns() >= stop_at)
 			return END_DURATION;
 		if (monotonic_ns() >= deadline)
@@ -571,6 +628,7 @@ static void teardown(struct daemon *d)
 	target__free(d->target);
 	symbolizer__free(d->symbolizer);
 	context_resets__free(d->resets);
+	ctx_sweep__free(d->sweep);
 	generations__free(d->generations);
 	trend__free(d->trend);
 	trend__free(d->mapping_trend);

@@ -12,19 +12,26 @@
 #define KIND_BIT(k) (1u << (k))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Which keys each kind takes, and where each argument number goes. */
+/* Which keys each kind takes, and where each argument number goes. The
+ * ctx field holds the context a record is in: the one allocated from, the
+ * one reset or deleted, a new context's parent. A moved context is the ptr
+ * field: the record that moves. */
 static const struct spec_key {
 	const char *name;
 	size_t field; /* offsetof the uint8_t argument number */
 	unsigned int kinds;
 } keys[] = {
 	{ "size", offsetof(struct alloc_spec, size),
-	  KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_REALLOC) },
+	  KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_REALLOC) | KIND_BIT(PROBE_CREATE) },
 	{ "nmemb", offsetof(struct alloc_spec, nmemb),
 	  KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_REALLOC) },
 	{ "ptr", offsetof(struct alloc_spec, ptr), KIND_BIT(PROBE_FREE) | KIND_BIT(PROBE_REALLOC) },
-	{ "out", offsetof(struct alloc_spec, out), KIND_BIT(PROBE_ALLOC) },
-	{ "ctx", offsetof(struct alloc_spec, ctx), KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_RESET) },
+	{ "out", offsetof(struct alloc_spec, out), KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_CREATE) },
+	{ "ctx", offsetof(struct alloc_spec, ctx),
+	  KIND_BIT(PROBE_ALLOC) | KIND_BIT(PROBE_RESET) | KIND_BIT(PROBE_DELETE) },
+	{ "ctx", offsetof(struct alloc_spec, ptr), KIND_BIT(PROBE_REPARENT) },
+	{ "parent", offsetof(struct alloc_spec, ctx),
+	  KIND_BIT(PROBE_CREATE) | KIND_BIT(PROBE_REPARENT) },
 };
 
 static const char *const flags[] = {
@@ -32,6 +39,9 @@ static const char *const flags[] = {
 	[PROBE_FREE] = "--free",
 	[PROBE_REALLOC] = "--realloc",
 	[PROBE_RESET] = "--reset",
+	[PROBE_CREATE] = "--create",
+	[PROBE_DELETE] = "--delete",
+	[PROBE_REPARENT] = "--reparent",
 };
 
 const char *alloc_spec_flag(enum probe_kind kind)
@@ -69,12 +79,19 @@ static uint8_t *arg_field(struct alloc_spec *s, const struct spec_key *k)
 	return (uint8_t *)s + k->field;
 }
 
-static const struct spec_key *key_named(const char *name, size_t len)
+/* The key of kind named name[0..len), or NULL. */
+static const struct spec_key *key_named(enum probe_kind kind, const char *name, size_t len)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (strlen(keys[i].name) == len && !strncmp(keys[i].name, name, len))
+		if ((keys[i].kinds & KIND_BIT(kind)) && strlen(keys[i].name) == len &&
+		    !strncmp(keys[i].name, name, len))
 			return &keys[i];
 	return NULL;
+}
+
+static bool is_ctx_field(const struct spec_key *k)
+{
+	return k->field == offsetof(struct alloc_spec, ctx);
 }
 
 /* "size, nmemb" for the keys kind takes, into buf. */
@@ -104,33 +121,35 @@ static int parse_key(struct alloc_spec *s, const char *text, const char *item, s
 		     char **error)
 {
 	const char *eq = memchr(item, '=', len);
-	const struct spec_key *k = eq ? key_named(item, (size_t)(eq - item)) : NULL;
+	const struct spec_key *k = eq ? key_named(s->kind, item, (size_t)(eq - item)) : NULL;
 	const char *value = eq ? eq + 1 : NULL;
 	size_t vlen = eq ? len - (size_t)(eq - item) - 1 : 0;
 	char buf[64];
 
 	if (!eq)
 		return fail(error, s->kind, text, "'%.*s' is not key=value", (int)len, item);
-	if (!k || !(k->kinds & KIND_BIT(s->kind)))
+	if (!k)
 		return fail(error, s->kind, text, "unknown key '%.*s' (%s takes: %s)",
 			    (int)(eq - item), item, alloc_spec_flag(s->kind),
 			    keys_of(s->kind, buf, sizeof(buf)));
-	if (*arg_field(s, k) || (k->field == offsetof(struct alloc_spec, ctx) && s->ctx_global))
+	if (*arg_field(s, k) || (is_ctx_field(k) && s->ctx_global))
 		return fail(error, s->kind, text, "%s is given twice", k->name);
-	if (k->field == offsetof(struct alloc_spec, ctx) && vlen > 1 && value[0] == '@') {
+	if (is_ctx_field(k) && vlen > 1 && value[0] == '@') {
 		s->ctx_global = strndup(value + 1, vlen - 1);
 		if (!s->ctx_global)
 			return -ENOMEM;
 		if (!is_identifier(s->ctx_global))
-			return fail(error, s->kind, text, "ctx=@%s is not a variable name",
+			return fail(error, s->kind, text, "%s=@%s is not a variable name", k->name,
 				    s->ctx_global);
 		return 0;
 	}
-	if (vlen != 1 || value[0] < '1' || value[0] > '0' + ALLOC_SPEC_MAX_ARG)
+	if ((vlen != 1 || value[0] < '1' || value[0] > '0' + ALLOC_SPEC_MAX_ARG) && is_ctx_field(k))
 		return fail(error, s->kind, text,
-			    "%s=%.*s: arguments are numbered from 1 to %d%s", k->name, (int)vlen,
-			    value, ALLOC_SPEC_MAX_ARG,
-			    k->field == offsetof(struct alloc_spec, ctx) ? " (or ctx=@GLOBAL)" : "");
+			    "%s=%.*s: arguments are numbered from 1 to %d (or %s=@GLOBAL)", k->name,
+			    (int)vlen, value, ALLOC_SPEC_MAX_ARG, k->name);
+	if (vlen != 1 || value[0] < '1' || value[0] > '0' + ALLOC_SPEC_MAX_ARG)
+		return fail(error, s->kind, text, "%s=%.*s: arguments are numbered from 1 to %d",
+			    k->name, (int)vlen, value, ALLOC_SPEC_MAX_ARG);
 	*arg_field(s, k) = (uint8_t)(value[0] - '0');
 	return 0;
 }
@@ -153,8 +172,15 @@ static void apply_defaults(struct alloc_spec *s)
 			s->size = 2;
 		break;
 	case PROBE_RESET:
+	case PROBE_DELETE:
 		if (!s->ctx && !s->ctx_global)
 			s->ctx = 1;
+		break;
+	case PROBE_REPARENT:
+		if (!s->ptr)
+			s->ptr = 1;
+		if (!s->ctx && !s->ctx_global)
+			s->ctx = 2;
 		break;
 	default:
 		break;
@@ -168,6 +194,8 @@ static int check_roles(struct alloc_spec *s, const char *text, char **error)
 		for (size_t j = i + 1; j < ARRAY_SIZE(keys); j++) {
 			uint8_t a = *arg_field(s, &keys[i]), b = *arg_field(s, &keys[j]);
 
+			if (!(keys[i].kinds & keys[j].kinds & KIND_BIT(s->kind)))
+				continue;
 			if (a && a == b)
 				return fail(error, s->kind, text, "argument %u is both %s and %s",
 					    a, keys[i].name, keys[j].name);

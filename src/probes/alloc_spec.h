@@ -1,10 +1,13 @@
 /* alloc_spec.h - custom allocator specs, as given to --alloc, --free,
- * --realloc and --reset or read from a preset file:
+ * --realloc, --reset, --create, --delete and --reparent or read from a
+ * preset file:
  *
  *     SYMBOL[@MODULE][:key=value,...]
  *
  * A spec says which function to probe and which of its arguments holds the
- * size, the element count, the pointer, the out-pointer or the context.
+ * size, the element count, the pointer, the out-pointer or the context
+ * (for --create and --reparent, parent= names the context the new or moved
+ * one goes in: the ctx field; --reparent's ctx= is the moved one: ptr).
  * Parsing is pure (strings in, struct out); resolving the symbol in a live
  * process is custom_allocator.c's job. */
 #ifndef ALLOC_SPEC_H
@@ -20,7 +23,8 @@
 #define ALLOC_SPEC_MAX_ARG 6
 
 struct alloc_spec {
-	enum probe_kind kind; /* PROBE_ALLOC, PROBE_FREE, PROBE_REALLOC or PROBE_RESET */
+	enum probe_kind kind; /* PROBE_ALLOC, _FREE, _REALLOC, _RESET, _CREATE, _DELETE or
+			       * _REPARENT */
 	char *symbol;
 	char *module;         /* NULL: search every loaded object */
 	char *ctx_global;     /* ctx=@NAME: the variable holding the context, or NULL */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "util/clock.h"
@@ -34,6 +35,8 @@
 /* Room in stack_totals per stack for the generations that hold its
  * allocations; past it, allocations count in generation 0. */
 #define STACK_GENERATIONS 8
+/* The most context records a CPU adds between two signals to user space. */
+#define CTX_SIGNAL_STEP 4096
 
 /* The ring buffer of mapping events, and how full it gets before an event
  * wakes the daemon: a quarter leaves room for the events that come while
@@ -104,18 +107,24 @@ int tracer__preflight(const char **why)
  * alloc_info: a share of max_allocs, the same for each CPU), split into
  * allocs, a power of two, and allocs_spill, the rest (at least 1: a power
  * of two is halved), the rest's share of the keys in proportion. Buckets
- * then number at most 4/3 of the entries. */
+ * then number at most 4/3 of the entries. With contexts, ctx_allocs holds
+ * max_allocs, and a CPU signals user space each time its records grow by
+ * an eighth of its share (struct record_counts), 4096 at most: the sweep
+ * of released ones starts before the map is full. */
 static int size_alloc_maps(struct memleakd_bpf *skel, const struct tracer_options *o)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	int64_t budget = ncpus > 0 ? (int64_t)(o->max_allocs / MEMLEAKD_FREED_SHARE) / ncpus : 0;
 	uint32_t total = o->max_allocs + (uint32_t)(budget * ncpus);
 	uint32_t first = 1u << (31 - __builtin_clz(total));
+	uint32_t step;
 	int r;
 
 	if (first == total && first > 1)
 		first /= 2;
 	skel->rodata->freed_budget = budget;
+	step = ncpus > 0 ? o->max_allocs / 8 / (uint32_t)ncpus : 1;
+	skel->rodata->ctx_signal_step = step < 1 ? 1 : step > CTX_SIGNAL_STEP ? CTX_SIGNAL_STEP : step;
 	skel->rodata->spill_share = (uint32_t)(((uint64_t)(total - first) << 32) / total);
 	r = bpf_map__set_max_entries(skel->maps.allocs, first);
 	if (!r)
@@ -168,18 +177,37 @@ static enum probe_mode probe_mode(void)
 	return links == UPROBE_LINKS_NONE ? PROBES_PERF : PROBES_MULTI;
 }
 
+/* Can the kernel run the sweep program? It is BPF_PROG_TYPE_SYSCALL and
+ * calls bpf_preempt_disable (Linux 6.10). MEMLEAKD_NO_SWEEP=1 says no
+ * (tests show what the sweep saves so). */
+static bool sweep_supported(void)
+{
+	struct btf *btf;
+	bool found;
+
+	if (env_set("MEMLEAKD_NO_SWEEP") || libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SYSCALL, NULL) != 1)
+		return false;
+	btf = btf__load_vmlinux_btf();
+	found = btf && btf__find_by_name_kind(btf, "bpf_preempt_disable", BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
 /* Programs are loaded for the links they go in; the allocation programs
  * of the other mode are not loaded at all, nor the mapping programs
- * without mappings. */
-static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode, bool mappings)
+ * without mappings, nor the sweep without contexts. */
+static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode,
+			    const struct tracer_options *o)
 {
 	struct bpf_program *progs[] = { skel->progs.alloc_enter, skel->progs.alloc_return,
-					 skel->progs.free_enter, skel->progs.reset_enter,
+					 skel->progs.free_enter, skel->progs.context_enter,
 					 skel->progs.maps_change };
 	bool session = mode == PROBES_SESSION;
 	int r;
 
-	r = bpf_program__set_autoload(skel->progs.alloc_session, session);
+	r = bpf_program__set_autoload(skel->progs.sweep, o->contexts && sweep_supported());
+	if (!r)
+		r = bpf_program__set_autoload(skel->progs.alloc_session, session);
 	if (!r)
 		r = bpf_program__set_autoload(skel->progs.alloc_enter, !session);
 	if (!r)
@@ -190,9 +218,9 @@ static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode, boo
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !r && mode != PROBES_PERF; i++)
 		r = bpf_program__set_expected_attach_type(progs[i], UPROBE_MULTI_ATTACH_TYPE);
 	if (!r)
-		r = bpf_program__set_autoload(skel->progs.mapping_sys_enter, mappings);
+		r = bpf_program__set_autoload(skel->progs.mapping_sys_enter, o->mappings);
 	if (!r)
-		r = bpf_program__set_autoload(skel->progs.mapping_sys_exit, mappings);
+		r = bpf_program__set_autoload(skel->progs.mapping_sys_exit, o->mappings);
 	return r;
 }
 
@@ -228,7 +256,7 @@ int tracer__open(const struct tracer_options *o, struct tracer **out)
 	set_rodata(t->skel, o);
 	r = size_maps(t->skel, o);
 	if (!r)
-		r = prepare_programs(t->skel, t->mode, o->mappings);
+		r = prepare_programs(t->skel, t->mode, o);
 	if (r < 0)
 		goto fail;
 	r = memleakd_bpf__load(t->skel);
@@ -271,19 +299,24 @@ static int attach_one(struct tracer *t, const struct bpf_program *prog, bool ret
 	return keep_link(t, link);
 }
 
-/* The program for a probe of this kind; alloc kinds take alloc_return too. */
+/* The program for a probe of this kind. Allocating kinds, and resets and
+ * deletes (the frees inside them are the allocator's), take alloc_return
+ * too. */
 static const struct bpf_program *entry_program(const struct tracer *t, uint64_t cookie)
 {
 	switch (COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT)) {
 	case PROBE_FREE:
 		return t->skel->progs.free_enter;
-	case PROBE_RESET:
-		return t->skel->progs.reset_enter;
+	case PROBE_REPARENT:
+		return t->skel->progs.context_enter;
 	case PROBE_MAPS_CHANGE:
 		return t->skel->progs.maps_change;
 	case PROBE_ALLOC:
 	case PROBE_REALLOC:
 	case PROBE_RESIZE:
+	case PROBE_CREATE:
+	case PROBE_RESET:
+	case PROBE_DELETE:
 		return t->mode == PROBES_SESSION ? t->skel->progs.alloc_session :
 						   t->skel->progs.alloc_enter;
 	default:
@@ -364,7 +397,7 @@ static int attach_multi(struct tracer *t, int pid, const struct attach_point *po
 	const struct bpf_program *progs[] = {
 		session ? t->skel->progs.alloc_session : t->skel->progs.alloc_enter,
 		session ? NULL : t->skel->progs.alloc_return,
-		t->skel->progs.free_enter, t->skel->progs.reset_enter, t->skel->progs.maps_change,
+		t->skel->progs.free_enter, t->skel->progs.context_enter, t->skel->progs.maps_change,
 	};
 	uint64_t *offsets = calloc(n + 1, sizeof(*offsets));
 	uint64_t *cookies = calloc(n + 1, sizeof(*cookies));
@@ -469,6 +502,9 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 	out->maps_events = bpf_map__fd(t->skel->maps.maps_events);
 	out->mapping_events = bpf_map__fd(t->skel->maps.mapping_events);
 	out->mapping_counters = bpf_map__fd(t->skel->maps.mapping_counters);
+	out->record_counts = bpf_map__fd(t->skel->maps.record_counts);
+	out->sweep_events = bpf_map__fd(t->skel->maps.sweep_events);
+	out->sweep = bpf_program__fd(t->skel->progs.sweep);
 }
 
 /* Write count entries of one map, at keys first, first + 1, ... */

@@ -6,7 +6,9 @@
  * entry and return probes even where it has uprobe sessions (tests and
  * benchmarks use them for the older kernels' paths), and
  * MEMLEAKD_EMPTY_PROBES=1 to measure what the probes cost with programs
- * that return at once (nothing is tracked then). */
+ * that return at once (nothing is tracked then), and MEMLEAKD_NO_SWEEP=1
+ * to leave released context records in the map until their addresses
+ * come back, as kernels before 6.10 do. */
 #ifndef TRACER_H
 #define TRACER_H
 
@@ -29,6 +31,10 @@ struct tracer_maps {
 	int maps_events;  /* ring buffer of struct maps_event: a target's mappings changed */
 	int mapping_events;   /* ring buffer of struct mapping_event */
 	int mapping_counters; /* target index -> per-CPU struct mapping_counters */
+	int record_counts; /* per-CPU struct record_counts */
+	int sweep_events; /* ring buffer: a CPU's context records grew (struct record_counts) */
+	int sweep;        /* the sweep program; negative when no allocator has contexts,
+			   * or the kernel cannot run it (before 6.10) */
 };
 
 /* One probe to attach: function `function` at file offset `offset` of the

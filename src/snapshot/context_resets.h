@@ -1,13 +1,14 @@
 /* context_resets.h - the user-space half of O(1) context resets. A reset
  * only stamps its context with the time (the BPF resets map). Allocations
  * of that context made before it are released, but their records stay in
- * the context allocation map, and in their stack's totals, until the programs meet
- * the same address again (arenas hand addresses out again quickly) and
- * retire them. User space never deletes a record itself: the address may
- * have been handed out anew between its read and its delete. Instead each
- * snapshot subtracts the released records it walks over, so reports are
- * exact whenever they are taken, and the times no record needs any more
- * leave the map (map_cleanup.h). */
+ * the context allocation map, and in their stack's totals, until the
+ * programs meet the same address again (arenas hand addresses out again
+ * quickly) or the sweep program retires them (ctx_sweep.h). User space
+ * never deletes a record itself: the address may have been handed out
+ * anew between its read and its delete. Instead each snapshot subtracts
+ * the released records it walks over, so reports are exact whenever they
+ * are taken, and the times no record needs any more leave the map
+ * (map_cleanup.h). */
 #ifndef CONTEXT_RESETS_H
 #define CONTEXT_RESETS_H
 

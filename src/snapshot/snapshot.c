@@ -2,8 +2,8 @@
  * kept by the BPF programs, by generation, so the outstanding figures and
  * the age of each stack's oldest allocation cost O(stacks); the allocation
  * records are visited (alloc_records.c) only for --min-age and for what
- * context resets released. What the maps no longer need is deleted by
- * map_cleanup.c. */
+ * context resets released since the sweep program (ctx_sweep.h) retired
+ * the rest. What the maps no longer need is deleted by map_cleanup.c. */
 #include "snapshot/snapshot.h"
 
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include "memleakd.h"
 #include "probes/tracer.h"
 #include "snapshot/context_resets.h"
+#include "snapshot/ctx_sweep.h"
 #include "snapshot/generations.h"
 #include "snapshot/map_cleanup.h"
 #include "snapshot/map_reader.h"
@@ -315,7 +316,10 @@ static void estimate_stacks(struct snapshot *snap)
 static int build(struct build *b)
 {
 	const struct snapshot_source *src = b->src;
-	int r = context_resets__load(src->resets, src->maps->resets, src->target);
+	int r = src->sweep ? ctx_sweep__run(src->sweep) : 0;
+
+	if (r == 0)
+		r = context_resets__load(src->resets, src->maps->resets, src->target);
 
 	if (r == 0)
 		r = read_totals(b);

@@ -12,6 +12,7 @@
 #include "symbols/symbolizer.h"
 
 struct context_resets;
+struct ctx_sweep;
 struct generations;
 struct tracer_maps;
 
@@ -147,6 +148,7 @@ struct snapshot {
 struct snapshot_source {
 	const struct tracer_maps *maps;
 	struct context_resets *resets;
+	struct ctx_sweep *sweep; /* NULL when no allocator has contexts */
 	struct generations *generations;
 	uint64_t time_base_ns; /* struct alloc_info's time counts from here */
 	uint32_t target;       /* its index in the keys */
@@ -161,10 +163,12 @@ struct snapshot_source {
  * stack's oldest allocation (to within its generation); the allocation
  * records are visited only for --min-age (then ages are exact) and, those
  * with a context, when contexts were reset: a record that a reset released
- * (by the times src->resets loads) is not outstanding. With sampling, the
+ * (by the times src->resets loads) is not outstanding. With src->sweep, the
+ * sweep program first retires those released so far. With sampling, the
  * stacks' figures are estimates from the samples. What the maps no longer
  * need is deleted from them (map_cleanup.h).
- * Returns 0 and *out, or -errno from the map reads and deletes, or -ENOMEM. */
+ * Returns 0 and *out, or -errno from the sweep, the map reads and deletes,
+ * or -ENOMEM. */
 int snapshot__take(const struct snapshot_source *src, struct snapshot **out);
 /* Read the addresses of the first top stacks and mapping stacks, in their
  * current order, and set n_top and n_top_mappings. Returns 0, or -errno

@@ -32,6 +32,7 @@ POSTGRES = PG_BIN / "postgres"
 INITDB = PG_BIN / "initdb"
 PSQL = PG_BIN / "psql"
 PG_CONFIG = PG_BIN / "pg_config"
+PGBENCH = PG_BIN / "pgbench"
 EXTENSION_SOURCES = ROOT / "tests" / "postgres"
 EXTENSION_FUNCTIONS = ("leaky_remember", "leaky_scratch", "leaky_error",
                        "leaky_oversize", "leaky_pfree")
@@ -172,6 +173,36 @@ def start_postgres(session, *settings):
     server.wait_ready()
     server.started_in = time.monotonic() - started
     return server
+
+
+def pgbench_init(server, scale=1):
+    """pgbench -i -s scale: pgbench's tables (100,000 accounts a unit of
+    scale, 10 tellers, 1 branch, and an empty history) in the postgres
+    database."""
+    status, out, err = server.session.run(
+        [PGBENCH, "-i", "-q", "-s", str(scale), "-h", server.sockdir, "-p", PORT,
+         "-U", USER, "postgres"], timeout=INITDB_TIMEOUT, env=environment())
+    assert status == 0, f"pgbench -i exited with status {status}:\n{out}\n{err}"
+
+
+def prepare_requests(first, count, name="q"):
+    """count requests of a client that prepares a new statement for each
+    (named name and its number) and never deallocates it, between
+    pgbench's TPC-B-like statements."""
+    parts = []
+    for i in range(first, first + count):
+        aid, tid, delta = 1 + i * 7919 % 100000, 1 + i % 10, i % 201 - 100
+        parts += [
+            f"prepare {name}{i}(int) as select abalance, bid from pgbench_accounts "
+            f"where aid = $1 and abalance > {-i}",
+            f"execute {name}{i}({aid})",
+            f"update pgbench_accounts set abalance = abalance + {delta} where aid = {aid}",
+            f"update pgbench_tellers set tbalance = tbalance + {delta} where tid = {tid}",
+            f"insert into pgbench_history (tid, bid, aid, delta, mtime) "
+            f"values ({tid}, 1, {aid}, {delta}, current_timestamp)",
+            "select count(*), sum(bbalance) from pgbench_branches where bid = 1",
+        ]
+    return ";\n".join(parts)
 
 
 class Backend:

@@ -9,7 +9,10 @@
  *   --reset arena_reset:ctx=1 --reset arena_destroy:ctx=1
  *
  * With "many-contexts N", the target only resets N contexts once each (see
- * main): more contexts than memleakd keeps reset times for.
+ * main): more contexts than memleakd keeps reset times for. With "released
+ * ROUNDS CHUNKS PAUSE_MS", it only fills arenas and destroys them (see
+ * release_rounds): resets that release many more allocations than
+ * --max-allocs, at addresses that do not come back soon.
  *
  * Chunks are carved from malloc'd 8 KiB blocks, or get a dedicated malloc'd
  * block over 2 KiB; each has a header naming its arena. arena_reset frees
@@ -61,6 +64,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define BLOCK_SIZE 8192
 #define BIG_CHUNK 2048
@@ -93,6 +97,31 @@ void arena_destroy(struct arena *a);
 
 static jmp_buf escape;
 static volatile int armed;
+/* release_rounds takes blocks from this region, in turn, never twice in
+ * AREA_SIZE bytes, and gives their pages back with madvise: an allocator
+ * whose blocks go back to the system and come back at new addresses. */
+#define AREA_SIZE ((size_t)256 << 20)
+static char *block_area;
+static size_t block_area_next;
+
+static struct block *new_block(void)
+{
+	struct block *b;
+
+	if (!block_area)
+		return malloc(BLOCK_SIZE);
+	b = (struct block *)(block_area + block_area_next);
+	block_area_next = (block_area_next + BLOCK_SIZE) % AREA_SIZE;
+	return b;
+}
+
+static void free_block(struct block *b)
+{
+	if (block_area)
+		madvise(b, BLOCK_SIZE, MADV_DONTNEED);
+	else
+		free(b);
+}
 
 static uintptr_t round_up(uintptr_t n, uintptr_t align)
 {
@@ -118,7 +147,7 @@ static void *carve(struct arena *a, size_t size, size_t align)
 		base = NULL;
 		if (!b || round_up((uintptr_t)(b + 1) + b->used + sizeof(*c), align)
 			  + size > (uintptr_t)b + BLOCK_SIZE) {
-			b = malloc(BLOCK_SIZE);
+			b = new_block();
 			if (!b)
 				return NULL;
 			b->next = a->blocks;
@@ -168,7 +197,7 @@ static void release(struct arena *a)
 		struct block *b = a->blocks;
 
 		a->blocks = b->next;
-		free(b);
+		free_block(b);
 	}
 }
 
@@ -503,9 +532,45 @@ __attribute__((noinline)) static void many_contexts(long n)
 	}
 }
 
+/* "released ROUNDS CHUNKS PAUSE_MS": after SIGUSR1, ROUNDS times: an arena
+ * gets CHUNKS chunks of 48 bytes from fill_released <- release_rounds and
+ * is destroyed, then the target sleeps PAUSE_MS. The blocks come from
+ * block_area, 100 chunks each: the addresses a reset released come back
+ * only after 3.3 million chunks. Nothing is outstanding at the end; the
+ * only malloc and free calls after SIGUSR1 are the arenas' headers.
+ * "kept ROUNDS CHUNKS PAUSE_MS" keeps the arenas instead: ROUNDS x CHUNKS
+ * outstanding (bench/sweep_cost.py). */
+__attribute__((noinline)) static void fill_released(struct arena *a, long chunks)
+{
+	for (long i = 0; i < chunks; i++)
+		target_touch(arena_alloc(a, 48));
+}
+
+__attribute__((noinline)) static void release_rounds(long rounds, long chunks, long pause_ms,
+						    int keep)
+{
+	const struct timespec pause = { .tv_sec = pause_ms / 1000,
+					 .tv_nsec = pause_ms % 1000 * 1000000 };
+
+	block_area = mmap(NULL, AREA_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (block_area == MAP_FAILED)
+		target_die("mmap failed");
+	for (long r = 0; r < rounds; r++) {
+		struct arena *a = arena_create("released");
+
+		fill_released(a, chunks);
+		if (!keep)
+			arena_destroy(a);
+		nanosleep(&pause, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc == 3 && !strcmp(argv[1], "many-contexts") ? atol(argv[2]) : 0;
+	int kept = argc == 5 && !strcmp(argv[1], "kept");
+	int released = argc == 5 && (kept || !strcmp(argv[1], "released"));
 
 	long_arena = arena_create("long");
 	req_arena = arena_create("request");
@@ -515,7 +580,9 @@ int main(int argc, char **argv)
 		many[i] = arena_create("many");
 	target_ready();
 	target_wait_start();
-	if (n)
+	if (released)
+		release_rounds(atol(argv[2]), atol(argv[3]), atol(argv[4]), kept);
+	else if (n)
 		many_contexts(n);
 	else
 		run_arenas();

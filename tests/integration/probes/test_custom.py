@@ -1,9 +1,13 @@
 """test_custom.py - custom allocators given as --alloc/--free/--realloc/
---reset specs, on tests/targets/arena_leaks.c, an arena allocator with
-contexts that are reset and deleted, a "current context" global, nested
-allocator calls and a longjmp out of the allocator: exact bytes per leaking
-stack, nothing from released contexts, and clear errors for bad specs."""
+--reset specs (and --create/--delete), on tests/targets/arena_leaks.c, an
+arena allocator with contexts that are reset and deleted, a "current
+context" global, nested allocator calls and a longjmp out of the allocator:
+exact bytes per leaking stack, nothing from released contexts, resets that
+release far more than --max-allocs without a drop, and clear errors for
+bad specs."""
 
+import os
+import re
 import signal
 
 from expected import ARENA_ALL_FREED, ARENA_LEAKS, ARENA_SPECS, ARENA_TOTALS
@@ -13,16 +17,19 @@ from harness import (MEMLEAKD, Session, describe_stacks, expect_stacks,
 # Every call the target makes after SIGUSR1, as tests/integration/expected.py
 # derives them: 3390 custom allocations + 103 reallocs + 25 arena headers
 # malloc'd outside traced calls; 1000 arena_free + 103 reallocs + 25 headers
-# freed by arena_destroy + 553 frees of blocks whose malloc was nested (not
-# tracked); 925 nested custom calls + 566 block mallocs inside traced calls
-# - 20 nested arena_destroy (a reset inside a reset still counts).
+# freed by arena_destroy + 313 frees of big chunks' blocks whose malloc was
+# nested (not tracked) by arena_free; 925 nested custom calls + 566 block
+# mallocs inside traced calls - 20 nested arena_destroy (a reset inside a
+# reset still counts) + 240 frees of blocks inside arena_reset and
+# arena_destroy (the allocator's own: 2 a request, 3 more every 10th for
+# its child and grandchild, 2 a scratch arena).
 ARENA_COUNTS = dict(
     ARENA_TOTALS,
     allocs=3390 + 103 + 25,
-    frees=1000 + 103 + 25 + 553,
-    unknown_frees=553,
+    frees=1000 + 103 + 25 + 313,
+    unknown_frees=313,
     failed_allocs=4,
-    nested_calls=925 + 566 - 20,
+    nested_calls=925 + 566 - 20 + 240,
     replaced_allocs=0,
     resets=100 + 25,
     reset_frees=2185,
@@ -50,6 +57,93 @@ def test_arena_contexts_exact():
         expect_arena_report(report)
         err = daemon.stderr.text()
         assert "tracing 9 custom allocator functions" in err, err
+
+
+# The arenas as allocations: arena_create and arena_create_child create
+# them (an arena has no size argument: 0 bytes), arena_destroy deletes them.
+assert ARENA_SPECS[-2:] == ["--reset", "arena_destroy:ctx=1"]
+CONTEXT_SPECS = ARENA_SPECS[:-2] + [
+    "--delete", "arena_destroy:ctx=1",
+    "--create", "arena_create",
+    "--create", "arena_create_child:parent=1",
+]
+
+
+def test_arena_contexts_as_allocations():
+    """The same run with the arenas created and deleted as contexts: the 25
+    made after SIGUSR1 are allocations of their creators instead of the
+    malloc of their headers, which is nested in the creating call (as are
+    arena_create's 20 calls inside arena_create_child), and so is the free
+    of the header inside the delete, the allocator's own. The 5 scratch
+    arenas, made without a parent, are freed by their delete; the 10
+    children of "request" and their 10 children are released by their
+    parent's reset or delete, which come first. The leaks are the same.
+    Through uprobe sessions, and through perf-event entry and return
+    probes (MEMLEAKD_NO_UPROBE_MULTI, kernels before 6.6) alike."""
+    counts = dict(ARENA_COUNTS,
+                  frees=ARENA_COUNTS["frees"] - 25 + 5,
+                  reset_frees=ARENA_COUNTS["reset_frees"] + 20,
+                  nested_calls=ARENA_COUNTS["nested_calls"] + 20 + 25 + 25)
+    expected = dict(counts, dropped_allocs=0, stack_errors=0)
+    for perf_events in (False, True):
+        if perf_events:
+            os.environ["MEMLEAKD_NO_UPROBE_MULTI"] = "1"
+        with Session() as s:
+            _, daemon, report = trace(s, "arena_leaks", "-n", "20", *CONTEXT_SPECS)
+        err = daemon.stderr.text()
+        assert "memleakd:   --create arena_create_child in " in err, err
+        assert "memleakd:   --delete arena_destroy in " in err, err
+        expect_stacks(report, ARENA_LEAKS)
+        got = {key: report["totals"][key] for key in expected}
+        assert got == expected, f"perf events {perf_events}: totals {got}, expected {expected}"
+
+
+def released_rounds(rounds, chunks, capacity):
+    """arena_leaks released ROUNDS CHUNKS 1 traced with --max-allocs
+    capacity: (memleakd, final report)."""
+    with Session() as s:
+        target = s.target("arena_leaks", "released", rounds, chunks, 1)
+        daemon = s.memleakd(target.pid, "--max-allocs", capacity, "-v", *ARENA_SPECS)
+        target.go()
+        report = daemon.stop()
+        target.stop()
+    return daemon, report
+
+
+def test_resets_release_far_more_than_max_allocs():
+    """200 arenas of 2,000 chunks each, created, filled and destroyed one
+    after the other: resets release 400,000 allocations, 24 times what
+    --max-allocs 16384 holds, at addresses the arena does not hand out
+    again. The released records are swept from the map as it fills (-v
+    says so), so none is dropped, and nothing is outstanding at the end.
+    The contrast, without the sweep (MEMLEAKD_NO_SWEEP, what kernels
+    before 6.10 get): the map fills with released records, and every
+    allocation past its capacity is dropped, and counted."""
+    rounds, chunks, capacity = 200, 2000, 16384
+    daemon, report = released_rounds(rounds, chunks, capacity)
+    totals = report["totals"]
+    released = rounds * chunks
+    # The arenas' headers: malloc'd by arena_create, untraced, and freed
+    # inside arena_destroy.
+    got = {k: totals[k] for k in ("allocs", "frees", "reset_frees", "resets",
+                                  "outstanding_allocs", "replaced_allocs",
+                                  "unknown_frees", "dropped_allocs")}
+    assert got == dict(allocs=released + rounds, frees=rounds, reset_frees=released,
+                       resets=rounds, outstanding_allocs=0, replaced_allocs=0,
+                       unknown_frees=0, dropped_allocs=0), totals
+    swept = [int(m.group(1)) for m in
+             (re.search(r"swept the context records: (\d+) released ones", line)
+              for line in daemon.stderr.lines) if m]
+    print(f"{len(swept)} sweeps between reports retired {sum(swept)}")
+    assert swept and sum(swept) >= released - 2 * capacity, daemon.stderr.text()
+
+    os.environ["MEMLEAKD_NO_SWEEP"] = "1"
+    daemon, report = released_rounds(rounds, chunks, capacity)
+    totals = report["totals"]
+    assert "this kernel cannot run the sweep program" in daemon.stderr.text()
+    got = {k: totals[k] for k in ("allocs", "reset_frees", "dropped_allocs")}
+    assert got == dict(allocs=capacity + rounds, reset_frees=capacity,
+                       dropped_allocs=released - capacity), totals
 
 
 def test_periodic_report_is_exact_while_attached():

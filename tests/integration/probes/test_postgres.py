@@ -1,10 +1,12 @@
 """test_postgres.py - memleakd --preset postgres on a real PostgreSQL 15
 backend from Debian's packages (tests/integration/postgres.py): the preset
 resolves in the server's binary, context resets and deletes keep what
-ordinary queries allocate from piling up, and the leak of the tests' C
+ordinary queries allocate from piling up, the leak of the tests' C
 extension (tests/postgres/leaky_ext.c) is found exactly, even after errors
-have longjmp'ed out of the queries that allocated. The backend must answer
-correctly while traced and after memleakd detaches.
+have longjmp'ed out of the queries that allocated, and a client's leak of
+prepared statements is blamed on PrepareQuery, with no allocation dropped.
+The backend must answer correctly while traced and after memleakd
+detaches.
 
 Each test prints the numbers it measured (shown by run.py when it fails)."""
 
@@ -16,7 +18,7 @@ from datetime import datetime, timezone
 
 from harness import ROOT, Session, describe_stacks, find_stack, function_names
 from postgres import (POSTGRES, SQLError, build_extension, create_functions,
-                      start_postgres)
+                      pgbench_init, prepare_requests, start_postgres)
 
 # The leaks the extension is asked for: distinctive counts and sizes.
 LEAK_N, LEAK_SIZE = 37, 1000
@@ -44,6 +46,9 @@ SLACK_ALLOCS = 16
 SLACK_BYTES = 16 * 1024
 # Reports come every REPORT_INTERVAL seconds, while the backend works too.
 REPORT_INTERVAL = "1"
+# The preset's specs of contexts' lives, without which chunks are never
+# released.
+CONTEXT_FLAGS = ("--reset", "--delete", "--create", "--reparent")
 
 
 def log(*args):
@@ -278,7 +283,11 @@ def test_postgres_preset_resolves():
                            ("--alloc", "MemoryContextAlloc"), ("--realloc", "repalloc"),
                            ("--free", "pfree"), ("--reset", "MemoryContextReset"),
                            ("--reset", "MemoryContextResetOnly"),
-                           ("--reset", "MemoryContextDelete")):
+                           ("--delete", "MemoryContextDelete"),
+                           ("--create", "AllocSetContextCreateInternal"),
+                           ("--create", "SlabContextCreate"),
+                           ("--create", "GenerationContextCreate"),
+                           ("--reparent", "MemoryContextSetParent")):
         assert (flag, function) in functions, (flag, function)
     assert f"memleakd: pid {pid}: tracing {len(functions)} custom allocator functions:" \
         in lines, "\n".join(lines)
@@ -306,9 +315,9 @@ def test_postgres_resets_keep_outstanding_bounded():
     allocations they released count in the thousands each round, and what
     stays outstanding is a few long-lived allocations that do not grow from
     round 1 to round 3. The contrast, on the same backend and workload: the
-    specs without the --reset ones leave hundreds of times as much
-    outstanding, and count what the resets released as replaced
-    allocations instead."""
+    specs without those of contexts (--reset, --delete, --create,
+    --reparent) leave hundreds of times as much outstanding, and count what
+    the resets released as replaced allocations instead."""
     with Session() as s:
         server = start_postgres(s)
         backend = server.connect()
@@ -329,7 +338,7 @@ def test_postgres_resets_keep_outstanding_bounded():
         check_backend(backend, rows, updates)
 
         # The contrast, same backend, same workload.
-        daemon = s.memleakd(backend.pid, *preset_specs(drop=("--reset",)),
+        daemon = s.memleakd(backend.pid, *preset_specs(drop=CONTEXT_FLAGS),
                             "-i", REPORT_INTERVAL, "-n", "20")
         contrast, ins, upd = run_rounds(backend, daemon, ROUNDS, 2)
         rows, updates = rows + ins, updates + upd
@@ -480,3 +489,95 @@ def test_postgres_error_does_not_wedge_tracking():
     chunks = 20 + 21 + 22 + 23 + 24 + 30 + 5 + 10 + 11 + 12
     assert totals["reset_frees"] >= chunks + 10, totals
     assert totals["allocs"] >= chunks + 10 + LEAK2_N, totals
+
+
+# The prepared statements' leak: requests for about PREPARE_SECONDS, at
+# most PREPARE_MAX of them, PREPARE_BATCH to a psql input; a map of
+# PREPARE_CAPACITY records, more than the leak keeps live (about 80 a
+# statement) and less than what the resets release meanwhile.
+PREPARE_SECONDS = 20
+PREPARE_MAX = 1500
+PREPARE_BATCH = 20
+PREPARE_CAPACITY = 200000
+PLAN_CONTEXTS = "('CachedPlanSource', 'CachedPlanQuery')"
+
+
+def plan_context_bytes(backend):
+    """PostgreSQL's own count and total_bytes of the backend's
+    CachedPlanSource and CachedPlanQuery contexts."""
+    count, total = backend.value(
+        "select count(*), coalesce(sum(total_bytes), 0) from pg_backend_memory_contexts "
+        f"where name in {PLAN_CONTEXTS}").split("|")
+    return int(count), int(total)
+
+
+def through_prepare(stack):
+    return "PrepareQuery" in function_names(stack)
+
+
+def test_postgres_prepared_statement_leak():
+    """A client that PREPAREs a new statement per request and never
+    DEALLOCATEs them, on pgbench's tables, between ordinary statements, for
+    about 20 s, traced with --preset postgres and a map of 200,000 records.
+    Each statement keeps a CachedPlanSource and a CachedPlanQuery context
+    that CacheMemoryContext adopts, made in headers that AllocSet takes
+    from the contexts EXECUTE and its portal deleted: the contexts are
+    allocations of the stacks that create them, through PrepareQuery. So
+    the stack holding the most bytes goes through PrepareQuery, each
+    statement's two contexts are exactly one allocation of 1 KiB each under
+    CreateCachedPlan and CompleteCachedPlan, no context header is blamed on
+    AllocSetContextCreateInternal's malloc, PrepareQuery's stacks hold most
+    of the bytes allocated and kept since attach, and of the growth
+    PostgreSQL itself reports for those contexts; the resets release more
+    allocations than the map holds and none is dropped."""
+    with Session() as s:
+        server = start_postgres(s)
+        pgbench_init(server)
+        backend = server.connect()
+        # Catalog and plan caches warm, untraced.
+        backend.query(prepare_requests(0, PREPARE_BATCH, "warm") + ";\ndeallocate all")
+        before = plan_context_bytes(backend)
+        daemon = s.memleakd(backend.pid, "--preset", "postgres", "-i", "4", "-n", "2000",
+                            "--max-allocs", PREPARE_CAPACITY, "-v")
+        started = time.monotonic()
+        requests = 0
+        while requests < PREPARE_MAX and time.monotonic() - started < PREPARE_SECONDS:
+            backend.query(prepare_requests(requests, PREPARE_BATCH))
+            requests += PREPARE_BATCH
+        after = plan_context_bytes(backend)
+        check_backend(backend)
+        report = daemon.stop()
+        check_backend(backend)
+        check_server_alive(server)
+
+    totals = report["totals"]
+    stacks = sorted(report["stacks"], key=lambda st: -st["bytes"])
+    prepared = sum(st["bytes"] for st in stacks if through_prepare(st))
+    grown = after[1] - before[1]
+    log(f"{requests} statements prepared; PostgreSQL: {before} -> {after} "
+        f"(contexts, bytes); PrepareQuery stacks: {prepared} bytes of "
+        f"{totals['outstanding_bytes']} outstanding")
+    log("totals:", totals)
+    log("first stacks:\n" + describe_stacks(dict(stacks=stacks[:10])))
+    log("\n".join(line for line in daemon.stderr.lines if "swept" in line))
+    assert totals["stacks"] == len(stacks), totals
+    assert after[0] - before[0] == 2 * requests, (before, after)
+    expect_no_drops(totals)
+    assert totals["reset_frees"] > PREPARE_CAPACITY, totals
+    assert through_prepare(stacks[0]), describe_stacks(dict(stacks=stacks[:5]))
+    # Each statement's two contexts, 1 KiB first blocks, are allocations of
+    # the functions that create them, wherever AllocSet took their headers.
+    for creator in ("CreateCachedPlan", "CompleteCachedPlan"):
+        assert [st for st in stacks if function_names(st)[:2] == [creator, "PrepareQuery"]
+                and (st["allocs"], st["bytes"]) == (requests, 1024 * requests)], \
+            f"no {creator} stack of {requests} contexts:\n" + describe_stacks(dict(stacks=stacks[:5]))
+    assert not [st for st in stacks if function_names(st)[0] == "AllocSetContextCreateInternal"], \
+        describe_stacks(dict(stacks=stacks))
+    assert prepared * 4 >= totals["outstanding_bytes"] * 3, \
+        (prepared, totals["outstanding_bytes"])
+    assert prepared * 2 >= grown, (prepared, grown)
+    suspects = [st for st in report["stacks"] if st["class"] == "suspect"]
+    if suspects:
+        assert through_prepare(suspects[0]), describe_stacks(dict(stacks=suspects[:5]))
+        assert sum(st["bytes"] for st in suspects if through_prepare(st)) * 2 > \
+            sum(st["bytes"] for st in suspects), describe_stacks(dict(stacks=suspects))

@@ -109,6 +109,98 @@ TEST(cookie_fields)
 	alloc_spec_clear(&s);
 }
 
+/* A spec as parsed: its argument fields and its global. */
+struct parsed {
+	enum probe_kind kind;
+	const char *text;
+	uint8_t size, ptr, out, ctx;
+	const char *global;
+};
+
+static void expect_parsed(const struct parsed *p)
+{
+	struct alloc_spec s = parse_ok(p->kind, p->text);
+
+	EXPECT_EQ(s.size, p->size);
+	EXPECT_EQ(s.ptr, p->ptr);
+	EXPECT_EQ(s.out, p->out);
+	EXPECT_EQ(s.ctx, p->ctx);
+	EXPECT_EQ(s.nmemb, 0);
+	if (p->global)
+		EXPECT_STREQ(s.ctx_global, p->global);
+	else
+		EXPECT(s.ctx_global == NULL);
+	alloc_spec_clear(&s);
+}
+
+/* The cookie of kind's spec text has kind, argument n in the field at
+ * shift and argument m in the field at shift2. */
+static void expect_cookie(enum probe_kind kind, const char *text, int shift, unsigned int n,
+			  int shift2, unsigned int m)
+{
+	struct alloc_spec s = parse_ok(kind, text);
+	uint64_t c = alloc_spec_cookie(&s);
+
+	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_KIND_SHIFT), kind);
+	EXPECT_EQ(COOKIE_FIELD(c, shift), n);
+	EXPECT_EQ(COOKIE_FIELD(c, shift2), m);
+	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_FLAGS_SHIFT) & PROBE_F_ZERO_SIZE_FREES, 0);
+	alloc_spec_clear(&s);
+}
+
+/* Contexts as allocations: --create's parent is the context its record is
+ * in (the ctx field), --reparent moves the context ctx= (the ptr field)
+ * into parent=. */
+TEST(context_kinds)
+{
+	static const struct parsed cases[] = {
+		{ .kind = PROBE_CREATE, .text = "AllocSetContextCreateInternal:parent=1,size=4", .size = 4, .ctx = 1 },
+		{ .kind = PROBE_CREATE, .text = "apr_pool_create_ex:out=1,parent=2", .out = 1, .ctx = 2 },
+		{ .kind = PROBE_CREATE, .text = "new_root_pool" },
+		{ .kind = PROBE_CREATE, .text = "pool_create:parent=@current_pool", .global = "current_pool" },
+		{ .kind = PROBE_DELETE, .text = "MemoryContextDelete", .ctx = 1 },
+		{ .kind = PROBE_DELETE, .text = "pool_destroy:ctx=@current_pool", .global = "current_pool" },
+		{ .kind = PROBE_REPARENT, .text = "MemoryContextSetParent", .ptr = 1, .ctx = 2 },
+		{ .kind = PROBE_REPARENT, .text = "adopt:ctx=2,parent=@top_pool", .ptr = 2, .global = "top_pool" },
+		{ .kind = PROBE_REPARENT, .text = "adopt:parent=1,ctx=3", .ptr = 3, .ctx = 1 },
+	};
+	struct alloc_spec s;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_parsed(&cases[i]);
+	expect_cookie(PROBE_CREATE, "c:parent=1,size=4", COOKIE_CTX_SHIFT, 1, COOKIE_SIZE_SHIFT, 4);
+	expect_cookie(PROBE_CREATE, "c:out=1,parent=2", COOKIE_OUT_SHIFT, 1, COOKIE_CTX_SHIFT, 2);
+	expect_cookie(PROBE_DELETE, "d", COOKIE_CTX_SHIFT, 1, COOKIE_PTR_SHIFT, 0);
+	expect_cookie(PROBE_REPARENT, "r", COOKIE_PTR_SHIFT, 1, COOKIE_CTX_SHIFT, 2);
+	s = parse_ok(PROBE_CREATE, "c:parent=@g");
+	EXPECT_EQ(COOKIE_FIELD(alloc_spec_cookie(&s), COOKIE_FLAGS_SHIFT), PROBE_F_CTX_GLOBAL);
+	alloc_spec_clear(&s);
+}
+
+TEST(bad_context_specs)
+{
+	static const struct {
+		enum probe_kind kind;
+		const char *text, *message;
+	} cases[] = {
+		{ PROBE_CREATE, "f:ctx=1", "unknown key 'ctx' (--create takes: size, out, parent)" },
+		{ PROBE_CREATE, "f:ptr=1", "unknown key 'ptr'" },
+		{ PROBE_CREATE, "f:out=2,parent=2", "argument 2 is both out and parent" },
+		{ PROBE_CREATE, "f:parent=@", "(or parent=@GLOBAL)" },
+		{ PROBE_CREATE, "f:parent=@1x y", "parent=@1x y is not a variable name" },
+		{ PROBE_CREATE, "f:parent=1,parent=@g", "parent is given twice" },
+		{ PROBE_DELETE, "f:ptr=1", "unknown key 'ptr' (--delete takes: ctx)" },
+		{ PROBE_DELETE, "f:parent=2", "unknown key 'parent'" },
+		{ PROBE_REPARENT, "f:size=1", "unknown key 'size' (--reparent takes: ctx, parent)" },
+		{ PROBE_REPARENT, "f:ctx=1,parent=1", "argument 1 is both ctx and parent" },
+		{ PROBE_REPARENT, "f:ctx=2", "argument 2 is both ctx and parent" },
+		{ PROBE_REPARENT, "f:ctx=@g", "ctx=@g: arguments are numbered from 1 to 6" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_error(cases[i].kind, cases[i].text, cases[i].message);
+}
+
 TEST(bad_specs_name_flag_and_problem)
 {
 	expect_error(PROBE_ALLOC, "palloc:sise=1", "--alloc 'palloc:sise=1': unknown key 'sise'");
@@ -142,6 +234,10 @@ TEST(flags_and_formatting)
 	EXPECT_STREQ(alloc_spec_flag(PROBE_RESET), "--reset");
 	EXPECT_EQ(alloc_spec_kind("--free"), PROBE_FREE);
 	EXPECT_EQ(alloc_spec_kind("--frees"), 0);
+	EXPECT_EQ(alloc_spec_kind("--create"), PROBE_CREATE);
+	EXPECT_EQ(alloc_spec_kind("--delete"), PROBE_DELETE);
+	EXPECT_EQ(alloc_spec_kind("--reparent"), PROBE_REPARENT);
+	EXPECT(alloc_spec_flag(PROBE_MAPS_CHANGE) == NULL);
 	EXPECT_EQ(alloc_spec_format(&s, &text), 0);
 	EXPECT_STREQ(text, "--realloc xrealloc@libx.so");
 	free(text);
@@ -163,4 +259,4 @@ TEST(list_takes_over_strings)
 }
 
 RUN_TESTS("alloc_spec", T(defaults_per_flag), T(keys_and_module), T(cookie_fields),
-	  T(bad_specs_name_flag_and_problem), T(flags_and_formatting), T(list_takes_over_strings))
+	  T(context_kinds), T(bad_context_specs), T(bad_specs_name_flag_and_problem), T(flags_and_formatting), T(list_takes_over_strings))
