@@ -73,14 +73,6 @@ struct {
 	__uint(max_entries, 4096);
 } sweep_events SEC(".maps");
 
-/* An allocation as the programs handle it, whichever map it is in. The
- * timestamp of a record without a context is its time field's, to 4 ms. */
-struct tracked {
-	__u64 size, ctx, timestamp_ns;
-	__u32 stack_id;
-	__u16 generation;
-};
-
 /* Does key's hash choose allocs_spill (other: the map it does not choose)? */
 static __always_inline bool spill_map(__u64 key, bool other)
 {

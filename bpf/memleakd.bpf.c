@@ -255,11 +255,18 @@ static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counter
 }
 
 /* Forget ptr; returns 0 when it was tracked, with its record in *old. */
-static __always_inline int untrack(__u32 target, __u64 ptr, struct tracked *old)
+/* Take ptr's record out of the maps, its stack's totals as they are;
+ * returns 0 when it was tracked, with the record in *old. */
+static __always_inline int take_record(__u32 target, __u64 ptr, struct tracked *old)
 {
 	__u64 key = memleakd_alloc_key(target, ptr);
 
-	if (take_plain(key, old) && take_ctx(key, old))
+	return take_plain(key, old) && take_ctx(key, old) ? -1 : 0;
+}
+
+static __always_inline int untrack(__u32 target, __u64 ptr, struct tracked *old)
+{
+	if (take_record(target, ptr, old))
 		return -1;
 	stack_remove(target, old->stack_id, old->generation, old->size);
 	return 0;
@@ -458,6 +465,9 @@ static __always_inline bool enter_call(struct pt_regs *ctx)
 	call->entry_ns = bpf_ktime_get_ns();
 	call->ctx = context_of(ctx, cookie);
 	call->old_ptr = old_ptr;
+	/* realloc: see inflight_call.old_taken. */
+	call->old_taken = COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT) == PROBE_REALLOC && old_ptr &&
+			  !take_record(COOKIE_TARGET(cookie), old_ptr, &call->old_record);
 	call->out_addr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_OUT_SHIFT));
 	return true;
 }
@@ -475,6 +485,22 @@ static __always_inline __u64 returned_ptr(struct pt_regs *ctx, struct inflight_c
 	if (bpf_probe_read_user(&ptr, sizeof(ptr), (void *)call->out_addr))
 		return 0;
 	return ptr;
+}
+
+/* A realloc that failed leaves its old block as it was: its record goes
+ * back into the maps, where the address is still its own. */
+static __always_inline void put_back_old(struct target_counters *c, __u32 target,
+					 struct inflight_call *call)
+{
+	struct tracked *old = &call->old_record;
+
+	if (!call->old_taken)
+		return;
+	call->old_taken = 0;
+	if (record(memleakd_alloc_key(target, call->old_ptr), old)) {
+		stack_remove(target, old->stack_id, old->generation, old->size);
+		c->dropped_allocs++;
+	}
 }
 
 /* An allocating function's return: tracks what the outermost call did. */
@@ -520,13 +546,17 @@ static __always_inline void leave_call(struct pt_regs *ctx)
 
 		if (!freed) {
 			c->failed_allocs++;
+			put_back_old(c, target, call);
 			return;
 		}
 		/* The new block stays in the old one's context, and keeps its
 		 * birth: a buffer that realloc moves as it grows is as old as
 		 * its first block. A sampled run does not count frees of blocks
 		 * it did not track (free_enter). */
-		if (!untrack(target, call->old_ptr, &old)) {
+		if (call->old_taken) {
+			old = call->old_record;
+			call->old_taken = 0;
+			stack_remove(target, old.stack_id, old.generation, old.size);
 			c->frees++;
 			call->ctx = old.ctx;
 			call->entry_ns = old.timestamp_ns;

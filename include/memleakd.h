@@ -185,6 +185,15 @@ struct stack_totals {
 	__u64 first_ns;     /* bpf_ktime_get_ns() of the first allocation counted here */
 };
 
+/* An allocation as the programs handle it, whichever map its record is in.
+ * The timestamp of a record without a context is its time field's, to
+ * 4 ms. */
+struct tracked {
+	__u64 size, ctx, timestamp_ns;
+	__u32 stack_id;
+	__u16 generation;
+};
+
 /* A traced call in flight on one thread, between entry and return, and the
  * thread's last free. */
 struct inflight_call {
@@ -212,7 +221,13 @@ struct inflight_call {
 	 * with it, a realloc whose new block is not sampled still releases a
 	 * sampled old one. */
 	__u32 sampled;
-	__u32 reserved;
+	/* realloc: old_record holds the old block's record, taken out of the
+	 * maps as the call starts. realloc frees the old block before it
+	 * returns, and another thread may be handed its address meanwhile:
+	 * that thread's record must not be the one retired at the return. A
+	 * realloc that fails puts the record back. */
+	__u32 old_taken;
+	struct tracked old_record;
 };
 
 /* --sample-bytes: entries of the table of countdowns user space fills

@@ -6,7 +6,7 @@ import re
 
 from expected import (ARENA_LEAKS, ARENA_SPECS, ARENA_TOTALS, LEAKS, LEAKS_TOTALS,
                       LEAK_MALLOC, Leak)
-from harness import Session, expect_stacks, expect_totals, function_names, trace
+from harness import TARGETS, Session, expect_stacks, expect_totals, function_names, trace
 
 
 def test_full_map_counts_every_drop():
@@ -155,3 +155,24 @@ def test_thread_exit_cache_frees_are_the_allocators():
                             r"emptying an exiting thread's cache: counted apart, as "
                             r"allocator_frees", l) for l in daemon.stderr.lines), \
         daemon.stderr.text()
+
+
+def test_realloc_handoff_across_threads():
+    """realloc_race: a block realloc moves goes back to glibc's one arena
+    (no thread cache) and another thread's malloc takes it, often before
+    realloc has returned. realloc's old record leaves the map when the call
+    starts, so its return cannot retire the new owner's record: every free
+    is known, nothing is replaced, nothing stays outstanding."""
+    rounds, takers = 120000, 2
+    with Session() as s:
+        tunables = "glibc.malloc.arena_max=1:glibc.malloc.tcache_count=0"
+        target = s.target("realloc_race", command=[
+            "env", f"GLIBC_TUNABLES={tunables}", TARGETS / "realloc_race"])
+        daemon = s.memleakd(target.pid)
+        target.go()
+        report = daemon.stop()
+        target.stop()
+    calls = 2 * rounds + takers * rounds
+    expect_totals(report, {"allocs": calls, "frees": calls, "unknown_frees": 0,
+                           "replaced_allocs": 0, "outstanding_allocs": 0,
+                           "dropped_allocs": 0})
