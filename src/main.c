@@ -349,7 +349,7 @@ static int attach(struct daemon *d)
 	if (r < 0)
 		return r;
 	d->attached_ns = monotonic_ns();
-	r = process_memory__read(d->cfg->pid, &d->at_attach);
+	r = process_memory__read(d->target->proc_fd, &d->at_attach);
 	if (r < 0)
 		log_warn("pid %d: cannot read its memory use: %s", d->cfg->pid, strerror(-r));
 	d->memory = d->at_attach;
@@ -401,7 +401,7 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 		r = take_mappings(d, snap);
 	if (r >= 0) {
 		/* A process that is gone keeps the memory last read. */
-		process_memory__read(d->cfg->pid, &d->memory);
+		process_memory__read(d->target->proc_fd, &d->memory);
 		verdict_decide(&d->at_attach, &d->memory, snap);
 		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? SIZE_MAX :
 					  d->cfg->top);

@@ -13,18 +13,19 @@
 
 #include "target/build_id.h"
 
-/* The file process pid mapped at map, if map_files still reaches it and it
+/* The file the process mapped at map, if map_files still reaches it and it
  * has build-id want: 0 and *out, -ENOMEM, or another -errno. */
-static int open_mapped_file(pid_t pid, const struct proc_map *map, const char *want,
-			    struct elf_object **out)
+static int open_mapped_file(const struct proc_maps *maps, const struct proc_map *map,
+			    const char *want, struct elf_object **out)
 {
 	struct elf_object *o;
-	char path[96];
+	char path[128], name[64];
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
-		 map->start, map->end);
-	r = elf_object__open(AT_FDCWD, path, &o);
+	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64, map->start, map->end);
+	r = proc_maps__proc_path(maps, name, path, sizeof(path));
+	if (r == 0)
+		r = elf_object__open(AT_FDCWD, path, &o);
 	if (r < 0)
 		return r;
 	if (!build_id_matches(want, elf_object__build_id(o))) {
@@ -46,7 +47,7 @@ int mapped_object__verify(const struct proc_maps *maps, const struct proc_map *m
 	*mapped_build_id = NULL;
 	if (!maps->pid || first->offset != 0)
 		return MAPPED_UNCHECKED;
-	r = build_id_from_mapping(maps->pid, first->start, first->end, &id);
+	r = build_id_from_mapping(maps->pid, maps->pidfd, first->start, first->end, &id);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
@@ -55,7 +56,7 @@ int mapped_object__verify(const struct proc_maps *maps, const struct proc_map *m
 		*mapped_build_id = id;
 		return MAPPED_MATCH;
 	}
-	r = open_mapped_file(maps->pid, map, id, &reopened);
+	r = open_mapped_file(maps, map, id, &reopened);
 	if (r == -ENOMEM) {
 		free(id);
 		return r;

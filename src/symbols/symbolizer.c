@@ -166,7 +166,7 @@ static int resolve_vdso(struct symbolizer *s, const struct proc_maps *maps,
 		return 1;
 	if (!s->vdso && !(s->vdso = vdso_images__new(s->demangle)))
 		return -ENOMEM;
-	r = vdso_images__get(s->vdso, maps->pid, map, &img);
+	r = vdso_images__get(s->vdso, maps, map, &img);
 	if (r < 0)
 		return r == -ENOMEM ? r : 1;
 	out->build_id = elf_object__build_id(img->obj);

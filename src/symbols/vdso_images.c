@@ -74,7 +74,8 @@ static int add_entry(struct vdso_images *v, unsigned char *bytes, size_t len, si
 }
 
 /* The entry of the image in map, read now: 0 and *at, or -errno. */
-static int find_entry(struct vdso_images *v, pid_t pid, const struct proc_map *map, size_t *at)
+static int find_entry(struct vdso_images *v, const struct proc_maps *maps,
+		      const struct proc_map *map, size_t *at)
 {
 	size_t len = map->end - map->start;
 	unsigned char *bytes;
@@ -85,7 +86,7 @@ static int find_entry(struct vdso_images *v, pid_t pid, const struct proc_map *m
 	bytes = malloc(len);
 	if (!bytes)
 		return -ENOMEM;
-	r = process_image__read(pid, map->start, bytes, len);
+	r = process_image__read(maps->pid, maps->pidfd, map->start, bytes, len);
 	if (r < 0) {
 		free(bytes);
 		return r;
@@ -100,20 +101,20 @@ static int find_entry(struct vdso_images *v, pid_t pid, const struct proc_map *m
 	return add_entry(v, bytes, len, at);
 }
 
-int vdso_images__get(struct vdso_images *v, pid_t pid, const struct proc_map *map,
-		     const struct vdso_image **out)
+int vdso_images__get(struct vdso_images *v, const struct proc_maps *maps,
+		     const struct proc_map *map, const struct vdso_image **out)
 {
 	size_t at;
 	int r;
 
-	if (v->n && pid == v->last_pid && map->start == v->last_start && map->end == v->last_end) {
+	if (v->n && maps->pid == v->last_pid && map->start == v->last_start && map->end == v->last_end) {
 		*out = &v->entries[v->last].image;
 		return 0;
 	}
-	r = find_entry(v, pid, map, &at);
+	r = find_entry(v, maps, map, &at);
 	if (r < 0)
 		return r;
-	v->last_pid = pid;
+	v->last_pid = maps->pid;
 	v->last_start = map->start;
 	v->last_end = map->end;
 	v->last = at;

@@ -26,12 +26,13 @@ struct vdso_images *vdso_images__new(bool demangle);
 /* Accepts NULL. */
 void vdso_images__free(struct vdso_images *v);
 
-/* The image in map, process pid's [vdso] mapping. The last process and
+/* The image in map, the [vdso] mapping of the process maps are of (read
+ * by its pid, kept only while its pidfd says it lives). The last process and
  * mapping asked for are remembered, so the image is read once per process,
  * not per frame. Returns 0 and *out, -ENOEXEC when the bytes are no ELF
  * image, -ENOMEM, or process_image__read's error (-ESRCH once the process
  * is gone, -EPERM). */
-int vdso_images__get(struct vdso_images *v, pid_t pid, const struct proc_map *map,
-		     const struct vdso_image **out);
+int vdso_images__get(struct vdso_images *v, const struct proc_maps *maps,
+		     const struct proc_map *map, const struct vdso_image **out);
 
 #endif

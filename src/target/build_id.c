@@ -165,6 +165,7 @@ int build_id_from_image(const struct image_source *src, char **out)
 
 struct remote {
 	pid_t pid;
+	int pidfd;
 	uint64_t start;
 };
 
@@ -172,12 +173,12 @@ static int remote_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
 	const struct remote *m = ctx;
 
-	return process_image__read(m->pid, m->start + off, buf, len);
+	return process_image__read(m->pid, m->pidfd, m->start + off, buf, len);
 }
 
-int build_id_from_mapping(pid_t pid, uint64_t start, uint64_t end, char **out)
+int build_id_from_mapping(pid_t pid, int pidfd, uint64_t start, uint64_t end, char **out)
 {
-	struct remote m = { .pid = pid, .start = start };
+	struct remote m = { .pid = pid, .pidfd = pidfd, .start = start };
 	struct image_source src = { .read = remote_read, .ctx = &m, .size = end - start };
 
 	return build_id_from_image(&src, out);

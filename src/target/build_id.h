@@ -40,9 +40,10 @@ struct image_source {
  * image, -ENOMEM, or src's error. */
 int build_id_from_image(const struct image_source *src, char **out);
 
-/* build_id_from_image of the image mapped at [start, end) in process pid,
- * read from its memory (process_image__read's errors). */
-int build_id_from_mapping(pid_t pid, uint64_t start, uint64_t end, char **out);
+/* build_id_from_image of the image mapped at [start, end) in process pid
+ * (pidfd as process_image__read takes it), read from its memory
+ * (process_image__read's errors). */
+int build_id_from_mapping(pid_t pid, int pidfd, uint64_t start, uint64_t end, char **out);
 
 /* True when an object whose build-id is id (NULL: it has none) can be the
  * one whose build-id is known (NULL: unknown, so nothing contradicts it). */

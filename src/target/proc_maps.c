@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void proc_map_clear(struct proc_map *m)
 {
@@ -55,6 +56,7 @@ int proc_maps__parse(FILE *f, struct proc_maps **out)
 
 	if (!m)
 		return -ENOMEM;
+	m->proc_fd = m->pidfd = -1;
 	while (getline(&line, &len, f) > 0) {
 		if (m->count == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
@@ -81,21 +83,47 @@ fail:
 	return r;
 }
 
-int proc_maps__read(int pid, struct proc_maps **out)
+/* Parse f (taken) as the maps of pid. */
+static int read_maps(FILE *f, int pid, int proc_fd, int pidfd, struct proc_maps **out)
 {
-	char path[64];
-	FILE *f;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	r = proc_maps__parse(f, out);
 	fclose(f);
-	if (r == 0)
+	if (r == 0) {
 		(*out)->pid = pid;
+		(*out)->proc_fd = proc_fd;
+		(*out)->pidfd = pidfd;
+	}
 	return r;
+}
+
+int proc_maps__read(int pid, struct proc_maps **out)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	return read_maps(fopen(path, "re"), pid, -1, -1, out);
+}
+
+int proc_maps__read_at(int proc_fd, int pid, int pidfd, struct proc_maps **out)
+{
+	int fd = openat(proc_fd, "maps", O_RDONLY | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+
+	if (fd >= 0 && !f)
+		close(fd);
+	return read_maps(f, pid, proc_fd, pidfd, out);
+}
+
+int proc_maps__proc_path(const struct proc_maps *m, const char *name, char *buf, size_t len)
+{
+	int n = m->proc_fd >= 0 ? snprintf(buf, len, "/proc/self/fd/%d/%s", m->proc_fd, name)
+				: snprintf(buf, len, "/proc/%d/%s", m->pid, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr)
@@ -140,13 +168,15 @@ bool proc_map__deleted(const struct proc_map *m)
 int proc_maps__object_location(const struct proc_maps *maps, const struct proc_map *m,
 			       int root_fd, char *buf, size_t len, int *dir_fd, const char **path)
 {
+	char name[64];
+
 	if (!maps->pid || !proc_map__deleted(m)) {
 		*dir_fd = root_fd;
 		*path = m->path;
 		return 0;
 	}
-	if ((size_t)snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, maps->pid,
-			     m->start, m->end) >= len)
+	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->end);
+	if (proc_maps__proc_path(maps, name, buf, len) < 0)
 		return -ENAMETOOLONG;
 	*dir_fd = AT_FDCWD;
 	*path = buf;

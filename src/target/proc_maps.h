@@ -19,6 +19,11 @@ struct proc_map {
 
 struct proc_maps {
 	int pid; /* whose maps these are; 0 when parsed from elsewhere */
+	/* The process's /proc directory (O_PATH) and pidfd, borrowed from its
+	 * target (-1 when read by pid alone): files read through proc_fd, and
+	 * memory read while pidfd says it lives, are that process's even once
+	 * its pid has gone to another. */
+	int proc_fd, pidfd;
 	size_t count;
 	struct proc_map *maps; /* sorted by start, as the kernel lists them */
 };
@@ -29,6 +34,14 @@ int proc_maps__parse(FILE *f, struct proc_maps **out);
 /* Read /proc/PID/maps: as proc_maps__parse, or -errno from open (-ENOENT
  * when the process is gone, -EACCES). */
 int proc_maps__read(int pid, struct proc_maps **out);
+/* Read the maps of process pid through proc_fd, its /proc directory,
+ * keeping proc_fd and pidfd (borrowed, see struct proc_maps). Returns as
+ * proc_maps__read; -ENOENT or -ESRCH once the process is gone. */
+int proc_maps__read_at(int proc_fd, int pid, int pidfd, struct proc_maps **out);
+/* The path of file name in the process's /proc directory, into buf of
+ * len bytes: through proc_fd when there is one, else by pid. Returns 0, or
+ * -ENAMETOOLONG. */
+int proc_maps__proc_path(const struct proc_maps *m, const char *name, char *buf, size_t len);
 /* The mapping that contains addr, or NULL. */
 const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr);
 /* The mapping of the same file as m with the lowest file offset: where

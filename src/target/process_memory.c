@@ -3,23 +3,29 @@
 #include "target/process_memory.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-int process_memory__read(int pid, struct process_memory *out)
+int process_memory__read(int proc_fd, struct process_memory *out)
 {
+	int fd = openat(proc_fd, "status", O_RDONLY | O_CLOEXEC);
 	struct process_memory m = { 0 };
 	bool rss = false, anon = false;
-	char path[64], line[256];
+	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+	char line[256];
 	uint64_t kib;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
+	if (!f) {
+		int r = errno == ENOENT ? -ESRCH : -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "VmRSS: %" SCNu64 " kB", &kib) == 1) {
 			m.rss_bytes = kib * 1024;

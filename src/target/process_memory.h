@@ -11,8 +11,10 @@ struct process_memory {
 	uint64_t rss_anon_bytes; /* RssAnon: the heap's pages are anonymous */
 };
 
-/* Read /proc/PID/status. Returns 0, -ESRCH once the process is gone, or
- * -errno; *out is untouched on failure. */
-int process_memory__read(int pid, struct process_memory *out);
+/* Read the status file of the process whose /proc directory is proc_fd (an
+ * O_PATH descriptor: it stays that process's once its pid is reused).
+ * Returns 0, -ESRCH once the process is gone, or -errno; *out is untouched
+ * on failure. */
+int process_memory__read(int proc_fd, struct process_memory *out);
 
 #endif

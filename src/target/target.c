@@ -30,11 +30,9 @@
 /* The mapping of the executable: the one whose file is /proc/PID/exe. */
 static const struct proc_map *exe_mapping(const struct target *t)
 {
-	char path[64];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
-	if (stat(path, &st))
+	if (fstatat(t->proc_fd, "exe", &st, 0))
 		return NULL;
 	for (size_t i = 0; i < t->maps->count; i++) {
 		const struct proc_map *m = &t->maps->maps[i];
@@ -46,29 +44,41 @@ static const struct proc_map *exe_mapping(const struct target *t)
 	return NULL;
 }
 
+/* The pidfd first: a /proc directory opened after it, while the pidfd
+ * says the process still lives, is that process's. */
+static int open_handles(struct target *t)
+{
+	char path[64];
+
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+	if (t->pidfd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d", t->pid);
+	t->proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->proc_fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	if (syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0)
+		return -ESRCH;
+	t->root_fd = openat(t->proc_fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->root_fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return 0;
+}
+
 int target__open(int pid, uint32_t index, struct target **out)
 {
 	struct target *t = calloc(1, sizeof(*t));
-	char path[64];
 	int r;
 
 	if (!t)
 		return -ENOMEM;
 	t->pid = pid;
 	t->index = index;
-	t->root_fd = t->pidfd = -1;
-	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (t->pidfd < 0) {
-		r = -errno;
+	t->root_fd = t->pidfd = t->proc_fd = -1;
+	r = open_handles(t);
+	if (r < 0)
 		goto fail;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
-	t->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (t->root_fd < 0) {
-		r = errno == ENOENT ? -ESRCH : -errno;
-		goto fail;
-	}
-	r = proc_maps__read(pid, &t->maps);
+	r = proc_maps__read_at(t->proc_fd, pid, t->pidfd, &t->maps);
 	if (r < 0)
 		goto fail;
 	/* No executable mapping: a kernel thread, or a process exiting. */
@@ -86,7 +96,7 @@ fail:
 int target__refresh_maps(struct target *t)
 {
 	struct proc_maps *maps;
-	int r = proc_maps__read(t->pid, &maps);
+	int r = proc_maps__read_at(t->proc_fd, t->pid, t->pidfd, &maps);
 
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
@@ -173,7 +183,7 @@ static int find_r_debug(const struct target *t, uint64_t *r_debug)
 	if (!dyn)
 		return 0;
 	for (uint64_t at = bias + dyn;; at += sizeof(d)) {
-		r = process_image__read(t->pid, at, &d, sizeof(d));
+		r = process_image__read(t->pid, t->pidfd, at, &d, sizeof(d));
 		if (r < 0 || d.d_tag == DT_NULL)
 			return r;
 		if (d.d_tag == DT_DEBUG) {
@@ -205,19 +215,19 @@ static int walk_link_maps(const struct target *t, uint64_t r_debug,
 			  const struct proc_map ***objects, size_t *n)
 {
 	uint64_t lm, l_ld;
-	int r = process_image__read(t->pid, r_debug + R_DEBUG_R_MAP, &lm, sizeof(lm));
+	int r = process_image__read(t->pid, t->pidfd, r_debug + R_DEBUG_R_MAP, &lm, sizeof(lm));
 
 	for (int i = 0; !r && lm && i < MAX_LINK_MAPS; i++) {
 		const struct proc_map *m;
 
-		r = process_image__read(t->pid, lm + LINK_MAP_L_LD, &l_ld, sizeof(l_ld));
+		r = process_image__read(t->pid, t->pidfd, lm + LINK_MAP_L_LD, &l_ld, sizeof(l_ld));
 		if (r < 0)
 			break;
 		m = proc_maps__find(t->maps, l_ld);
 		if (m && m->path && m->path[0] == '/')
 			r = push_object(objects, n, m);
 		if (!r)
-			r = process_image__read(t->pid, lm + LINK_MAP_L_NEXT, &lm, sizeof(lm));
+			r = process_image__read(t->pid, t->pidfd, lm + LINK_MAP_L_NEXT, &lm, sizeof(lm));
 	}
 	return r;
 }
@@ -257,6 +267,8 @@ void target__free(struct target *t)
 		return;
 	if (t->pidfd >= 0)
 		close(t->pidfd);
+	if (t->proc_fd >= 0)
+		close(t->proc_fd);
 	if (t->root_fd >= 0)
 		close(t->root_fd);
 	proc_maps__free(t->maps);

@@ -17,6 +17,9 @@ struct target {
 	uint32_t index;
 	int root_fd;    /* O_PATH fd of /proc/PID/root: objects open through it, even after exit */
 	int pidfd;      /* becomes readable when the process exits */
+	/* O_PATH fd of /proc/PID: its files stay this process's, never those of
+	 * a later process given the same pid */
+	int proc_fd;
 	struct proc_maps *maps;
 };
 

@@ -122,7 +122,7 @@ TEST(reads_own_mapping)
 		goto out;
 	first = proc_maps__first_of(m, proc_maps__find(m, (uintptr_t)reads_own_mapping));
 	EXPECT_EQ(first->offset, 0);
-	EXPECT_EQ(build_id_from_mapping(getpid(), first->start, first->end, &id), 0);
+	EXPECT_EQ(build_id_from_mapping(getpid(), -1, first->start, first->end, &id), 0);
 	EXPECT(elf_object__build_id(o) != NULL);
 	EXPECT_STREQ(id, elf_object__build_id(o));
 out:

@@ -1,9 +1,14 @@
 /* test_proc_maps.c - the /proc/PID/maps parser on fixture text fed through
  * fmemopen: the line shapes the kernel prints (file, anonymous with and
  * without the trailing space, names with spaces, " (deleted)", [stack],
- * [vdso]), malformed lines, and the boundaries of proc_maps__find. */
+ * [vdso]), malformed lines, and the boundaries of proc_maps__find; a live
+ * process's maps read through its /proc directory, which reads as gone once
+ * the process is. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "target/proc_maps.h"
@@ -160,6 +165,52 @@ TEST(reads_own_maps)
 	EXPECT(proc_maps__read(-1, &m) < 0);
 }
 
+/* Through this process's own /proc directory: the maps, and file paths
+ * that go through that descriptor, not through the pid. */
+TEST(reads_through_proc_fd)
+{
+	int proc_fd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct proc_maps *m = NULL;
+	char path[64], expected[64];
+
+	EXPECT_EQ(proc_maps__read_at(proc_fd, getpid(), -1, &m), 0);
+	EXPECT(m && m->count > 0 && m->proc_fd == proc_fd && m->pid == getpid());
+	if (m) {
+		EXPECT_EQ(proc_maps__proc_path(m, "status", path, sizeof(path)), 0);
+		snprintf(expected, sizeof(expected), "/proc/self/fd/%d/status", proc_fd);
+		EXPECT_STREQ(path, expected);
+		EXPECT_EQ(access(path, R_OK), 0);
+		EXPECT_EQ(proc_maps__proc_path(m, "status", path, 8), -ENAMETOOLONG);
+	}
+	proc_maps__free(m);
+	close(proc_fd);
+}
+
+/* The /proc directory of a process that is gone reads as gone, even
+ * though its pid may be another's now. */
+TEST(gone_process_reads_as_gone)
+{
+	pid_t child = fork();
+	struct proc_maps *m = NULL;
+	char path[64];
+	int proc_fd;
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	EXPECT(child > 0);
+	snprintf(path, sizeof(path), "/proc/%d", (int)child);
+	proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	EXPECT(proc_fd >= 0);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	EXPECT(proc_maps__read_at(proc_fd, child, -1, &m) < 0);
+	EXPECT(m == NULL);
+	close(proc_fd);
+}
+
 RUN_TESTS("proc_maps", T(parses_file_mappings), T(parses_anonymous_mappings),
 	  T(keeps_names_verbatim), T(parses_empty_input), T(rejects_malformed_lines),
-	  T(finds_by_address_at_the_boundaries), T(reads_own_maps))
+	  T(finds_by_address_at_the_boundaries), T(reads_own_maps), T(reads_through_proc_fd),
+	  T(gone_process_reads_as_gone))
