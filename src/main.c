@@ -305,10 +305,11 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 	if (r < 0)
 		return r;
 	snap->end = end;
-	r = trend__update(d->trend, snap, monotonic_ns() - d->attached_ns);
+	/* A process that is gone keeps the memory last read. */
+	process_memory__read(d->cfg->pid, &d->memory);
+	r = trend__update(d->trend, snap, monotonic_ns() - d->attached_ns,
+			  d->memory.rss_anon_bytes);
 	if (r >= 0) {
-		/* A process that is gone keeps the memory last read. */
-		process_memory__read(d->cfg->pid, &d->memory);
 		verdict_decide(&d->at_attach, &d->memory, snap);
 		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? snap->n_stacks :
 					  d->cfg->top);

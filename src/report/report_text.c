@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "snapshot/growth_rule.h"
 #include "util/human_size.h"
 
 #define HUMAN_LEN 32
@@ -33,6 +34,10 @@ static void text_memory(FILE *out, const struct process_summary *p)
 		human_bytes(traced, p->tracked_growth_bytes, true));
 }
 
+/* What the growth the traced bytes do not explain may be. */
+#define UNTRACED_CAUSES "allocator retention, fragmentation, or memory not allocated " \
+	"through traced functions (mmap)"
+
 static void text_verdict(FILE *out, const struct snapshot *snap)
 {
 	const struct process_summary *p = &snap->process;
@@ -43,11 +48,15 @@ static void text_verdict(FILE *out, const struct snapshot *snap)
 		fprintf(out, "verdict: LEAK SUSPECTED: %zu stack%s keep%s growing, together %s/s\n",
 			p->suspects, p->suspects == 1 ? "" : "s", p->suspects == 1 ? "s" : "",
 			human_bytes(a, (int64_t)p->suspect_rate_bps, true));
+		if (p->untraced_growth)
+			fprintf(out, "verdict: AND UNTRACED GROWTH: anonymous RSS grew %s since attach, "
+				"traced outstanding only %s; the rest is " UNTRACED_CAUSES "\n",
+				human_bytes(a, p->rss_anon_growth_bytes, true),
+				human_bytes(b, p->tracked_growth_bytes, true));
 		break;
 	case VERDICT_UNTRACED:
 		fprintf(out, "verdict: NOT A LEAK OF TRACED ALLOCATIONS: anonymous RSS grew %s since "
-			"attach, traced outstanding only %s; the growth is allocator retention, "
-			"fragmentation, or memory not allocated through traced functions (mmap)\n",
+			"attach, traced outstanding only %s; the growth is " UNTRACED_CAUSES "\n",
 			human_bytes(a, p->rss_anon_growth_bytes, true),
 			human_bytes(b, p->tracked_growth_bytes, true));
 		break;
@@ -55,8 +64,8 @@ static void text_verdict(FILE *out, const struct snapshot *snap)
 		fputs("verdict: no leak seen: no stack keeps growing\n", out);
 		break;
 	case VERDICT_UNDECIDED:
-		fputs("verdict: undecided: every stack is new; stacks are judged once they have "
-		      "two intervals of history\n", out);
+		fprintf(out, "verdict: undecided: too little history yet; a stack is judged once %u "
+			"intervals have followed the one it appeared in\n", GROWTH_MIN_INTERVALS);
 		break;
 	default:
 		fputs("verdict: unknown: the process's memory could not be read\n", out);
@@ -167,9 +176,9 @@ static void text_samples(FILE *out, const struct snapshot_stack *s)
 }
 
 static const char *const section_titles[] = {
-	[STACK_SUSPECT] = "LEAK SUSPECTS: outstanding grew in most intervals, old allocations stay",
+	[STACK_SUSPECT] = "LEAK SUSPECTS: outstanding grows steadily, significantly, without slowing",
 	[STACK_NEW] = "NEW: too little history to judge",
-	[STACK_STEADY] = "STEADY: outstanding bounded (caches, pools, churn)",
+	[STACK_STEADY] = "STEADY: no steady, significant growth (caches, pools, churn)",
 };
 
 /* The shown stacks come ordered by class (trend__update): a title where
