@@ -197,6 +197,7 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 	@python3 bench/report_cost.py
 	@python3 bench/redis_bench.py
 	@python3 bench/pg_preset.py
+	@python3 bench/false_alarms.py
 
 clean:
 	rm -rf $(OUT) memleakd
