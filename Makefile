@@ -125,6 +125,10 @@ $(OUT)/targets/unwind_cxx: tests/targets/unwind_cxx.cc tests/targets/target.h | 
 	@mkdir -p $(@D)
 	$(CXX) -O2 -g -fomit-frame-pointer -pthread -Wall -Werror $< -o $@
 UNWIND_TARGETS := $(UNWIND_LIBS) $(OUT)/targets/unwind_cxx
+# A C++ target built like the C ones: frame pointers, nothing inlined.
+$(OUT)/targets/grow_vector: tests/targets/grow_vector.cc tests/targets/target.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) $(TARGET_CFLAGS) $< -o $@
 
 # Symbolization targets: C++ built as a release with debug info,
 # and Rust built by Debian's rustc (/usr/bin/rustc: a rustup one may come
@@ -178,7 +182,7 @@ $(JS_LINTED): src/report/flame_graph.js tests/js/eslint.config.js $(JS_DEPS)
 	$(OUT)/js/node_modules/.bin/eslint --max-warnings 0 --config $(OUT)/js/eslint.config.js $<
 	@touch $@
 
-check: memleakd $(UNIT_TESTS) $(TARGETS) $(UNWIND_TARGETS) $(SYMBOL_TARGETS) $(PPROF) $(JS_DEPS) $(JS_LINTED)
+check: memleakd $(UNIT_TESTS) $(TARGETS) $(OUT)/targets/grow_vector $(UNWIND_TARGETS) $(SYMBOL_TARGETS) $(PPROF) $(JS_DEPS) $(JS_LINTED)
 	@tests/run-all.sh $(UNIT_TESTS)
 
 demo: memleakd $(OUT)/targets/demo_leaky
@@ -200,6 +204,7 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 	@python3 bench/pg_preset.py
 	@python3 bench/mappings.py
 	@python3 bench/sweep_cost.py
+	@python3 bench/false_alarms.py
 
 clean:
 	rm -rf $(OUT) memleakd

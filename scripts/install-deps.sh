@@ -6,7 +6,8 @@ set -eu
 
 BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginfod-dev zlib1g-dev liblzma-dev libiberty-dev bpftool pkg-config"
 # Test peers: allocators the integration tests trace, a real server that
-# uses jemalloc (redis), python3 for the integration runner, g++ for the C++
+# uses jemalloc (redis), nginx under wrk (healthy servers must get no false
+# alarm), python3 for the integration runner, g++ for the C++
 # unwinding target and gdb, whose backtraces the unwinding tests compare;
 # rustc, Debian's, for the Rust symbolization targets;
 # Go and pprof's sources to build the pprof client, and protoc with
@@ -17,7 +18,7 @@ BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginf
 # counts the test compares with memleakd's on real programs: jq, sqlite3,
 # cmake and git.
 TEST="python3 xz-utils libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libapr1-dev procps
-	redis-server redis-tools g++ gdb rustc golang-go golang-github-google-pprof-dev protobuf-compiler
+	redis-server redis-tools nginx-light wrk g++ gdb rustc golang-go golang-github-google-pprof-dev protobuf-compiler
 	chromium debuginfod valgrind jq sqlite3 cmake git"
 # A real server that allocates through its own memory contexts, PostgreSQL
 # 15, and the headers and PGXS that build the tests' C extension for it. The

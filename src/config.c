@@ -11,6 +11,7 @@
 
 #include "probes/preset.h"
 #include "report/report.h"
+#include "snapshot/growth_rule.h"
 
 #define MEMLEAKD_VERSION "0.1.0"
 #define DEFAULT_MAX_ALLOCS (1u << 20)
@@ -24,8 +25,6 @@
 /* Mean bytes between samples: up to 1 TiB, far beyond any useful rate. */
 #define MAX_SAMPLE_BYTES (1ULL << 40)
 #define DEFAULT_TREND 6
-/* Each stack keeps one sample per judged interval. */
-#define MAX_TREND 64
 
 static const char usage[] =
 	"Usage: memleakd -p PID [options]\n"
@@ -370,8 +369,9 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 	case OPT_DEBUG_DIR:
 		return add_debug_dir(cfg, arg, error);
 	case OPT_TREND:
-		if (parse_uint(arg, 2, MAX_TREND, &v))
-			return fail(error, "--trend: '%s' is not a number from 2 to %u", arg, MAX_TREND);
+		if (parse_uint(arg, GROWTH_MIN_INTERVALS, GROWTH_MAX_INTERVALS, &v))
+			return fail(error, "--trend: '%s' is not a number from %u to %u", arg,
+				    GROWTH_MIN_INTERVALS, GROWTH_MAX_INTERVALS);
 		cfg->trend = (unsigned int)v;
 		return 0;
 	case OPT_MAX_ALLOCS:

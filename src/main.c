@@ -372,7 +372,8 @@ static int take_mappings(struct daemon *d, struct snapshot *snap)
 	if (r < 0)
 		return r;
 	view = (struct snapshot){ .stacks = snap->mappings, .n_stacks = snap->n_mappings };
-	return trend__update(d->mapping_trend, &view, now - d->attached_ns);
+	return trend__update(d->mapping_trend, &view, now - d->attached_ns,
+			     d->memory.rss_anon_bytes);
 }
 
 /* Read the maps into a snapshot with its trends and the verdict on the
@@ -396,12 +397,13 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 	if (r < 0)
 		return r;
 	snap->end = end;
-	r = trend__update(d->trend, snap, monotonic_ns() - d->attached_ns);
+	/* A process that is gone keeps the memory last read. */
+	process_memory__read(d->target->proc_fd, &d->memory);
+	r = trend__update(d->trend, snap, monotonic_ns() - d->attached_ns,
+			  d->memory.rss_anon_bytes);
 	if (r >= 0 && d->mappings)
 		r = take_mappings(d, snap);
 	if (r >= 0) {
-		/* A process that is gone keeps the memory last read. */
-		process_memory__read(d->target->proc_fd, &d->memory);
 		verdict_decide(&d->at_attach, &d->memory, snap);
 		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? SIZE_MAX :
 					  d->cfg->top);

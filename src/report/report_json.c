@@ -107,7 +107,10 @@ static void json_process(FILE *out, const struct process_summary *p)
 		p->rss_bytes, p->rss_anon_bytes, p->rss_growth_bytes, p->rss_anon_growth_bytes,
 		p->tracked_growth_bytes, p->suspects);
 	json_write_string(out, verdict_name(p->verdict));
-	fputc('}', out);
+	fprintf(out, ",\"rss_growth_untraced\":%s,\"mapped_growth_bytes\":%" PRId64
+		",\"heap_mapped_bytes\":%" PRId64 ",\"allocator_retention\":%s}",
+		p->untraced_growth ? "true" : "false", p->mapped_growth_bytes, p->heap_mapped_bytes,
+		p->allocator_retention ? "true" : "false");
 }
 
 static int json_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)

@@ -164,6 +164,8 @@ static void svg_header(FILE *out, const struct snapshot *snap, const struct svg_
 		snap->pid, SVG_WIDTH / 2, when, l->total, human, snap->n_stacks);
 	if (verdict)
 		fprintf(out, ", verdict %s", verdict);
+	if (snap->process.verdict == VERDICT_LEAK && snap->process.untraced_growth)
+		fprintf(out, ", %s", verdict_name(VERDICT_UNTRACED));
 	fprintf(out,
 		"; blue: suspect stacks; green: memory the program mapped</text>\n"
 		"<text id=\"unzoom\" class=\"btn hide\" x=\"%d\" y=\"62\">Reset zoom</text>\n"

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
+#include "snapshot/growth_rule.h"
 #include "util/human_size.h"
 
 #define HUMAN_LEN 32
@@ -34,6 +35,24 @@ static void text_memory(FILE *out, const struct process_summary *p)
 		human_bytes(traced, p->tracked_growth_bytes, true));
 }
 
+/* What the growth the traced bytes do not explain may be. */
+#define UNTRACED_CAUSES "allocator retention, fragmentation, or memory not allocated " \
+	"through traced functions"
+
+/* Why the traced bytes fall short: the allocators' heaps, when they make
+ * up the difference, else the possible causes. */
+static void text_untraced_cause(FILE *out, const struct process_summary *p)
+{
+	char heap[HUMAN_LEN];
+
+	if (p->allocator_retention)
+		fprintf(out, "the allocators keep it: their own heaps hold %s (retention, "
+			"fragmentation; see MAPPED BY ALLOCATORS)\n",
+			human_bytes(heap, p->heap_mapped_bytes, false));
+	else
+		fputs("the rest is " UNTRACED_CAUSES "\n", out);
+}
+
 static void text_verdict(FILE *out, const struct snapshot *snap)
 {
 	const struct process_summary *p = &snap->process;
@@ -44,20 +63,27 @@ static void text_verdict(FILE *out, const struct snapshot *snap)
 		fprintf(out, "verdict: LEAK SUSPECTED: %zu stack%s keep%s growing, together %s/s\n",
 			p->suspects, p->suspects == 1 ? "" : "s", p->suspects == 1 ? "s" : "",
 			human_bytes(a, (int64_t)p->suspect_rate_bps, true));
+		if (!p->untraced_growth)
+			break;
+		fprintf(out, "verdict: AND UNTRACED GROWTH: anonymous RSS grew %s since attach, "
+			"traced outstanding only %s; ",
+			human_bytes(a, p->rss_anon_growth_bytes, true),
+			human_bytes(b, p->tracked_growth_bytes, true));
+		text_untraced_cause(out, p);
 		break;
 	case VERDICT_UNTRACED:
 		fprintf(out, "verdict: NOT A LEAK OF TRACED ALLOCATIONS: anonymous RSS grew %s since "
-			"attach, traced outstanding only %s; the growth is allocator retention, "
-			"fragmentation, or memory not allocated through traced functions (mmap)\n",
+			"attach, traced outstanding only %s; ",
 			human_bytes(a, p->rss_anon_growth_bytes, true),
 			human_bytes(b, p->tracked_growth_bytes, true));
+		text_untraced_cause(out, p);
 		break;
 	case VERDICT_NO_LEAK:
 		fputs("verdict: no leak seen: no stack keeps growing\n", out);
 		break;
 	case VERDICT_UNDECIDED:
-		fputs("verdict: undecided: every stack is new; stacks are judged once they have "
-		      "two intervals of history\n", out);
+		fprintf(out, "verdict: undecided: too little history yet; a stack is judged once %u "
+			"intervals have followed the one it appeared in\n", GROWTH_MIN_INTERVALS);
 		break;
 	default:
 		fputs("verdict: unknown: the process's memory could not be read\n", out);
@@ -199,9 +225,9 @@ static void text_samples(FILE *out, const struct snapshot_stack *s)
 }
 
 static const char *const section_titles[] = {
-	[STACK_SUSPECT] = "LEAK SUSPECTS: outstanding grew in most intervals, old allocations stay",
+	[STACK_SUSPECT] = "LEAK SUSPECTS: outstanding grows steadily, significantly, without slowing",
 	[STACK_NEW] = "NEW: too little history to judge",
-	[STACK_STEADY] = "STEADY: outstanding bounded (caches, pools, churn)",
+	[STACK_STEADY] = "STEADY: no steady, significant growth (caches, pools, churn)",
 };
 
 /* The shown stacks come ordered by class (trend__update): a title where

@@ -62,11 +62,11 @@ enum stack_kind {
 		       * allocator's own heap, which the allocations it hands out are in */
 };
 
-/* What a stack's history says (trend.c). */
+/* What a stack's history says (trend.c, by the rule of growth_rule.h). */
 enum stack_class {
-	STACK_NEW,     /* too little history to judge: seen in under two intervals */
-	STACK_STEADY,  /* outstanding bounded: a cache, a pool, churn */
-	STACK_SUSPECT, /* outstanding grows in most intervals and old allocations stay */
+	STACK_NEW,     /* too little history to judge: fewer than GROWTH_MIN_INTERVALS */
+	STACK_STEADY,  /* no sustained, significant growth: a cache, a pool, churn */
+	STACK_SUSPECT, /* outstanding grows, significantly, steadily, and not slowing */
 };
 
 /* Growth of one stack, filled by trend__update. */
@@ -76,7 +76,7 @@ struct stack_trend {
 	int64_t growth_allocs;
 	double growth_rate_bps;   /* net bytes per second over the judged intervals
 				   * (over its first interval for a stack just seen) */
-	unsigned int intervals;   /* intervals judged (at most the trend window) */
+	unsigned int intervals;   /* intervals in its window (at most the trend window) */
 	unsigned int grown;       /* of which outstanding bytes grew */
 };
 
@@ -104,10 +104,10 @@ struct snapshot_stack {
 /* Whether the process's memory growth is a leak of traced allocations. */
 enum verdict {
 	VERDICT_NONE,          /* the process's memory was never read */
-	VERDICT_UNDECIDED,     /* every stack is new: too little history yet */
+	VERDICT_UNDECIDED,     /* too little history yet: the run, or every stack, is new */
 	VERDICT_NO_LEAK,       /* no suspect stack, RSS growth explained or small */
-	VERDICT_LEAK,          /* suspect stacks */
-	VERDICT_UNTRACED,      /* anonymous RSS grows while traced outstanding stays flat */
+	VERDICT_LEAK,          /* suspect stacks (untraced_growth may hold too) */
+	VERDICT_UNTRACED,      /* no suspect, and anonymous RSS grew far beyond what is traced */
 };
 
 /* The process's resident memory against what memleakd tracks, both since
@@ -117,9 +117,18 @@ struct process_summary {
 	uint64_t rss_anon_bytes;
 	int64_t rss_growth_bytes;      /* since attach */
 	int64_t rss_anon_growth_bytes;
-	int64_t tracked_growth_bytes;  /* outstanding bytes since attach */
-	size_t suspects;               /* stacks classed suspect */
+	int64_t tracked_growth_bytes;  /* outstanding bytes since attach, allocated and
+					* mapped by the program (not the heap kind) */
+	int64_t mapped_growth_bytes;   /* of which mapped by the program (STACK_MAPPED) */
+	int64_t heap_mapped_bytes;     /* mapped by traced allocators for their heaps:
+					* the allocations in them are counted already */
+	size_t suspects;               /* stacks classed suspect, of allocations and of
+					* the program's mappings */
 	double suspect_rate_bps;       /* their growth rates, summed */
+	bool untraced_growth;          /* anonymous RSS grew by 4 MiB or more, and what is
+					* traced explains less than half of it */
+	bool allocator_retention;      /* untraced growth that the allocators' own
+					* heaps explain: memory they keep, not handed out */
 	enum verdict verdict;
 };
 
@@ -133,6 +142,8 @@ struct snapshot {
 	double since_attach_s;
 	double interval_s;    /* since the previous report (or attach) */
 	unsigned int report;  /* 1 for the first report */
+	bool judged;          /* the run is long enough that a stack seen from its
+			       * start has been judged (trend.c) */
 	struct process_summary process;
 	size_t n_stacks;      /* every stack holding memory */
 	size_t n_top;         /* the first n_top have addresses and frames */

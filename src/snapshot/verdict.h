@@ -1,7 +1,8 @@
 /* verdict.h - weigh the traced process's memory growth against the
  * traced outstanding bytes and the stacks' classes: a leak of traced
  * allocations, growth memleakd's allocations do not explain (allocator
- * retention, fragmentation, mmap), no leak, or too little history yet. */
+ * retention, fragmentation, mmap), both, no leak, or too little history
+ * yet. */
 #ifndef VERDICT_H
 #define VERDICT_H
 

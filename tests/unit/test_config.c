@@ -176,7 +176,7 @@ TEST(report_flags)
 	EXPECT_EQ(cfg.trend, 12);
 	EXPECT_ERROR("--keep rotates the reports of -o DIR", "-p", "1", "--keep", "3");
 	EXPECT_ERROR("--keep", "-p", "1", "-o", "d/", "--keep", "0");
-	EXPECT_ERROR("--trend: '1' is not a number from 2 to 64", "-p", "1", "--trend", "1");
+	EXPECT_ERROR("--trend: '4' is not a number from 5 to 64", "-p", "1", "--trend", "4");
 	EXPECT_ERROR("--trend", "-p", "1", "--trend", "65");
 	EXPECT_ERROR("--output: the path is empty", "-p", "1", "-o", "");
 	EXPECT_ERROR("--inverted applies to --format svg", "-p", "1", "--inverted");

@@ -190,7 +190,7 @@ def test_mappings_carry_build_ids():
 
 
 def test_tagfocus_class():
-    """demo_leaky traced for 5 one-second reports: -tagfocus class=suspect
+    """demo_leaky traced for 7 one-second reports: -tagfocus class=suspect
     keeps copy_header, which leaks on every request, and not the bounded
     response cache, which class=steady keeps; the classes' totals add up
     to the profile's. In leaks.c's single report every stack is new."""
@@ -200,7 +200,7 @@ def test_tagfocus_class():
         assert line, f"demo_leaky never said its pid:\n{demo.describe()}"
         path = s.tmp / "demo.pb.gz"
         status, _, err = s.run([MEMLEAKD, "-p", demo.popen.pid, "-f", "pprof", "-o",
-                                path, "-i", "1", "--trend", "3", "-d", "5"], timeout=30)
+                                path, "-i", "1", "-d", "7"], timeout=30)
         assert status == 0, f"memleakd exited {status}:\n{err}"
         _, total = top(s, path, "inuse_space")
         by_class = {cls: top(s, path, "inuse_space", f"-tagfocus=class={cls}")

@@ -54,14 +54,20 @@ def test_classes_after_intervals():
 
 
 def test_first_reports_are_new_and_growth_adds_up():
-    """Before two intervals of history every stack is new and the verdict
-    undecided; leak_site's growth_bytes, report after report, add up to
-    its outstanding bytes, each a whole number of phases."""
+    """Every stack is new, and the verdict undecided, in the first five
+    reports: a stack is judged once five intervals have followed the one
+    it appeared in. From the sixth on, leak_site is a suspect in every
+    report. Its growth_bytes, report after report, add up to its
+    outstanding bytes, each a whole number of phases."""
     _, reports = trends_run()
-    assert len(reports) >= 5, f"{len(reports)} reports"
-    first = reports[0]
-    assert {s["class"] for s in first["stacks"]} == {"new"}, first["stacks"]
-    assert first["process"]["verdict"] == "undecided", first["process"]
+    assert len(reports) >= 8, f"{len(reports)} reports"
+    for report in reports[:5]:
+        assert {s["class"] for s in report["stacks"]} == {"new"}, report["stacks"]
+        assert report["process"]["verdict"] == "undecided", report["process"]
+    for report in reports[5:]:
+        assert find_stack(report, "leak_site")["class"] == "suspect", \
+            describe_stacks(report)
+        assert report["process"]["verdict"] == "leak_suspected", report["process"]
     growths = [s["growth_bytes"] if s else 0
                for s in leak_stacks(reports, "leak_site")]
     assert sum(growths) == TRENDS_LEAKS["suspect"][0].bytes, growths
@@ -93,13 +99,13 @@ def test_text_sections():
         assert suspects < final.index("leak_site+") < steady, final
         assert steady < final.index("cache_site+"), final
         assert steady < final.index("churn_site+"), final
-        assert re.search(r"#1 +46\.9 KiB \(48000 B\) in 48 allocations;", final), final
+        assert re.search(r"#1 +62\.5 KiB \(64000 B\) in 64 allocations;", final), final
 
 
-def rss_case(mode):
+def rss_case(mode, *args, retention=False):
     with Session() as s:
         target = s.target("rss_growth", mode)
-        _, report = trace_started(s, target, "-i", "1")
+        _, report = trace_started(s, target, "-i", "1", *args)
     allocs, traced = RSS_GROWTH_TRACED[mode]
     process = report["process"]
     assert (report["totals"]["outstanding_allocs"],
@@ -111,16 +117,35 @@ def rss_case(mode):
         < RSS_GROWTH_BYTES + (8 << 20), process
     assert process["verdict"] == "rss_growth_untraced", process
     assert process["suspects"] == 0, process
+    assert process["allocator_retention"] is retention, process
+    if retention:
+        assert process["heap_mapped_bytes"] >= RSS_GROWTH_BYTES, process
 
 
 def test_rss_growth_from_mmap_is_not_a_traced_leak():
-    """8 x 8 MiB of touched anonymous mmap: verdict rss_growth_untraced,
-    nothing traced outstanding."""
-    rss_case("mmap")
+    """8 x 8 MiB of touched anonymous mmap, with the mappings not watched
+    (--no-mappings): verdict rss_growth_untraced, nothing traced
+    outstanding."""
+    rss_case("mmap", "--no-mappings")
+
+
+def test_rss_growth_from_mmap_is_mapped_memory():
+    """The same 8 x 8 MiB of mmap, the mappings watched (the default): the
+    growth is the program's mapped memory, 64 MiB to the byte, so it is no
+    untraced growth, and one mapping, made once, is no suspect."""
+    with Session() as s:
+        target = s.target("rss_growth", "mmap")
+        _, report = trace_started(s, target, "-i", "1")
+    process = report["process"]
+    assert process["mapped_growth_bytes"] == RSS_GROWTH_BYTES, process
+    assert process["tracked_growth_bytes"] == RSS_GROWTH_BYTES, process
+    assert process["rss_growth_untraced"] is False, process
+    assert process["verdict"] != "rss_growth_untraced" and process["suspects"] == 0, process
 
 
 def test_rss_growth_from_fragmentation_is_not_a_traced_leak():
     """64 MiB malloc'd, 63/64 freed between live blocks: glibc keeps the
     pages; traced outstanding is exactly the 256 live blocks, and the
-    verdict says the growth is not a traced leak."""
-    rss_case("fragment")
+    verdict says the growth is not a traced leak but the allocator's
+    retention: its heap, which malloc mapped, holds the 64 MiB."""
+    rss_case("fragment", retention=True)

@@ -111,7 +111,8 @@ TEST(text_verdicts)
 		{ VERDICT_UNTRACED, "verdict: NOT A LEAK OF TRACED ALLOCATIONS: anonymous RSS grew "
 				    "+1.5 MiB since attach, traced outstanding only +1.0 MiB;" },
 		{ VERDICT_NO_LEAK, "verdict: no leak seen: no stack keeps growing\n" },
-		{ VERDICT_UNDECIDED, "verdict: undecided: every stack is new;" },
+		{ VERDICT_UNDECIDED, "verdict: undecided: too little history yet; a stack is judged "
+				     "once 5 intervals have followed the one it appeared in\n" },
 		{ VERDICT_NONE, "verdict: unknown: the process's memory could not be read\n" },
 	};
 
@@ -129,6 +130,72 @@ TEST(text_verdicts)
 		EXPECT(buf && (cases[i].verdict == VERDICT_NONE) == !strstr(buf, "\nmemory: RSS"));
 		free(buf);
 	}
+}
+
+/* Suspects that explain less than half of the growth: the text gives
+ * both findings, one verdict line each, and JSON keeps the verdict and
+ * says rss_growth_untraced. */
+TEST(suspects_and_untraced_growth)
+{
+	struct snapshot s = fixture(END_NONE);
+	char *text = NULL, *json = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	s.process.rss_anon_growth_bytes = 75078042;
+	s.process.tracked_growth_bytes = 7654604;
+	s.process.untraced_growth = true;
+	out = open_memstream(&text, &len);
+	EXPECT(out && report_text.write(out, &s, &(struct report_options){ 0 }) == 0);
+	if (out)
+		fclose(out);
+	EXPECT(text && strstr(text, "\nverdict: LEAK SUSPECTED: 1 stack keeps growing, together "
+			    "+102.4 KiB/s\nverdict: AND UNTRACED GROWTH: anonymous RSS grew +71.6 "
+			    "MiB since attach, traced outstanding only +7.3 MiB; the rest is "
+			    "allocator retention, fragmentation, or memory not allocated through "
+			    "traced functions\nmemory: RSS "));
+	out = open_memstream(&json, &len);
+	EXPECT(out && report_json.write(out, &s, &(struct report_options){ 0 }) == 0);
+	if (out)
+		fclose(out);
+	EXPECT(json && strstr(json, "\"verdict\":\"leak_suspected\",\"rss_growth_untraced\":true,"
+			    "\"mapped_growth_bytes\":0,\"heap_mapped_bytes\":0,"
+			    "\"allocator_retention\":false}"));
+	free(text);
+	free(json);
+}
+
+/* Untraced growth that the allocators' own heaps explain: the verdict says
+ * they keep it. */
+TEST(allocator_retention)
+{
+	struct snapshot s = fixture(END_NONE);
+	char *text = NULL, *json = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	s.process.verdict = VERDICT_UNTRACED;
+	s.process.rss_anon_growth_bytes = 64 << 20;
+	s.process.tracked_growth_bytes = 4 << 20;
+	s.process.heap_mapped_bytes = 60 << 20;
+	s.process.untraced_growth = s.process.allocator_retention = true;
+	out = open_memstream(&text, &len);
+	EXPECT(out && report_text.write(out, &s, &(struct report_options){ 0 }) == 0);
+	if (out)
+		fclose(out);
+	EXPECT(text && strstr(text, "\nverdict: NOT A LEAK OF TRACED ALLOCATIONS: anonymous RSS "
+			    "grew +64.0 MiB since attach, traced outstanding only +4.0 MiB; the "
+			    "allocators keep it: their own heaps hold 60.0 MiB (retention, "
+			    "fragmentation; see MAPPED BY ALLOCATORS)\n"));
+	out = open_memstream(&json, &len);
+	EXPECT(out && report_json.write(out, &s, &(struct report_options){ 0 }) == 0);
+	if (out)
+		fclose(out);
+	EXPECT(json && strstr(json, "\"verdict\":\"rss_growth_untraced\",\"rss_growth_untraced\":"
+			    "true,\"mapped_growth_bytes\":0,\"heap_mapped_bytes\":62914560,"
+			    "\"allocator_retention\":true}"));
+	free(text);
+	free(json);
 }
 
 /* A frame whose file is not the mapped object: no name, and both
@@ -269,5 +336,6 @@ TEST(write_error_is_reported)
 }
 
 RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(text_verdicts),
+	  T(suspects_and_untraced_growth), T(allocator_retention),
 	  T(module_mismatch_is_marked), T(sampled_report), T(mapped_stacks), T(writer_lookup),
 	  T(write_error_is_reported))

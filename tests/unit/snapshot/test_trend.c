@@ -1,13 +1,18 @@
 /* test_trend.c - stack classes and growth figures over series of reports
  * built by hand: a leak, a cache that fills then stays, churn, a stack that
- * appears late, a short final interval. */
+ * appears late, a buffer whose block is always young, a short final
+ * interval, the window's end, and when a run has history enough to judge.
+ * growth_rule's own tests try the rule on many more series. */
 #include <stdlib.h>
 
+#include "snapshot/growth_rule.h"
 #include "snapshot/trend.h"
 #include "unit.h"
 
 #define SEC 1000000000ULL
 #define MAX_STACKS 8
+/* The process's anonymous memory: growth of 64 bytes or more counts. */
+#define ANON (64 << 10)
 
 /* One report's stacks: id and outstanding bytes (allocs = bytes / 100);
  * bytes 0 means the stack is not in the report. */
@@ -19,7 +24,8 @@ struct point {
 
 /* Feed one report taken at `at` seconds; returns the snapshot (the caller
  * frees it) with its stacks as trend__update ordered them. */
-static struct snapshot *feed(struct trend *t, double at, const struct point *p, size_t n)
+static struct snapshot *feed_min_age(struct trend *t, double at, const struct point *p, size_t n,
+				     uint64_t min_age_ns)
 {
 	struct snapshot *snap = calloc(1, sizeof(*snap));
 	size_t k = 0;
@@ -35,8 +41,14 @@ static struct snapshot *feed(struct trend *t, double at, const struct point *p, 
 		snap->totals.outstanding_bytes += p[i].bytes;
 	}
 	snap->n_stacks = k;
-	EXPECT_EQ(trend__update(t, snap, (uint64_t)(at * SEC)), 0);
+	snap->min_age_ns = min_age_ns;
+	EXPECT_EQ(trend__update(t, snap, (uint64_t)(at * SEC), ANON), 0);
 	return snap;
+}
+
+static struct snapshot *feed(struct trend *t, double at, const struct point *p, size_t n)
+{
+	return feed_min_age(t, at, p, n, 0);
 }
 
 static const struct snapshot_stack *stack_of(const struct snapshot *snap, uint32_t id)
@@ -57,13 +69,15 @@ enum { LEAK = 1, CACHE = 2, CHURN = 3, LATE = 4 };
 
 /* Reports every 10 s: the leak grows 1000 B per interval and keeps its
  * oldest allocation; the cache fills in two intervals then stays; churn
- * goes up and down with young allocations; LATE appears at report 4. */
+ * goes up and down with young allocations; LATE appears at report 6. */
 static const struct point series[][4] = {
 	{ { LEAK, 1000, 9 }, { CACHE, 5000, 9 }, { CHURN, 300, 1 }, { LATE, 0, 0 } },
 	{ { LEAK, 2000, 19 }, { CACHE, 8000, 19 }, { CHURN, 500, 1 }, { LATE, 0, 0 } },
 	{ { LEAK, 3000, 29 }, { CACHE, 8000, 29 }, { CHURN, 200, 1 }, { LATE, 0, 0 } },
-	{ { LEAK, 4000, 39 }, { CACHE, 8000, 39 }, { CHURN, 600, 1 }, { LATE, 700, 2 } },
-	{ { LEAK, 5000, 49 }, { CACHE, 8000, 49 }, { CHURN, 0, 0 }, { LATE, 900, 12 } },
+	{ { LEAK, 4000, 39 }, { CACHE, 8000, 39 }, { CHURN, 600, 1 }, { LATE, 0, 0 } },
+	{ { LEAK, 5000, 49 }, { CACHE, 8000, 49 }, { CHURN, 100, 1 }, { LATE, 0, 0 } },
+	{ { LEAK, 6000, 59 }, { CACHE, 8000, 59 }, { CHURN, 400, 1 }, { LATE, 700, 2 } },
+	{ { LEAK, 7000, 69 }, { CACHE, 8000, 69 }, { CHURN, 0, 0 }, { LATE, 900, 12 } },
 };
 
 TEST(classes_over_reports)
@@ -74,22 +88,24 @@ TEST(classes_over_reports)
 	EXPECT(t != NULL);
 	if (!t)
 		return;
-	for (size_t r = 0; r < 5; r++) {
+	for (size_t r = 0; r < 7; r++) {
 		if (snap)
 			drop(snap);
 		snap = feed(t, 10.0 * (double)(r + 1), series[r], 4);
 		EXPECT_EQ(snap->report, r + 1);
-		/* Two intervals of history before a class other than new. */
-		if (r < 2)
+		/* GROWTH_MIN_INTERVALS after the birth before a class other
+		 * than new, and a run judged from then on. */
+		EXPECT_EQ(snap->judged, r >= 5);
+		if (r < 5)
 			for (size_t i = 0; i < snap->n_stacks; i++)
 				EXPECT_EQ(snap->stacks[i].trend.cls, STACK_NEW);
 	}
 	EXPECT_EQ(stack_of(snap, LEAK)->trend.cls, STACK_SUSPECT);
-	EXPECT_EQ(stack_of(snap, LEAK)->trend.intervals, 4);
-	EXPECT_EQ(stack_of(snap, LEAK)->trend.grown, 4);
+	EXPECT_EQ(stack_of(snap, LEAK)->trend.intervals, 6);
+	EXPECT_EQ(stack_of(snap, LEAK)->trend.grown, 6);
 	EXPECT_EQ(stack_of(snap, LEAK)->trend.growth_bytes, 1000);
 	EXPECT_EQ(stack_of(snap, LEAK)->trend.growth_allocs, 10);
-	/* 5000 B since attach (0 B), over 50 s. */
+	/* 6000 B since it was first seen, 60 s before. */
 	EXPECT(stack_of(snap, LEAK)->trend.growth_rate_bps == 100.0);
 	EXPECT_EQ(stack_of(snap, CACHE)->trend.cls, STACK_STEADY);
 	EXPECT_EQ(stack_of(snap, CACHE)->trend.grown, 1);
@@ -137,51 +153,85 @@ TEST(churn_is_steady)
 	EXPECT_EQ(tr.grown, 3);
 }
 
-/* Growth in most intervals is not enough: the oldest allocation must be
- * at least one interval old, or the memory turns over (a growing queue). */
-TEST(young_memory_is_not_a_leak)
+/* A buffer grown by new and delete (std::vector) is always one young
+ * block: its age does not keep it from being a suspect. */
+TEST(young_buffer_is_a_suspect)
 {
-	static const uint64_t bytes[] = { 1000, 2000, 3000, 4000 };
-	struct stack_trend tr = one_stack(6, 10, bytes, 4, 3);
+	static const uint64_t bytes[] = { 4096, 8192, 16384, 32768, 65536, 131072, 262144 };
 
-	EXPECT_EQ(tr.cls, STACK_STEADY);
-	EXPECT_EQ(tr.grown, 3);
-	EXPECT_EQ(one_stack(6, 10, bytes, 4, 10).cls, STACK_SUSPECT);
+	EXPECT_EQ(one_stack(6, 10, bytes, 7, 0).cls, STACK_SUSPECT);
+	EXPECT_EQ(one_stack(6, 10, bytes, 5, 0).cls, STACK_NEW);
 }
 
-/* The final report 0.2 s after a periodic one: its interval neither grows
- * nor stops a leak, but its growth is still shown. */
+/* The final report 0.2 s after a periodic one stands in for it: the
+ * window keeps its length, the class holds, its growth is still shown. */
 TEST(short_final_interval_is_not_judged)
 {
-	struct trend *t = trend__new(6, 10 * SEC);
-	struct snapshot *snap = NULL;
-	struct point p = { LEAK, 0, 30 };
+	for (unsigned int window = GROWTH_MIN_INTERVALS; window <= 6; window++) {
+		struct trend *t = trend__new(window, 10 * SEC);
+		struct snapshot *snap = NULL;
+		struct point p = { LEAK, 0, 30 };
 
-	for (size_t r = 0; t && r < 3; r++) {
-		p.bytes = 1000 * (r + 1);
-		drop(feed(t, 10.0 * (double)(r + 1), &p, 1));
+		for (size_t r = 0; t && r < 7; r++) {
+			p.bytes = 1000 * (r + 1);
+			drop(feed(t, 10.0 * (double)(r + 1), &p, 1));
+		}
+		snap = t ? feed(t, 70.2, &p, 1) : NULL;
+		EXPECT(snap && snap->stacks[0].trend.cls == STACK_SUSPECT);
+		EXPECT(snap && snap->stacks[0].trend.intervals == window);
+		EXPECT(snap && snap->stacks[0].trend.growth_bytes == 0);
+		EXPECT(snap && snap->interval_s > 0.19 && snap->interval_s < 0.21);
+		if (snap)
+			drop(snap);
+		trend__free(t);
 	}
-	snap = t ? feed(t, 30.2, &p, 1) : NULL;
-	EXPECT(snap && snap->stacks[0].trend.cls == STACK_SUSPECT);
-	EXPECT(snap && snap->stacks[0].trend.intervals == 2);
-	EXPECT(snap && snap->stacks[0].trend.growth_bytes == 0);
-	EXPECT(snap && snap->interval_s > 0.19 && snap->interval_s < 0.21);
-	if (snap)
-		drop(snap);
-	trend__free(t);
 }
 
 /* The window keeps only the last N intervals: a leak that stopped long ago
  * becomes steady. */
 TEST(window_forgets)
 {
-	static const uint64_t bytes[] = { 1000, 2000, 3000, 4000, 4000, 4000, 4000, 4000 };
+	static const uint64_t bytes[] = { 1000, 2000, 3000, 4000, 5000, 6000,
+					  6000, 6000, 6000, 6000, 6000, 6000 };
 
-	EXPECT_EQ(one_stack(3, 1, bytes, 4, 100).cls, STACK_SUSPECT);
-	EXPECT_EQ(one_stack(3, 1, bytes, 8, 100).cls, STACK_STEADY);
-	EXPECT_EQ(one_stack(3, 1, bytes, 8, 100).intervals, 3);
-	EXPECT_EQ(one_stack(3, 1, bytes, 8, 100).grown, 0);
+	EXPECT_EQ(one_stack(5, 1, bytes, 6, 100).cls, STACK_SUSPECT);
+	EXPECT_EQ(one_stack(5, 1, bytes, 12, 100).cls, STACK_STEADY);
+	EXPECT_EQ(one_stack(5, 1, bytes, 12, 100).intervals, 5);
+	EXPECT_EQ(one_stack(5, 1, bytes, 12, 100).grown, 0);
 }
 
-RUN_TESTS("trend", T(classes_over_reports), T(churn_is_steady), T(young_memory_is_not_a_leak),
-	  T(short_final_interval_is_not_judged), T(window_forgets))
+/* A run is judged once GROWTH_MIN_INTERVALS intervals have followed the
+ * first that can show anything: not at a Ctrl-C right after attach, not
+ * at a final report within the first interval, and with --min-age 25 s
+ * (reports every 10 s) not before the intervals that end past 25 s. */
+TEST(run_judged_after_enough_history)
+{
+	struct trend *t = trend__new(6, 10 * SEC);
+	struct point p = { LEAK, 0, 0 };
+	struct snapshot *snap;
+
+	snap = t ? feed(t, 0.0, &p, 1) : NULL;
+	EXPECT(snap && !snap->judged && snap->report == 1);
+	if (snap)
+		drop(snap);
+	trend__free(t);
+
+	t = trend__new(6, 10 * SEC);
+	snap = t ? feed(t, 1.0, &p, 1) : NULL;
+	EXPECT(snap && !snap->judged);
+	if (snap)
+		drop(snap);
+	trend__free(t);
+
+	t = trend__new(6, 10 * SEC);
+	for (size_t r = 1; t && r <= 9; r++) {
+		snap = feed_min_age(t, 10.0 * (double)r, &p, 1, 25 * SEC);
+		/* Intervals ending at 30 to 80 s: the sixth is report 8. */
+		EXPECT_EQ(snap->judged, r >= 8);
+		drop(snap);
+	}
+	trend__free(t);
+}
+
+RUN_TESTS("trend", T(classes_over_reports), T(churn_is_steady), T(young_buffer_is_a_suspect),
+	  T(short_final_interval_is_not_judged), T(window_forgets), T(run_judged_after_enough_history))
