@@ -1,6 +1,8 @@
 /* unwind_table.h - compile an object's call-frame information (.eh_frame,
  * and .debug_frame when present) into the rows the BPF unwinder searches
- * (struct unwind_row in memleakd.h). Library code: it returns -errno and
+ * (struct unwind_row in memleakd.h), in time linear in its size: each
+ * FDE's program is run once (cfi_program.h). The file is the target's:
+ * everything read from it is bounded. Library code: it returns -errno and
  * never logs. */
 #ifndef UNWIND_TABLE_H
 #define UNWIND_TABLE_H
@@ -30,7 +32,8 @@ struct unwind_table {
  * kept, since gcc may call from them at CFA = rsp + 8. A row holds from its pc
  * up to the next row's; the last row is an UNWIND_CFA_NONE end marker, and so
  * is a row at the end of each FDE that the next FDE does not follow at once.
- * cancel (may be NULL) is checked between FDEs.
+ * *cancel (may be NULL) is read between FDEs and every few thousand
+ * instructions of one.
  * Returns 0 and *out, owned by the caller (an object with no CFI gives a
  * table of 0 rows and rows NULL), or -errno: -ENOEXEC for a file that is not
  * an x86-64 ELF file, -EFBIG when the covered range exceeds 4 GiB, -ENOMEM,
