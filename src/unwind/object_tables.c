@@ -20,6 +20,7 @@ struct unwind_object {
 	char *key;             /* build-id, or path and inode when it has none */
 	uint64_t dev, inode;   /* the file it was read from */
 	bool loaded;           /* false: no table (no CFI, unreadable, no room): frame pointers */
+	bool no_room;          /* its table did not fit: tried again once rows are reclaimed */
 	uint32_t first_row, n_rows;
 	uint64_t base;         /* link-time address of row pc 0 */
 	uint64_t first_offset; /* file offset of its lowest mapping, */
@@ -105,6 +106,7 @@ static struct unwind_object *object_add(struct object_tables *t, const struct pr
 static void copy_table(struct unwind_object *o, const struct unwind_object *from)
 {
 	o->loaded = from->loaded;
+	o->no_room = from->no_room;
 	o->first_row = from->first_row;
 	o->n_rows = from->n_rows;
 	o->base = from->base;
@@ -166,6 +168,7 @@ static void build_object(struct object_tables *t, struct unwind_object *o, Elf *
 	else if (r == -ENOSPC) {
 		uint32_t used, capacity;
 
+		o->no_room = true;
 		row_space__usage(t->space, &used, &capacity);
 		log_warn("unwind table: %s: %zu rows do not fit (%u of %u rows used): its frames "
 			 "take the frame-pointer walk", m->path, tab->n_rows, used, capacity);
@@ -289,7 +292,7 @@ void object_tables__build(struct object_tables *t, const struct proc_maps *maps,
 	describe_mapping(o, maps, m, out);
 }
 
-/* Whether file mapping m's object is among the executable mappings of maps. */
+/* Whether object o is among the executable mappings of maps. */
 static bool still_mapped(const struct unwind_object *o, const struct proc_maps *maps)
 {
 	for (size_t i = 0; i < maps->count; i++) {
@@ -311,14 +314,16 @@ static bool rows_shared(const struct object_tables *t, const struct unwind_objec
 	return false;
 }
 
-bool object_tables__forget_unmapped(struct object_tables *t, const struct proc_maps *maps)
+/* Forget the objects for which keep(o, maps) is false. */
+static void forget(struct object_tables *t, const struct proc_maps *maps,
+		   bool (*keep)(const struct unwind_object *o, const struct proc_maps *maps))
 {
 	size_t i = 0;
 
 	while (i < t->n_objects) {
 		struct unwind_object *o = &t->objects[i];
 
-		if (still_mapped(o, maps)) {
+		if (keep(o, maps)) {
 			i++;
 			continue;
 		}
@@ -327,7 +332,21 @@ bool object_tables__forget_unmapped(struct object_tables *t, const struct proc_m
 		free(o->key);
 		*o = t->objects[--t->n_objects];
 	}
-	return row_space__retiring(t->space);
+}
+
+static bool had_room(const struct unwind_object *o, const struct proc_maps *maps)
+{
+	(void)maps;
+	return !o->no_room;
+}
+
+bool object_tables__forget_unmapped(struct object_tables *t, const struct proc_maps *maps)
+{
+	forget(t, maps, still_mapped);
+	if (!row_space__retiring(t->space))
+		return false;
+	forget(t, maps, had_room);
+	return true;
 }
 
 void object_tables__reclaim(struct object_tables *t)

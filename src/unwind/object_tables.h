@@ -60,7 +60,8 @@ void object_tables__build(struct object_tables *t, const struct proc_maps *maps,
  * more, and retire their rows (unless an object still mapped shares them).
  * Call it once maps has been published: the rows are reclaimed only by
  * object_tables__reclaim, when no BPF program reads an older publication.
- * Returns whether rows wait to be reclaimed. */
+ * Returns whether rows wait to be reclaimed; then the objects whose table
+ * did not fit are forgotten too, to be opened again with the room made. */
 bool object_tables__forget_unmapped(struct object_tables *t, const struct proc_maps *maps);
 /* The rows retired become free for other tables. */
 void object_tables__reclaim(struct object_tables *t);

@@ -170,6 +170,9 @@ static int scan(struct unwind_publisher *u)
 	if (object_tables__forget_unmapped(u->tables, maps)) {
 		wait_for_readers();
 		object_tables__reclaim(u->tables);
+		/* Objects that found no room before are pending again. */
+		describe_known(u, maps);
+		publish(u);
 	}
 	for (size_t i = 0, n = 0; i < maps->count && n < u->n_published && !u->stop; i++) {
 		const struct proc_map *m = &maps->maps[i];

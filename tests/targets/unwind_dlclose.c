@@ -5,8 +5,10 @@
  * libunwind_rows_plugin.so (tests/targets/libs/) under other names; argv[2]
  * is N. After each SIGUSR1 the program dlclose()s the plugin it holds (if
  * any), dlopen()s the next and says "loaded I"; the test waits for
- * memleakd's table of it before the next SIGUSR1. After the last plugin's
- * SIGUSR1 it runs PLUGIN_LEAKS times
+ * memleakd's table of it before the next SIGUSR1. With argv[3] "overlap",
+ * it dlopen()s the next plugin first, says "loaded I", and dlclose()s the
+ * one it held only after another SIGUSR1, saying "closed". After the
+ * last plugin's SIGUSR1 it runs PLUGIN_LEAKS times
  *
  *   call_plugin -> rows_plugin_leak -> rows_plugin_alloc: malloc(PLUGIN_SIZE), kept
  *
@@ -18,6 +20,7 @@
  */
 #include <dlfcn.h>
 #include <limits.h>
+#include <stdbool.h>
 
 #include "target.h"
 
@@ -44,18 +47,30 @@ __attribute__((noinline)) static void call_plugin(plugin_leak_fn leak)
 		target_keep(leak(PLUGIN_SIZE));
 }
 
-__attribute__((noinline)) static void run_plugins(const char *dir, int n)
+static void say(const char *what, int i)
+{
+	printf(i < 0 ? "%s\n" : "%s %d\n", what, i);
+	fflush(stdout);
+}
+
+__attribute__((noinline)) static void run_plugins(const char *dir, int n, bool overlap)
 {
 	plugin_leak_fn leak = NULL;
-	void *handle = NULL;
+	void *handle = NULL, *next;
 
 	for (int i = 0; i < n; i++) {
 		target_wait_start();
-		if (handle && dlclose(handle))
+		if (handle && !overlap && dlclose(handle))
 			target_die("dlclose");
-		leak = (plugin_leak_fn)load(dir, i, &handle);
-		printf("loaded %d\n", i);
-		fflush(stdout);
+		leak = (plugin_leak_fn)load(dir, i, &next);
+		say("loaded", i);
+		if (handle && overlap) {
+			target_wait_start();
+			if (dlclose(handle))
+				target_die("dlclose");
+			say("closed", -1);
+		}
+		handle = next;
 	}
 	target_wait_start();
 	call_plugin(leak);
@@ -63,10 +78,12 @@ __attribute__((noinline)) static void run_plugins(const char *dir, int n)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || atoi(argv[2]) < 1)
-		target_die("usage: unwind_dlclose DIRECTORY N");
+	bool overlap = argc == 4 && !strcmp(argv[3], "overlap");
+
+	if ((argc != 3 && !overlap) || atoi(argv[2]) < 1)
+		target_die("usage: unwind_dlclose DIRECTORY N [overlap]");
 	target_ready();
-	run_plugins(argv[1], atoi(argv[2]));
+	run_plugins(argv[1], atoi(argv[2]), overlap);
 	target_done();
 	target_idle();
 	return 0;

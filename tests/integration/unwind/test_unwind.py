@@ -667,39 +667,84 @@ def test_table_of_more_than_2_24_rows():
 
 PLUGINS = 4
 PLUGIN_ROWS_CAPACITY = 200000
-PLUGIN_TABLE_RE = re.compile(TABLE_LINE + r"(\S+/plugin\d\.so): (\d+) rows")
+PLUGIN_TABLE_RE = re.compile(TABLE_LINE + r"(\S+/plugin\d\.so): (\d+) rows, ")
+
+
+def start_plugins(s, count, *args):
+    """unwind_dlclose (ARGS after its directory and count) with count copies
+    of libunwind_rows_plugin.so, traced with --unwind-rows
+    PLUGIN_ROWS_CAPACITY -v. Returns (target, memleakd, plugin paths)."""
+    plugins = [s.tmp / f"plugin{i}.so" for i in range(count)]
+    for plugin in plugins:
+        shutil.copy(TARGETS / "libunwind_rows_plugin.so", plugin)
+    target = s.target("unwind_dlclose", s.tmp, str(count), *args)
+    daemon = s.memleakd(target.pid, "--unwind-rows", str(PLUGIN_ROWS_CAPACITY), "-v",
+                        wait_tables=True)
+    return target, daemon, [str(p) for p in plugins]
+
+
+def step(target, says):
+    """SIGUSR1, then the target's line says."""
+    target.signal(signal.SIGUSR1)
+    assert target.stdout.wait_for(lambda l: l == says, READY_TIMEOUT), target.describe()
+
+
+def wait_table(daemon, plugin, fits=True):
+    """memleakd's -v line on plugin's table: loaded, or (fits false) not."""
+    def match(line):
+        if not line.startswith(f"memleakd: debug: {TABLE_LINE}{plugin}: ") and \
+                not line.startswith(f"memleakd: warning: {TABLE_LINE}{plugin}: "):
+            return False
+        return ("do not fit" not in line) == fits
+    assert daemon.stderr.wait_for(match, TABLES_TIMEOUT), daemon.describe()
+
+
+def expect_plugin_leak(report, plugin):
+    """The leak through plugin is exact, its first frames plugin's."""
+    stack = expect_unwound(report, UNWIND_ROWS_PLUGIN_LEAK)
+    assert [f["module"] for f in stack["frames"][:2]] == [plugin, plugin], \
+        describe_stacks(report)
+    expect_clean_unwind(report)
 
 
 def test_dlclosed_plugins_rows_reclaimed():
     """unwind_dlclose dlopens plugin0.so, dlcloses it, dlopens plugin1.so,
-    ... (copies of libunwind_rows_plugin.so, 100,000 rows each, without a
+    ... (copies of libunwind_rows_plugin.so, 100,013 rows each, without a
     build-id: four objects), each after memleakd loaded the previous one's
     table: more rows in all than --unwind-rows 200000, which holds libc's
     and one plugin's. The rows of each plugin unloaded go to the next: every
     table fits, and the leak through the last plugin, rows_plugin_alloc <-
     rows_plugin_leak <- call_plugin <- run_plugins <- main, is exact."""
     with Session() as s:
-        for i in range(PLUGINS):
-            shutil.copy(TARGETS / "libunwind_rows_plugin.so", s.tmp / f"plugin{i}.so")
-        target = s.target("unwind_dlclose", s.tmp, str(PLUGINS))
-        daemon = s.memleakd(target.pid, "--unwind-rows", str(PLUGIN_ROWS_CAPACITY),
-                            "-v", wait_tables=True)
-        for i in range(PLUGINS):
-            target.signal(signal.SIGUSR1)
-            plugin = str(s.tmp / f"plugin{i}.so")
-            assert target.stdout.wait_for(lambda l: l == f"loaded {i}", READY_TIMEOUT), \
-                target.describe()
-            assert daemon.stderr.wait_for(lambda l: f"{TABLE_LINE}{plugin}: " in l,
-                                          TABLES_TIMEOUT), daemon.describe()
+        target, daemon, plugins = start_plugins(s, PLUGINS)
+        for i, plugin in enumerate(plugins):
+            step(target, f"loaded {i}")
+            wait_table(daemon, plugin)
         target.go()
         report = daemon.stop()
         target.stop()
-        log = daemon.stderr.text()
+    log = daemon.stderr.text()
     loaded = PLUGIN_TABLE_RE.findall(log)
     assert "do not fit" not in log and len(loaded) == PLUGINS, log
     assert sum(int(rows) for _, rows in loaded) > PLUGIN_ROWS_CAPACITY, loaded
-    stack = expect_unwound(report, UNWIND_ROWS_PLUGIN_LEAK)
-    last = str(s.tmp / f"plugin{PLUGINS - 1}.so")
-    assert [f["module"] for f in stack["frames"][:2]] == [last, last], \
-        describe_stacks(report)
-    expect_clean_unwind(report)
+    expect_plugin_leak(report, plugins[-1])
+
+
+def test_table_without_room_built_once_rows_reclaimed():
+    """unwind_dlclose overlap: plugin1.so is dlopened while plugin0.so is
+    still mapped; --unwind-rows 200000 has no room for both, and memleakd
+    says plugin1's table does not fit. Once plugin0.so is dlclosed, its rows
+    are reclaimed and plugin1's table is built in them: the leak through
+    plugin1 is exact."""
+    with Session() as s:
+        target, daemon, plugins = start_plugins(s, 2, "overlap")
+        step(target, "loaded 0")
+        wait_table(daemon, plugins[0])
+        step(target, "loaded 1")
+        wait_table(daemon, plugins[1], fits=False)
+        step(target, "closed")
+        wait_table(daemon, plugins[1])
+        target.go()
+        report = daemon.stop()
+        target.stop()
+    expect_plugin_leak(report, plugins[1])
