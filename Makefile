@@ -121,10 +121,17 @@ $(UNWIND_LIBS): $(OUT)/targets/lib%.so: tests/targets/libs/%.c tests/targets/lib
 $(OUT)/targets/unwind_mixed: $(OUT)/targets/libunwind_lib.so
 TARGET_LIBS_unwind_mixed := -L$(OUT)/targets -lunwind_lib -Wl,-rpath,'$$ORIGIN'
 $(OUT)/targets/unwind_dlopen: $(OUT)/targets/libunwind_plugin.so
+$(OUT)/targets/unwind_pushpop: tests/targets/libs/push_pop.h
+# Copied under several names by the test: no build-id, so that each copy is
+# an object of its own.
+$(OUT)/targets/libunwind_rows_plugin.so: tests/targets/libs/unwind_rows_plugin.c tests/targets/libs/push_pop.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(NOFP_CFLAGS) -fPIC -shared -Wl,--build-id=none $< -o $@
+$(OUT)/targets/unwind_dlclose: $(OUT)/targets/libunwind_rows_plugin.so
 $(OUT)/targets/unwind_cxx: tests/targets/unwind_cxx.cc tests/targets/target.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CXX) -O2 -g -fomit-frame-pointer -pthread -Wall -Werror $< -o $@
-UNWIND_TARGETS := $(UNWIND_LIBS) $(OUT)/targets/unwind_cxx
+UNWIND_TARGETS := $(UNWIND_LIBS) $(OUT)/targets/libunwind_rows_plugin.so $(OUT)/targets/unwind_cxx
 # A C++ target built like the C ones: frame pointers, nothing inlined.
 $(OUT)/targets/grow_vector: tests/targets/grow_vector.cc tests/targets/target.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -197,8 +197,9 @@ static __always_inline __u32 find_rule(const struct stack_walk *st,
 
 	if (!m->n_rows || rel > 0xffffffffULL)
 		return UNWIND_CFA_NONE;
-	/* lo ends at the last row at or below rel. */
-	for (int i = 0; i < 24 && hi - lo > 1; i++) {
+	/* lo ends at the last row at or below rel: for the largest table
+	 * --unwind-rows allows, after the last step. */
+	for (int i = 0; i < UNWIND_MAX_ROWS_LOG2 && hi - lo > 1; i++) {
 		__u32 mid = lo + (hi - lo) / 2;
 
 		row = bpf_map_lookup_elem(&unwind_rows, &mid);

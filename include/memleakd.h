@@ -249,6 +249,9 @@ struct unwind_row {
 	__u32 pc;   /* link-time address minus the table's base (unwind_mapping.table_bias) */
 	__u32 rule; /* UNWIND_RULE_*() below */
 };
+/* The most rows the map holds (--unwind-rows), as a power of two: a binary
+ * search of that many steps finds a row in the largest table. */
+#define UNWIND_MAX_ROWS_LOG2 28
 
 /* How to find the canonical frame address (CFA: the stack pointer before
  * the call; the return address is at CFA - 8). */

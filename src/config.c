@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memleakd.h"
 #include "probes/preset.h"
 #include "report/report.h"
 #include "snapshot/growth_rule.h"
@@ -21,7 +22,7 @@
 /* 8 MiB of unwind rows: libc, libstdc++ and postgres together take under
  * 150,000 (../shared/notes/unwinding.md). */
 #define DEFAULT_UNWIND_ROWS (1u << 20)
-#define MAX_UNWIND_ROWS (1u << 28)
+#define MAX_UNWIND_ROWS (1u << UNWIND_MAX_ROWS_LOG2)
 /* Mean bytes between samples: up to 1 TiB, far beyond any useful rate. */
 #define MAX_SAMPLE_BYTES (1ULL << 40)
 #define DEFAULT_TREND 6

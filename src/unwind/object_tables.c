@@ -1,5 +1,6 @@
 /* object_tables.c - the unwind tables of a target's objects: one per
- * build-id, built once, loaded into the BPF rows map once. */
+ * build-id, built once, loaded into the BPF rows map once, its rows
+ * retired when no mapping of the object is left. */
 #include "unwind/object_tables.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "target/elf_object.h"
+#include "unwind/row_space.h"
 #include "unwind/unwind_table.h"
 #include "util/log.h"
 
@@ -18,6 +20,7 @@ struct unwind_object {
 	char *key;             /* build-id, or path and inode when it has none */
 	uint64_t dev, inode;   /* the file it was read from */
 	bool loaded;           /* false: no table (no CFI, unreadable, no room): frame pointers */
+	bool no_room;          /* its table did not fit: tried again once rows are reclaimed */
 	uint32_t first_row, n_rows;
 	uint64_t base;         /* link-time address of row pc 0 */
 	uint64_t first_offset; /* file offset of its lowest mapping, */
@@ -25,22 +28,28 @@ struct unwind_object {
 };
 
 struct object_tables {
-	struct tracer *tracer;
+	object_tables_load_fn load;
+	void *load_ctx;
 	bool full;
-	uint32_t capacity, used_rows;
+	struct row_space *space;
 	const volatile bool *cancel;
 	struct unwind_object *objects;
 	size_t n_objects;
 };
 
-struct object_tables *object_tables__new(struct tracer *tr, bool full, uint32_t capacity,
-					 const volatile bool *cancel)
+struct object_tables *object_tables__new(object_tables_load_fn load, void *ctx, bool full,
+					 uint32_t capacity, const volatile bool *cancel)
 {
 	struct object_tables *t = calloc(1, sizeof(*t));
 
-	if (t)
-		*t = (struct object_tables){ .tracer = tr, .full = full, .capacity = capacity,
-					     .cancel = cancel };
+	if (!t)
+		return NULL;
+	*t = (struct object_tables){ .load = load, .load_ctx = ctx, .full = full,
+				     .space = row_space__new(capacity), .cancel = cancel };
+	if (!t->space) {
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -51,6 +60,7 @@ void object_tables__free(struct object_tables *t)
 	for (size_t i = 0; i < t->n_objects; i++)
 		free(t->objects[i].key);
 	free(t->objects);
+	row_space__free(t->space);
 	free(t);
 }
 
@@ -96,27 +106,35 @@ static struct unwind_object *object_add(struct object_tables *t, const struct pr
 static void copy_table(struct unwind_object *o, const struct unwind_object *from)
 {
 	o->loaded = from->loaded;
+	o->no_room = from->no_room;
 	o->first_row = from->first_row;
 	o->n_rows = from->n_rows;
 	o->base = from->base;
 }
 
+/* Rows for table tab in a free run, loaded; an empty table takes none. */
 static int load_table(struct object_tables *t, struct unwind_object *o,
 		      const struct unwind_table *tab)
 {
-	uint32_t n = (uint32_t)tab->n_rows;
+	uint32_t n = (uint32_t)tab->n_rows, first = 0;
 	int r;
 
-	if (n > t->capacity - t->used_rows)
+	if (tab->n_rows > UINT32_MAX)
 		return -ENOSPC;
-	r = tracer__load_unwind_rows(t->tracer, t->used_rows, tab->rows, n);
-	if (r < 0)
-		return r;
-	o->first_row = t->used_rows;
+	if (n) {
+		r = row_space__take(t->space, n, &first);
+		if (r < 0)
+			return r;
+		r = t->load(t->load_ctx, first, tab->rows, n);
+		if (r < 0) {
+			row_space__give_back(t->space, first, n);
+			return r;
+		}
+	}
+	o->first_row = first;
 	o->n_rows = n;
 	o->base = tab->base;
 	o->loaded = true;
-	t->used_rows += n;
 	return 0;
 }
 
@@ -131,7 +149,7 @@ static double ms_since(const struct timespec *start)
 /* Build and load the table of object o, read from elf. A failure leaves
  * the object to frame pointers, said once. */
 static void build_object(struct object_tables *t, struct unwind_object *o, Elf *elf,
-			 const struct proc_map *m)
+			 const struct proc_map *m, struct object_table_note *note)
 {
 	struct unwind_table *tab = NULL;
 	struct timespec start;
@@ -142,13 +160,19 @@ static void build_object(struct object_tables *t, struct unwind_object *o, Elf *
 	if (r == 0)
 		r = load_table(t, o, tab);
 	if (r == 0)
-		log_debug("unwind table: %s: %zu rows, %zu bytes (%zu FDEs, %zu left to frame "
-			  "pointers, %zu rules not followed), built in %.1f ms", m->path,
-			  tab->n_rows, unwind_table__bytes(tab), tab->n_fdes, tab->n_fp_fdes,
-			  tab->n_unsupported, ms_since(&start));
-	else if (r == -ENOSPC)
+		*note = (struct object_table_note){
+			.built = true, .rows = tab->n_rows, .bytes = unwind_table__bytes(tab),
+			.fdes = tab->n_fdes, .fp_fdes = tab->n_fp_fdes,
+			.unsupported = tab->n_unsupported, .ms = ms_since(&start),
+		};
+	else if (r == -ENOSPC) {
+		uint32_t used, capacity;
+
+		o->no_room = true;
+		row_space__usage(t->space, &used, &capacity);
 		log_warn("unwind table: %s: %zu rows do not fit (%u of %u rows used): its frames "
-			 "take the frame-pointer walk", m->path, tab->n_rows, t->used_rows, t->capacity);
+			 "take the frame-pointer walk", m->path, tab->n_rows, used, capacity);
+	}
 	else if (r != -ECANCELED)
 		log_warn("unwind table: %s: %s: its frames take the frame-pointer walk", m->path,
 			 strerror(-r));
@@ -199,7 +223,8 @@ static int open_file(const struct proc_maps *maps, const struct proc_map *m, int
  * known build-id takes the table already loaded, else the table is built.
  * NULL when it cannot be read or on ENOMEM. */
 static struct unwind_object *object_open(struct object_tables *t, const struct proc_maps *maps,
-					 const struct proc_map *m, int root_fd)
+					 const struct proc_map *m, int root_fd,
+					 struct object_table_note *note)
 {
 	struct unwind_object *o, *same;
 	struct elf_object *elf;
@@ -224,7 +249,7 @@ static struct unwind_object *object_open(struct object_tables *t, const struct p
 		if (same)
 			copy_table(o, same);
 		else
-			build_object(t, o, elf_object__elf(elf), m);
+			build_object(t, o, elf_object__elf(elf), m, note);
 	}
 	elf_object__free(elf);
 	return o;
@@ -256,19 +281,82 @@ bool object_tables__describe(const struct object_tables *t, const struct proc_ma
 }
 
 void object_tables__build(struct object_tables *t, const struct proc_maps *maps,
-			  const struct proc_map *m, int root_fd, struct unwind_mapping *out)
+			  const struct proc_map *m, int root_fd, struct unwind_mapping *out,
+			  struct object_table_note *note)
 {
 	struct unwind_object *o = object_by_file(t, m);
 
+	*note = (struct object_table_note){ .built = false };
 	if (!o)
-		o = object_open(t, maps, m, root_fd);
+		o = object_open(t, maps, m, root_fd, note);
 	describe_mapping(o, maps, m, out);
+}
+
+/* Whether object o is among the executable mappings of maps. */
+static bool still_mapped(const struct unwind_object *o, const struct proc_maps *maps)
+{
+	for (size_t i = 0; i < maps->count; i++) {
+		const struct proc_map *m = &maps->maps[i];
+
+		if (m->executable && m->path && m->inode == o->inode && dev_of(m) == o->dev)
+			return true;
+	}
+	return false;
+}
+
+/* Whether another object than o holds o's rows. */
+static bool rows_shared(const struct object_tables *t, const struct unwind_object *o)
+{
+	for (size_t i = 0; i < t->n_objects; i++)
+		if (&t->objects[i] != o && t->objects[i].loaded && t->objects[i].n_rows &&
+		    t->objects[i].first_row == o->first_row)
+			return true;
+	return false;
+}
+
+/* Forget the objects for which keep(o, maps) is false. */
+static void forget(struct object_tables *t, const struct proc_maps *maps,
+		   bool (*keep)(const struct unwind_object *o, const struct proc_maps *maps))
+{
+	size_t i = 0;
+
+	while (i < t->n_objects) {
+		struct unwind_object *o = &t->objects[i];
+
+		if (keep(o, maps)) {
+			i++;
+			continue;
+		}
+		if (o->loaded && o->n_rows && !rows_shared(t, o))
+			row_space__retire(t->space, o->first_row, o->n_rows);
+		free(o->key);
+		*o = t->objects[--t->n_objects];
+	}
+}
+
+static bool had_room(const struct unwind_object *o, const struct proc_maps *maps)
+{
+	(void)maps;
+	return !o->no_room;
+}
+
+bool object_tables__forget_unmapped(struct object_tables *t, const struct proc_maps *maps)
+{
+	forget(t, maps, still_mapped);
+	if (!row_space__retiring(t->space))
+		return false;
+	forget(t, maps, had_room);
+	return true;
+}
+
+void object_tables__reclaim(struct object_tables *t)
+{
+	row_space__reclaim(t->space);
 }
 
 void object_tables__usage(const struct object_tables *t, size_t *objects, uint32_t *rows,
 			  uint32_t *capacity)
 {
 	*objects = t->n_objects;
-	*rows = t->used_rows;
-	*capacity = t->capacity;
+	row_space__usage(t->space, rows, capacity);
 }

@@ -3,9 +3,10 @@
  * mappings, has each object's table built and loaded into the BPF rows
  * map (object_tables.h), and publishes the target's mappings to the BPF
  * unwinder. Until an object's table is loaded its frames take the
- * frame-pointer walk, and the stacks that met it are counted. A dlopen
- * (the dynamic linker's _dl_debug_state) or a walk into code no mapping
- * covers makes the thread read the mappings again. */
+ * frame-pointer walk, and the stacks that met it are counted. A dlopen or
+ * dlclose (the dynamic linker's _dl_debug_state) or a walk into code no
+ * mapping covers makes the thread read the mappings again; the rows of
+ * objects no longer mapped go to the tables loaded next. */
 #ifndef UNWIND_PUBLISHER_H
 #define UNWIND_PUBLISHER_H
 
@@ -20,9 +21,10 @@ struct unwind_publisher;
 
 /* Start the thread for target t, whose probes tracer tr runs with room for
  * capacity rows. full: tables for every function (dwarf); else only for
- * functions without frame pointers (auto). The thread logs what it loads
- * (at debug level), and "unwind tables ready" once the mappings seen at
- * start all have theirs. Returns 0 and *out, or -errno. */
+ * functions without frame pointers (auto). The thread logs each table
+ * loaded once the unwinder uses it ("unwind table: PATH: N rows", at debug
+ * level), and "unwind tables ready" once the mappings seen at start all
+ * have theirs. Returns 0 and *out, or -errno. */
 int unwind_publisher__new(struct tracer *tr, const struct target *t, bool full, uint32_t capacity,
 			  struct unwind_publisher **out);
 /* Wait until the tables of the mappings seen at start are loaded, at most
@@ -38,7 +40,10 @@ int unwind_publisher__dlopen_probe(struct unwind_publisher *u, const struct targ
  * then call unwind_publisher__handle_events. */
 int unwind_publisher__events_fd(const struct unwind_publisher *u);
 void unwind_publisher__handle_events(struct unwind_publisher *u);
-/* Stop the thread. Accepts NULL. */
+/* Stop the thread, without waiting for a table being built: the build
+ * stops as it goes. A thread that does not end within a second (blocked in
+ * a read) is left behind, with what it uses, and calls into the tracer no
+ * more: the tracer may go. Accepts NULL. */
 void unwind_publisher__free(struct unwind_publisher *u);
 
 #endif

@@ -1,16 +1,13 @@
 /* unwind_table.c - an object's call-frame information compiled into unwind
- * rows, with libdw.
+ * rows.
  *
- * dwarf_next_cfi walks the raw entries of .eh_frame (and of .debug_frame) to
- * find every FDE's address range; libdw leaves the FDE's pointers encoded, so
- * the encoding is read here from its CIE's augmentation. dwarf_cfi_addrframe
- * then runs the CFA program up to an address and says over which range
- * [start, end) the resulting state holds: stepping from end to end visits
- * every row of the FDE. Each state is reduced to one rule (how to find the
- * CFA, where rbp is saved), and the FDEs' rows are laid out by address, with
- * UNWIND_CFA_NONE where no FDE covers the code and equal neighbours merged.
- * The same walk of .eh_frame finds the FDE covering one address, for a
- * caller that needs a function's bounds where no symbol names it.
+ * libdw's dwarf_next_cfi walks the raw entries of .eh_frame (and of
+ * .debug_frame); libdw leaves the FDE's pointers and augmentation encoded,
+ * so they are read here as its CIE's augmentation says. Each CIE's initial
+ * state is computed once, and each FDE's program run once from there
+ * (cfi_program.h), giving the FDE's rows. The FDEs' rows are laid out by
+ * address, with UNWIND_CFA_NONE where no FDE covers the code and equal
+ * neighbours merged.
  */
 #include "unwind/unwind_table.h"
 
@@ -21,20 +18,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/array.h"
 #include "target/elf_object.h"
-
-/* x86-64 DWARF register numbers; 16 is the return-address column. */
-#define REG_RBP 6
-#define REG_RSP 7
-#define REG_RIP 16
+#include "unwind/cfi_program.h"
+#include "unwind/unwind_table_internal.h"
+#include "util/array.h"
+#include "util/key_index.h"
 
 #define RULE_OF(cfa) UNWIND_RULE(cfa, 0, false, 0)
-#define RULE_UNSUPPORTED RULE_OF(UNWIND_CFA_UNSUPPORTED)
+/* A compressed .debug_frame larger than this once inflated is not read. */
+#define MAX_DEBUG_FRAME (256u << 20)
 
-/* A row before layout, at its link-time address. */
+/* A row before layout, at its offset in its FDE (under 4 GiB: a table
+ * covers no more). */
 struct raw_row {
-	uint64_t pc;
+	uint32_t off;
 	uint32_t rule;
 };
 
@@ -49,6 +46,8 @@ struct builder {
 	const unsigned char *ident;
 	bool full;
 	const volatile bool *cancel;
+	unwind_fde_rows_fn fde_rows;
+	void *fde_rows_ctx;
 	uint64_t text_lo, text_hi; /* bounds of the executable segments */
 	struct raw_row *rows;
 	size_t n_rows, rows_cap;
@@ -57,67 +56,55 @@ struct builder {
 	size_t n_fdes, n_fp_fdes;
 };
 
-/* One CFI section as dwarf_next_cfi reads it, and the CIE decoded last. */
+/* A CIE, read once for all its FDEs. */
+struct cie_entry {
+	bool ok;        /* its augmentation is understood: its FDEs are read */
+	bool sized;     /* augmentation 'z': its FDEs say how long their augmentation is */
+	bool state_ok;  /* its initial instructions ran */
+	struct cfi_cie cie;
+	struct cfi_state state;
+};
+
+/* One CFI section as dwarf_next_cfi reads it, and its CIEs by offset. */
 struct cfi_section {
 	Elf_Data *data;
 	uint64_t vaddr; /* sh_addr: pc-relative pointers count from here */
 	bool eh_frame;
-	Dwarf_Off cie_off;
-	uint8_t cie_enc; /* how that CIE's FDEs encode their addresses */
-	bool cie_ok;
+	struct cie_entry *cies;
+	size_t n_cies, cies_cap;
+	struct key_index cie_index;
 };
 
-/* Reads a pointer in DW_EH_PE encoding enc from *p, which lies at link-time
- * address at: fixed-size, absolute or pc-relative, the forms compilers give
- * FDE addresses (little-endian, as x86-64 is). False for anything else. */
-static bool read_encoded(const uint8_t **p, const uint8_t *end, uint8_t enc, uint64_t at,
-			 uint64_t *out)
-{
-	static const uint8_t sizes[16] = {
-		[DW_EH_PE_absptr] = 8, [DW_EH_PE_udata2] = 2, [DW_EH_PE_udata4] = 4,
-		[DW_EH_PE_udata8] = 8, [DW_EH_PE_sdata2] = 2, [DW_EH_PE_sdata4] = 4,
-		[DW_EH_PE_sdata8] = 8,
-	};
-	size_t size = sizes[enc & 0x0f];
-	uint64_t v = 0;
-
-	if (!size || (size_t)(end - *p) < size || (enc & 0x70) > DW_EH_PE_pcrel)
-		return false;
-	memcpy(&v, *p, size);
-	if ((enc & DW_EH_PE_signed) && size < 8 && (v >> (size * 8 - 1)))
-		v |= ~0ULL << (size * 8);
-	*p += size;
-	*out = (enc & 0x70) == DW_EH_PE_pcrel ? v + at : v;
-	return true;
-}
-
-/* The FDE address encoding of a CIE: its 'R' augmentation, absolute without
- * one. False for an augmentation that cannot be read past. */
-static bool cie_encoding(const Dwarf_CIE *cie, uint8_t *enc)
+/* The FDE address encoding and 'S' of a CIE, from its augmentation (none:
+ * absolute); false for an augmentation that cannot be read past. */
+static bool read_augmentation(const Dwarf_CIE *cie, struct cie_entry *out)
 {
 	const char *aug = cie->augmentation;
 	const uint8_t *p = cie->augmentation_data;
 	const uint8_t *end = p ? p + cie->augmentation_data_size : NULL;
 	uint64_t ignored;
 
-	*enc = DW_EH_PE_absptr;
+	out->cie.fde_encoding = DW_EH_PE_absptr;
 	if (aug[0] != 'z')
 		return aug[0] == '\0';
+	out->sized = true;
 	for (aug++; *aug; aug++) {
-		if (*aug == 'S' || *aug == 'B')
+		if (*aug == 'S' || *aug == 'B') {
+			out->cie.signal_frame |= *aug == 'S';
 			continue;
+		}
 		if (p >= end)
 			return false;
 		switch (*aug) {
 		case 'R':
-			*enc = *p++;
+			out->cie.fde_encoding = *p++;
 			break;
 		case 'L':
 			p++;
 			break;
 		case 'P':
 			p++;
-			if (!read_encoded(&p, end, p[-1] & 0x0f, 0, &ignored))
+			if (!cfi_read_encoded(&p, end, p[-1] & 0x0f, 0, &ignored))
 				return false;
 			break;
 		default:
@@ -127,116 +114,60 @@ static bool cie_encoding(const Dwarf_CIE *cie, uint8_t *enc)
 	return true;
 }
 
-/* The range [*lo, *hi) an FDE describes. False when it cannot be read. */
-static bool fde_range(const unsigned char *ident, struct cfi_section *s, const Dwarf_FDE *fde,
-		      uint64_t *lo, uint64_t *hi)
+/* The CIE at offset off of section s, read and run the first time it is
+ * asked for. NULL on ENOMEM. */
+static struct cie_entry *cie_at(struct builder *b, struct cfi_section *s, Dwarf_Off off)
 {
-	const uint8_t *p = fde->start;
-	Dwarf_CFI_Entry cie;
+	size_t i = key_index__find(&s->cie_index, off);
+	struct cie_entry *c;
+	Dwarf_CFI_Entry e;
 	Dwarf_Off next;
-	uint64_t len;
 
-	if (fde->CIE_pointer != s->cie_off) {
-		s->cie_off = fde->CIE_pointer;
-		s->cie_ok = dwarf_next_cfi(ident, s->data, s->eh_frame, s->cie_off, &next, &cie) == 0 &&
-			    dwarf_cfi_cie_p(&cie) && cie_encoding(&cie.cie, &s->cie_enc);
+	if (i != KEY_INDEX_NONE)
+		return &s->cies[i];
+	if (array_grow((void **)&s->cies, &s->cies_cap, s->n_cies, sizeof(*s->cies), 16) < 0 ||
+	    key_index__add(&s->cie_index, off, s->n_cies) < 0)
+		return NULL;
+	c = &s->cies[s->n_cies++];
+	*c = (struct cie_entry){ .cie = { .section = s->data->d_buf, .section_vaddr = s->vaddr } };
+	if (dwarf_next_cfi(b->ident, s->data, s->eh_frame, off, &next, &e) != 0 ||
+	    !dwarf_cfi_cie_p(&e) || !read_augmentation(&e.cie, c))
+		return c;
+	c->ok = true;
+	c->cie.initial = e.cie.initial_instructions;
+	c->cie.initial_end = e.cie.initial_instructions_end;
+	c->cie.code_align = e.cie.code_alignment_factor;
+	c->cie.data_align = e.cie.data_alignment_factor;
+	c->cie.ra_register = e.cie.return_address_register;
+	c->state_ok = cfi_cie_state(&c->cie, &c->state) == 0;
+	return c;
+}
+
+/* FDE fde of section s, whose CIE c is readable: its range (false when it
+ * cannot be read, or is empty) and its program. An FDE whose augmentation
+ * cannot be read past has no program: f->initial is NULL. */
+static bool read_fde(struct cfi_section *s, const Dwarf_FDE *fde, const struct cie_entry *c,
+		     struct unwind_fde *f)
+{
+	const uint8_t *p = fde->start, *end = fde->end;
+	uint64_t len, aug_len;
+
+	*f = (struct unwind_fde){ .debug_frame = !s->eh_frame, .cie = &c->cie, .end = end };
+	if (!cfi_read_encoded(&p, end, c->cie.fde_encoding,
+			      s->vaddr + (uint64_t)(p - (const uint8_t *)s->data->d_buf), &f->lo) ||
+	    !cfi_read_encoded(&p, end, c->cie.fde_encoding & 0x0f, 0, &len))
+		return false;
+	f->hi = f->lo + len;
+	if (f->hi <= f->lo)
+		return false;
+	if (c->sized) {
+		if (!cfi_read_uleb(&p, end, &aug_len) || aug_len > (uint64_t)(end - p))
+			return true;
+		p += aug_len;
 	}
-	if (!s->cie_ok)
-		return false;
-	if (!read_encoded(&p, fde->end, s->cie_enc,
-			  s->vaddr + (uint64_t)(p - (const uint8_t *)s->data->d_buf), lo) ||
-	    !read_encoded(&p, fde->end, s->cie_enc & 0x0f, 0, &len))
-		return false;
-	*hi = *lo + len;
-	return *hi > *lo;
-}
-
-/* Offset N of a register saved at CFA + N, as libdw spells it:
- * DW_OP_call_frame_cfa, then DW_OP_plus_uconst N unless N is 0. */
-static bool saved_at_cfa(const Dwarf_Op *ops, size_t nops, int64_t *off)
-{
-	if (nops < 1 || nops > 2 || ops[0].atom != DW_OP_call_frame_cfa)
-		return false;
-	if (nops == 2 && ops[1].atom != DW_OP_plus_uconst)
-		return false;
-	*off = nops == 2 ? (int64_t)ops[1].number : 0;
+	f->insns = p;
+	f->initial = c->state_ok ? &c->state : NULL;
 	return true;
-}
-
-/* CFA = register + offset: libdw gives DW_OP_bregx for DW_CFA_def_cfa, and an
- * expression of one DW_OP_bregN means the same. */
-static bool cfa_register(const Dwarf_Op *ops, size_t nops, uint64_t *reg, int64_t *off)
-{
-	if (nops != 1)
-		return false;
-	if (ops[0].atom == DW_OP_bregx) {
-		*reg = ops[0].number;
-		*off = (int64_t)ops[0].number2;
-		return true;
-	}
-	if (ops[0].atom < DW_OP_breg0 || ops[0].atom > DW_OP_breg31)
-		return false;
-	*reg = ops[0].atom - DW_OP_breg0;
-	*off = (int64_t)ops[0].number;
-	return true;
-}
-
-/* The expression of PLT stubs: CFA = rsp + N + ((rip & 15) >= K ? 8 : 0),
- * as DW_OP_breg7 N; DW_OP_breg16 0; DW_OP_lit15; DW_OP_and; DW_OP_litK;
- * DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus. */
-static bool plt_expression(const Dwarf_Op *ops, size_t nops, int64_t *off, unsigned *k)
-{
-	static const uint8_t shape[] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
-					 DW_OP_ge,    DW_OP_lit3,   DW_OP_shl,   DW_OP_plus };
-
-	if (nops != sizeof(shape) || ops[1].number != 0 || ops[4].atom < DW_OP_lit0 ||
-	    ops[4].atom > DW_OP_lit31)
-		return false;
-	for (size_t i = 0; i < nops; i++)
-		if (shape[i] && ops[i].atom != shape[i])
-			return false;
-	*off = (int64_t)ops[0].number;
-	*k = ops[4].atom - DW_OP_lit0;
-	return true;
-}
-
-/* The rule of one frame state; see enum unwind_cfa. */
-static uint32_t frame_rule(Dwarf_Frame *frame, bool signalp)
-{
-	Dwarf_Op mem[3], *ops;
-	size_t nops;
-	int64_t off, rbp_off = 0;
-	uint64_t reg;
-	unsigned k;
-	bool rbp_saved;
-
-	if (signalp)
-		return RULE_OF(UNWIND_CFA_SIGNAL);
-	if (dwarf_frame_register(frame, REG_RIP, mem, &ops, &nops) < 0)
-		return RULE_UNSUPPORTED;
-	if (nops == 0 && ops)
-		return RULE_OF(UNWIND_CFA_STOP); /* undefined: the outermost frame */
-	if (!saved_at_cfa(ops, nops, &off) || off != -8)
-		return RULE_UNSUPPORTED;
-	/* Same value or undefined: rbp keeps its value. */
-	if (dwarf_frame_register(frame, REG_RBP, mem, &ops, &nops) < 0)
-		return RULE_UNSUPPORTED;
-	rbp_saved = nops > 0;
-	if (rbp_saved && (!saved_at_cfa(ops, nops, &rbp_off) || rbp_off % 8 != 0 ||
-			  rbp_off / 8 < INT8_MIN || rbp_off / 8 > INT8_MAX))
-		return RULE_UNSUPPORTED;
-	if (dwarf_frame_cfa(frame, &ops, &nops) < 0)
-		return RULE_UNSUPPORTED;
-	if (plt_expression(ops, nops, &off, &k)) {
-		if (rbp_saved || off < 0 || off > UNWIND_MAX_CFA_OFF)
-			return RULE_UNSUPPORTED;
-		return UNWIND_RULE(UNWIND_CFA_PLT, off, false, k);
-	}
-	if (!cfa_register(ops, nops, &reg, &off) || (reg != REG_RSP && reg != REG_RBP) ||
-	    off < 0 || off > UNWIND_MAX_CFA_OFF)
-		return RULE_UNSUPPORTED;
-	return UNWIND_RULE(reg == REG_RSP ? UNWIND_CFA_RSP : UNWIND_CFA_RBP, off, rbp_saved,
-			   rbp_off / 8);
 }
 
 /* The rule of a frame-pointer function's body: the frame is set up. */
@@ -255,57 +186,57 @@ static bool fp_walk_exact(uint32_t rule)
 	       rule == UNWIND_RULE(UNWIND_CFA_RSP, 16, true, -2) || rule == RULE_FP_FRAME;
 }
 
-/* Appends a row of the FDE whose rows start at first, merged with an equal
- * predecessor. Returns 0 or -ENOMEM. */
-static int add_row(struct builder *b, size_t first, uint64_t pc, uint32_t rule)
+/* Appends a row at offset off of the FDE whose rows start at first,
+ * merged with an equal predecessor. Returns 0 or -ENOMEM. */
+static int add_row(struct builder *b, size_t first, uint32_t off, uint32_t rule)
 {
 	if (b->n_rows > first && b->rows[b->n_rows - 1].rule == rule)
 		return 0;
 	if (array_grow((void **)&b->rows, &b->rows_cap, b->n_rows, sizeof(*b->rows), 1024) < 0)
 		return -ENOMEM;
-	b->rows[b->n_rows++] = (struct raw_row){ pc, rule };
+	b->rows[b->n_rows++] = (struct raw_row){ off, rule };
 	return 0;
 }
 
-/* Reads the rows of the FDE covering [lo, hi). An address libdw cannot
- * compute a frame for is unsupported up to the FDE's end. In auto mode, the
- * FDE of a function that sets up a frame and that the frame-pointer walk
- * follows everywhere keeps one UNWIND_CFA_NONE row. Returns 0 or -ENOMEM. */
-static int walk_fde(struct builder *b, Dwarf_CFI *cfi, uint64_t lo, uint64_t hi)
+/* One FDE's rows as they come, and what the auto mode needs to know of them. */
+struct fde_walk {
+	struct builder *b;
+	uint64_t lo;   /* the FDE's first address */
+	size_t first;  /* the FDE's first row in b->rows */
+	bool fp_only;  /* every rule so far one the frame-pointer walk follows */
+	bool fp_frame; /* some row with the frame set up */
+};
+
+static int take_row(void *ctx, uint64_t pc, uint32_t rule)
 {
-	size_t first = b->n_rows;
-	bool fp_only = true, fp_frame = false;
-	uint64_t addr, end;
-	int r = 0;
+	struct fde_walk *w = ctx;
 
-	for (addr = lo; addr < hi && r == 0; addr = end) {
-		Dwarf_Addr start, frame_end;
-		Dwarf_Frame *frame;
-		uint32_t rule = RULE_UNSUPPORTED;
-		bool signalp;
+	w->fp_only = w->fp_only && fp_walk_exact(rule);
+	w->fp_frame = w->fp_frame || rule == RULE_FP_FRAME;
+	return add_row(w->b, w->first, (uint32_t)(pc - w->lo), rule);
+}
 
-		end = hi;
-		if (dwarf_cfi_addrframe(cfi, addr, &frame) == 0) {
-			if (dwarf_frame_info(frame, &start, &frame_end, &signalp) >= 0) {
-				rule = frame_rule(frame, signalp);
-				if (frame_end > addr && frame_end < hi)
-					end = frame_end;
-			}
-			free(frame);
-		}
-		fp_only = fp_only && fp_walk_exact(rule);
-		fp_frame = fp_frame || rule == RULE_FP_FRAME;
-		r = add_row(b, first, addr, rule);
-	}
-	if (r == 0 && fp_only && fp_frame && !b->full) {
-		b->n_rows = first;
+/* The rows of FDE f. In auto mode, the FDE of a function that sets up a
+ * frame and that the frame-pointer walk follows everywhere keeps one
+ * UNWIND_CFA_NONE row. Returns 0, -ENOMEM, -ECANCELED, or -EFBIG for an
+ * FDE over 4 GiB long (no table covers more). */
+static int walk_fde(struct builder *b, const struct unwind_fde *f)
+{
+	struct fde_walk w = { .b = b, .lo = f->lo, .first = b->n_rows, .fp_only = true };
+	int r;
+
+	if (f->hi - f->lo > UINT32_MAX)
+		return -EFBIG;
+	r = b->fde_rows(b->fde_rows_ctx, f, b->cancel, take_row, &w);
+	if (r == 0 && w.fp_only && w.fp_frame && !b->full) {
+		b->n_rows = w.first;
 		b->n_fp_fdes++;
-		r = add_row(b, first, lo, RULE_OF(UNWIND_CFA_NONE));
+		r = add_row(b, w.first, 0, RULE_OF(UNWIND_CFA_NONE));
 	}
 	if (r == 0)
 		r = array_grow((void **)&b->spans, &b->spans_cap, b->n_spans, sizeof(*b->spans), 1024);
 	if (r == 0)
-		b->spans[b->n_spans++] = (struct span){ lo, hi, first, b->n_rows - first };
+		b->spans[b->n_spans++] = (struct span){ f->lo, f->hi, w.first, b->n_rows - w.first };
 	return r;
 }
 
@@ -336,30 +267,48 @@ static bool covered(const struct builder *b, size_t n, uint64_t lo, uint64_t hi)
 	return l > 0 && b->spans[l - 1].hi > lo;
 }
 
-/* Reads every FDE of one section; with skip_first, the FDEs overlapping any
- * of the first skip_first spans are left out. Returns 0, -ENOMEM or
- * -ECANCELED. A malformed entry ends the section. */
-static int read_section(struct builder *b, Dwarf_CFI *cfi, struct cfi_section *s,
-			size_t skip_first)
+/* Called with each readable FDE of a section, in order; nonzero stops the
+ * walk with that value. */
+typedef int (*fde_fn)(struct builder *b, const struct unwind_fde *f, void *ctx);
+
+/* Call fn on the FDEs of s. Returns fn's nonzero value, 0 at the end,
+ * -ECANCELED, or -ENOMEM. */
+static int each_fde(struct builder *b, struct cfi_section *s, fde_fn fn, void *ctx)
 {
 	Dwarf_Off off = 0, next;
 	Dwarf_CFI_Entry e;
-	uint64_t lo, hi;
+	struct unwind_fde f;
 	int r;
 
 	for (; dwarf_next_cfi(b->ident, s->data, s->eh_frame, off, &next, &e) == 0; off = next) {
+		const struct cie_entry *c;
+
 		if (b->cancel && *b->cancel)
 			return -ECANCELED;
-		if (dwarf_cfi_cie_p(&e) || !fde_range(b->ident, s, &e.fde, &lo, &hi))
+		if (dwarf_cfi_cie_p(&e))
 			continue;
-		if (lo < b->text_lo || hi > b->text_hi || covered(b, skip_first, lo, hi))
+		c = cie_at(b, s, e.fde.CIE_pointer);
+		if (!c)
+			return -ENOMEM;
+		if (!c->ok || !read_fde(s, &e.fde, c, &f))
 			continue;
-		b->n_fdes++;
-		r = walk_fde(b, cfi, lo, hi);
-		if (r < 0)
+		r = fn(b, &f, ctx);
+		if (r)
 			return r;
 	}
 	return 0;
+}
+
+/* Rows of an FDE in the executable segments that none of the first
+ * *skip_first spans (.eh_frame's, for .debug_frame) covers. Returns as
+ * walk_fde. */
+static int build_fde(struct builder *b, const struct unwind_fde *f, void *skip_first)
+{
+	if (f->lo < b->text_lo || f->hi > b->text_hi ||
+	    covered(b, *(const size_t *)skip_first, f->lo, f->hi))
+		return 0;
+	b->n_fdes++;
+	return walk_fde(b, f);
 }
 
 /* The section called name, with its header, or NULL when it has no
@@ -371,30 +320,40 @@ static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
 	return scn && gelf_getshdr(scn, sh) && sh->sh_type != SHT_NOBITS ? scn : NULL;
 }
 
-/* The CFI section called name of elf, ready for dwarf_next_cfi. False when
- * it is missing or has no contents. */
-static bool open_cfi_section(Elf *elf, const char *name, struct cfi_section *s)
+/* The contents of scn, inflated in place when compressed (to at most
+ * MAX_DEBUG_FRAME bytes), or NULL. */
+static Elf_Data *section_data(Elf_Scn *scn, const GElf_Shdr *sh)
 {
-	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(elf, name, &sh);
+	GElf_Chdr ch;
 
-	*s = (struct cfi_section){ .eh_frame = strcmp(name, ".eh_frame") == 0,
-				   .cie_off = (Dwarf_Off)-1 };
-	if (!scn)
-		return false;
-	s->data = elf_getdata(scn, NULL);
-	s->vaddr = sh.sh_addr;
-	return s->data && s->data->d_buf;
+	if (sh->sh_flags & SHF_COMPRESSED) {
+		Elf_Data *raw = elf_rawdata(scn, NULL);
+
+		if (!raw || !gelf_getchdr(scn, &ch) || ch.ch_size > MAX_DEBUG_FRAME ||
+		    elf_compress(scn, 0, 0) < 0)
+			return NULL;
+	}
+	return elf_getdata(scn, NULL);
 }
 
-/* Reads the FDEs of section name with cfi, libdw's reader of that section. */
-static int read_named(struct builder *b, Dwarf_CFI *cfi, const char *name, size_t skip_first)
+/* Walk the FDEs of section name with fn. Returns as each_fde. */
+static int read_named(struct builder *b, const char *name, fde_fn fn, void *ctx)
 {
-	struct cfi_section s;
+	struct cfi_section s = { .eh_frame = strcmp(name, ".eh_frame") == 0 };
+	GElf_Shdr sh;
+	Elf_Scn *scn = find_section(b->elf, name, &sh);
+	int r;
 
-	if (!cfi || !open_cfi_section(b->elf, name, &s))
+	if (!scn)
 		return 0;
-	return read_section(b, cfi, &s, skip_first);
+	s.data = section_data(scn, &sh);
+	s.vaddr = sh.sh_addr;
+	if (!s.data || !s.data->d_buf)
+		return 0;
+	r = each_fde(b, &s, fn, ctx);
+	free(s.cies);
+	key_index__clear(&s.cie_index);
+	return r;
 }
 
 /* Bounds of the executable PT_LOAD segments, or everything when none. */
@@ -422,28 +381,18 @@ static void text_bounds(struct builder *b)
 }
 
 /* Reads .eh_frame, then the FDEs of .debug_frame that cover code .eh_frame
- * does not. Returns 0, -ENOMEM or -ECANCELED. */
+ * does not. Returns as walk_fde. */
 static int read_cfi(struct builder *b)
 {
-	Dwarf_CFI *cfi = NULL;
-	Dwarf *dwarf = NULL;
-	GElf_Shdr sh;
-	int r;
+	size_t skip = 0;
+	int r = read_named(b, ".eh_frame", build_fde, &skip);
 
-	if (find_section(b->elf, ".eh_frame", &sh))
-		cfi = dwarf_getcfi_elf(b->elf);
-	r = read_named(b, cfi, ".eh_frame", 0);
-	if (cfi)
-		dwarf_cfi_end(cfi);
-	if (r < 0 || !find_section(b->elf, ".debug_frame", &sh))
+	if (r < 0)
 		return r;
-	qsort(b->spans, b->n_spans, sizeof(*b->spans), span_cmp);
-	/* dwarf_begin_elf decompresses the section in place, before it is read. */
-	dwarf = dwarf_begin_elf(b->elf, DWARF_C_READ, NULL);
-	if (dwarf)
-		r = read_named(b, dwarf_getcfi(dwarf), ".debug_frame", b->n_spans);
-	dwarf_end(dwarf);
-	return r;
+	if (b->n_spans)
+		qsort(b->spans, b->n_spans, sizeof(*b->spans), span_cmp);
+	skip = b->n_spans;
+	return read_named(b, ".debug_frame", build_fde, &skip);
 }
 
 static void put(struct unwind_table *t, uint64_t pc, uint32_t rule)
@@ -475,6 +424,7 @@ static int lay_out(struct builder *b, struct unwind_table *t)
 	for (size_t i = 0; i < b->n_spans; i++) {
 		const struct span *s = &b->spans[i];
 		const struct raw_row *row = b->rows + s->first;
+		uint64_t pc, next;
 
 		if (s->hi <= end)
 			continue;
@@ -482,9 +432,11 @@ static int lay_out(struct builder *b, struct unwind_table *t)
 			put(t, end, RULE_OF(UNWIND_CFA_NONE));
 		for (size_t j = 0; j < s->count; j++) {
 			/* Rows before end: only the one in force at end counts. */
-			if (row[j].pc < end && j + 1 < s->count && row[j + 1].pc <= end)
+			pc = s->lo + row[j].off;
+			next = j + 1 < s->count ? s->lo + row[j + 1].off : s->hi;
+			if (pc < end && j + 1 < s->count && next <= end)
 				continue;
-			put(t, row[j].pc > end ? row[j].pc : end, row[j].rule);
+			put(t, pc > end ? pc : end, row[j].rule);
 		}
 		end = s->hi;
 	}
@@ -502,10 +454,26 @@ static bool is_x86_64(Elf *elf)
 	       eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_machine == EM_X86_64;
 }
 
+/* The rows of FDE f from its program. */
+static int program_rows(void *ctx, const struct unwind_fde *f, const volatile bool *cancel,
+			cfi_row_fn row, void *row_ctx)
+{
+	(void)ctx;
+	return cfi_fde_rows(f->cie, f->initial, f->insns, f->end, f->lo, f->hi, cancel, row,
+			    row_ctx);
+}
+
 int unwind_table__build(Elf *elf, bool full, const volatile bool *cancel,
 			struct unwind_table **out)
 {
-	struct builder b = { .elf = elf, .full = full, .cancel = cancel };
+	return unwind_table__build_with(elf, full, cancel, program_rows, NULL, out);
+}
+
+int unwind_table__build_with(Elf *elf, bool full, const volatile bool *cancel,
+			     unwind_fde_rows_fn fde_rows, void *ctx, struct unwind_table **out)
+{
+	struct builder b = { .elf = elf, .full = full, .cancel = cancel, .fde_rows = fde_rows,
+			     .fde_rows_ctx = ctx };
 	struct unwind_table *t = NULL;
 	int r;
 
@@ -534,29 +502,40 @@ out:
 	return r;
 }
 
+/* An address, and the FDE found to cover it. */
+struct covering {
+	uint64_t pc;
+	struct unwind_fde fde;
+};
+
+static int holds_pc(struct builder *b, const struct unwind_fde *f, void *ctx)
+{
+	struct covering *c = ctx;
+
+	(void)b;
+	if (c->pc - f->lo >= f->hi - f->lo)
+		return 0;
+	c->fde = *f;
+	return 1;
+}
+
 int unwind_fde_covering(Elf *elf, uint64_t pc, uint64_t *lo, uint64_t *hi)
 {
-	const unsigned char *ident;
-	struct cfi_section s;
-	Dwarf_Off off = 0, next;
-	Dwarf_CFI_Entry e;
-	uint64_t l, h;
+	struct builder b = { .elf = elf };
+	struct covering c = { .pc = pc };
+	int r;
 
 	if (!is_x86_64(elf))
 		return -ENOEXEC;
-	if (!open_cfi_section(elf, ".eh_frame", &s))
+	b.ident = (const unsigned char *)elf_getident(elf, NULL);
+	r = read_named(&b, ".eh_frame", holds_pc, &c);
+	if (r < 0)
+		return r;
+	if (!r)
 		return -ENOENT;
-	ident = (const unsigned char *)elf_getident(elf, NULL);
-	for (; dwarf_next_cfi(ident, s.data, true, off, &next, &e) == 0; off = next) {
-		if (dwarf_cfi_cie_p(&e) || !fde_range(ident, &s, &e.fde, &l, &h))
-			continue;
-		if (pc >= l && pc < h) {
-			*lo = l;
-			*hi = h;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	*lo = c.fde.lo;
+	*hi = c.fde.hi;
+	return 0;
 }
 
 void unwind_table__free(struct unwind_table *t)

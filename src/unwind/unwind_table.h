@@ -1,7 +1,10 @@
 /* unwind_table.h - compile an object's call-frame information (.eh_frame,
  * and .debug_frame when present) into the rows the BPF unwinder searches
- * (struct unwind_row in memleakd.h), and find the FDE that bounds a
- * function. Library code: it returns -errno and never logs. */
+ * (struct unwind_row in memleakd.h), in time linear in its size: each
+ * FDE's program is run once (cfi_program.h); and find the FDE that bounds
+ * a function. The file is the target's:
+ * everything read from it is bounded. Library code: it returns -errno and
+ * never logs. */
 #ifndef UNWIND_TABLE_H
 #define UNWIND_TABLE_H
 
@@ -30,7 +33,8 @@ struct unwind_table {
  * kept, since gcc may call from them at CFA = rsp + 8. A row holds from its pc
  * up to the next row's; the last row is an UNWIND_CFA_NONE end marker, and so
  * is a row at the end of each FDE that the next FDE does not follow at once.
- * cancel (may be NULL) is checked between FDEs.
+ * *cancel (may be NULL) is read between FDEs and every few thousand
+ * instructions of one.
  * Returns 0 and *out, owned by the caller (an object with no CFI gives a
  * table of 0 rows and rows NULL), or -errno: -ENOEXEC for a file that is not
  * an x86-64 ELF file, -EFBIG when the covered range exceeds 4 GiB, -ENOMEM,
@@ -39,9 +43,9 @@ int unwind_table__build(Elf *elf, bool full, const volatile bool *cancel,
 			struct unwind_table **out);
 /* The range [*lo, *hi) of the .eh_frame FDE of elf that covers link-time
  * address pc: the bounds of the function (or the part of one) holding it.
- * Returns 0, -ENOENT when no FDE covers pc or elf has no .eh_frame, or
- * -ENOEXEC for a file that is not an x86-64 ELF file; *lo and *hi are
- * unchanged on failure. */
+ * Returns 0, -ENOENT when no FDE covers pc or elf has no .eh_frame,
+ * -ENOEXEC for a file that is not an x86-64 ELF file, or -ENOMEM; *lo and
+ * *hi are unchanged on failure. */
 int unwind_fde_covering(Elf *elf, uint64_t pc, uint64_t *lo, uint64_t *hi);
 /* Accepts NULL. */
 void unwind_table__free(struct unwind_table *t);

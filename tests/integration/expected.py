@@ -391,6 +391,24 @@ UNWIND_PLUGIN_LEAK = UnwindLeak(
     ["plugin_alloc", "plugin_step3", "plugin_step2", "plugin_step1",
      "plugin_leak", "call_plugin", "run_plugin", "main"], 25, 25 * 5005)
 
+# One FDE of 240,000 rows (tests/targets/unwind_pushpop.c).
+UNWIND_PUSHPOP = UnwindLeak(["pushpop_alloc", "pushpop", "run_pushpop", "main"],
+                            10, 10 * 6006)
+UNWIND_PUSHPOP_TOTALS = outstanding([UNWIND_PUSHPOP], allocs=10, frees=0,
+                                    unknown_frees=0)
+
+# Over 2^24 rows in one table (tests/targets/unwind_wide.c).
+UNWIND_WIDE = UnwindLeak(["wide_alloc", "wide", "call_wide", "run_wide",
+                          "main"], 12, 12 * 7007)
+UNWIND_WIDE_TOTALS = outstanding([UNWIND_WIDE], allocs=12, frees=0,
+                                 unknown_frees=0)
+
+# Plugins loaded and unloaded in turn (tests/targets/unwind_dlclose.c);
+# dlopen's and dlclose's own allocations are glibc's.
+UNWIND_ROWS_PLUGIN_LEAK = UnwindLeak(
+    ["rows_plugin_alloc", "rows_plugin_leak", "call_plugin", "run_plugins",
+     "main"], 20, 20 * 9009)
+
 # Only the handler's part of the stack is certain: signal_leak <- on_sigusr2.
 UNWIND_SIGNAL = UnwindLeak(["signal_leak", "on_sigusr2"], 20, 20 * 1717)
 # Below the signal frame, the program's frames the signal interrupted.

@@ -12,12 +12,17 @@ pointers (and called back by it), a library dlopen()ed after attach, a
 leak inside a signal handler, and one inside a handler of a signal that
 interrupted a PLT stub. Each stack is compared exactly from
 frames[0] to main, and some against gdb's bt at the same malloc call.
+Then tables at their limits: one FDE of 240,000 rows, one table of over
+2^24 rows, and plugins loaded and unloaded in turn with more rows in all
+than --unwind-rows.
 
 With dwarf or auto the tests wait for "unwind tables ready" before letting
 the target work: stacks are exact once the tables are loaded."""
 
 import os
 import re
+import shutil
+import signal
 import subprocess
 
 from expected import (UNWIND_CXX_LEAKS, UNWIND_CXX_SIZES, UNWIND_CXX_TOTALS,
@@ -26,11 +31,13 @@ from expected import (UNWIND_CXX_LEAKS, UNWIND_CXX_SIZES, UNWIND_CXX_TOTALS,
                       UNWIND_MIXED_LEAKS, UNWIND_MIXED_SIZES,
                       UNWIND_MIXED_TOTALS, UNWIND_PLT, UNWIND_PLT_INTERRUPTED,
                       UNWIND_PLT_STUB, UNWIND_PLT_TOTALS, UNWIND_PLUGIN_LEAK,
-                      UNWIND_SIGNAL,
-                      UNWIND_SIGNAL_INTERRUPTED, UNWIND_SIGNAL_TOTALS)
-from harness import (DONE_TIMEOUT, MEMLEAKD, TARGETS, Session,
-                     describe_stacks, expect_totals, find_stack,
-                     function_names, trace)
+                      UNWIND_PUSHPOP, UNWIND_PUSHPOP_TOTALS,
+                      UNWIND_ROWS_PLUGIN_LEAK, UNWIND_SIGNAL,
+                      UNWIND_SIGNAL_INTERRUPTED, UNWIND_SIGNAL_TOTALS,
+                      UNWIND_WIDE, UNWIND_WIDE_TOTALS)
+from harness import (DONE_TIMEOUT, MEMLEAKD, READY_TIMEOUT, TABLES_TIMEOUT,
+                     TARGETS, Session, describe_stacks, expect_totals,
+                     find_stack, function_names, trace)
 
 UNWIND_COUNTERS = ("unwind_no_table", "unwind_truncated",
                    "unwind_anon_stops")
@@ -533,3 +540,213 @@ def test_tables_that_do_not_fit():
                          r"fit", log), log
         exe = os.path.realpath(TARGETS / "unwind_mixed")
         assert f"{TABLE_LINE}{exe}: " in log, log
+
+
+# 9. Tables at their limits.
+
+def test_huge_fde_built_at_once():
+    """unwind_pushpop's pushpop: one FDE of 240,000 rows (120,000 push/pop
+    pairs, each with its CFI). With --unwind dwarf -d 2 its table is ready
+    before attach (its program run once, not once per row), memleakd ends
+    by itself after its 2 s, and pushpop_alloc <- pushpop <- run_pushpop
+    <- main is exact: pushpop's caller comes from the row in the middle of
+    the FDE."""
+    with Session() as s:
+        target = s.target("unwind_pushpop")
+        daemon = s.memleakd(target.pid, "--unwind", "dwarf", "-d", "2", "-v",
+                            wait_tables=True)
+        target.go()
+        report = daemon.finished_report()
+        target.stop()
+    exe = os.path.realpath(TARGETS / "unwind_pushpop")
+    assert re.search(rf"{TABLE_LINE}{re.escape(exe)}: 2400\d\d rows",
+                     daemon.stderr.text()), daemon.describe()
+    expect_totals(report, UNWIND_PUSHPOP_TOTALS)
+    expect_stack_count(report, 1)
+    expect_unwound(report, UNWIND_PUSHPOP)
+    expect_clean_unwind(report)
+
+
+# The generated object's function (see wide_object): WIDE_ROWS rows with its
+# end marker, the call at row WIDE_CALL_ROW, WIDE_SLED rows before the code
+# around the call.
+WIDE_ROWS = 2**24 + 2**20
+WIDE_CALL_ROW = 16
+WIDE_SLED = WIDE_CALL_ROW - 2
+
+
+def row_search(n, t, steps):
+    """Where find_rule's binary search (bpf/unwind.bpf.h) over n rows ends,
+    for an address in row t, when cut after steps steps."""
+    lo, hi = 0, n
+    for _ in range(steps):
+        if hi - lo <= 1:
+            break
+        mid = lo + (hi - lo) // 2
+        lo, hi = (mid, hi) if mid <= t else (lo, mid)
+    return lo
+
+
+def wide_object(session):
+    """Builds in the session's directory the object unwind_wide dlopens,
+    returns its path: wide(alloc, size) jumps over WIDE_SLED nops, calls
+    alloc(size) at CFA = rsp + 48, returns, and ends with nops; every nop
+    has a row of its own, CFA = rsp + 16 and rsp + 24 in turn. Its .eh_frame
+    is written here, with the rows' program (advance by 1, set the CFA's
+    offset) as a file the assembler includes."""
+    after = WIDE_ROWS - WIDE_CALL_ROW - 3
+    odd = b"\x41\x0e\x10", b"\x41\x0e\x18"
+    program = (b"\x45\x0e\x10" + odd[1] + (odd[0] + odd[1]) * ((WIDE_SLED - 2) // 2)
+               + b"\x41\x0e\x08"    # the code: rsp + 8
+               + b"\x4a\x0e\x30"    # from its call, sub $40 done: rsp + 48
+               + b"\x46\x0e\x08"    # from ret: rsp + 8
+               + (odd[0] + odd[1]) * (after // 2) + odd[0] * (after % 2))
+    cfi = session.tmp / "wide.cfi"
+    cfi.write_bytes(program)
+    source = session.tmp / "wide.s"
+    source.write_text(f"""
+        .text
+        .globl wide
+        .type wide, @function
+wide:
+.Lwide: .byte 0xe9
+        .long .Lcode - . - 4
+        .fill {WIDE_SLED}, 1, 0x90
+.Lcode: mov %rdi, %rax
+        mov %rsi, %rdi
+        sub $40, %rsp
+        call *%rax
+        add $40, %rsp
+        ret
+        .fill {after}, 1, 0x90
+.Lend:  .size wide, .Lend - wide
+
+        .section .eh_frame, "a", @progbits
+.Lcie:  .long .Lcie_end - .Lcie - 4
+        .long 0
+        .byte 1
+        .asciz "zR"
+        .byte 1, 0x78, 16, 1, 0x1b
+        .byte 0x0c, 7, 8, 0x90, 1
+        .balign 8, 0
+.Lcie_end:
+.Lfde:  .long .Lfde_end - .Lfde - 4
+        .long . - .Lcie
+        .long .Lwide - .
+        .long .Lend - .Lwide
+        .byte 0
+        .incbin "{cfi}"
+        .balign 8, 0
+.Lfde_end:
+""")
+    return session.compile("libwide.so", "-shared", "-nostdlib", source)
+
+
+def test_table_of_more_than_2_24_rows():
+    """unwind_wide leaks through wide, whose table holds 2^24 + 2^20 rows,
+    the call at row 16: a search cut after 24 steps ends elsewhere (its
+    neighbours say CFA = rsp + 16 or + 24, not + 48). With --unwind-rows
+    room for it, wide_alloc <- wide <- call_wide <- run_wide <- main is
+    exact."""
+    assert row_search(WIDE_ROWS, WIDE_CALL_ROW, 24) != WIDE_CALL_ROW
+    with Session() as s:
+        wide = wide_object(s)
+        target = s.target("unwind_wide", wide)
+        daemon = s.memleakd(target.pid, "--unwind", "dwarf", "--unwind-rows",
+                            str(WIDE_ROWS + 2**21), "-v", wait_tables=True)
+        target.go()
+        report = daemon.stop()
+        target.stop()
+        assert f"{TABLE_LINE}{wide}: {WIDE_ROWS} rows" in daemon.stderr.text(), \
+            daemon.describe()
+    expect_totals(report, UNWIND_WIDE_TOTALS)
+    expect_stack_count(report, 1)
+    expect_unwound(report, UNWIND_WIDE)
+    expect_clean_unwind(report)
+
+
+PLUGINS = 4
+PLUGIN_ROWS_CAPACITY = 200000
+PLUGIN_TABLE_RE = re.compile(TABLE_LINE + r"(\S+/plugin\d\.so): (\d+) rows, ")
+
+
+def start_plugins(s, count, *args):
+    """unwind_dlclose (ARGS after its directory and count) with count copies
+    of libunwind_rows_plugin.so, traced with --unwind-rows
+    PLUGIN_ROWS_CAPACITY -v. Returns (target, memleakd, plugin paths)."""
+    plugins = [s.tmp / f"plugin{i}.so" for i in range(count)]
+    for plugin in plugins:
+        shutil.copy(TARGETS / "libunwind_rows_plugin.so", plugin)
+    target = s.target("unwind_dlclose", s.tmp, str(count), *args)
+    # Mappings are not watched: the loader's mmap and munmap stacks around
+    # dlclose are not what these tests count.
+    daemon = s.memleakd(target.pid, "--unwind-rows", str(PLUGIN_ROWS_CAPACITY), "-v",
+                        "--no-mappings", wait_tables=True)
+    return target, daemon, [str(p) for p in plugins]
+
+
+def step(target, says):
+    """SIGUSR1, then the target's line says."""
+    target.signal(signal.SIGUSR1)
+    assert target.stdout.wait_for(lambda l: l == says, READY_TIMEOUT), target.describe()
+
+
+def wait_table(daemon, plugin, fits=True):
+    """memleakd's -v line on plugin's table: loaded, or (fits false) not."""
+    def match(line):
+        if not line.startswith(f"memleakd: debug: {TABLE_LINE}{plugin}: ") and \
+                not line.startswith(f"memleakd: warning: {TABLE_LINE}{plugin}: "):
+            return False
+        return ("do not fit" not in line) == fits
+    assert daemon.stderr.wait_for(match, TABLES_TIMEOUT), daemon.describe()
+
+
+def expect_plugin_leak(report, plugin):
+    """The leak through plugin is exact, its first frames plugin's."""
+    stack = expect_unwound(report, UNWIND_ROWS_PLUGIN_LEAK)
+    assert [f["module"] for f in stack["frames"][:2]] == [plugin, plugin], \
+        describe_stacks(report)
+    expect_clean_unwind(report)
+
+
+def test_dlclosed_plugins_rows_reclaimed():
+    """unwind_dlclose dlopens plugin0.so, dlcloses it, dlopens plugin1.so,
+    ... (copies of libunwind_rows_plugin.so, 100,013 rows each, without a
+    build-id: four objects), each after memleakd loaded the previous one's
+    table: more rows in all than --unwind-rows 200000, which holds libc's
+    and one plugin's. The rows of each plugin unloaded go to the next: every
+    table fits, and the leak through the last plugin, rows_plugin_alloc <-
+    rows_plugin_leak <- call_plugin <- run_plugins <- main, is exact."""
+    with Session() as s:
+        target, daemon, plugins = start_plugins(s, PLUGINS)
+        for i, plugin in enumerate(plugins):
+            step(target, f"loaded {i}")
+            wait_table(daemon, plugin)
+        target.go()
+        report = daemon.stop()
+        target.stop()
+    log = daemon.stderr.text()
+    loaded = PLUGIN_TABLE_RE.findall(log)
+    assert "do not fit" not in log and len(loaded) == PLUGINS, log
+    assert sum(int(rows) for _, rows in loaded) > PLUGIN_ROWS_CAPACITY, loaded
+    expect_plugin_leak(report, plugins[-1])
+
+
+def test_table_without_room_built_once_rows_reclaimed():
+    """unwind_dlclose overlap: plugin1.so is dlopened while plugin0.so is
+    still mapped; --unwind-rows 200000 has no room for both, and memleakd
+    says plugin1's table does not fit. Once plugin0.so is dlclosed, its rows
+    are reclaimed and plugin1's table is built in them: the leak through
+    plugin1 is exact."""
+    with Session() as s:
+        target, daemon, plugins = start_plugins(s, 2, "overlap")
+        step(target, "loaded 0")
+        wait_table(daemon, plugins[0])
+        step(target, "loaded 1")
+        wait_table(daemon, plugins[1], fits=False)
+        step(target, "closed")
+        wait_table(daemon, plugins[1])
+        target.go()
+        report = daemon.stop()
+        target.stop()
+    expect_plugin_leak(report, plugins[1])
