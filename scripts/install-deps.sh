@@ -5,6 +5,9 @@
 set -eu
 
 BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginfod-dev zlib1g-dev liblzma-dev libiberty-dev bpftool pkg-config"
+# `make fuzz`: libFuzzer and clang's sanitizer runtimes (gcc's, which `make
+# check` uses, come with gcc).
+FUZZ="libclang-rt-14-dev"
 # Test peers: allocators the integration tests trace, a real server that
 # uses jemalloc (redis), python3 for the integration runner, g++ for the C++
 # unwinding target and gdb, whose backtraces the unwinding tests compare;
@@ -28,7 +31,7 @@ installed() {
 }
 
 missing=""
-for pkg in $BUILD $TEST; do
+for pkg in $BUILD $FUZZ $TEST; do
 	installed "$pkg" || missing="$missing $pkg"
 done
 for pkg in $POSTGRES; do

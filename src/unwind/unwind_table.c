@@ -425,7 +425,8 @@ static int read_cfi(struct builder *b)
 		dwarf_cfi_end(cfi);
 	if (r < 0 || !find_section(b->elf, ".debug_frame", &sh))
 		return r;
-	qsort(b->spans, b->n_spans, sizeof(*b->spans), span_cmp);
+	if (b->n_spans)
+		qsort(b->spans, b->n_spans, sizeof(*b->spans), span_cmp);
 	/* dwarf_begin_elf decompresses the section in place, before it is read. */
 	dwarf = dwarf_begin_elf(b->elf, DWARF_C_READ, NULL);
 	if (dwarf)
