@@ -225,7 +225,7 @@ $(FUZZ)/%.o: src/%.c | $(DEPS_STAMP)
 $(FUZZ)/probes/tracer.o: $(OUT)/memleakd.skel.h
 
 # Kept once built: only pattern rules name them, and make would delete them.
-.SECONDARY: $(FUZZ_OBJS)
+.SECONDARY: $(FUZZ_OBJS) $(FUZZERS)
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@ $(LDLIBS)
 
@@ -241,7 +241,7 @@ fuzz-%: $(FUZZ)/fuzz_%
 	@$< -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $(FUZZ_OPTIONS_$*) \
 		-artifact_prefix=$(FUZZ)/crashes/$*/ $(FUZZ)/corpus/$* tests/fuzz/corpus/$* \
 		2>$(FUZZ)/$*.log || { tail -40 $(FUZZ)/$*.log; exit 1; }
-	@grep -E '^#[0-9]+ *DONE|^stat::(number_of_executed_units|peak_rss_mb)' $(FUZZ)/$*.log
+	@grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|peak_rss_mb)' $(FUZZ)/$*.log
 
 # `make check-sanitize` runs every suite under the sanitizers: the unit
 # tests, the corpus replays, and the integration suite tracing with the
