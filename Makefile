@@ -189,8 +189,95 @@ $(JS_LINTED): src/report/flame_graph.js tests/js/eslint.config.js $(JS_DEPS)
 	$(OUT)/js/node_modules/.bin/eslint --max-warnings 0 --config $(OUT)/js/eslint.config.js $<
 	@touch $@
 
-check: memleakd $(UNIT_TESTS) $(TARGETS) $(OUT)/targets/grow_vector $(UNWIND_TARGETS) $(SYMBOL_TARGETS) $(PPROF) $(JS_DEPS) $(JS_LINTED)
-	@tests/run-all.sh $(UNIT_TESTS)
+# The daemon, the unit tests and the fuzz harnesses under AddressSanitizer and
+# UndefinedBehaviorSanitizer (LeakSanitizer included), built by gcc from the
+# same sources into $(SAN): any report fails the program that made it.
+SAN := $(OUT)/sanitize
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The assembly holds nothing to sanitize: every build links build/'s.
+SAN_OBJS := $(SRCS:src/%.c=$(SAN)/%.o) $(ASM_SRCS:src/%.S=$(OUT)/%.o)
+SAN_LIB_OBJS := $(filter-out $(SAN)/main.o,$(SAN_OBJS))
+SAN_UNIT_TESTS := $(UNIT_TESTS:$(OUT)/%=$(SAN)/%)
+
+$(SAN)/%.o: src/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+$(SAN)/probes/tracer.o: $(OUT)/memleakd.skel.h
+
+# presets/ beside it, where a build tree's memleakd finds the presets.
+$(SAN)/memleakd: $(SAN_OBJS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+	ln -sfn ../../presets $(SAN)/presets
+
+$(SAN)/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_LIB_OBJS) -o $@ $(LDLIBS)
+
+# Fuzzing (tests/fuzz): one harness per parser of hostile input, each with
+# a seed corpus in tests/fuzz/corpus/NAME. `make check` replays every corpus
+# file through its harness, sanitized, with a small main of our own;
+# `make fuzz` runs each harness under libFuzzer (clang) for FUZZ_TIME
+# seconds, growing a working corpus in $(FUZZ)/corpus/NAME and leaving what
+# crashes in $(FUZZ)/crashes/NAME.
+FUZZ := $(OUT)/fuzz
+FUZZ_TIME ?= 60
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAYS := $(FUZZ_NAMES:%=$(SAN)/fuzz/replay_%)
+FUZZERS := $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%)
+FUZZ_CFLAGS := $(CFLAGS) -Itests/fuzz \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJS := $(filter-out $(FUZZ)/main.o,$(SRCS:src/%.c=$(FUZZ)/%.o)) $(ASM_SRCS:src/%.S=$(OUT)/%.o)
+
+$(SAN)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(SAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(SAN_FLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' \
+		$< tests/fuzz/replay.c \
+		$(SAN_LIB_OBJS) -o $@ $(LDLIBS)
+
+$(FUZZ)/%.o: src/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ)/probes/tracer.o: $(OUT)/memleakd.skel.h
+
+# Kept once built: only pattern rules name them, and make would delete them.
+.SECONDARY: $(FUZZ_OBJS) $(FUZZERS)
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@ $(LDLIBS)
+
+# Options of one harness: perf maps are read in 64 KiB blocks and lines
+# longer than 4096 bytes are skipped, which only longer inputs reach.
+FUZZ_OPTIONS_perf_map := -max_len=150000
+
+# `make fuzz-NAME` runs one harness; `make -j2 fuzz`, two at a time.
+fuzz: $(FUZZ_NAMES:%=fuzz-%)
+fuzz-%: $(FUZZ)/fuzz_%
+	@mkdir -p $(FUZZ)/corpus/$* $(FUZZ)/crashes/$*
+	@echo "fuzz: $* for $(FUZZ_TIME) s"
+	@$< -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $(FUZZ_OPTIONS_$*) \
+		-artifact_prefix=$(FUZZ)/crashes/$*/ $(FUZZ)/corpus/$* tests/fuzz/corpus/$* \
+		2>$(FUZZ)/$*.log || { tail -40 $(FUZZ)/$*.log; exit 1; }
+	@grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|peak_rss_mb)' $(FUZZ)/$*.log
+
+# `make check-sanitize` runs every suite under the sanitizers: the unit
+# tests, the corpus replays, and the integration suite tracing with the
+# sanitized daemon ($MEMLEAKD). `make check`, which CI runs, is that and the
+# leak tests once more with ./memleakd, the build users run: each suite runs
+# once, sanitized, and the plain build is checked on the core of it. An
+# AddressSanitizer or LeakSanitizer report exits 23, a status no test
+# expects; UndefinedBehaviorSanitizer aborts; the integration harness fails
+# a test whose processes printed a report.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:exitcode=23:strict_string_checks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
+	LSAN_OPTIONS=exitcode=23 MEMLEAKD=$(abspath $(SAN)/memleakd)
+CHECK_DEPS := $(SAN)/memleakd $(SAN_UNIT_TESTS) $(FUZZ_REPLAYS) $(TARGETS) $(OUT)/targets/grow_vector \
+	$(UNWIND_TARGETS) \
+	$(SYMBOL_TARGETS) $(PPROF) $(JS_DEPS) $(JS_LINTED)
+
+check-sanitize: $(CHECK_DEPS)
+	@$(SAN_ENV) tests/run-all.sh $(SAN_UNIT_TESTS) $(FUZZ_REPLAYS)
+
+check: memleakd $(CHECK_DEPS)
+	@$(SAN_ENV) PLAIN_TESTS=test_leaks. tests/run-all.sh $(SAN_UNIT_TESTS) $(FUZZ_REPLAYS)
 
 demo: memleakd $(OUT)/targets/demo_leaky
 	@scripts/demo.sh
@@ -216,5 +303,5 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 clean:
 	rm -rf $(OUT) memleakd
 
-.PHONY: all check demo bench clean vmlinux
--include $(OBJS:.o=.d) $(UNIT_TESTS:=.d)
+.PHONY: all check check-sanitize fuzz demo bench clean vmlinux
+-include $(OBJS:.o=.d) $(UNIT_TESTS:=.d) $(SAN_OBJS:.o=.d) $(SAN_UNIT_TESTS:=.d) $(FUZZ_OBJS:.o=.d)

@@ -5,6 +5,9 @@
 set -eu
 
 BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginfod-dev zlib1g-dev liblzma-dev libiberty-dev bpftool pkg-config"
+# `make fuzz`: libFuzzer and clang's sanitizer runtimes (gcc's, which `make
+# check` uses, come with gcc).
+FUZZ="libclang-rt-14-dev"
 # Test peers: allocators the integration tests trace, a real server that
 # uses jemalloc (redis), nginx under wrk (healthy servers must get no false
 # alarm), python3 for the integration runner, g++ for the C++
@@ -31,7 +34,7 @@ installed() {
 }
 
 missing=""
-for pkg in $BUILD $TEST; do
+for pkg in $BUILD $FUZZ $TEST; do
 	installed "$pkg" || missing="$missing $pkg"
 done
 for pkg in $POSTGRES; do

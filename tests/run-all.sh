@@ -2,7 +2,10 @@
 # run-all.sh - run every unit test binary given as an argument, then the
 # integration suite, and print the one summary line `N passed, N failed`.
 # Each suite prints "PASS name" or "FAIL name" per test; this counts them.
-# A suite that dies without saying so counts as one failure.
+# A suite that dies without saying so counts as one failure. The
+# integration suite traces with $MEMLEAKD when it is set (the sanitized
+# build); the tests named by $PLAIN_TESTS (substrings, as run.py takes them)
+# then run again with ./memleakd, as "integration.plain...".
 cd "$(dirname "$0")/.." || exit 1
 log=$(mktemp)
 out=$(mktemp)
@@ -19,6 +22,10 @@ for t in "$@"; do
 	run_suite "$t"
 done
 run_suite python3 tests/integration/run.py
+if [ -n "${PLAIN_TESTS:-}" ]; then
+	# shellcheck disable=SC2086
+	run_suite env MEMLEAKD= python3 tests/integration/run.py --label plain $PLAIN_TESTS
+fi
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 rm -f "$log" "$out"

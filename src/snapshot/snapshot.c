@@ -148,7 +148,8 @@ static int fold_entries(struct build *b)
 	size_t first = 0;
 	int r = 0;
 
-	qsort(b->entries, b->n_entries, sizeof(*b->entries), by_stack_generation);
+	if (b->n_entries)
+		qsort(b->entries, b->n_entries, sizeof(*b->entries), by_stack_generation);
 	b->ranges = calloc(b->n_entries + 1, sizeof(*b->ranges));
 	if (!b->ranges)
 		return -ENOMEM;
@@ -341,7 +342,8 @@ static int build(struct build *b)
 		apply_min_age(b);
 	drop_empty(b->snap);
 	estimate_stacks(b->snap);
-	qsort(b->snap->stacks, b->snap->n_stacks, sizeof(*b->snap->stacks), by_bytes);
+	if (b->snap->n_stacks)
+		qsort(b->snap->stacks, b->snap->n_stacks, sizeof(*b->snap->stacks), by_bytes);
 	return 0;
 }
 

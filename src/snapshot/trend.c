@@ -234,6 +234,7 @@ int trend__update(struct trend *t, struct snapshot *snap, uint64_t now_ns, uint6
 		};
 		judge(t, h, anon_bytes, &s->trend);
 	}
-	qsort(snap->stacks, snap->n_stacks, sizeof(*snap->stacks), by_rank);
+	if (snap->n_stacks)
+		qsort(snap->stacks, snap->n_stacks, sizeof(*snap->stacks), by_rank);
 	return 0;
 }

@@ -34,7 +34,12 @@ TARGET_SOURCES = ROOT / "tests" / "targets"
 # The Makefile's TARGET_CFLAGS, for targets a test builds itself.
 TARGET_CFLAGS = ["-O1", "-g", "-fno-omit-frame-pointer", "-fno-inline",
                  "-fno-optimize-sibling-calls", "-pthread", "-Wall", "-Werror"]
-MEMLEAKD = ROOT / "memleakd"
+# The daemon under test: $MEMLEAKD (make check's sanitized build), else the
+# build's ./memleakd.
+MEMLEAKD = Path(os.environ.get("MEMLEAKD") or ROOT / "memleakd")
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print
+# when they find a fault: in any process's stderr, it fails the test.
+SANITIZER_RE = re.compile(r"^==\d+==ERROR: (Address|Leak)Sanitizer|: runtime error: ")
 TCMALLOC = Path("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4")
 MIMALLOC = Path("/usr/lib/x86_64-linux-gnu/libmimalloc.so.2")
 # jemalloc's static archive, compiled -fPIC for PIE executables.
@@ -243,6 +248,11 @@ class Session:
         shutil.rmtree(self.tmp, ignore_errors=True)
         if errors:
             raise errors[0]
+        if not exc[0]:
+            for process in self.processes:
+                if any(SANITIZER_RE.search(l) for l in process.stderr.lines):
+                    raise AssertionError("a sanitizer found a fault:\n"
+                                         + process.describe())
         return False
 
     def _start(self, cls, name, argv, env=None, **options):

@@ -9,8 +9,11 @@ per test: "PASS integration.MODULE.FUNCTION (N.N s)" or "FAIL ..." followed
 by the test's output (the traceback, indented). The exit status is 1 when
 any test failed.
 
-Usage: run.py [SUBSTRING...]   run only the tests whose name contains one of
-                               the substrings (all of them by default)
+Usage: run.py [--label LABEL] [SUBSTRING...]
+                               run only the tests whose name contains one of
+                               the substrings (all of them by default); with
+                               a label, the lines say "integration.LABEL..."
+                               (a second run of tests, against another build)
        run.py --child MODULE FUNCTION   (internal: runs one test)
 
 It needs root (memleakd loads BPF programs); it never skips a test.
@@ -97,14 +100,18 @@ def run_one(module_name, function_name):
 def main(argv):
     if argv[:1] == ["--child"]:
         run_child(*argv[1:3])
+    suite = "integration"
+    if argv[:1] == ["--label"]:
+        suite += "." + argv[1]
+        argv = argv[2:]
     selected = [t for t in discover()
                 if not argv or any(s in ".".join(t) for s in argv)]
     if not selected:
-        print("FAIL integration (no test selected)")
+        print(f"FAIL {suite} (no test selected)")
         return 1
     failed = 0
     for module_name, function_name in selected:
-        name = f"integration.{module_name}.{function_name}"
+        name = f"{suite}.{module_name}.{function_name}"
         start = time.monotonic()
         passed, output = run_one(module_name, function_name)
         elapsed = time.monotonic() - start
@@ -116,7 +123,7 @@ def main(argv):
         for line in output.strip().splitlines():
             print(f"    {line}")
         sys.stdout.flush()
-    print(f"integration: {len(selected) - failed} passed, {failed} failed")
+    print(f"{suite}: {len(selected) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

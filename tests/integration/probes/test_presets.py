@@ -20,7 +20,7 @@ from expected import (APR_LEAKS, APR_TOTALS, DIRECT_FREE_CHAINS, DIRECT_LIBC,
                       DIRECT_TCMALLOC, PREFIXED_JEMALLOC_LEAKS,
                       PREFIXED_JEMALLOC_TOTALS, PREFIXED_LIBC_LEAKS,
                       PREFIXED_LIBC_TOTALS, direct_totals)
-from harness import (MEMLEAKD, MIMALLOC, ROOT, TARGETS, TCMALLOC, Session,
+from harness import (MEMLEAKD, MIMALLOC, TARGETS, TCMALLOC, Session,
                      expect_stacks, expect_totals, trace_started)
 
 PRESETS = ["apr", "jemalloc", "mimalloc", "postgres", "tcmalloc"]
@@ -54,14 +54,14 @@ def run_traced(s, name, target_args, *args):
 
 def test_list_presets():
     """--list-presets exits 0 and lists the five shipped presets from the
-    build tree's presets/, each with the first line of its file as its
-    description."""
+    build tree's presets/ (beside the executable), each with the first line
+    of its file as its description."""
     env = {k: v for k, v in os.environ.items() if k != "MEMLEAKD_PRESET_DIR"}
     with Session() as s:
         status, out, err = s.run([MEMLEAKD, "--list-presets"], env=env)
         assert status == 0, f"--list-presets exited {status}:\n{out}\n{err}"
         lines = out.splitlines()
-        presets_dir = ROOT / "presets"
+        presets_dir = MEMLEAKD.parent / "presets"
         assert f"{presets_dir}:" in lines, \
             f"--list-presets does not list {presets_dir}:\n{out}"
         section = lines[lines.index(f"{presets_dir}:") + 1:]
