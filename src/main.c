@@ -353,7 +353,7 @@ static int attach(struct daemon *d)
 	if (r < 0)
 		log_warn("pid %d: cannot read its memory use: %s", d->cfg->pid, strerror(-r));
 	d->memory = d->at_attach;
-	log_info("attached to pid %d (%zu probes); reporting every %.3g s", d->cfg->pid, n,
+	log_info("attached to pid %d (%zu probes); reporting every %.10g s", d->cfg->pid, n,
 		 (double)d->cfg->interval_ns / 1e9);
 	return 0;
 }
