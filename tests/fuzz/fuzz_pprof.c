@@ -11,8 +11,9 @@
  *   string index is inside it;
  * - ids of mappings, locations and functions run 1..n, and every id used
  *   is defined;
- * - there are 4 sample types and, in the snapshot's order, one sample per
- *   stack with its 4 values, its class and growth labels, and one location
+ * - there are 6 sample types and, in the snapshot's order, one sample per
+ *   stack with its 6 values (no mapped space: the stacks are allocations'),
+ *   its kind, class and growth labels, and one location
  *   per address, whose lines name the frames' functions, files and lines
  *   and whose mapping is the frame's. */
 #include <string.h>
@@ -191,7 +192,7 @@ struct location {
 struct sample {
 	uint64_t locations[MAX_FRAMES], values[8];
 	size_t n_locations, n_values;
-	uint64_t labels[2][LABEL_FIELDS]; /* class, growth_bytes */
+	uint64_t labels[3][LABEL_FIELDS]; /* kind, class, growth_bytes */
 	size_t n_labels;
 };
 
@@ -263,7 +264,7 @@ static void read_sample(struct profile *pr, struct msg m)
 		} else {
 			uint64_t *l = s->labels[s->n_labels];
 
-			FUZZ_CHECK(field == SAMPLE_LABEL && wire == WIRE_LEN && s->n_labels++ < 2);
+			FUZZ_CHECK(field == SAMPLE_LABEL && wire == WIRE_LEN && s->n_labels++ < 3);
 			read_varints(sub, l, LABEL_FIELDS);
 			string_ref(pr, l[LABEL_KEY]);
 			string_ref(pr, l[LABEL_STR]);
@@ -448,18 +449,22 @@ static void check_location(const struct profile *pr, uint64_t id, const struct f
 static void check_sample(const struct profile *pr, const struct sample *smp,
 			 const struct snapshot_stack *s)
 {
-	const uint64_t values[] = { s->allocs, s->bytes, s->total_allocs, s->total_bytes };
+	/* The stacks made here are allocations: no mapped space. */
+	const uint64_t values[] = { s->allocs, s->bytes, s->total_allocs, s->total_bytes, 0, 0 };
 	size_t loc = 0;
 
-	FUZZ_CHECK(smp->n_values == 4 && !memcmp(smp->values, values, sizeof(values)));
-	FUZZ_CHECK(smp->n_labels == 2);
-	FUZZ_CHECK(is_string(pr, smp->labels[0][LABEL_KEY], "class") &&
-		   is_string(pr, smp->labels[0][LABEL_STR], stack_class_name(s->trend.cls)) &&
+	FUZZ_CHECK(smp->n_values == 6 && !memcmp(smp->values, values, sizeof(values)));
+	FUZZ_CHECK(smp->n_labels == 3);
+	FUZZ_CHECK(is_string(pr, smp->labels[0][LABEL_KEY], "kind") &&
+		   is_string(pr, smp->labels[0][LABEL_STR], stack_kind_name(s->kind)) &&
 		   !smp->labels[0][LABEL_NUM] && !smp->labels[0][LABEL_NUM_UNIT]);
-	FUZZ_CHECK(is_string(pr, smp->labels[1][LABEL_KEY], "growth_bytes") &&
-		   !smp->labels[1][LABEL_STR] &&
-		   smp->labels[1][LABEL_NUM] == (uint64_t)s->trend.growth_bytes &&
-		   is_string(pr, smp->labels[1][LABEL_NUM_UNIT], "bytes"));
+	FUZZ_CHECK(is_string(pr, smp->labels[1][LABEL_KEY], "class") &&
+		   is_string(pr, smp->labels[1][LABEL_STR], stack_class_name(s->trend.cls)) &&
+		   !smp->labels[1][LABEL_NUM] && !smp->labels[1][LABEL_NUM_UNIT]);
+	FUZZ_CHECK(is_string(pr, smp->labels[2][LABEL_KEY], "growth_bytes") &&
+		   !smp->labels[2][LABEL_STR] &&
+		   smp->labels[2][LABEL_NUM] == (uint64_t)s->trend.growth_bytes &&
+		   is_string(pr, smp->labels[2][LABEL_NUM_UNIT], "bytes"));
 	if (!s->n_frames) {
 		const struct location *l;
 
@@ -532,7 +537,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_profile(&pr, (struct msg){ raw, raw + raw_len });
 	check_strings(&pr);
 	check_ids(&pr);
-	FUZZ_CHECK(pr.n_sample_types == 4 && pr.n_samples == m.snap.n_stacks);
+	FUZZ_CHECK(pr.n_sample_types == 6 && pr.n_samples == m.snap.n_stacks);
 	for (size_t i = 0; i < pr.n_samples; i++)
 		check_sample(&pr, &pr.samples[i], &m.stacks[i]);
 	free_profile(&pr);
