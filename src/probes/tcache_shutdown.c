@@ -10,13 +10,14 @@
  * executable ones for a rip-relative lea that loads its address (the form
  * gcc gives every x86-64 object, static executables included). The
  * function holding that lea is the one that frees, and its FDE (or the
- * symbol covering it) bounds it. Every read is bounded by the file: the
- * object comes from the target, which is hostile input.
+ * symbol covering it) bounds it. Every read is bounded by the file and
+ * the segment: the object comes from the target, which is hostile input.
  */
 #include "probes/tcache_shutdown.h"
 
 #include <errno.h>
 #include <gelf.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unwind/unwind_table.h"
@@ -29,63 +30,88 @@ static const char message[] = "tcache_thread_shutdown(): unaligned tcache chunk 
  * instruction. */
 #define LEA_LEN 7
 
-/* The bytes of loadable segment ph in the file file[0..size), in *bytes and
- * *len. False when the segment reaches past the file. */
-static bool segment_bytes(const GElf_Phdr *ph, const uint8_t *file, size_t size,
-			  const uint8_t **bytes, size_t *len)
-{
-	if (ph->p_type != PT_LOAD || ph->p_offset > size || ph->p_filesz > size - ph->p_offset)
-		return false;
-	*bytes = file + ph->p_offset;
-	*len = ph->p_filesz;
-	return true;
-}
+/* A segment larger than this is not searched: glibc's largest is under
+ * 2 MiB, and the file is the target's. */
+#define SEGMENT_MAX (64u << 20)
 
-/* The link-time address of the message in a loaded segment. */
-static int find_message(Elf *elf, const uint8_t *file, size_t size, uint64_t *vaddr)
+/* The file bytes of loadable segment ph, read into *bytes (to free) and
+ * *len: 0, -ENOENT when there are none to search, or -ENOMEM. */
+static int read_segment(const struct elf_object *o, const GElf_Phdr *ph, uint8_t **bytes,
+			size_t *len)
 {
-	size_t n = 0, len;
-	const uint8_t *bytes, *hit;
-	GElf_Phdr ph;
+	uint8_t *b;
+	long n;
 
-	if (elf_getphdrnum(elf, &n) < 0)
+	if (ph->p_type != PT_LOAD || !ph->p_filesz || ph->p_filesz > SEGMENT_MAX)
 		return -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		if (!gelf_getphdr(elf, i, &ph) || !segment_bytes(&ph, file, size, &bytes, &len))
-			continue;
-		hit = memmem(bytes, len, message, sizeof(message));
-		if (hit) {
-			*vaddr = ph.p_vaddr + (uint64_t)(hit - bytes);
-			return 0;
-		}
+	b = malloc(ph->p_filesz);
+	if (!b)
+		return -ENOMEM;
+	n = elf_object__read(o, ph->p_vaddr, b, ph->p_filesz);
+	if (n <= 0) {
+		free(b);
+		return -ENOENT;
 	}
-	return -ENOENT;
+	*bytes = b;
+	*len = (size_t)n;
+	return 0;
 }
 
-/* The link-time address of the first rip-relative lea, in an executable
- * segment, that loads target. */
-static int find_lea(Elf *elf, const uint8_t *file, size_t size, uint64_t target, uint64_t *at)
+/* The offset in b[0..len) of the message, or -1. */
+static long message_in(const uint8_t *b, size_t len, uint64_t vaddr, uint64_t target)
 {
+	const uint8_t *hit = memmem(b, len, message, sizeof(message));
+
+	(void)vaddr;
+	(void)target;
+	return hit ? hit - b : -1;
+}
+
+/* The offset in b[0..len), loaded at vaddr, of the first rip-relative lea
+ * that loads target, or -1. */
+static long lea_in(const uint8_t *b, size_t len, uint64_t vaddr, uint64_t target)
+{
+	for (size_t k = 0; len >= LEA_LEN && k <= len - LEA_LEN; k++) {
+		int32_t disp;
+
+		if ((b[k] & 0xfb) != 0x48 || b[k + 1] != 0x8d || (b[k + 2] & 0xc7) != 0x05)
+			continue;
+		memcpy(&disp, b + k + 3, sizeof(disp));
+		if (vaddr + k + LEA_LEN + (uint64_t)(int64_t)disp == target)
+			return (long)k;
+	}
+	return -1;
+}
+
+/* The link-time address of the first match of find in o's loadable
+ * segments (the executable ones only when exec). Segments are read one at
+ * a time through pread: the file is never mapped nor read whole. */
+static int search_segments(const struct elf_object *o, bool exec,
+			   long (*find)(const uint8_t *, size_t, uint64_t, uint64_t),
+			   uint64_t target, uint64_t *at)
+{
+	Elf *elf = elf_object__elf(o);
 	size_t n = 0, len;
-	const uint8_t *b;
+	uint8_t *bytes;
 	GElf_Phdr ph;
+	long k;
+	int r;
 
 	if (elf_getphdrnum(elf, &n) < 0)
 		return -ENOENT;
 	for (size_t i = 0; i < n; i++) {
-		if (!gelf_getphdr(elf, i, &ph) || !(ph.p_flags & PF_X) ||
-		    !segment_bytes(&ph, file, size, &b, &len))
+		if (!gelf_getphdr(elf, i, &ph) || (exec && !(ph.p_flags & PF_X)))
 			continue;
-		for (size_t k = 0; k + LEA_LEN <= len; k++) {
-			int32_t disp;
-
-			if ((b[k] & 0xfb) != 0x48 || b[k + 1] != 0x8d || (b[k + 2] & 0xc7) != 0x05)
-				continue;
-			memcpy(&disp, b + k + 3, sizeof(disp));
-			if (ph.p_vaddr + k + LEA_LEN + (uint64_t)(int64_t)disp == target) {
-				*at = ph.p_vaddr + k;
-				return 0;
-			}
+		r = read_segment(o, &ph, &bytes, &len);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		k = find(bytes, len, ph.p_vaddr, target);
+		free(bytes);
+		if (k >= 0) {
+			*at = ph.p_vaddr + (uint64_t)k;
+			return 0;
 		}
 	}
 	return -ENOENT;
@@ -94,21 +120,15 @@ static int find_lea(Elf *elf, const uint8_t *file, size_t size, uint64_t target,
 /* The function holding the lea that loads the message. */
 static int find_by_message(const struct elf_object *o, struct tcache_shutdown *out)
 {
-	Elf *elf = elf_object__elf(o);
-	size_t size = 0;
-	const uint8_t *file = (const uint8_t *)elf_rawfile(elf, &size);
 	struct elf_symbol sym;
 	uint64_t text, lea, lo, hi;
-	int r;
+	int r = search_segments(o, false, message_in, 0, &text);
 
-	if (!file)
-		return -ENOENT;
-	r = find_message(elf, file, size, &text);
 	if (r == 0)
-		r = find_lea(elf, file, size, text, &lea);
+		r = search_segments(o, true, lea_in, text, &lea);
 	if (r < 0)
 		return r;
-	if (unwind_fde_covering(elf, lea, &lo, &hi) < 0) {
+	if (unwind_fde_covering(elf_object__elf(o), lea, &lo, &hi) < 0) {
 		if (elf_object__symbol_at(o, lea, &sym) < 0 || !sym.size)
 			return -ENOENT;
 		lo = sym.vaddr;
