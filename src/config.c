@@ -62,8 +62,8 @@ static const char usage[] =
 	"      --unwind-rows N     capacity of the unwind tables, in 8-byte rows\n"
 	"                          (default 1048576)\n"
 	"      --sample-bytes N    track a sample of the allocations, one per N bytes\n"
-	"                          allocated on average (k or K: KiB, M: MiB), and\n"
-	"                          report estimates of the whole (default: all)\n"
+	"                          allocated on average, and report estimates of the\n"
+	"                          whole (default: all)\n"
 	"      --no-mappings       do not watch the anonymous memory the process\n"
 	"                          maps (mmap, mremap, brk, mprotect)\n"
 	"\n"
@@ -84,11 +84,15 @@ static const char usage[] =
 	"                          (--no-libc is the same)\n"
 	"      --list-presets      list the presets and exit\n"
 	"\n"
+	"  -q, --quiet             only warnings and errors on stderr: no listing of\n"
+	"                          the probes, no attach line\n"
 	"  -v, --verbose           say where each probe is placed, what the maps and\n"
 	"                          unwind tables cost, how long each report took;\n"
 	"                          twice: libbpf's log\n"
 	"  -h, --help              show this help\n"
-	"  -V, --version           show the version\n";
+	"  -V, --version           show the version\n"
+	"\n"
+	"Counts and sizes (N) take a suffix: k or K (x1024), M (x1024^2), G (x1024^3).\n";
 
 enum {
 	OPT_MIN_AGE = 256,
@@ -146,6 +150,7 @@ static const struct option options[] = {
 	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
 	{ "no-mappings", no_argument, NULL, OPT_NO_MAPPINGS },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -179,27 +184,29 @@ static int parse_uint(const char *s, unsigned long long min, unsigned long long 
 	return 0;
 }
 
-/* A byte count in [1, max]: a whole number, times 1024 with a k or K
- * suffix, times 1048576 with M. */
-static int parse_bytes(const char *s, unsigned long long max, unsigned long long *out)
+/* A count or a size in [min, max]: a whole number, times 1024 with a k or
+ * K suffix, 1024^2 with M, 1024^3 with G. Every count and size flag takes
+ * the suffixes alike: --max-allocs 8M as --sample-bytes 512K. */
+static int parse_count(const char *s, unsigned long long min, unsigned long long max,
+		       unsigned long long *out)
 {
+	static const char units[] = "kKMG";
+	static const unsigned int shifts[] = { 10, 10, 20, 30 };
 	size_t len = strlen(s);
-	unsigned long long unit = 1, v;
+	const char *unit = len ? strchr(units, s[len - 1]) : NULL;
+	unsigned int shift = unit && *unit ? shifts[unit - units] : 0;
+	unsigned long long v;
 	char digits[32];
 
-	if (len && (s[len - 1] == 'k' || s[len - 1] == 'K'))
-		unit = 1024;
-	else if (len && s[len - 1] == 'M')
-		unit = 1024 * 1024;
-	if (unit > 1)
+	if (shift)
 		len--;
 	if (len >= sizeof(digits))
 		return -EINVAL;
 	memcpy(digits, s, len);
 	digits[len] = '\0';
-	if (parse_uint(digits, 1, max / unit, &v))
+	if (parse_uint(digits, 0, max >> shift, &v) || v << shift < min)
 		return -EINVAL;
-	*out = v * unit;
+	*out = v << shift;
 	return 0;
 }
 
@@ -289,7 +296,7 @@ static int parse_unwind_option(int opt, const char *arg, struct config *cfg, cha
 	unsigned long long v;
 
 	if (opt == OPT_UNWIND_ROWS) {
-		if (parse_uint(arg, 1, MAX_UNWIND_ROWS, &v))
+		if (parse_count(arg, 1, MAX_UNWIND_ROWS, &v))
 			return fail(error, "--unwind-rows: '%s' is not a number from 1 to %u", arg,
 				    MAX_UNWIND_ROWS);
 		cfg->unwind_rows = (uint32_t)v;
@@ -337,7 +344,7 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 			return fail(error, "--duration: '%s' is not a positive number of seconds", arg);
 		return 0;
 	case 'n':
-		if (parse_uint(arg, 1, 1000000, &v))
+		if (parse_count(arg, 1, 1000000, &v))
 			return fail(error, "--top: '%s' is not a number from 1 to 1000000", arg);
 		cfg->top = (unsigned int)v;
 		return 0;
@@ -357,7 +364,7 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 		cfg->output = arg;
 		return 0;
 	case OPT_KEEP:
-		if (parse_uint(arg, 1, 1000000, &v))
+		if (parse_count(arg, 1, 1000000, &v))
 			return fail(error, "--keep: '%s' is not a number from 1 to 1000000", arg);
 		cfg->keep = (unsigned int)v;
 		return 0;
@@ -376,7 +383,7 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 		cfg->trend = (unsigned int)v;
 		return 0;
 	case OPT_MAX_ALLOCS:
-		if (parse_uint(arg, 2, MAX_MAX_ALLOCS, &v))
+		if (parse_count(arg, 2, MAX_MAX_ALLOCS, &v))
 			return fail(error, "--max-allocs: '%s' is not a number from 2 to %u", arg,
 				    MAX_MAX_ALLOCS);
 		cfg->max_allocs = (uint32_t)v;
@@ -384,13 +391,15 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 	case 'v':
 		cfg->verbose++;
 		return 0;
+	case 'q':
+		cfg->quiet = true;
+		return 0;
 	case OPT_UNWIND:
 	case OPT_UNWIND_ROWS:
 		return parse_unwind_option(opt, arg, cfg, error);
 	case OPT_SAMPLE_BYTES:
-		if (parse_bytes(arg, MAX_SAMPLE_BYTES, &v))
-			return fail(error, "--sample-bytes: '%s' is not a byte count from 1 to %llu "
-				    "(a whole number, or with a k, K or M suffix: 512K)", arg,
+		if (parse_count(arg, 1, MAX_SAMPLE_BYTES, &v))
+			return fail(error, "--sample-bytes: '%s' is not a byte count from 1 to %llu", arg,
 				    MAX_SAMPLE_BYTES);
 		cfg->sample_bytes = v;
 		return 0;
@@ -420,6 +429,8 @@ static int check(const struct config *cfg, const struct pending *p, char **error
 			    "--alloc or --preset");
 	if (cfg->keep && !cfg->output)
 		return fail(error, "--keep rotates the reports of -o DIR: add --output");
+	if (cfg->quiet && cfg->verbose)
+		return fail(error, "--quiet and --verbose contradict each other: choose one");
 	if (cfg->inverted && strcmp(cfg->format, "svg"))
 		return fail(error, "--inverted applies to --format svg");
 	return 0;
@@ -432,7 +443,7 @@ static int parse_args(int argc, char **argv, struct config *c, struct pending *p
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:i:d:n:f:o:vhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:i:d:n:f:o:qvhV", options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage, stdout);
 			return CONFIG_EXIT;

@@ -34,6 +34,7 @@ struct config {
 	const char **debug_dirs;
 	size_t n_debug_dirs;
 	unsigned int verbose; /* -v: placements and sizes; -vv: libbpf's debug output too */
+	bool quiet;           /* -q: warnings and errors only */
 	enum unwind_mode unwind;
 	uint32_t unwind_rows; /* capacity of the unwind tables (dwarf, auto) */
 	uint64_t sample_bytes; /* --sample-bytes: mean bytes between samples, 0: track all */

@@ -548,7 +548,10 @@ static int open_output(struct daemon *d)
 	int r = report_output__open(d->cfg->output, d->cfg->keep, d->writer, d->cfg->pid, &d->out,
 				    &what);
 
-	if (r < 0)
+	/* EINVAL: what says it all ("--keep needs a directory"). */
+	if (r == -EINVAL)
+		log_error("--output: %s: %s", d->cfg->output, what);
+	else if (r < 0)
 		log_error("--output: %s: %s: %s", d->cfg->output, what, strerror(-r));
 	return r;
 }
@@ -658,6 +661,8 @@ int main(int argc, char **argv)
 		return 0;
 	if (cfg.verbose)
 		log_level = LOG_DEBUG;
+	else if (cfg.quiet)
+		log_level = LOG_WARN;
 	d.writer = report_writer_find(cfg.format);
 	d.report_options.inverted = cfg.inverted;
 	r = setup(&d);

@@ -112,12 +112,38 @@ static int open_directory(const char *path)
 	return r;
 }
 
+/* mkdir -p of path: each missing directory on it is created, 0700. An
+ * existing parent is used as it is, link or not: the user named it. */
+static int create_directories(char *path)
+{
+	for (char *slash = path;; slash++) {
+		int r = 0;
+
+		slash = strchr(slash, '/');
+		if (slash == path)
+			continue;
+		if (slash)
+			*slash = '\0';
+		if (mkdir(path, DIR_MODE) < 0 && errno != EEXIST)
+			r = -errno;
+		if (!slash || r < 0) {
+			if (slash)
+				*slash = '/';
+			return r;
+		}
+		*slash = '/';
+	}
+}
+
 static int open_dir(struct report_output *o, const char **error)
 {
+	int r;
+
 	o->kind = OUTPUT_DIR;
-	if (mkdir(o->path, DIR_MODE) < 0 && errno != EEXIST) {
+	r = create_directories(o->path);
+	if (r < 0) {
 		*error = "cannot create the directory";
-		return -errno;
+		return r;
 	}
 	o->dir_fd = open_directory(o->path);
 	if (o->dir_fd < 0)

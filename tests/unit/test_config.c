@@ -211,14 +211,44 @@ TEST(spec_errors_name_their_flag)
 	EXPECT_ERROR("--symbol-prefix: the prefix is empty", "-p", "1", "--symbol-prefix", "");
 }
 
-/* --sample-bytes: whole bytes, KiB with k or K, MiB with M; off by default. */
+/* Every count and size flag takes the same suffixes. */
+TEST(count_suffixes)
+{
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "-p", "1", "--max-allocs", "8M", "--unwind-rows", "2M", "-n", "1k",
+		   "-o", "/tmp/x/", "--keep", "4K");
+	EXPECT_EQ(cfg.max_allocs, 8u << 20);
+	EXPECT_EQ(cfg.unwind_rows, 2u << 20);
+	EXPECT_EQ(cfg.top, 1024);
+	EXPECT_EQ(cfg.keep, 4096);
+	config_clear(&cfg);
+	EXPECT_ERROR("--max-allocs: '2G' is not a number from 2 to", "-p", "1", "--max-allocs",
+		     "2G");
+	EXPECT_ERROR("--top: '1M' is not a number from 1 to 1000000", "-p", "1", "-n", "1M");
+	EXPECT_ERROR("--pid: '1K' is not a process id", "-p", "1K");
+}
+
+/* -q keeps warnings and errors only; with -v it is a contradiction. */
+TEST(quiet)
+{
+	struct config cfg;
+
+	EXPECT_RUN(&cfg, "-p", "1", "-q");
+	EXPECT(cfg.quiet);
+	config_clear(&cfg);
+	EXPECT_ERROR("--quiet and --verbose contradict", "-p", "1", "-q", "-v");
+}
+
+/* --sample-bytes: whole bytes, KiB with k or K, MiB with M, GiB with G;
+ * off by default. */
 TEST(sample_bytes)
 {
 	static const struct {
 		const char *arg;
 		uint64_t bytes;
 	} good[] = { { "1", 1 }, { "4096", 4096 }, { "512K", 524288 }, { "64k", 65536 },
-		     { "2M", 2097152 } };
+		     { "2M", 2097152 }, { "2G", 2147483648ULL } };
 	struct config cfg;
 
 	EXPECT_RUN(&cfg, "-p", "1");
@@ -233,7 +263,7 @@ TEST(sample_bytes)
 	EXPECT_ERROR("--sample-bytes: '-4' is not", "-p", "1", "--sample-bytes", "-4");
 	EXPECT_ERROR("--sample-bytes: 'K' is not", "-p", "1", "--sample-bytes", "K");
 	EXPECT_ERROR("--sample-bytes: '1.5K' is not", "-p", "1", "--sample-bytes", "1.5K");
-	EXPECT_ERROR("--sample-bytes: '2G' is not", "-p", "1", "--sample-bytes", "2G");
+	EXPECT_ERROR("--sample-bytes: '2T' is not", "-p", "1", "--sample-bytes", "2T");
 	EXPECT_ERROR("--sample-bytes: '4KK' is not", "-p", "1", "--sample-bytes", "4KK");
 	EXPECT_ERROR("--sample-bytes: '' is not", "-p", "1", "--sample-bytes", "");
 	EXPECT_ERROR("--sample-bytes: '2000000M' is not", "-p", "1", "--sample-bytes", "2000000M");
@@ -243,4 +273,5 @@ TEST(sample_bytes)
 RUN_TESTS("config", T(defaults), T(long_and_short_flags), T(bad_values_name_their_flag),
 	  T(min_age_zero_is_allowed), T(verbose_counts), T(custom_allocator_flags),
 	  T(presets_take_the_prefix), T(unwind_modes), T(report_flags),
-	  T(debug_dirs), T(spec_errors_name_their_flag), T(sample_bytes))
+	  T(debug_dirs), T(spec_errors_name_their_flag), T(count_suffixes), T(quiet),
+	  T(sample_bytes))

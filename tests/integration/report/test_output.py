@@ -116,3 +116,24 @@ def test_refuses_links_and_fifos():
         target.go()
         target.signal(signal.SIGTERM)
         assert target.wait() == 0
+
+
+def test_directory_parents_created():
+    """-o DIR/ creates the missing directories on its way, root's only; a
+    --keep without a directory is refused with a message that says why and
+    no errno text after it."""
+    with Session() as s:
+        out = s.tmp / "a" / "b" / "reports"
+        write_reports(s, "-o", f"{out}/", "-f", "json")
+        assert [p.name for p in out.iterdir() if p.name.endswith(".json")], \
+            list(out.iterdir())
+        for d in (s.tmp / "a", s.tmp / "a" / "b", out):
+            assert stat.S_IMODE(d.stat().st_mode) == 0o700, (d, oct(d.stat().st_mode))
+        target = s.target("leaks")
+        status, _, err = s.run([MEMLEAKD, "-p", str(target.pid), "-o", str(s.tmp / "one.json"),
+                                "--keep", "3"], timeout=10)
+        target.go()
+        target.signal(signal.SIGTERM)
+        assert target.wait() == 0
+    assert status == 1 and err.strip().endswith(
+        "--keep needs a directory (end the path with /)"), err
