@@ -120,11 +120,11 @@ def stop(tracer):
     return tracer
 
 
-def one_run(argv, args=None, env=None):
+def run_target(argv, args, env, read):
     """One run of a target of bench_pairs' protocol (argv, without --wait),
-    untraced (args None) or traced by memleakd ARGS with env. Returns ns per
-    pair, the stopped memleakd (or None) and the fields of the target's line
-    ({name: value})."""
+    untraced (args None) or traced by memleakd ARGS with env; read(stdout)
+    takes the target's figures once it is started. Returns what read
+    returned and the stopped memleakd (or None)."""
     bench = subprocess.Popen([*argv, "--wait"], stdout=subprocess.PIPE, text=True)
     tracer = None
     try:
@@ -132,15 +132,25 @@ def one_run(argv, args=None, env=None):
         if args is not None:
             tracer = trace(pid, args, env)
         os.kill(pid, signal.SIGUSR1)
-        fields = wait_lines(bench.stdout, ["pairs"])[-1].split()
-        fields = dict(zip(fields[::2], map(float, fields[1::2])))
-        return fields["ns_per_pair"], tracer and stop(tracer), fields
+        return read(bench.stdout), tracer and stop(tracer)
     finally:
         if tracer and tracer.poll() is None:
             tracer.kill()
             tracer.wait()
         bench.kill()
         bench.wait()
+
+
+def one_run(argv, args=None, env=None):
+    """run_target() of a target that prints a "pairs" line. Returns ns per
+    pair, the stopped memleakd (or None) and the fields of the target's line
+    ({name: value})."""
+    def pairs(stdout):
+        fields = wait_lines(stdout, ["pairs"])[-1].split()
+        return dict(zip(fields[::2], map(float, fields[1::2])))
+
+    fields, tracer = run_target(argv, args, env, pairs)
+    return fields["ns_per_pair"], tracer, fields
 
 
 def alternate(sides):

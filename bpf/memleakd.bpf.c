@@ -120,16 +120,29 @@ static __always_inline struct target_counters *counters_of(__u32 target)
  * ctx offset, which the verifier rejects. */
 #define REG(x) ({ __u64 v_ = (x); asm volatile("" : "+r"(v_)); v_; })
 
-/* Argument n, counted from 1; 0 reads as 0. */
-static __always_inline __u64 arg_n(struct pt_regs *ctx, unsigned int n)
+/* The argument at location loc, a cookie argument field (memleakd.h):
+ * 1-6 the argument registers, 7-15 those a prologue moved one to; 0 reads
+ * as 0. The common case, an argument in its own register, loads six. */
+static __always_inline __u64 arg_n(struct pt_regs *ctx, unsigned int loc)
 {
-	__u64 args[8] = {
-		0, REG(PT_REGS_PARM1(ctx)), REG(PT_REGS_PARM2(ctx)), REG(PT_REGS_PARM3(ctx)),
-		REG(PT_REGS_PARM4(ctx)), REG(PT_REGS_PARM5(ctx)),
-		REG(ctx->r9), /* libbpf 1.1 has no PT_REGS_PARM6 */
+	if (loc <= 6) {
+		__u64 args[8] = {
+			0, REG(PT_REGS_PARM1(ctx)), REG(PT_REGS_PARM2(ctx)), REG(PT_REGS_PARM3(ctx)),
+			REG(PT_REGS_PARM4(ctx)), REG(PT_REGS_PARM5(ctx)),
+			REG(ctx->r9), /* libbpf 1.1 has no PT_REGS_PARM6 */
+		};
+
+		return args[loc & 7];
+	}
+	__u64 others[16] = {
+		[COOKIE_LOC_RAX] = REG(ctx->ax), [COOKIE_LOC_RBX] = REG(ctx->bx),
+		[COOKIE_LOC_RBP] = REG(ctx->bp), [COOKIE_LOC_R10] = REG(ctx->r10),
+		[COOKIE_LOC_R10 + 1] = REG(ctx->r11), [COOKIE_LOC_R10 + 2] = REG(ctx->r12),
+		[COOKIE_LOC_R10 + 3] = REG(ctx->r13), [COOKIE_LOC_R10 + 4] = REG(ctx->r14),
+		[COOKIE_LOC_R10 + 5] = REG(ctx->r15),
 	};
 
-	return args[n & 7];
+	return others[loc & COOKIE_LOC_MAX];
 }
 
 /* The totals of stack_id in generation gen, created if missing; a full map
@@ -609,7 +622,8 @@ int BPF_KPROBE(free_enter)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 ptr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
-	__u64 sp = PT_REGS_SP(ctx);
+	/* The stack pointer at entry: the probe may follow pushes. */
+	__u64 sp = PT_REGS_SP(ctx) + 8 * COOKIE_FIELD(cookie, COOKIE_SP_SHIFT);
 	__u32 target = COOKIE_TARGET(cookie);
 	struct inflight_call *call;
 	struct target_counters *c;

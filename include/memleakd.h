@@ -66,7 +66,21 @@ static inline bool memleakd_kind_releases(__u32 kind)
 				     * variable, at ctx_globals[target][COOKIE_GLOBAL] */
 
 /* Attach cookie: each field is 4 bits wide; argument numbers count from 1 and
- * 0 means "none". The target and the global's slot take the upper half. */
+ * 0 means "none". The target and the global's slot take the upper half.
+ *
+ * An argument field says where the argument is read at the probe, which
+ * probe placement may move past a prologue that moves arguments between
+ * registers (src/probes/probe_placement.c): 1-6 are the argument registers
+ * in order (%rdi, %rsi, %rdx, %rcx, %r8, %r9), so at a function's entry
+ * an argument's number is its location; 7-15 are the other registers but
+ * %rsp (COOKIE_LOC_RAX...). COOKIE_SP_SHIFT: of a free, the 8-byte words the
+ * prologue pushed before its probe, so that the stack pointer at entry is
+ * known (a probe whose return is hooked is never placed after a push). */
+#define COOKIE_LOC_RAX 7
+#define COOKIE_LOC_RBX 8
+#define COOKIE_LOC_RBP 9
+#define COOKIE_LOC_R10 10 /* and so on up to r15, 15 */
+#define COOKIE_LOC_MAX 15
 #define COOKIE_KIND_SHIFT 0
 #define COOKIE_SIZE_SHIFT 4
 #define COOKIE_NMEMB_SHIFT 8
@@ -74,6 +88,7 @@ static inline bool memleakd_kind_releases(__u32 kind)
 #define COOKIE_OUT_SHIFT 16
 #define COOKIE_FLAGS_SHIFT 20
 #define COOKIE_CTX_SHIFT 24
+#define COOKIE_SP_SHIFT 28
 #define COOKIE_TARGET_SHIFT 32
 #define COOKIE_GLOBAL_SHIFT 48
 #define COOKIE_FIELD(c, shift) (((c) >> (shift)) & 0xf)

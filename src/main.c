@@ -108,11 +108,41 @@ static int open_target(struct daemon *d)
 	return r;
 }
 
+/* Where the probe went and why; which register each argument it reads is
+ * in when a prologue moved it. */
 static void describe_placement(const struct allocator_probe *p)
 {
-	log_debug("    probe at +0x%x (%s, %s, %u instructions passed over)", p->placement.offset,
-		  p->placement.insn, p->placement.emulated ? "emulated" : "single-stepped",
-		  p->placement.skipped);
+	const struct probe_placement *pl = &p->placement;
+	uint64_t cookie = p->point.cookie;
+	static const struct {
+		unsigned int shift;
+		const char *name;
+	} args[] = {
+		{ COOKIE_SIZE_SHIFT, "size" }, { COOKIE_NMEMB_SHIFT, "nmemb" },
+		{ COOKIE_PTR_SHIFT, "ptr" }, { COOKIE_OUT_SHIFT, "out" }, { COOKIE_CTX_SHIFT, "ctx" },
+	};
+	char moved[160] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]) && pl->skipped; i++) {
+		unsigned int loc = COOKIE_FIELD(cookie, args[i].shift);
+
+		if (!loc || (args[i].shift == COOKIE_CTX_SHIFT &&
+			     (COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_CTX_GLOBAL)))
+			continue;
+		used += (size_t)snprintf(moved + used, sizeof(moved) - used, "; %s in %s",
+					 args[i].name, probe_placement_loc_name(loc));
+		if (used >= sizeof(moved))
+			break;
+	}
+	if (pl->stack_words && used < sizeof(moved))
+		snprintf(moved + used, sizeof(moved) - used, "; %u words pushed", pl->stack_words);
+	if (pl->skipped)
+		log_debug("    probe at +0x%x (%s, emulated, %u instructions passed over%s)",
+			  pl->offset, pl->insn, pl->skipped, moved);
+	else
+		log_debug("    probe at +0x0 (%s, %s: %s)", pl->insn,
+			  pl->emulated ? "emulated" : "single-stepped", pl->why);
 }
 
 static void describe_custom(const struct daemon *d)

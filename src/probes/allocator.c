@@ -118,24 +118,107 @@ uint64_t allocator_probe_function_offset(const struct allocator_probe *p)
 	return p->point.offset - p->placement.offset;
 }
 
+/* MEMLEAKD_PROBES_AT_ENTRY, a bench knob (bench/emulation.py): every probe
+ * at its function's first byte, whatever is there. */
+static bool probes_at_entry(void)
+{
+	const char *v = getenv("MEMLEAKD_PROBES_AT_ENTRY");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/* The cookie's fields that name an argument (memleakd.h). */
+static const unsigned int arg_fields[] = {
+	COOKIE_SIZE_SHIFT, COOKIE_NMEMB_SHIFT, COOKIE_PTR_SHIFT, COOKIE_OUT_SHIFT, COOKIE_CTX_SHIFT,
+};
+
+#define N_ARG_FIELDS (sizeof(arg_fields) / sizeof(arg_fields[0]))
+
+/* A context read from a global names no argument in its ctx field. */
+static bool field_names_arg(uint64_t cookie, unsigned int shift)
+{
+	return shift != COOKIE_CTX_SHIFT ||
+	       !(COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_CTX_GLOBAL);
+}
+
+/* Which arguments the programs read at the probe of cookie, one bit per
+ * argument number. */
+static unsigned int args_read(uint64_t cookie)
+{
+	unsigned int args = 0;
+
+	for (size_t i = 0; i < N_ARG_FIELDS; i++)
+		if (field_names_arg(cookie, arg_fields[i]))
+			args |= 1u << COOKIE_FIELD(cookie, arg_fields[i]);
+	return args & ~1u;
+}
+
+/* Kinds whose return is hooked at the probe (an entry and a return
+ * program, or a session). */
+static bool return_hooked(uint64_t cookie)
+{
+	unsigned int kind = COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT);
+
+	return kind != PROBE_FREE && kind != PROBE_REPARENT;
+}
+
+/* cookie with each argument's location at the probe, and a free's pushes. */
+static uint64_t cookie_at_probe(uint64_t cookie, const struct probe_placement *pl)
+{
+	for (size_t i = 0; i < N_ARG_FIELDS; i++) {
+		unsigned int shift = arg_fields[i], n = COOKIE_FIELD(cookie, shift);
+
+		if (!n || n > PLACEMENT_MAX_ARGS || !field_names_arg(cookie, shift))
+			continue;
+		cookie = (cookie & ~(0xfULL << shift)) | ((uint64_t)pl->arg_loc[n] << shift);
+	}
+	return cookie | ((uint64_t)pl->stack_words << COOKIE_SP_SHIFT);
+}
+
+static long read_code(void *arg, uint64_t vaddr, uint8_t *buf, size_t len)
+{
+	return elf_object__read(arg, vaddr, buf, len);
+}
+
+/* Bytes of a function read to find its jumps: larger ones are probed at
+ * their entry unless it is emulated. */
+#define MAX_FUNCTION_BYTES (256 * 1024)
+/* Read when the symbol's size is unknown. */
+#define UNSIZED_BYTES 64
+
 int allocator_probe_place(struct allocator_probe *p, const struct target_object *obj,
 			  const char *function, const struct elf_symbol *sym, uint64_t cookie)
 {
-	uint8_t code[32];
+	size_t size = sym->size && sym->size <= MAX_FUNCTION_BYTES ? sym->size : UNSIZED_BYTES;
+	struct placement_request req = {
+		.whole = sym->size && sym->size <= MAX_FUNCTION_BYTES, .vaddr = sym->vaddr,
+		.read = read_code, .read_arg = obj->elf, .args = args_read(cookie),
+		.returns = return_hooked(cookie), .at_entry = probes_at_entry(),
+	};
+	uint8_t *code;
 	uint64_t offset;
 	long len;
 	int r = elf_object__vaddr_to_offset(obj->elf, sym->vaddr, &offset);
 
 	if (r < 0)
 		return r;
-	len = elf_object__read(obj->elf, sym->vaddr, code, sizeof(code));
-	if (len < 0)
+	code = malloc(size);
+	if (!code)
+		return -ENOMEM;
+	len = elf_object__read(obj->elf, sym->vaddr, code, size);
+	if (len < 0) {
+		free(code);
 		return (int)len;
-	probe_placement_find(code, (size_t)len, &p->placement);
+	}
+	req.code = code;
+	req.len = (size_t)len;
+	req.whole = req.whole && (size_t)len == size;
+	probe_placement_find(&req, &p->placement);
+	free(code);
 	p->point.function = function;
 	p->point.path = obj->attach_path;
 	p->point.offset = offset + p->placement.offset;
-	p->point.cookie = cookie;
+	p->point.cookie = cookie_at_probe(cookie, &p->placement);
 	p->module = obj->map->path;
 	return 0;
 }

@@ -1,50 +1,64 @@
-/* probe_placement.c - a tiny x86-64 decoder that knows just enough prologue
- * instructions to move a uprobe onto the first one the kernel emulates.
+/* probe_placement.c - move a uprobe past a prologue onto the first
+ * instruction the kernel emulates (probe_placement.h).
  *
- * Which forms are emulated was measured on this kernel (6.18), not assumed:
- * an empty BPF uprobe on a function starting with each form, median ns per
- * call with the probe (2 ns without). Emulated, 765-865 ns: push %reg with no
- * prefix or with REX 41 only, jmp and jcc rel8/rel32, call rel32, and the
- * kernel's own eight NOP encodings (kernel_nops below; 0f 1f 44 00 00 is
- * even rewritten into a call, 575 ns). Single-stepped, 4115-4175 ns: test,
- * cmp (register, rip-relative or SIB operand), endbr64, mov, sub, push with
- * any other prefix (40 55), and every other NOP encoding (0f 1f 04 00). In
- * glibc: free probed at +0 (test) 4260 ns, at +3 (je) 790 ns; malloc at +0
- * (push %r12) 880 ns.
+ * Which forms are emulated was measured on this kernel (6.18) by
+ * bench/emulation.py (BENCHMARKS.md): push %reg with no prefix or with REX
+ * 41 alone, jmp and jcc rel8/rel32, call rel32 (none with a prefix), and
+ * the kernel's eight NOP encodings; test, cmp, mov, lea, sub, xor,
+ * endbr64, ret, indirect jumps and calls, push with another REX and the
+ * other NOP encodings are single-stepped, 10 to 20 times dearer. A few
+ * more NOP forms measure as emulated; they are not claimed here, which
+ * costs nothing where they do not begin a function.
  *
- * Only forms recognised here are passed over, and only those that write
- * nothing but flags (NOPs, endbr64, test and cmp); anything else ends the
- * walk. If the walk ends on an instruction that is not emulated the probe
- * stays at the entry: moving it would cost the same single-step.
+ * The walk passes over instructions whose every effect is known: it
+ * follows the registers each argument the probe reads is in (a 64-bit
+ * register move copies it, any other write to a register loses what it
+ * held), and counts pushes and `sub $imm,%rsp`. Anything else ends it: a
+ * branch, a write to %rsp of another kind, a store relative to %rsp, an
+ * instruction not recognised. Before the probe moves, every direct jump of
+ * the function, and of the code its branches leave to (gcc's .cold
+ * parts), is found by decoding all of it (x86_insn.c): a jump landing
+ * after the entry and at or before the probe would run the prefix's state
+ * past the probe again, so the probe stays before the first such target.
  */
 #include "probes/probe_placement.h"
 
+#include <errno.h>
 #include <string.h>
+
+#include "probes/x86_insn.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Bounds on the walk, so a misread prologue cannot carry the probe far. */
-#define MAX_SKIPPED_INSNS 4
-#define MAX_SKIPPED_BYTES 32
-/* The architectural limit; anything longer is not an instruction. */
-#define MAX_INSN_LEN 15
+#define MAX_SKIPPED_INSNS 12
+#define MAX_SKIPPED_BYTES 64
+/* A function decoded to find its jumps, and the code it leaves to. */
+#define MAX_SCANNED_BYTES (256 * 1024)
+#define MAX_OUTSIDE_TARGETS 32
+#define OUTSIDE_BYTES 256
+/* What the cookie can say of a free's pushes. */
+#define MAX_STACK_WORDS 15
 
-#define REX_W 0x08
-#define REX_B 0x01
-/* The only REX prefix the kernel's push emulation accepts. */
+/* x86 register numbers, in ModRM order. */
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+static const uint8_t arg_regs[PLACEMENT_MAX_ARGS + 1] = { 0, RDI, RSI, RDX, RCX, R8, R9 };
+/* Cookie location of each register (memleakd.h); %rsp has none. */
+static const uint8_t reg_loc[16] = {
+	[RDI] = 1, [RSI] = 2, [RDX] = 3, [RCX] = 4, [R8] = 5, [R9] = 6,
+	[RAX] = 7, [RBX] = 8, [RBP] = 9, [R10] = 10, [R11] = 11, [R12] = 12,
+	[R13] = 13, [R14] = 14, [R15] = 15,
+};
+static const char *const reg_names[16] = {
+	"%rax", "%rcx", "%rdx", "%rbx", "%rsp", "%rbp", "%rsi", "%rdi",
+	"%r8", "%r9", "%r10", "%r11", "%r12", "%r13", "%r14", "%r15",
+};
+
 #define REX_PUSH_EMULATED 0x41
 
-#define MODRM_MOD(m) ((m) >> 6)
-#define MODRM_REG(m) (((m) >> 3) & 7)
-#define MODRM_RM(m) ((m) & 7)
-#define SIB_BASE(s) ((s) & 7)
-#define MOD_REGISTER 3
-#define RM_SIB 4
-#define RM_DISP32 5 /* with mod 0: rip-relative, or no base in a SIB */
-#define GROUP1_CMP 7
-
 /* The kernel emulates a NOP only when its bytes equal its preferred NOP of
- * that length; any other NOP encoding is single-stepped. Indexed by length. */
+ * that length. Indexed by length. */
 #define MAX_KERNEL_NOP 8
 static const uint8_t kernel_nops[MAX_KERNEL_NOP + 1][MAX_KERNEL_NOP] = {
 	[1] = { 0x90 },
@@ -57,7 +71,6 @@ static const uint8_t kernel_nops[MAX_KERNEL_NOP + 1][MAX_KERNEL_NOP] = {
 	[8] = { 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
 };
 
-/* Indexed by REX.B and the register bits of the opcode. */
 static const char *const push_names[16] = {
 	"push %rax", "push %rcx", "push %rdx", "push %rbx",
 	"push %rsp", "push %rbp", "push %rsi", "push %rdi",
@@ -74,295 +87,432 @@ static const char *const push_names[16] = {
 /* Indexed by [rel32?][condition code]. */
 static const char *const jcc_names[2][16] = { JCC_NAMES("rel8"), JCC_NAMES("rel32") };
 
-/* One instruction being decoded from code[start], never reading past len. */
-struct decoder {
-	const uint8_t *code;
-	size_t len;
-	size_t start;
-	size_t pos;
-	bool truncated; /* a read ran past len */
-	bool opsize;    /* 66 */
-	bool rep;       /* f3 */
-	bool repne;     /* f2 */
-	uint8_t rex;    /* 0 when absent */
-	uint8_t op;     /* the opcode byte, after 0f for two-byte opcodes */
-};
-
-struct insn {
-	size_t len;
+/* What one instruction does, as far as the walk cares. */
+struct effect {
 	const char *name;
 	bool emulated;
-	bool skippable; /* writes only flags: no register, no memory, no branch */
+	bool known;      /* every effect below is all it does */
+	bool branch;     /* may not fall through to the next instruction */
+	uint16_t writes; /* registers written, bit per register number */
+	int copy_src, copy_dst; /* a 64-bit register to register move, else -1 */
+	unsigned int pushed; /* bytes %rsp goes down by */
+	const char *stop; /* static: why the walk cannot pass it, when known is false */
 };
 
-static bool take(struct decoder *d, uint8_t *byte)
+static bool no_prefixes(const struct x86_insn *in)
 {
-	if (d->pos >= d->len) {
-		d->truncated = true;
-		return false;
-	}
-	*byte = d->code[d->pos++];
-	return true;
+	return !in->opsize && !in->rep && !in->repne && !in->rex && !in->segment &&
+	       !in->lock && !in->addr32;
 }
 
-static bool advance(struct decoder *d, size_t n)
+static unsigned int reg_field(const struct x86_insn *in)
 {
-	if (d->len - d->pos < n) {
-		d->truncated = true;
-		return false;
-	}
-	d->pos += n;
-	return true;
+	return X86_MODRM_REG(in->modrm) | (in->rex & X86_REX_R ? 8 : 0);
 }
 
-/* Legacy prefixes 66/f2/f3 in any order, then at most one REX, then the
- * opcode. A REX followed by anything but an opcode is left for the form
- * table to reject. */
-static bool read_prefixes(struct decoder *d)
+static unsigned int rm_field(const struct x86_insn *in)
 {
-	for (;;) {
-		if (d->pos - d->start >= MAX_INSN_LEN || !take(d, &d->op))
-			return false;
-		if (d->op == 0x66)
-			d->opsize = true;
-		else if (d->op == 0xf3)
-			d->rep = true;
-		else if (d->op == 0xf2)
-			d->repne = true;
+	return X86_MODRM_RM(in->modrm) | (in->rex & X86_REX_B ? 8 : 0);
+}
+
+/* The bit of the register a write of register n changes: a byte register
+ * 4-7 without REX is %ah..%bh, in registers 0-3. */
+static uint16_t reg_bits(const struct x86_insn *in, unsigned int n, bool byte)
+{
+	if (byte && !in->rex && n >= 4 && n <= 7)
+		n -= 4;
+	return (uint16_t)(1u << n);
+}
+
+/* Is the ModRM memory operand addressed from %rsp? */
+static bool rsp_based(const struct x86_insn *in)
+{
+	return X86_MODRM_RM(in->modrm) == 4 && (in->sib & 7) == RSP && !(in->rex & X86_REX_B) &&
+	       !(X86_MODRM_MOD(in->modrm) == 0 && (in->sib & 7) == 5);
+}
+
+/* The instruction writes its r/m operand: a register, or memory. */
+static void writes_rm(const struct x86_insn *in, struct effect *e, bool byte)
+{
+	if (X86_MODRM_MOD(in->modrm) == 3)
+		e->writes |= reg_bits(in, rm_field(in), byte);
+	else if (rsp_based(in))
+		e->stop = "a store to the stack comes before any emulated instruction";
+}
+
+static void writes_reg(const struct x86_insn *in, struct effect *e, bool byte)
+{
+	e->writes |= reg_bits(in, reg_field(in), byte);
+}
+
+static bool is_kernel_nop(const uint8_t *bytes, const struct x86_insn *in)
+{
+	return in->len <= MAX_KERNEL_NOP && !memcmp(bytes, kernel_nops[in->len], in->len);
+}
+
+/* Emulated forms, and branches: where the walk ends. */
+static bool classify_ends(const uint8_t *bytes, const struct x86_insn *in, struct effect *e)
+{
+	uint8_t op = in->op;
+
+	if (in->vex)
+		return false;
+	if (is_kernel_nop(bytes, in)) {
+		e->name = "nop";
+		e->emulated = e->known = true;
+		return true;
+	}
+	if (in->map == X86_MAP_ONE && op >= 0x50 && op <= 0x57 && !in->opsize && !in->rep &&
+	    !in->repne && !in->segment && !in->lock) {
+		e->name = push_names[(in->rex & X86_REX_B ? 8 : 0) | (op & 7)];
+		e->emulated = !in->rex || in->rex == REX_PUSH_EMULATED;
+		e->known = true;
+		e->pushed = 8;
+		return true;
+	}
+	if (in->rel) {
+		e->branch = true;
+		if (in->map == X86_MAP_0F)
+			e->name = jcc_names[1][op & 0xf];
+		else if (op >= 0x70 && op <= 0x7f)
+			e->name = jcc_names[0][op & 0xf];
 		else
-			break;
-	}
-	if (d->op < 0x40 || d->op > 0x4f)
+			e->name = op == 0xe8 ? "call rel32" : op == 0xe9 ? "jmp rel32" :
+				  op == 0xeb ? "jmp rel8" : "loop or jrcxz";
+		/* The kernel refuses branches with a 66 prefix; other prefixes
+		 * on branches are not worth trusting either. */
+		e->emulated = no_prefixes(in) && op != 0xe0 && op != 0xe1 && op != 0xe2 &&
+			      op != 0xe3;
 		return true;
-	d->rex = d->op;
-	return take(d, &d->op);
-}
-
-/* f2/f3 change the meaning of some opcodes (f3 90 is pause); none of the
- * skippable forms is known with them except endbr64. */
-static bool no_rep(const struct decoder *d)
-{
-	return !d->rep && !d->repne;
-}
-
-static bool no_prefixes(const struct decoder *d)
-{
-	return no_rep(d) && !d->opsize && !d->rex;
-}
-
-/* Reads the ModRM operand's SIB and displacement after the ModRM byte. REX
- * does not change which rm values mean SIB or rip-relative. */
-static bool skip_rm_operand(struct decoder *d, uint8_t modrm)
-{
-	uint8_t mod = MODRM_MOD(modrm), sib;
-	size_t disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
-
-	if (mod == MOD_REGISTER)
+	}
+	if (in->map == X86_MAP_ONE &&
+	    (op == 0xc2 || op == 0xc3 || op == 0xca || op == 0xcb || op == 0xcf || op == 0xcc ||
+	     op == 0xcd || op == 0xf4 || (op == 0xff && X86_MODRM_REG(in->modrm) >= 2 &&
+					 X86_MODRM_REG(in->modrm) <= 5))) {
+		e->name = op == 0xff ? "indirect branch" : "ret or trap";
+		e->branch = true;
 		return true;
-	if (MODRM_RM(modrm) == RM_SIB) {
-		if (!take(d, &sib))
-			return false;
-		if (mod == 0 && SIB_BASE(sib) == RM_DISP32)
-			disp = 4;
-	} else if (mod == 0 && MODRM_RM(modrm) == RM_DISP32) {
-		disp = 4;
 	}
-	return advance(d, disp);
+	return false;
 }
 
-/* Immediate of an instruction whose operand size is 16 or 32 bits. */
-static size_t imm_z(const struct decoder *d)
+/* ALU 00-3d: add, or, adc, sbb, and, sub, xor, cmp. */
+static void classify_alu(const struct x86_insn *in, struct effect *e)
 {
-	return d->opsize && !(d->rex & REX_W) ? 2 : 4;
+	unsigned int col = in->op & 7, row = in->op >> 3;
+
+	e->name = row == 7 ? "cmp" : "alu";
+	e->known = true;
+	if (row == 7)
+		return;
+	if (col <= 1)
+		writes_rm(in, e, col == 0);
+	else if (col <= 3)
+		writes_reg(in, e, col == 2);
+	else
+		e->writes |= 1u << RAX;
 }
 
-static bool flags_only(struct insn *in, const char *name)
+/* 80, 81, 83: /7 is cmp; sub $imm,%rsp is a stack allocation. */
+static void classify_group1(const struct x86_insn *in, struct effect *e)
 {
-	in->name = name;
-	in->skippable = true;
-	return true;
-}
+	unsigned int op = X86_MODRM_REG(in->modrm);
 
-static bool nop(struct decoder *d, struct insn *in)
-{
-	size_t len = d->pos - d->start;
-
-	in->emulated = len <= MAX_KERNEL_NOP && !memcmp(d->code + d->start, kernel_nops[len], len);
-	return flags_only(in, "nop");
-}
-
-/* The kernel emulates push only with no prefix or with REX 41 alone. */
-static bool decode_push(struct decoder *d, struct insn *in)
-{
-	if (!no_rep(d) || d->opsize)
-		return false;
-	in->name = push_names[(d->rex & REX_B ? 8 : 0) | (d->op & 7)];
-	in->emulated = !d->rex || d->rex == REX_PUSH_EMULATED;
-	return true;
-}
-
-/* The kernel refuses branches with a 66 prefix; other prefixes on branches
- * are not worth trusting either. */
-static bool branch(struct decoder *d, struct insn *in, size_t rel, const char *name)
-{
-	if (!no_prefixes(d) || !advance(d, rel))
-		return false;
-	in->name = name;
-	in->emulated = true;
-	return true;
-}
-
-static bool decode_jcc8(struct decoder *d, struct insn *in)
-{
-	return branch(d, in, 1, jcc_names[0][d->op & 0xf]);
-}
-
-static bool decode_jcc32(struct decoder *d, struct insn *in)
-{
-	return branch(d, in, 4, jcc_names[1][d->op & 0xf]);
-}
-
-static bool decode_jmp8(struct decoder *d, struct insn *in)
-{
-	return branch(d, in, 1, "jmp rel8");
-}
-
-static bool decode_rel32(struct decoder *d, struct insn *in)
-{
-	return branch(d, in, 4, d->op == 0xe8 ? "call rel32" : "jmp rel32");
-}
-
-/* 90 is a NOP only without REX: 41 90 exchanges eax with r8d. */
-static bool decode_nop90(struct decoder *d, struct insn *in)
-{
-	return no_rep(d) && !d->rex && nop(d, in);
-}
-
-/* 0f 1f /0 ignores its operand whatever the addressing form. */
-static bool decode_nopl(struct decoder *d, struct insn *in)
-{
-	uint8_t modrm;
-
-	return no_rep(d) && take(d, &modrm) && MODRM_REG(modrm) == 0 &&
-	       skip_rm_operand(d, modrm) && nop(d, in);
-}
-
-static bool decode_endbr(struct decoder *d, struct insn *in)
-{
-	uint8_t modrm;
-
-	return d->rep && !d->repne && !d->opsize && !d->rex && take(d, &modrm) &&
-	       modrm == 0xfa && flags_only(in, "endbr64");
-}
-
-/* test and cmp between registers (84, 85, 38-3b): a memory operand is not
- * needed by any prologue seen, so it is not recognised. */
-static bool decode_reg_reg(struct decoder *d, struct insn *in)
-{
-	uint8_t modrm;
-
-	return no_rep(d) && take(d, &modrm) && MODRM_MOD(modrm) == MOD_REGISTER &&
-	       flags_only(in, d->op >= 0x84 ? "test reg,reg" : "cmp reg,reg");
-}
-
-static bool decode_cmp_acc(struct decoder *d, struct insn *in)
-{
-	return no_rep(d) && advance(d, d->op == 0x3c ? 1 : imm_z(d)) &&
-	       flags_only(in, "cmp acc,imm");
-}
-
-/* Group 1 (80, 81, 83): only /7, cmp, reads its operand without writing it;
- * a memory operand is only read, so every addressing form is fine. */
-static bool decode_group1(struct decoder *d, struct insn *in)
-{
-	uint8_t modrm;
-
-	return no_rep(d) && take(d, &modrm) && MODRM_REG(modrm) == GROUP1_CMP &&
-	       skip_rm_operand(d, modrm) && advance(d, d->op == 0x81 ? imm_z(d) : 1) &&
-	       flags_only(in, "cmp r/m,imm");
-}
-
-typedef bool decode_fn(struct decoder *d, struct insn *in);
-
-struct form {
-	uint8_t first, last; /* opcode range */
-	decode_fn *decode;
-};
-
-static const struct form one_byte_forms[] = {
-	{ 0x38, 0x3b, decode_reg_reg },
-	{ 0x3c, 0x3d, decode_cmp_acc },
-	{ 0x50, 0x57, decode_push },
-	{ 0x70, 0x7f, decode_jcc8 },
-	{ 0x80, 0x81, decode_group1 },
-	{ 0x83, 0x83, decode_group1 },
-	{ 0x84, 0x85, decode_reg_reg },
-	{ 0x90, 0x90, decode_nop90 },
-	{ 0xe8, 0xe9, decode_rel32 },
-	{ 0xeb, 0xeb, decode_jmp8 },
-};
-
-static const struct form two_byte_forms[] = {
-	{ 0x1e, 0x1e, decode_endbr },
-	{ 0x1f, 0x1f, decode_nopl },
-	{ 0x80, 0x8f, decode_jcc32 },
-};
-
-static decode_fn *find_form(struct decoder *d)
-{
-	const struct form *forms = one_byte_forms;
-	size_t n = ARRAY_SIZE(one_byte_forms);
-
-	if (d->op == 0x0f) {
-		if (!take(d, &d->op))
-			return NULL;
-		forms = two_byte_forms;
-		n = ARRAY_SIZE(two_byte_forms);
+	e->name = op == 7 ? "cmp" : "alu imm";
+	e->known = true;
+	if (op == 7)
+		return;
+	if (X86_MODRM_MOD(in->modrm) == 3 && rm_field(in) == RSP && (in->rex & X86_REX_W) &&
+	    op == 5 && in->op != 0x80 && in->imm > 0) {
+		e->name = "sub $imm,%rsp";
+		e->pushed = (unsigned int)in->imm;
+		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (d->op >= forms[i].first && d->op <= forms[i].last)
-			return forms[i].decode;
+	writes_rm(in, e, in->op == 0x80);
+}
+
+/* f6, f7: test, not, neg, and the multiplications and divisions. */
+static void classify_group3(const struct x86_insn *in, struct effect *e)
+{
+	unsigned int op = X86_MODRM_REG(in->modrm);
+
+	e->known = true;
+	e->name = op <= 1 ? "test" : op <= 3 ? "not or neg" : "mul or div";
+	if (op == 2 || op == 3)
+		writes_rm(in, e, in->op == 0xf6);
+	else if (op >= 4)
+		e->writes |= (1u << RAX) | (in->op == 0xf7 ? 1u << RDX : 0);
+}
+
+static void classify_mov(const struct x86_insn *in, struct effect *e)
+{
+	bool to_rm = in->op == 0x88 || in->op == 0x89, byte = in->op == 0x88 || in->op == 0x8a;
+
+	e->name = "mov";
+	e->known = true;
+	if (to_rm)
+		writes_rm(in, e, byte);
+	else
+		writes_reg(in, e, byte);
+	if (!byte && (in->rex & X86_REX_W) && X86_MODRM_MOD(in->modrm) == 3) {
+		e->copy_src = (int)(to_rm ? reg_field(in) : rm_field(in));
+		e->copy_dst = (int)(to_rm ? rm_field(in) : reg_field(in));
+	}
+}
+
+static void classify_one_byte(const struct x86_insn *in, struct effect *e)
+{
+	uint8_t op = in->op;
+
+	if (op <= 0x3d && (op & 7) <= 5)
+		classify_alu(in, e);
+	else if (op == 0x80 || op == 0x81 || op == 0x83)
+		classify_group1(in, e);
+	else if (op == 0x84 || op == 0x85 || op == 0xa8 || op == 0xa9)
+		e->name = "test", e->known = true;
+	else if (op == 0xf6 || op == 0xf7)
+		classify_group3(in, e);
+	else if (op >= 0x88 && op <= 0x8b)
+		classify_mov(in, e);
+	else if (op == 0x8d && X86_MODRM_MOD(in->modrm) != 3)
+		e->name = "lea", e->known = true, writes_reg(in, e, false);
+	else if (op == 0x63 || op == 0x69 || op == 0x6b)
+		e->name = "movsxd or imul", e->known = true, writes_reg(in, e, false);
+	else if ((op == 0xc6 || op == 0xc7) && X86_MODRM_REG(in->modrm) == 0)
+		e->name = "mov imm", e->known = true, writes_rm(in, e, op == 0xc6);
+	else if (op >= 0xb0 && op <= 0xbf)
+		e->name = "mov imm", e->known = true,
+		e->writes |= reg_bits(in, (op & 7) | (in->rex & X86_REX_B ? 8 : 0), op < 0xb8);
+	else if (op == 0xc0 || op == 0xc1 || (op >= 0xd0 && op <= 0xd3))
+		e->name = "shift", e->known = true,
+		writes_rm(in, e, op == 0xc0 || op == 0xd0 || op == 0xd2);
+	else if (op == 0x98 || op == 0x99)
+		e->name = "cdqe or cqo", e->known = true,
+		e->writes |= 1u << (op == 0x98 ? RAX : RDX);
+	else if (op == 0x90 && !in->rex && !in->rep)
+		e->name = "nop", e->known = true;
+}
+
+static void classify_two_byte(const struct x86_insn *in, struct effect *e)
+{
+	uint8_t op = in->op;
+
+	if (op == 0x1e && in->rep && in->modrm == 0xfa)
+		e->name = "endbr64", e->known = true;
+	else if (op == 0x1f && X86_MODRM_REG(in->modrm) == 0 && !in->rep && !in->repne)
+		e->name = "nop", e->known = true;
+	else if ((op >= 0x40 && op <= 0x4f) || op == 0xaf || op == 0xb6 || op == 0xb7 ||
+		 op == 0xbe || op == 0xbf)
+		e->name = "cmov, imul or movzx", e->known = true, writes_reg(in, e, false);
+	else if (op >= 0x90 && op <= 0x9f)
+		e->name = "setcc", e->known = true, writes_rm(in, e, true);
+}
+
+static void classify(const uint8_t *bytes, const struct x86_insn *in, struct effect *e)
+{
+	*e = (struct effect){ .name = "unknown", .copy_src = -1, .copy_dst = -1 };
+	if (classify_ends(bytes, in, e))
+		return;
+	if (in->vex || in->lock || (in->repne && in->map != X86_MAP_ONE))
+		return;
+	if (in->map == X86_MAP_ONE && !in->rep && !in->repne)
+		classify_one_byte(in, e);
+	else if (in->map == X86_MAP_0F)
+		classify_two_byte(in, e);
+	if (e->known && e->stop)
+		e->known = false;
+	if (e->known && (e->writes & (1u << RSP))) {
+		e->known = false;
+		e->stop = "%rsp is written before any emulated instruction";
+	}
+}
+
+/* The smallest offset in (0, limit] that a direct jump of the function, or
+ * of the code its branches leave to, lands on; limit + 1 when none does;
+ * 0 when the function could not be decoded to its end. */
+static uint64_t first_target_inside(const struct placement_request *req, uint64_t limit)
+{
+	uint64_t first = limit + 1, outside[MAX_OUTSIDE_TARGETS];
+	size_t n_outside = 0, off = 0;
+	struct x86_insn in;
+
+	if (!req->whole || req->len > MAX_SCANNED_BYTES)
+		return 0;
+	while (off < req->len) {
+		if (x86_insn_decode(req->code + off, req->len - off, &in) < 0)
+			return 0;
+		off += in.len;
+		if (!in.rel)
+			continue;
+		uint64_t target = (uint64_t)((int64_t)off + in.imm);
+
+		if (target > 0 && target < first)
+			first = target;
+		if (target >= req->len && n_outside < MAX_OUTSIDE_TARGETS)
+			outside[n_outside++] = req->vaddr + target;
+	}
+	for (size_t i = 0; i < n_outside && req->read; i++) {
+		uint8_t buf[OUTSIDE_BYTES];
+		long got = req->read(req->read_arg, outside[i], buf, sizeof(buf));
+
+		for (size_t pos = 0; got > 0 && pos < (size_t)got; pos += in.len) {
+			if (x86_insn_decode(buf + pos, (size_t)got - pos, &in) < 0)
+				break;
+			if (!in.rel)
+				continue;
+			uint64_t target = outside[i] + pos + in.len + (uint64_t)in.imm;
+
+			if (target > req->vaddr && target - req->vaddr < first)
+				first = target - req->vaddr;
+		}
+	}
+	return first;
+}
+
+/* The walk's state: where each argument read at the probe is. */
+struct walk {
+	uint16_t where[PLACEMENT_MAX_ARGS + 1]; /* registers holding argument n */
+	unsigned int args;
+};
+
+/* Apply e to the argument registers; returns the argument lost, or 0. */
+static unsigned int follow(struct walk *w, const struct effect *e)
+{
+	for (unsigned int n = 1; n <= PLACEMENT_MAX_ARGS; n++) {
+		if (!(w->args & (1u << n)))
+			continue;
+		if (e->copy_dst >= 0) {
+			uint16_t dst = (uint16_t)(1u << e->copy_dst);
+
+			if (w->where[n] & (1u << e->copy_src))
+				w->where[n] |= dst;
+			else
+				w->where[n] &= (uint16_t)~dst;
+		} else {
+			w->where[n] &= (uint16_t)~e->writes;
+		}
+		if (!w->where[n])
+			return n;
+	}
+	return 0;
+}
+
+/* Argument n's location: its own register while it holds it. */
+static uint8_t location(const struct walk *w, unsigned int n)
+{
+	if (w->where[n] & (1u << arg_regs[n]))
+		return (uint8_t)n;
+	for (unsigned int r = 0; r < 16; r++)
+		if (w->where[n] & (1u << r))
+			return reg_loc[r];
+	return 0;
+}
+
+static void place_at_entry(const struct placement_request *req, const char *why,
+			   struct probe_placement *out)
+{
+	struct x86_insn in;
+	struct effect e = { .name = "unknown" };
+	int r = x86_insn_decode(req->code, req->len, &in);
+
+	if (r == 0)
+		classify(req->code, &in, &e);
+	*out = (struct probe_placement){
+		.insn = r == 0 ? e.name : r == -ENODATA ? "truncated" : "unknown",
+		.emulated = r == 0 && e.emulated,
+	};
+	out->why = out->emulated ? "the first instruction is emulated" : why;
+	for (unsigned int n = 1; n <= PLACEMENT_MAX_ARGS; n++)
+		out->arg_loc[n] = (uint8_t)n;
+}
+
+static const char *const lost_arg[PLACEMENT_MAX_ARGS + 1] = {
+	NULL,
+	"argument 1 is overwritten before an emulated instruction",
+	"argument 2 is overwritten before an emulated instruction",
+	"argument 3 is overwritten before an emulated instruction",
+	"argument 4 is overwritten before an emulated instruction",
+	"argument 5 is overwritten before an emulated instruction",
+	"argument 6 is overwritten before an emulated instruction",
+};
+
+/* Why the walk cannot pass the instruction e, or NULL; *w follows it. */
+static const char *pass(struct walk *w, const struct effect *e, bool returns,
+			unsigned int *words)
+{
+	unsigned int lost;
+
+	if (e->branch)
+		return "a branch comes before any emulated instruction";
+	if (!e->known)
+		return e->stop ? e->stop :
+				 "an instruction not known to be safe to pass comes before any emulated one";
+	if ((lost = follow(w, e)))
+		return lost_arg[lost];
+	if (!e->pushed)
+		return NULL;
+	if (returns)
+		return "%rsp moves before any emulated instruction, and the return is hooked there";
+	*words += e->pushed / 8;
+	if (e->pushed % 8 || *words > MAX_STACK_WORDS)
+		return "the stack moves too far before any emulated instruction";
 	return NULL;
 }
 
-/* Decodes the instruction at code[start]; one not recognised, or not wholly
- * inside the first len bytes, comes back with len 0 and neither emulated nor
- * skippable. */
-static void decode(const uint8_t *code, size_t len, size_t start, struct insn *in)
+void probe_placement_find(const struct placement_request *req, struct probe_placement *out)
 {
-	struct decoder d = { .code = code, .len = len, .start = start, .pos = start };
-	decode_fn *fn;
-
-	*in = (struct insn){ 0 };
-	if (read_prefixes(&d) && (fn = find_form(&d)) && fn(&d, in) &&
-	    d.pos - start <= MAX_INSN_LEN) {
-		in->len = d.pos - start;
-		return;
-	}
-	*in = (struct insn){ .name = d.truncated ? "truncated" : "unknown" };
-}
-
-void probe_placement_find(const uint8_t *code, size_t len, struct probe_placement *out)
-{
-	struct insn in;
+	struct walk w = { .args = req->args };
+	unsigned int skipped = 0, words = 0;
+	uint64_t jump_target = 0;
 	size_t off = 0;
-	unsigned int skipped = 0;
+	const char *stop = "no emulated instruction within the walk's limit";
 
-	for (;;) {
-		decode(code, len, off, &in);
-		if (in.emulated) {
+	for (unsigned int n = 1; n <= PLACEMENT_MAX_ARGS; n++)
+		w.where[n] = (uint16_t)(1u << arg_regs[n]);
+	if (req->at_entry)
+		return place_at_entry(req, "MEMLEAKD_PROBES_AT_ENTRY", out);
+	while (skipped <= MAX_SKIPPED_INSNS && off <= MAX_SKIPPED_BYTES) {
+		struct x86_insn in;
+		struct effect e;
+		const char *why;
+
+		if (x86_insn_decode(req->code + off, req->len - off, &in) < 0) {
+			stop = "an instruction not recognised comes before any emulated one";
+			break;
+		}
+		classify(req->code + off, &in, &e);
+		if (e.emulated && !off)
+			return place_at_entry(req, NULL, out);
+		if (e.emulated) {
+			if (!jump_target)
+				jump_target = first_target_inside(req, MAX_SKIPPED_BYTES);
+			if (jump_target <= off) {
+				stop = jump_target ? "a jump lands inside the prologue" :
+						     "the function could not be decoded to its end";
+				break;
+			}
 			*out = (struct probe_placement){
-				.offset = off, .insn = in.name, .emulated = true, .skipped = skipped,
+				.offset = (uint32_t)off, .insn = e.name, .emulated = true,
+				.skipped = skipped, .stack_words = words, .why = "prologue passed over",
 			};
+			for (unsigned int n = 1; n <= PLACEMENT_MAX_ARGS; n++)
+				out->arg_loc[n] = (w.args & (1u << n)) ? location(&w, n) : (uint8_t)n;
 			return;
 		}
-		if (!in.skippable || skipped == MAX_SKIPPED_INSNS ||
-		    off + in.len > MAX_SKIPPED_BYTES)
+		if ((why = pass(&w, &e, req->returns, &words))) {
+			stop = why;
 			break;
+		}
 		off += in.len;
 		skipped++;
 	}
-	/* A single-stepped instruction further in costs the same as the entry. */
-	decode(code, len, 0, &in);
-	*out = (struct probe_placement){ .insn = in.name };
+	place_at_entry(req, stop, out);
+}
+
+const char *probe_placement_loc_name(unsigned int loc)
+{
+	for (unsigned int r = 0; r < 16; r++)
+		if (reg_loc[r] == loc && r != RSP)
+			return reg_names[r];
+	return "?";
 }

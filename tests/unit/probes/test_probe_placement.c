@@ -1,30 +1,48 @@
-/* test_probe_placement.c - probe placement over byte fixtures: the prologues
- * of glibc 2.36's allocator entry points as found in Debian 12's libc.so.6,
- * the forms that must never be skipped, the walk's limits, and truncated
- * buffers. Whether endbr64 and each NOP is emulated follows the measurement
- * cited in src/probes/probe_placement.c. Every fixture is copied into a buffer of
+/* test_probe_placement.c - probe placement over byte fixtures: the
+ * prologues of Debian 12's glibc 2.36, tcmalloc 2.10, mimalloc 2.0.9,
+ * jemalloc 5.3 and PostgreSQL 15 entry points, each given as the whole
+ * function (its jumps are what the walk checks); arguments followed through
+ * register moves; %rsp kept still under a hooked return; jumps into the
+ * prologue; truncated buffers. Every fixture is copied into a buffer of
  * exactly its length so that a read past the end shows under ASan or
  * valgrind. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "memleakd.h"
 #include "probes/probe_placement.h"
 #include "unit.h"
 
-static struct probe_placement place(const uint8_t *bytes, size_t len)
+#define ARG(n) (1u << (n))
+
+static struct probe_placement place_req(const uint8_t *bytes, size_t len, unsigned int args,
+					bool returns)
 {
 	uint8_t *buf = len ? malloc(len) : NULL;
 	struct probe_placement p;
+	struct placement_request req = {
+		.code = buf, .len = len, .whole = true, .vaddr = 0x1000, .args = args,
+		.returns = returns,
+	};
 
 	if (buf)
 		memcpy(buf, bytes, len);
-	probe_placement_find(buf, len, &p);
+	probe_placement_find(&req, &p);
 	free(buf);
 	return p;
 }
 
+/* A free: argument 1 read, no return. */
+static struct probe_placement place(const uint8_t *bytes, size_t len)
+{
+	return place_req(bytes, len, ARG(1), false);
+}
+
 #define BYTES(...) ((const uint8_t[]){ __VA_ARGS__ })
 #define PLACE(...) place(BYTES(__VA_ARGS__), sizeof(BYTES(__VA_ARGS__)))
+#define PLACE_ALLOC(args, ...) \
+	place_req(BYTES(__VA_ARGS__), sizeof(BYTES(__VA_ARGS__)), args, true)
 
 #define EXPECT_PLACED(p, off, name, emu, skip)                                   \
 	do {                                                                      \
@@ -35,255 +53,249 @@ static struct probe_placement place(const uint8_t *bytes, size_t len)
 		EXPECT_EQ(p_.skipped, skip);                                      \
 	} while (0)
 
-/* Offset 0, single-stepped: the walk found nothing worth moving to. */
-#define EXPECT_AT_ENTRY(p, name) EXPECT_PLACED(p, 0, name, false, 0)
+/* Offset 0, single-stepped, and why. */
+#define EXPECT_AT_ENTRY(p, name, reason)                                          \
+	do {                                                                      \
+		struct probe_placement q_ = (p);                                  \
+		EXPECT_PLACED(q_, 0, name, false, 0);                             \
+		EXPECT_STREQ(q_.why, reason);                                     \
+	} while (0)
 
-/* test %rdi,%rdi; je rel32; push %rbp; lea -0x10(%rdi),%rsi */
+/* test %rdi,%rdi; je rel32 (to +0xc8); push %rbp; lea -0x10(%rdi),%rsi */
 static const uint8_t glibc_free[] = {
 	0x48, 0x85, 0xff, 0x0f, 0x84, 0xbf, 0x00, 0x00, 0x00, 0x55, 0x48, 0x8d, 0x77, 0xf0,
 };
 
 TEST(glibc_free_probes_the_je)
 {
-	EXPECT_PLACED(place(glibc_free, sizeof(glibc_free)), 3, "je rel32", true, 1);
+	struct probe_placement p = place(glibc_free, sizeof(glibc_free));
+
+	EXPECT_PLACED(p, 3, "je rel32", true, 1);
+	EXPECT_EQ(p.arg_loc[1], 1);
+	EXPECT_EQ(p.stack_words, 0);
 }
 
 TEST(glibc_malloc_stays_on_its_push)
 {
 	/* push %r12; push %rbp; push %rbx; mov %rdi,%rbx */
-	EXPECT_PLACED(PLACE(0x41, 0x54, 0x55, 0x53, 0x48, 0x89, 0xfb), 0, "push %r12", true, 0);
+	struct probe_placement p = PLACE_ALLOC(ARG(1), 0x41, 0x54, 0x55, 0x53, 0x48, 0x89, 0xfb);
+
+	EXPECT_PLACED(p, 0, "push %r12", true, 0);
+	EXPECT_STREQ(p.why, "the first instruction is emulated");
 }
 
 TEST(glibc_posix_memalign_skips_rip_relative_cmp)
 {
-	/* cmpb $0x0,0x140201(%rip); push %r12 */
-	EXPECT_PLACED(PLACE(0x80, 0x3d, 0x01, 0x02, 0x14, 0x00, 0x00, 0x41, 0x54), 7,
-		      "push %r12", true, 1);
+	/* cmpb $0x0,0x140201(%rip); push %r12: the push is probed, not passed */
+	EXPECT_PLACED(PLACE_ALLOC(ARG(1) | ARG(3), 0x80, 0x3d, 0x01, 0x02, 0x14, 0x00, 0x00,
+				  0x41, 0x54),
+		      7, "push %r12", true, 1);
 }
 
-TEST(glibc_memalign_probes_the_je)
+TEST(glibc_reallocarray_has_no_safe_place)
 {
-	/* cmpb $0x0,0x140e71(%rip); je +7; jmp rel32 */
-	EXPECT_PLACED(PLACE(0x80, 0x3d, 0x71, 0x0e, 0x14, 0x00, 0x00, 0x74, 0x07, 0xe9, 0x32,
-			    0xf6, 0xff, 0xff),
-		      7, "je rel8", true, 1);
+	/* mov %rsi,%rax; mul %rdx; mov %rax,%rsi; jo +5; jmp realloc; the
+	 * multiplication overwrites nmemb and size before the first branch */
+	EXPECT_AT_ENTRY(PLACE_ALLOC(ARG(1) | ARG(2) | ARG(3), 0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe2,
+				    0x48, 0x89, 0xc6, 0x70, 0x05, 0xe9, 0x40, 0xb8, 0xf8, 0xff,
+				    0xc3, 0xc3, 0xc3, 0xc3, 0xc3),
+			"mov", "argument 3 is overwritten before an emulated instruction");
 }
 
-TEST(glibc_valloc_skips_to_push_rbx)
+TEST(tcmalloc_malloc_passes_a_load_and_test)
 {
-	EXPECT_PLACED(PLACE(0x80, 0x3d, 0x31, 0x0e, 0x14, 0x00, 0x00, 0x53, 0x48, 0x89, 0xfb), 7,
-		      "push %rbx", true, 1);
+	/* mov 0xab59(%rip),%rax; test %rax,%rax; jne +0x75 */
+	struct probe_placement p = PLACE_ALLOC(ARG(1), 0x48, 0x8b, 0x05, 0x59, 0xab, 0x00, 0x00,
+					       0x48, 0x85, 0xc0, 0x75, 0x00);
+
+	EXPECT_PLACED(p, 10, "jne rel8", true, 2);
+	EXPECT_EQ(p.arg_loc[1], 1);
 }
 
-TEST(writes_are_never_skipped)
+TEST(mimalloc_malloc_follows_the_size_to_rsi)
 {
-	/* mov %rdi,%rbx; push %rbp */
-	EXPECT_AT_ENTRY(PLACE(0x48, 0x89, 0xfb, 0x55), "unknown");
-	/* sub $8,%rsp; push %rbp */
-	EXPECT_AT_ENTRY(PLACE(0x48, 0x83, 0xec, 0x08, 0x55), "unknown");
-	/* add $8,%edi; je */
-	EXPECT_AT_ENTRY(PLACE(0x83, 0xc7, 0x08, 0x74, 0x00), "unknown");
-	/* addb $1,disp32(%rip); je */
-	EXPECT_AT_ENTRY(PLACE(0x80, 0x05, 0x01, 0x02, 0x03, 0x04, 0x01, 0x74, 0x00), "unknown");
-	/* lea -0x10(%rdi),%rsi; push %rbp */
-	EXPECT_AT_ENTRY(PLACE(0x48, 0x8d, 0x77, 0xf0, 0x55), "unknown");
+	/* mov 0xb449(%rip),%rax; mov %rdi,%rsi; mov %fs:(%rax),%rdi;
+	 * cmp $0x400,%rsi; ja +0 */
+	struct probe_placement p = PLACE_ALLOC(ARG(1), 0x48, 0x8b, 0x05, 0x49, 0xb4, 0x00, 0x00,
+					       0x48, 0x89, 0xfe, 0x64, 0x48, 0x8b, 0x38, 0x48,
+					       0x81, 0xfe, 0x00, 0x04, 0x00, 0x00, 0x77, 0x00);
+
+	EXPECT_PLACED(p, 21, "ja rel8", true, 4);
+	EXPECT_EQ(p.arg_loc[1], 2); /* %rsi */
+	EXPECT_STREQ(probe_placement_loc_name(p.arg_loc[1]), "%rsi");
 }
 
-TEST(test_with_memory_operand_is_not_recognised)
+TEST(mimalloc_reallocn_follows_three_arguments)
 {
-	/* test %eax,(%rdi); je */
-	EXPECT_AT_ENTRY(PLACE(0x85, 0x07, 0x74, 0x00), "unknown");
+	/* mov rip,%rax; mov %rdx,%rcx; mov %rsi,%rdx; mov %rdi,%rsi;
+	 * mov %fs:(%rax),%rax; mov %rax,%rdi; jmp mi_heap_reallocn */
+	struct probe_placement p = PLACE_ALLOC(
+		ARG(1) | ARG(2) | ARG(3), 0x48, 0x8b, 0x05, 0x29, 0xa9, 0x00, 0x00, 0x48, 0x89,
+		0xd1, 0x48, 0x89, 0xf2, 0x48, 0x89, 0xfe, 0x64, 0x48, 0x8b, 0x00, 0x48, 0x89, 0xc7,
+		0xe9, 0xc4, 0x49, 0xff, 0xff);
+
+	EXPECT_PLACED(p, 23, "jmp rel32", true, 6);
+	EXPECT_EQ(p.arg_loc[1], 2); /* ptr in %rsi */
+	EXPECT_EQ(p.arg_loc[2], 3); /* nmemb in %rdx */
+	EXPECT_EQ(p.arg_loc[3], 4); /* size in %rcx */
 }
 
-TEST(endbr64_is_skipped_not_emulated)
+TEST(mimalloc_calloc_finds_nmemb_in_rax)
 {
-	EXPECT_PLACED(PLACE(0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5), 4, "push %rbp", true, 1);
-	/* endbr64; mov %rsp,%rbp */
-	EXPECT_AT_ENTRY(PLACE(0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x89, 0xe5), "endbr64");
-	/* endbr32 is not recognised */
-	EXPECT_AT_ENTRY(PLACE(0xf3, 0x0f, 0x1e, 0xfb, 0x55), "unknown");
+	/* mov rip,%rdx; mov %rdi,%rax; mov %fs:(%rdx),%rdi; cmp $1,%rax; je +0 */
+	struct probe_placement p = PLACE_ALLOC(ARG(1) | ARG(2), 0x48, 0x8b, 0x15, 0xc9, 0xad,
+					       0x00, 0x00, 0x48, 0x89, 0xf8, 0x64, 0x48, 0x8b,
+					       0x3a, 0x48, 0x83, 0xf8, 0x01, 0x74, 0x00);
+
+	EXPECT_PLACED(p, 18, "je rel8", true, 4);
+	EXPECT_EQ(p.arg_loc[1], COOKIE_LOC_RAX);
+	EXPECT_EQ(p.arg_loc[2], 2);
 }
 
-TEST(kernel_nops_are_emulated)
+TEST(postgres_pfree_has_no_emulated_instruction)
 {
-	static const struct {
-		uint8_t bytes[8];
-		size_t len;
-	} nops[] = {
-		{ { 0x90 }, 1 },
-		{ { 0x66, 0x90 }, 2 },
-		{ { 0x0f, 0x1f, 0x00 }, 3 },
-		{ { 0x0f, 0x1f, 0x40, 0x00 }, 4 },
-		{ { 0x0f, 0x1f, 0x44, 0x00, 0x00 }, 5 },
-		{ { 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 }, 6 },
-		{ { 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 }, 7 },
-		{ { 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 }, 8 },
-	};
-
-	for (size_t i = 0; i < sizeof(nops) / sizeof(nops[0]); i++)
-		EXPECT_PLACED(place(nops[i].bytes, nops[i].len), 0, "nop", true, 0);
+	/* mov %rdi,%rsi; mov -0x8(%rdi),%rdi; mov 0x10(%rdi),%rax; jmp *0x8(%rax) */
+	EXPECT_AT_ENTRY(PLACE(0x48, 0x89, 0xfe, 0x48, 0x8b, 0x7f, 0xf8, 0x48, 0x8b, 0x47, 0x10,
+			      0xff, 0x60, 0x08),
+			"mov", "a branch comes before any emulated instruction");
 }
 
-TEST(other_nops_are_skipped)
+TEST(pushes_are_passed_only_without_a_hooked_return)
 {
-	/* nopl (%rax,%rax,1), which the kernel single-steps */
-	EXPECT_PLACED(PLACE(0x0f, 0x1f, 0x04, 0x00, 0x55), 4, "push %rbp", true, 1);
-	/* data16 data16 nop */
-	EXPECT_PLACED(PLACE(0x66, 0x66, 0x90, 0x55), 3, "push %rbp", true, 1);
-	/* nopl 0x0(%rax) with a nonzero disp8 */
-	EXPECT_PLACED(PLACE(0x0f, 0x1f, 0x40, 0x08, 0x55), 4, "push %rbp", true, 1);
+	/* push %rbx (REX 48, single-stepped); mov %rdi,%rbx; sub $0x10,%rsp;
+	 * test %rbx,%rbx; je +0 */
+	static const uint8_t code[] = { 0x48, 0x53, 0x48, 0x89, 0xfb, 0x48, 0x83, 0xec,
+					0x10, 0x48, 0x85, 0xdb, 0x74, 0x00 };
+	struct probe_placement p = place(code, sizeof(code));
+
+	EXPECT_PLACED(p, 12, "je rel8", true, 4);
+	EXPECT_EQ(p.stack_words, 3);
+	EXPECT_EQ(p.arg_loc[1], 1);
+	EXPECT_AT_ENTRY(place_req(code, sizeof(code), ARG(1), true), "push %rbx",
+			"%rsp moves before any emulated instruction, and the return is hooked there");
 }
 
-TEST(lookalike_nops_are_not_recognised)
+TEST(an_argument_lost_ends_the_walk)
 {
-	/* xchg %eax,%r8d writes r8 */
-	EXPECT_AT_ENTRY(PLACE(0x41, 0x90, 0x55), "unknown");
-	/* pause */
-	EXPECT_AT_ENTRY(PLACE(0xf3, 0x90, 0x55), "unknown");
-	/* 0f 1f /1 is not the NOP form */
-	EXPECT_AT_ENTRY(PLACE(0x0f, 0x1f, 0x48, 0x00, 0x55), "unknown");
+	/* mov %rsi,%rdi (argument 1 gone); test %rdi,%rdi; je +0 */
+	EXPECT_AT_ENTRY(PLACE(0x48, 0x89, 0xf7, 0x48, 0x85, 0xff, 0x74, 0x00), "mov",
+			"argument 1 is overwritten before an emulated instruction");
+	/* the same when argument 1 is not read: moved */
+	EXPECT_PLACED(PLACE_ALLOC(ARG(2), 0x48, 0x89, 0xf7, 0x48, 0x85, 0xff, 0x74, 0x00), 6,
+		      "je rel8", true, 2);
+	/* a 32-bit move is no copy: mov %edi,%eax; mov %esi,%edi; je */
+	EXPECT_AT_ENTRY(PLACE(0x89, 0xf8, 0x89, 0xf7, 0x74, 0x00), "mov",
+			"argument 1 is overwritten before an emulated instruction");
 }
 
-TEST(push_is_emulated_only_without_prefix_or_with_rex_41)
+TEST(a_jump_into_the_prologue_keeps_the_probe_out)
 {
-	EXPECT_PLACED(PLACE(0x50), 0, "push %rax", true, 0);
-	EXPECT_PLACED(PLACE(0x41, 0x57), 0, "push %r15", true, 0);
-	EXPECT_AT_ENTRY(PLACE(0x40, 0x55), "push %rbp");
-	EXPECT_AT_ENTRY(PLACE(0x48, 0x55), "push %rbp");
-	EXPECT_AT_ENTRY(PLACE(0x66, 0x55), "unknown");
-	/* a single-stepped push after a skip gains nothing: stay at the entry */
-	EXPECT_AT_ENTRY(PLACE(0x48, 0x85, 0xff, 0x40, 0x55), "test reg,reg");
-}
-
-TEST(branches_are_emulated)
-{
-	EXPECT_PLACED(PLACE(0xeb, 0x00), 0, "jmp rel8", true, 0);
-	EXPECT_PLACED(PLACE(0xe9, 0x00, 0x00, 0x00, 0x00), 0, "jmp rel32", true, 0);
-	EXPECT_PLACED(PLACE(0xe8, 0x00, 0x00, 0x00, 0x00), 0, "call rel32", true, 0);
-	EXPECT_PLACED(PLACE(0x7f, 0x00), 0, "jg rel8", true, 0);
-	EXPECT_PLACED(PLACE(0x0f, 0x8e, 0x00, 0x00, 0x00, 0x00), 0, "jle rel32", true, 0);
-	/* the kernel refuses 66-prefixed branches */
-	EXPECT_AT_ENTRY(PLACE(0x66, 0xe8, 0x00, 0x00), "unknown");
-}
-
-TEST(cmp_forms_are_skipped)
-{
-	/* cmp %esi,%edi / cmp %rsi,%rdi; je */
-	EXPECT_PLACED(PLACE(0x39, 0xf7, 0x74, 0x00), 2, "je rel8", true, 1);
-	EXPECT_PLACED(PLACE(0x48, 0x39, 0xf7, 0x74, 0x00), 3, "je rel8", true, 1);
-	/* cmp $0,%al; cmp $0x1234,%ax; cmp $imm32,%rax; je */
-	EXPECT_PLACED(PLACE(0x3c, 0x00, 0x74, 0x00), 2, "je rel8", true, 1);
-	EXPECT_PLACED(PLACE(0x66, 0x3d, 0x34, 0x12, 0x74, 0x00), 4, "je rel8", true, 1);
-	EXPECT_PLACED(PLACE(0x48, 0x3d, 0x01, 0x02, 0x03, 0x04, 0x74, 0x00), 6, "je rel8", true, 1);
-	/* REX.W overrides 66: the immediate stays 32 bits */
-	EXPECT_PLACED(PLACE(0x66, 0x48, 0x3d, 0x01, 0x02, 0x03, 0x04, 0x74, 0x00), 7, "je rel8",
+	/* test %rdi,%rdi; je +2; ...; jmp back to +3 (the je): the probe
+	 * would fire twice */
+	EXPECT_AT_ENTRY(PLACE(0x48, 0x85, 0xff, 0x74, 0x02, 0x90, 0x90, 0xeb, 0xfa),
+			"test", "a jump lands inside the prologue");
+	/* a jump to +0 is a new call: fine */
+	EXPECT_PLACED(PLACE(0x48, 0x85, 0xff, 0x74, 0x02, 0x90, 0x90, 0xeb, 0xf7), 3, "je rel8",
 		      true, 1);
-	/* cmp $0,%edi */
-	EXPECT_PLACED(PLACE(0x83, 0xff, 0x00, 0x74, 0x00), 3, "je rel8", true, 1);
-	/* cmpb $0,8(%rsp): SIB with disp8 */
-	EXPECT_PLACED(PLACE(0x80, 0x7c, 0x24, 0x08, 0x00, 0x75, 0x00), 5, "jne rel8", true, 1);
-	/* cmpb $0,disp32: SIB without base */
-	EXPECT_PLACED(PLACE(0x80, 0x3c, 0x25, 0x01, 0x02, 0x03, 0x04, 0x00, 0x74, 0x00), 8,
-		      "je rel8", true, 1);
-	/* cmpw $0x1234,0x10(%rdi) */
-	EXPECT_PLACED(PLACE(0x66, 0x81, 0x7f, 0x10, 0x34, 0x12, 0x74, 0x00), 6, "je rel8", true, 1);
-	/* cmpl $imm32,-8(%r12): REX.B keeps rm 4 meaning SIB */
-	EXPECT_PLACED(PLACE(0x41, 0x81, 0x7c, 0x24, 0xf8, 0x01, 0x02, 0x03, 0x04, 0x74, 0x00), 9,
-		      "je rel8", true, 1);
-	/* cmpq $1,0x10(%rbp,%rcx,8) with disp32 */
-	EXPECT_PLACED(PLACE(0x48, 0x83, 0xbc, 0xcd, 0x10, 0x00, 0x00, 0x00, 0x01, 0x74, 0x00), 9,
-		      "je rel8", true, 1);
 }
 
-/* test %rdi,%rdi repeated n times, then je rel8. */
-static struct probe_placement after_tests(unsigned int n)
+/* The cold part at 0x2009 of a_jump_from_code_outside_is_found: nop;
+ * jmp back to 0x1003. */
+static long read_cold(void *arg, uint64_t vaddr, uint8_t *buf, size_t len)
 {
-	uint8_t code[64];
-	size_t len = 0;
+	static const uint8_t cold[] = { 0x90, 0xe9, 0xf4, 0xef, 0xff, 0xff };
 
-	for (unsigned int i = 0; i < n; i++) {
-		memcpy(code + len, glibc_free, 3);
-		len += 3;
-	}
-	code[len++] = 0x74;
-	code[len++] = 0x00;
-	return place(code, len);
+	(void)arg;
+	if (vaddr != 0x2009 || len < sizeof(cold))
+		return -ERANGE;
+	memcpy(buf, cold, sizeof(cold));
+	return sizeof(cold);
 }
 
-TEST(at_most_four_instructions_are_skipped)
+TEST(a_jump_from_code_outside_is_found)
 {
-	EXPECT_PLACED(after_tests(4), 12, "je rel8", true, 4);
-	EXPECT_AT_ENTRY(after_tests(5), "test reg,reg");
-}
-
-/* cmpq $imm32,disp32(%rip): 11 bytes each. */
-#define CMPQ_RIP 0x48, 0x81, 0x3d, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
-
-TEST(at_most_32_bytes_are_skipped)
-{
-	/* 11 + 11 + 10 bytes: the je starts at 32 */
-	EXPECT_PLACED(PLACE(CMPQ_RIP, CMPQ_RIP, 0x81, 0x3d, 1, 2, 3, 4, 5, 6, 7, 8, 0x74, 0x00), 32,
-		      "je rel8", true, 3);
-	EXPECT_AT_ENTRY(PLACE(CMPQ_RIP, CMPQ_RIP, CMPQ_RIP, 0x74, 0x00), "cmp r/m,imm");
-}
-
-TEST(overlong_instruction_is_not_recognised)
-{
-	EXPECT_PLACED(PLACE(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
-			    0x66, 0x66, 0x90, 0x55),
-		      15, "push %rbp", true, 1);
-	EXPECT_AT_ENTRY(PLACE(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
-			      0x66, 0x66, 0x66, 0x90, 0x55),
-			"unknown");
-}
-
-TEST(empty_and_short_buffers)
-{
-	EXPECT_AT_ENTRY(place(NULL, 0), "truncated");
-	EXPECT_AT_ENTRY(place(glibc_free, 1), "truncated");
-	EXPECT_AT_ENTRY(place(glibc_free, 2), "truncated");
-	EXPECT_AT_ENTRY(place(glibc_free, 3), "test reg,reg");
-	/* the je's rel32 is cut off */
-	EXPECT_AT_ENTRY(place(glibc_free, 8), "test reg,reg");
-	EXPECT_PLACED(place(glibc_free, 9), 3, "je rel32", true, 1);
-	/* cut off inside the cmp's disp32 */
-	EXPECT_AT_ENTRY(PLACE(0x80, 0x3d, 0x01, 0x02), "truncated");
-	/* cut off before the SIB byte */
-	EXPECT_AT_ENTRY(PLACE(0x80, 0x7c), "truncated");
-	EXPECT_AT_ENTRY(PLACE(0x0f), "truncated");
-	EXPECT_AT_ENTRY(PLACE(0x41), "truncated");
-}
-
-TEST(every_prefix_of_a_fixture_is_safe)
-{
-	static const uint8_t memalign[] = {
-		0x80, 0x3d, 0x71, 0x0e, 0x14, 0x00, 0x00, 0x74, 0x07, 0xe9, 0x32, 0xf6, 0xff, 0xff,
+	/* test %rdi,%rdi; je 0x2009 (outside the function) */
+	static const uint8_t code[] = { 0x48, 0x85, 0xff, 0x0f, 0x84, 0x00, 0x10, 0x00, 0x00 };
+	struct placement_request req = {
+		.code = code, .len = sizeof(code), .whole = true, .vaddr = 0x1000, .args = ARG(1),
 	};
+	struct probe_placement p;
 
-	/* the je is taken only once it is wholly inside the buffer */
-	for (size_t len = 0; len <= sizeof(memalign); len++)
-		EXPECT_EQ(place(memalign, len).offset, len >= 9 ? 7 : 0);
+	probe_placement_find(&req, &p);
+	EXPECT_EQ(p.offset, 3);
+	/* the cold part jumps back to the je */
+	req.read = read_cold;
+	probe_placement_find(&req, &p);
+	EXPECT_AT_ENTRY(p, "test", "a jump lands inside the prologue");
+}
+
+TEST(undecodable_or_partial_functions_stay_at_entry)
+{
+	/* test %rdi,%rdi; je; then bytes no instruction starts with */
+	EXPECT_AT_ENTRY(PLACE(0x48, 0x85, 0xff, 0x74, 0x00, 0x06),
+			"test", "the function could not be decoded to its end");
+	/* every prefix of glibc's free: the je only when the prefix ends on
+	 * an instruction's end after it (9, 10 and 14 bytes) */
 	for (size_t len = 0; len <= sizeof(glibc_free); len++)
-		EXPECT_EQ(place(glibc_free, len).offset, len >= 9 ? 3 : 0);
+		EXPECT_EQ(place(glibc_free, len).offset,
+			  len == 9 || len == 10 || len == sizeof(glibc_free) ? 3 : 0);
+}
+
+TEST(forms_the_kernel_emulates)
+{
+	EXPECT_PLACED(PLACE(0x90), 0, "nop", true, 0);
+	EXPECT_PLACED(PLACE(0x0f, 0x1f, 0x44, 0x00, 0x00), 0, "nop", true, 0);
+	EXPECT_PLACED(PLACE(0x41, 0x54), 0, "push %r12", true, 0);
+	EXPECT_PLACED(PLACE(0x40, 0x55), 0, "push %rbp", false, 0);
+	EXPECT_PLACED(PLACE(0x48, 0x55), 0, "push %rbp", false, 0);
+	EXPECT_PLACED(PLACE(0xe8, 0x00, 0x00, 0x00, 0x00), 0, "call rel32", true, 0);
+	EXPECT_PLACED(PLACE(0x66, 0xe9, 0x00, 0x00), 0, "unknown", false, 0);
+	/* 41 90 exchanges %eax and %r8d: never a nop */
+	EXPECT_PLACED(PLACE(0x41, 0x90, 0x74, 0x00), 0, "unknown", false, 0);
+	/* endbr64 and a nop the kernel does not emulate are passed over */
+	EXPECT_PLACED(PLACE(0xf3, 0x0f, 0x1e, 0xfa, 0x0f, 0x1f, 0x04, 0x00, 0x55), 8,
+		      "push %rbp", true, 2);
+}
+
+TEST(stores_to_the_stack_and_rsp_writes_end_the_walk)
+{
+	/* mov %rdi,0x8(%rsp); je */
+	EXPECT_AT_ENTRY(PLACE(0x48, 0x89, 0x7c, 0x24, 0x08, 0x74, 0x00), "mov",
+			"a store to the stack comes before any emulated instruction");
+	/* mov %rdi,%rsp; je */
+	EXPECT_AT_ENTRY(PLACE(0x48, 0x89, 0xfc, 0x74, 0x00), "mov",
+			"%rsp is written before any emulated instruction");
+	/* mov $1,%ah writes %rax, not %rsp: passed */
+	EXPECT_PLACED(PLACE(0xb4, 0x01, 0x74, 0x00), 2, "je rel8", true, 1);
+}
+
+TEST(the_walk_is_bounded)
+{
+	uint8_t code[80];
+
+	/* 13 instructions of test %rdi,%rdi, then je */
+	for (size_t i = 0; i < 13; i++)
+		memcpy(code + 3 * i, BYTES(0x48, 0x85, 0xff), 3);
+	memcpy(code + 39, BYTES(0x74, 0x00), 2);
+	EXPECT_AT_ENTRY(place(code, 41), "test", "no emulated instruction within the walk's limit");
+	EXPECT_PLACED(place(code + 3, 38), 36, "je rel8", true, 12);
 }
 
 RUN_TESTS("probe_placement",
 	  T(glibc_free_probes_the_je),
 	  T(glibc_malloc_stays_on_its_push),
 	  T(glibc_posix_memalign_skips_rip_relative_cmp),
-	  T(glibc_memalign_probes_the_je),
-	  T(glibc_valloc_skips_to_push_rbx),
-	  T(writes_are_never_skipped),
-	  T(test_with_memory_operand_is_not_recognised),
-	  T(endbr64_is_skipped_not_emulated),
-	  T(kernel_nops_are_emulated),
-	  T(other_nops_are_skipped),
-	  T(lookalike_nops_are_not_recognised),
-	  T(push_is_emulated_only_without_prefix_or_with_rex_41),
-	  T(branches_are_emulated),
-	  T(cmp_forms_are_skipped),
-	  T(at_most_four_instructions_are_skipped),
-	  T(at_most_32_bytes_are_skipped),
-	  T(overlong_instruction_is_not_recognised),
-	  T(empty_and_short_buffers),
-	  T(every_prefix_of_a_fixture_is_safe))
+	  T(glibc_reallocarray_has_no_safe_place),
+	  T(tcmalloc_malloc_passes_a_load_and_test),
+	  T(mimalloc_malloc_follows_the_size_to_rsi),
+	  T(mimalloc_reallocn_follows_three_arguments),
+	  T(mimalloc_calloc_finds_nmemb_in_rax),
+	  T(postgres_pfree_has_no_emulated_instruction),
+	  T(pushes_are_passed_only_without_a_hooked_return),
+	  T(an_argument_lost_ends_the_walk),
+	  T(a_jump_into_the_prologue_keeps_the_probe_out),
+	  T(a_jump_from_code_outside_is_found),
+	  T(undecodable_or_partial_functions_stay_at_entry),
+	  T(forms_the_kernel_emulates),
+	  T(stores_to_the_stack_and_rsp_writes_end_the_walk),
+	  T(the_walk_is_bounded))
