@@ -301,8 +301,22 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 	@python3 bench/false_alarms.py
 	@python3 bench/emulation.py
 
+# `make install PREFIX=/usr DESTDIR=pkg/`: the binary in sbin (it needs
+# root), the presets where it looks for them (../share/memleakd/presets
+# from the binary), the man page, and the systemd unit memleakd@.service.
+PREFIX ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+install: memleakd
+	install -D -m 0755 memleakd $(DESTDIR)$(SBINDIR)/memleakd
+	install -d $(DESTDIR)$(PREFIX)/share/memleakd/presets
+	install -m 0644 presets/*.preset $(DESTDIR)$(PREFIX)/share/memleakd/presets/
+	install -D -m 0644 docs/memleakd.8 $(DESTDIR)$(PREFIX)/share/man/man8/memleakd.8
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/memleakd@.service.in \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/memleakd@.service
+
 clean:
 	rm -rf $(OUT) memleakd
 
-.PHONY: all check check-sanitize fuzz demo bench clean vmlinux
+.PHONY: all check check-sanitize fuzz demo bench install clean vmlinux
 -include $(OBJS:.o=.d) $(UNIT_TESTS:=.d) $(SAN_OBJS:.o=.d) $(SAN_UNIT_TESTS:=.d) $(FUZZ_OBJS:.o=.d)
