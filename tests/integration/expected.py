@@ -117,6 +117,16 @@ EXIT_TOTALS = {
     "allocs": 10,
 }
 
+EXEC_LEAK = Leak("leak_before_exec", "chain_before_exec", 10, 10 * 3000)
+# The old program's calls only: 10 leaked, 100 churned.
+EXEC_TOTALS = {
+    "outstanding_allocs": 10,
+    "outstanding_bytes": 30000,
+    "allocs": 110,
+    "frees": 100,
+    "unknown_frees": 0,
+}
+
 # arena_leaks: the target's own context allocator, traced with these specs
 # (the arena headers are malloc'd; malloc is traced as usual).
 ARENA_SPECS = [
