@@ -18,6 +18,7 @@
 #include "diff/diff.h"
 #include "probes/allocator.h"
 #include "probes/custom_allocator.h"
+#include "probes/seccomp_check.h"
 #include "probes/tracer.h"
 #include "report/report.h"
 #include "report/report_output.h"
@@ -599,6 +600,37 @@ static void raise_file_limit(void)
 	}
 }
 
+/* A process confined by seccomp is traced only where the kernel lets its
+ * return probes through the filter: elsewhere the first traced return
+ * would kill it. */
+static int check_seccomp(const struct daemon *d)
+{
+	enum seccomp_mode mode;
+	bool passes;
+	int r = seccomp_check__mode(d->target->proc_fd, &mode);
+
+	if (r < 0 || mode == SECCOMP_NONE)
+		return 0;
+	r = seccomp_check__return_probes(&passes);
+	if (r < 0) {
+		log_error("pid %d runs under seccomp (%s mode), and whether this kernel lets "
+			  "return probes through it cannot be checked (%s): not attaching, "
+			  "tracing might kill it", d->cfg->pid, seccomp_check__mode_name(mode),
+			  strerror(-r));
+		return r;
+	}
+	if (!passes) {
+		log_error("pid %d runs under seccomp (%s mode), and this kernel filters the "
+			  "uretprobe system call that return probes make (Linux 6.11 to 6.13 "
+			  "without the fix that exempts it): tracing would kill it; not attaching",
+			  d->cfg->pid, seccomp_check__mode_name(mode));
+		return -EPERM;
+	}
+	log_info("pid %d runs under seccomp (%s mode); this kernel lets return probes "
+		 "through it", d->cfg->pid, seccomp_check__mode_name(mode));
+	return 0;
+}
+
 static int setup(struct daemon *d)
 {
 	const char *why;
@@ -630,6 +662,8 @@ static int setup(struct daemon *d)
 	if (r < 0)
 		return r;
 	r = open_target(d);
+	if (r >= 0)
+		r = check_seccomp(d);
 	if (r < 0)
 		return r;
 	return attach(d);

@@ -490,3 +490,17 @@ SYMBOLS_RUST_LEAKS = {
 SYMBOLS_RUST_TOTALS = outstanding(SYMBOLS_RUST_LEAKS["v0"],
                                   allocs=40 + 30 + 12 * 6, frees=12 * 5,
                                   unknown_frees=0)
+
+# seccomp_confined: the same work in every mode.
+SECCOMP_LEAKS = [
+    Leak("leak_confined", "chain_confined", 100, 100 * 200),
+    Leak("grow_confined", "chain_confined", 1, 300),
+]
+# realloc counts 1 free + 1 alloc.
+SECCOMP_TOTALS = {
+    "outstanding_allocs": 101,
+    "outstanding_bytes": 100 * 200 + 300,
+    "allocs": 1000 + 100 + 2,
+    "frees": 1000 + 1,
+    "unknown_frees": 0,
+}
