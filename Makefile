@@ -289,7 +289,7 @@ $(OUT)/bench/symbolize_bench: bench/symbolize_bench.c $(LIB_OBJS)
 
 bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/targets/bench_deep $(OUT)/targets/bench_deep_fp \
 		$(OUT)/targets/unwind_cxx $(OUT)/targets/bench_outstanding $(OUT)/targets/arena_leaks \
-		$(OUT)/targets/bench_mappings $(OUT)/targets/bench_mappings_static
+		$(OUT)/targets/bench_mappings $(OUT)/targets/bench_mappings_static $(OUT)/targets/stress_churn
 	@$(OUT)/bench/symbolize_bench
 	@python3 bench/run.py
 	@python3 bench/prog_cost.py
@@ -299,6 +299,7 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 	@python3 bench/mappings.py
 	@python3 bench/sweep_cost.py
 	@python3 bench/false_alarms.py
+	@python3 bench/stress.py
 
 clean:
 	rm -rf $(OUT) memleakd

@@ -5,8 +5,10 @@ build/targets/stress_churn runs 2 threads of malloc, calloc, realloc and
 free at full speed over tables of 1,024 blocks each (so that what is
 outstanding stays bounded while the calls never stop): first untraced for
 UNTRACED_SECONDS, the load it offers; then for STRESS_SECONDS (60) traced
-by memleakd -i 1 -f json -v, tracking every allocation, and once more
-sampled (--sample-bytes SAMPLE). For each traced run:
+by memleakd -i 1 -f json -v, tracking every allocation; once more sampled
+(--sample-bytes SAMPLE); and once with programs that return at once
+(MEMLEAKD_EMPTY_PROBES=1: the uprobe traps alone, the fastest any traced
+run can go). For each traced run:
 
 - the program's allocations per second, by its own count (realloc counts
   once);
@@ -19,7 +21,8 @@ sampled (--sample-bytes SAMPLE). For each traced run:
   attach, by its since_attach_s);
 - the final totals against the program's counts: allocs, frees,
   outstanding allocations and bytes, and nothing dropped (full tracking;
-  a sampled run's totals are estimates, not compared).
+  a sampled run's totals are estimates, and the empty programs count
+  nothing: neither is compared).
 
 BENCH_STRESS_SECONDS overrides STRESS_SECONDS.
 """
@@ -92,8 +95,8 @@ def untraced():
         target.wait()
 
 
-def traced(args):
-    """One traced run; returns its figures."""
+def traced(args, env=None):
+    """One traced run, memleakd run with env; returns its figures."""
     target = subprocess.Popen([TARGET, str(STRESS_SECONDS), str(THREADS)],
                               stdout=subprocess.PIPE, text=True)
     out = tempfile.TemporaryFile("w+")
@@ -102,7 +105,8 @@ def traced(args):
     try:
         pid = int(wait_lines(target.stdout, ["ready"])[-1].split()[1])
         tracer = subprocess.Popen([MEMLEAKD, "-p", str(pid), "-i", "1", "-f", "json", "-v",
-                                   *args], stdout=out, stderr=err, text=True)
+                                   *args], stdout=out, stderr=err, text=True,
+                                  env=dict(os.environ, **(env or {})))
         wait_ready(tracer, err)
         kernel = maps_memlock(tracer.pid)
         os.kill(pid, signal.SIGUSR1)
@@ -140,10 +144,12 @@ def main():
     print(f"untraced ({UNTRACED_SECONDS} s): {base['allocs_per_s']:,.0f} allocations/s")
     print(f"{'':18} {'allocs/s':>10} {'RSS MiB at 5 s':>15} {'at end':>7} {'peak':>6} "
           f"{'BPF maps MiB':>13} {'CPU s/s':>8} {'reports':>8} {'latest ms':>10}  totals")
-    for name, args in [("memleakd", []), (f"sampled {SAMPLE}", ["--sample-bytes", SAMPLE])]:
-        r = traced(args)
-        totals = ("exact" if r["exact"] else f"DIFFER: {r['totals']} vs {r['counts']}") \
-            if not args else "estimates"
+    sides = [("memleakd", [], None), (f"sampled {SAMPLE}", ["--sample-bytes", SAMPLE], None),
+             ("empty programs", [], {"MEMLEAKD_EMPTY_PROBES": "1"})]
+    for name, args, env in sides:
+        r = traced(args, env)
+        totals = "not compared" if args or env else \
+            "exact" if r["exact"] else f"DIFFER: {r['totals']} vs {r['counts']}"
         print(f"{name:18} {r['rate']:10,.0f} {r['early']:15.1f} {r['end']:7.1f} "
               f"{r['peak']:6.1f} {r['kernel']:13.1f} {r['busy']:8.3f} "
               f"{r['reports']:8} {r['late']:10.0f}  {totals}")
