@@ -95,18 +95,27 @@ def test_target_exec_ends_tracing():
     allocates at once, and none of it is counted: the probes stopped before
     it ran. memleakd exits 0 and leaves it alone: no link or program left,
     no breakpoint in its code. Once from the main thread, once from a
-    second thread, which the kernel gives the pid."""
-    for args in ([], ["--from-thread"]):
+    second thread, which the kernel gives the pid; and once in text, whose
+    header says the same."""
+    for args, json_format in (([], True), (["--from-thread"], True), ([], False)):
         with Session() as s:
             target = s.target("execs", *args)
-            daemon = s.memleakd(target.pid)
+            daemon = s.memleakd(target.pid, json_format=json_format)
             held = bpf_objects(daemon.popen.pid)
             target.signal(signal.SIGUSR1)
-            report = daemon.finished_report()
-            assert report["end_reason"] == "target called exec", \
-                report["end_reason"]
-            expect_stacks(report, [EXEC_LEAK])
-            expect_totals(report, EXEC_TOTALS)
+            if json_format:
+                report = daemon.finished_report()
+                assert report["end_reason"] == "target called exec", \
+                    report["end_reason"]
+                expect_stacks(report, [EXEC_LEAK])
+                expect_totals(report, EXEC_TOTALS)
+            else:
+                assert daemon.wait() == 0, daemon.describe()
+                lines = daemon.stdout.text().splitlines()
+                assert lines[0].endswith("- final report (target called exec) =="), \
+                    lines[0]
+                assert "outstanding since attach: 30000 bytes (29.3 KiB) in 10 " \
+                    "allocations from 1 stacks" in lines, daemon.stdout.text()
             assert target.stdout.wait_for(
                 lambda l: l == f"after exec {target.pid}", DONE_TIMEOUT), \
                 f"the new program did not run:\n{target.describe()}"
