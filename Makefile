@@ -289,7 +289,8 @@ $(OUT)/bench/symbolize_bench: bench/symbolize_bench.c $(LIB_OBJS)
 
 bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/targets/bench_deep $(OUT)/targets/bench_deep_fp \
 		$(OUT)/targets/unwind_cxx $(OUT)/targets/bench_outstanding $(OUT)/targets/arena_leaks \
-		$(OUT)/targets/bench_mappings $(OUT)/targets/bench_mappings_static $(OUT)/targets/bench_forms
+		$(OUT)/targets/bench_mappings $(OUT)/targets/bench_mappings_static $(OUT)/targets/bench_forms \
+		$(OUT)/targets/stress_churn
 	@$(OUT)/bench/symbolize_bench
 	@python3 bench/run.py
 	@python3 bench/prog_cost.py
@@ -300,6 +301,7 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 	@python3 bench/sweep_cost.py
 	@python3 bench/false_alarms.py
 	@python3 bench/emulation.py
+	@python3 bench/stress.py
 
 # `make install PREFIX=/usr DESTDIR=pkg/`: the binary in sbin (it needs
 # root), the presets where it looks for them (../share/memleakd/presets

@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import BENCH, PAIRS, ROUNDS, machine, trace, wait_lines  # noqa: E402
+from run import BENCH, PAIRS, ROUNDS, fdinfos, machine, trace, wait_lines  # noqa: E402
 
 STATS = "/proc/sys/kernel/bpf_stats_enabled"
 SIDES = [("memleakd", []), ("--unwind fp (the kernel's bpf_get_stack)", ["--unwind", "fp"]),
@@ -27,12 +27,7 @@ SIDES = [("memleakd", []), ("--unwind fp (the kernel's bpf_get_stack)", ["--unwi
 def prog_stats(pid):
     """{program name: (run_time_ns, run_cnt)} of the programs pid holds."""
     stats = {}
-    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-        try:
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                info = dict(line.split(":", 1) for line in f if ":" in line)
-        except OSError:
-            continue
+    for info in fdinfos(pid):
         if "prog_id" not in info or "run_cnt" not in info:
             continue
         prog_id = info["prog_id"].strip()

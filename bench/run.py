@@ -78,6 +78,17 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cpus, kernel {platform.release()}"
 
 
+def fdinfos(pid):
+    """The fdinfo of each descriptor process pid holds, as {field: value}
+    dicts (values unstripped); descriptors closed meanwhile are left out."""
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                yield dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+
+
 def wait_lines(stream, prefixes, timeout=30):
     """Reads stream until a line starting with each of prefixes has been
     read, in any order; returns the lines read."""

@@ -699,3 +699,4 @@ int BPF_KPROBE(maps_change)
 }
 
 #include "mappings.bpf.h"
+#include "exec.bpf.h"

@@ -18,6 +18,7 @@
 #include "diff/diff.h"
 #include "probes/allocator.h"
 #include "probes/custom_allocator.h"
+#include "probes/seccomp_check.h"
 #include "probes/tracer.h"
 #include "report/report.h"
 #include "report/report_output.h"
@@ -366,6 +367,12 @@ static int attach(struct daemon *d)
 		r = tracer__set_allocator_callers(d->tracer, d->target->index,
 						  d->allocator->own_frees.start,
 						  d->allocator->own_frees.end);
+	/* Before the probes: an exec while they go in ends the run too. */
+	if (r >= 0) {
+		r = tracer__watch_exec(d->tracer, d->cfg->pid, d->target->index);
+		if (r < 0)
+			log_error("watching pid %d for exec failed: %s", d->cfg->pid, strerror(-r));
+	}
 	if (r >= 0 && d->allocator) {
 		r = attach_probes(d, d->allocator->probes, d->allocator->n_probes);
 		n += d->allocator->n_probes;
@@ -427,8 +434,10 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 	if (r < 0)
 		return r;
 	snap->end = end;
-	/* A process that is gone keeps the memory last read. */
-	process_memory__read(d->target->proc_fd, &d->memory);
+	/* A process that is gone keeps the memory last read; after exec, the
+	 * memory is the new program's. */
+	if (end != END_TARGET_EXEC)
+		process_memory__read(d->target->proc_fd, &d->memory);
 	r = trend__update(d->trend, snap, monotonic_ns() - d->attached_ns,
 			  d->memory.rss_anon_bytes);
 	if (r >= 0 && d->mappings)
@@ -458,8 +467,9 @@ static int report(struct daemon *d, enum end_reason end)
 	struct snapshot *snap;
 	int r;
 
-	/* A process that is gone keeps the mappings last read. */
-	r = target__refresh_maps(d->target);
+	/* A process that is gone keeps the mappings last read, and so does
+	 * one that called exec: the stacks are the old program's. */
+	r = end == END_TARGET_EXEC ? 0 : target__refresh_maps(d->target);
 	if (r < 0 && r != -ESRCH)
 		log_warn("pid %d: cannot re-read its mappings: %s", d->cfg->pid, strerror(-r));
 	tracer__maps(d->tracer, &maps);
@@ -524,6 +534,7 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 		  .events = POLLIN },
 		{ .fd = d->mappings ? mappings__fd(d->mappings) : -1, .events = POLLIN },
 		{ .fd = d->sweep ? ctx_sweep__events_fd(d->sweep) : -1, .events = POLLIN },
+		{ .fd = tracer__exec_events_fd(d->tracer), .events = POLLIN },
 	};
 
 	for (;;) {
@@ -538,6 +549,8 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 			return END_SIGNAL;
 		if (n > 0 && fds[1].revents)
 			return END_TARGET_EXITED;
+		if (n > 0 && fds[5].revents)
+			return END_TARGET_EXEC;
 		if (n > 0 && fds[2].revents)
 			unwind_publisher__handle_events(d->publisher);
 		if (n > 0 && fds[3].revents && mappings__drain(d->mappings) < 0)
@@ -567,6 +580,9 @@ static int run(struct daemon *d)
 	}
 	if (end == END_TARGET_EXITED)
 		log_info("pid %d exited", d->cfg->pid);
+	else if (end == END_TARGET_EXEC)
+		log_info("pid %d called exec: the program traced is gone; its final report follows "
+			 "(run memleakd again to trace the new program)", d->cfg->pid);
 	/* Frozen maps: the final totals and stacks describe one moment. */
 	tracer__pause(d->tracer);
 	return report(d, end);
@@ -617,6 +633,37 @@ static void raise_file_limit(void)
 	}
 }
 
+/* A process confined by seccomp is traced only where the kernel lets its
+ * return probes through the filter: elsewhere the first traced return
+ * would kill it. */
+static int check_seccomp(const struct daemon *d)
+{
+	enum seccomp_mode mode;
+	bool passes;
+	int r = seccomp_check__mode(d->target->proc_fd, &mode);
+
+	if (r < 0 || mode == SECCOMP_NONE)
+		return 0;
+	r = seccomp_check__return_probes(&passes);
+	if (r < 0) {
+		log_error("pid %d runs under seccomp (%s mode), and whether this kernel lets "
+			  "return probes through it cannot be checked (%s): not attaching, "
+			  "tracing might kill it", d->cfg->pid, seccomp_check__mode_name(mode),
+			  strerror(-r));
+		return r;
+	}
+	if (!passes) {
+		log_error("pid %d runs under seccomp (%s mode), and this kernel filters the "
+			  "uretprobe system call that return probes make (Linux 6.11 to 6.13 "
+			  "without the fix that exempts it): tracing would kill it; not attaching",
+			  d->cfg->pid, seccomp_check__mode_name(mode));
+		return -EPERM;
+	}
+	log_info("pid %d runs under seccomp (%s mode); this kernel lets return probes "
+		 "through it", d->cfg->pid, seccomp_check__mode_name(mode));
+	return 0;
+}
+
 static int setup(struct daemon *d)
 {
 	const char *why;
@@ -648,6 +695,8 @@ static int setup(struct daemon *d)
 	if (r < 0)
 		return r;
 	r = open_target(d);
+	if (r >= 0)
+		r = check_seccomp(d);
 	if (r < 0)
 		return r;
 	return attach(d);

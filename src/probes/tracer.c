@@ -60,6 +60,7 @@ struct tracer {
 	size_t n_link_fds, cap_link_fds;
 	bool mappings;          /* the mapping programs are loaded */
 	bool watching;          /* and attached */
+	bool watching_exec;     /* the exec program is attached */
 };
 
 static bool libbpf_verbose;
@@ -470,6 +471,28 @@ int tracer__watch_mappings(struct tracer *t, int pid, uint32_t target)
 		r = attach_program(t, t->skel->progs.mapping_sys_exit);
 	t->watching = !r;
 	return r;
+}
+
+int tracer__watch_exec(struct tracer *t, int pid, uint32_t target)
+{
+	uint32_t tgid = (uint32_t)pid;
+	int r;
+
+	if (target >= MEMLEAKD_MAX_TARGETS)
+		return -EINVAL;
+	if (bpf_map__update_elem(t->skel->maps.exec_targets, &tgid, sizeof(tgid), &target,
+				 sizeof(target), BPF_ANY))
+		return -errno;
+	if (t->watching_exec)
+		return 0;
+	r = attach_program(t, t->skel->progs.target_exec);
+	t->watching_exec = !r;
+	return r;
+}
+
+int tracer__exec_events_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.exec_events);
 }
 
 int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uint64_t addr)

@@ -86,6 +86,16 @@ const char *tracer__probe_mode(const struct tracer *t);
  * opened without mappings or target is out of range, or -errno from the
  * map update or libbpf. */
 int tracer__watch_mappings(struct tracer *t, int pid, uint32_t target);
+/* End the tracing of process pid, target index target, when it calls
+ * exec: from the new program's first instruction on, every program stops
+ * (as tracer__pause does) and tracer__exec_events_fd becomes readable.
+ * The exec tracepoint's program is attached with the first target.
+ * Returns 0, -EINVAL for an index out of range, or -errno from the map
+ * update or libbpf. */
+int tracer__watch_exec(struct tracer *t, int pid, uint32_t target);
+/* A descriptor to poll: readable (POLLIN) once a watched target called
+ * exec. It stays the tracer's. */
+int tracer__exec_events_fd(const struct tracer *t);
 /* Tell the programs that cookies of target index `target` with global slot
  * `slot` read the context from address addr in that process. Call before
  * attaching. -EINVAL for an index out of range. */

@@ -7,6 +7,7 @@ const char *end_reason_name(enum end_reason end)
 	case END_SIGNAL: return "signal";
 	case END_DURATION: return "duration";
 	case END_TARGET_EXITED: return "target exited";
+	case END_TARGET_EXEC: return "target called exec";
 	default: return NULL;
 	}
 }

@@ -8,7 +8,8 @@
 
 #include "snapshot/snapshot.h"
 
-/* "signal", "duration", "target exited"; NULL for END_NONE. */
+/* "signal", "duration", "target exited", "target called exec"; NULL for
+ * END_NONE. */
 const char *end_reason_name(enum end_reason end);
 /* "new", "steady", "suspect". */
 const char *stack_class_name(enum stack_class cls);

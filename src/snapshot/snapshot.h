@@ -21,6 +21,7 @@ enum end_reason {
 	END_SIGNAL,        /* SIGINT, SIGTERM or SIGHUP */
 	END_DURATION,      /* --duration elapsed */
 	END_TARGET_EXITED, /* the traced process is gone */
+	END_TARGET_EXEC,   /* it called exec: the program traced is gone */
 };
 
 struct snapshot_totals {

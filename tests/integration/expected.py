@@ -117,6 +117,16 @@ EXIT_TOTALS = {
     "allocs": 10,
 }
 
+EXEC_LEAK = Leak("leak_before_exec", "chain_before_exec", 10, 10 * 3000)
+# The old program's calls only: 10 leaked, 100 churned.
+EXEC_TOTALS = {
+    "outstanding_allocs": 10,
+    "outstanding_bytes": 30000,
+    "allocs": 110,
+    "frees": 100,
+    "unknown_frees": 0,
+}
+
 # arena_leaks: the target's own context allocator, traced with these specs
 # (the arena headers are malloc'd; malloc is traced as usual).
 ARENA_SPECS = [
@@ -480,3 +490,17 @@ SYMBOLS_RUST_LEAKS = {
 SYMBOLS_RUST_TOTALS = outstanding(SYMBOLS_RUST_LEAKS["v0"],
                                   allocs=40 + 30 + 12 * 6, frees=12 * 5,
                                   unknown_frees=0)
+
+# seccomp_confined: the same work in every mode.
+SECCOMP_LEAKS = [
+    Leak("leak_confined", "chain_confined", 100, 100 * 200),
+    Leak("grow_confined", "chain_confined", 1, 300),
+]
+# realloc counts 1 free + 1 alloc.
+SECCOMP_TOTALS = {
+    "outstanding_allocs": 101,
+    "outstanding_bytes": 100 * 200 + 300,
+    "allocs": 1000 + 100 + 2,
+    "frees": 1000 + 1,
+    "unknown_frees": 0,
+}

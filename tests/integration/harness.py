@@ -419,3 +419,60 @@ def expect_totals(report, totals):
     expected = dict(totals, dropped_allocs=0, stack_errors=0)
     got = {key: report["totals"].get(key) for key in expected}
     assert got == expected, f"totals {got}, expected {expected}"
+
+
+def probed_code(pid):
+    """The files whose executable code in process pid differs from the
+    file's own bytes: a uprobe's breakpoint is in it (the kernel writes one
+    into the process's copy of the page and puts the original back when
+    the probe goes)."""
+    with open(f"/proc/{pid}/maps") as f:
+        lines = f.read().splitlines()
+    probed = []
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for line in lines:
+            fields = line.split(maxsplit=5)
+            if (len(fields) < 6 or "x" not in fields[1]
+                    or not fields[5].startswith("/")
+                    or fields[5].endswith(" (deleted)")):
+                continue
+            start, end = (int(a, 16) for a in fields[0].split("-"))
+            mem.seek(start)
+            live = mem.read(end - start)
+            with open(fields[5], "rb") as f:
+                f.seek(int(fields[2], 16))
+                # Past the end of the file, the page holds zeros.
+                on_disk = f.read(end - start).ljust(len(live), b"\0")
+            if live != on_disk:
+                probed.append(fields[5])
+    return probed
+
+
+def bpf_objects(pid):
+    """The BPF links and programs process pid holds open, as
+    ("link_id" or "prog_id", id) pairs read from its descriptors' fdinfo."""
+    held = set()
+    fdinfo = Path(f"/proc/{pid}/fdinfo")
+    for entry in fdinfo.iterdir():
+        try:
+            text = entry.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            if key in ("link_id", "prog_id"):
+                held.add((key, int(value)))
+    return held
+
+
+def bpf_objects_loaded(objects):
+    """Those of objects (see bpf_objects) the kernel still has, by
+    bpftool's lists of every link and program. Ids are handed out in
+    turn, so a later object does not take a freed one's."""
+    loaded = set()
+    for kind, key in (("link", "link_id"), ("prog", "prog_id")):
+        listing = subprocess.run(["bpftool", kind, "show"], check=True,
+                                 capture_output=True, text=True).stdout
+        ids = {int(m.group(1)) for m in re.finditer(r"^(\d+): ", listing, re.M)}
+        loaded |= {o for o in objects if o[0] == key and o[1] in ids}
+    return loaded
