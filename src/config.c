@@ -16,6 +16,10 @@
 
 #define MEMLEAKD_VERSION "0.1.0"
 #define DEFAULT_MAX_ALLOCS (1u << 20)
+/* Distinct stacks: the maps take memory only for those in use. */
+#define DEFAULT_MAX_STACKS 16384
+#define MIN_MAX_STACKS 64
+#define MAX_MAX_STACKS (1u << 20)
 /* The kernel caps a hash map well below 2^32 entries; this keeps the error
  * ours rather than an opaque -E2BIG at load. */
 #define MAX_MAX_ALLOCS (1u << 30)
@@ -56,6 +60,9 @@ static const char usage[] =
 	"                          directory holds is fetched in the background\n"
 	"      --max-allocs N      capacity of the outstanding-allocation map\n"
 	"                          (default 1048576)\n"
+	"      --max-stacks N      distinct stacks held at once (k or K: times 1024,\n"
+	"                          M: times 1048576; default 16384); the ids of stacks\n"
+	"                          that hold nothing are reclaimed\n"
 	"      --unwind MODE       how stacks are walked: fp (frame pointers), dwarf\n"
 	"                          (.eh_frame tables for every function) or auto\n"
 	"                          (tables where frame pointers are missing; default)\n"
@@ -93,6 +100,7 @@ static const char usage[] =
 enum {
 	OPT_MIN_AGE = 256,
 	OPT_MAX_ALLOCS,
+	OPT_MAX_STACKS,
 	OPT_ALLOC,
 	OPT_FREE,
 	OPT_REALLOC,
@@ -129,6 +137,7 @@ static const struct option options[] = {
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "alloc", required_argument, NULL, OPT_ALLOC },
 	{ "free", required_argument, NULL, OPT_FREE },
 	{ "realloc", required_argument, NULL, OPT_REALLOC },
@@ -179,9 +188,9 @@ static int parse_uint(const char *s, unsigned long long min, unsigned long long 
 	return 0;
 }
 
-/* A byte count in [1, max]: a whole number, times 1024 with a k or K
- * suffix, times 1048576 with M. */
-static int parse_bytes(const char *s, unsigned long long max, unsigned long long *out)
+/* A count (of bytes, of stacks) in [1, max]: a whole number, times 1024
+ * with a k or K suffix, times 1048576 with M. */
+static int parse_count(const char *s, unsigned long long max, unsigned long long *out)
 {
 	size_t len = strlen(s);
 	unsigned long long unit = 1, v;
@@ -381,6 +390,13 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 				    MAX_MAX_ALLOCS);
 		cfg->max_allocs = (uint32_t)v;
 		return 0;
+	case OPT_MAX_STACKS:
+		if (parse_count(arg, MAX_MAX_STACKS, &v) || v < MIN_MAX_STACKS)
+			return fail(error, "--max-stacks: '%s' is not a number from %u to %u (a "
+				    "whole number, or with a k, K or M suffix: 64K)", arg,
+				    MIN_MAX_STACKS, MAX_MAX_STACKS);
+		cfg->max_stacks = (uint32_t)v;
+		return 0;
 	case 'v':
 		cfg->verbose++;
 		return 0;
@@ -388,7 +404,7 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 	case OPT_UNWIND_ROWS:
 		return parse_unwind_option(opt, arg, cfg, error);
 	case OPT_SAMPLE_BYTES:
-		if (parse_bytes(arg, MAX_SAMPLE_BYTES, &v))
+		if (parse_count(arg, MAX_SAMPLE_BYTES, &v))
 			return fail(error, "--sample-bytes: '%s' is not a byte count from 1 to %llu "
 				    "(a whole number, or with a k, K or M suffix: 512K)", arg,
 				    MAX_SAMPLE_BYTES);
@@ -466,6 +482,7 @@ int config_parse(int argc, char **argv, struct config *cfg, char **error)
 		.interval_ns = 10ULL * 1000000000,
 		.top = 10,
 		.max_allocs = DEFAULT_MAX_ALLOCS,
+		.max_stacks = DEFAULT_MAX_STACKS,
 		.format = "text",
 		.unwind = UNWIND_AUTO,
 		.unwind_rows = DEFAULT_UNWIND_ROWS,
