@@ -105,6 +105,17 @@ struct {
 	__uint(max_entries, 1);
 } stack_counts SEC(".maps");
 
+/* Set by user space: an eighth of the stacks map's capacity. */
+const volatile __u64 stack_signal_step;
+
+/* The stacks map took another stack_signal_step stacks, or refused its
+ * first stack of a step: user space looks whether ids are due for
+ * reclaim, between reports. The value is unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} stack_events SEC(".maps");
+
 /* Room to capture one stack, per CPU: too big for the BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -274,17 +285,27 @@ static __always_inline bool holds_frames(struct stack_frames *known, __u32 id,
 	return *tag == MEMLEAKD_STACK_LIVE(id);
 }
 
+/* One more stack inserted, or refused by a full map; every
+ * stack_signal_step insertions, and the first refusal of a step, wake user
+ * space (stack_events). */
 static __always_inline void count_stack(bool full)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, unused = 0;
 	struct stack_map_counts *sc = bpf_map_lookup_elem(&stack_counts, &zero);
+	__u64 before;
 
-	if (!sc)
+	if (!sc || !stack_signal_step)
 		return;
-	if (full)
-		__sync_fetch_and_add(&sc->full, 1);
-	else
-		__sync_fetch_and_add(&sc->inserted, 1);
+	if (full) {
+		before = __sync_fetch_and_add(&sc->full, 1);
+		if (before % stack_signal_step)
+			return;
+	} else {
+		before = __sync_fetch_and_add(&sc->inserted, 1);
+		if ((before + 1) % stack_signal_step)
+			return;
+	}
+	bpf_ringbuf_output(&stack_events, &unused, sizeof(unused), 0);
 }
 
 /* The id of the user stack at regs (see capture_stack), stored on first

@@ -250,8 +250,8 @@ static void holders_forget(void *ctx, uint32_t stack_id)
 }
 
 /* Give back the ids of stacks that hold nothing, when the stack map
- * fills (stack_reclaim.h). A failure is reported; the next report tries
- * again. */
+ * fills (stack_reclaim.h): after a report, and when the programs signal.
+ * A failure is reported; the next report tries again. */
 static void reclaim_stacks(struct daemon *d)
 {
 	const struct stack_holders holders = { .drain = holders_drain,
@@ -267,7 +267,7 @@ static void reclaim_stacks(struct daemon *d)
 			  "again, in %.1f ms", (unsigned long long)st.in_map, d->cfg->max_stacks,
 			  (unsigned long long)st.reclaimed, (unsigned long long)st.revived,
 			  st.ns / 1e6);
-	if (r == 0 && st.full)
+	if (r == 0 && st.ran && st.full)
 		log_debug("stacks: %llu found the stack map full since attach: their bytes are "
 			  "under [stack lost] (raise --max-stacks)", (unsigned long long)st.full);
 }
@@ -310,8 +310,7 @@ static int start_reclaim(struct daemon *d)
 	int r;
 
 	tracer__maps(d->tracer, &maps);
-	r = stack_reclaim__new(maps.stacks, maps.stack_counts, maps.stack_totals,
-			       d->cfg->max_stacks, &d->reclaim);
+	r = stack_reclaim__new(&maps, d->cfg->max_stacks, &d->reclaim);
 	if (r < 0)
 		log_error("cannot set up the reclaim of stack ids: %s", strerror(-r));
 	return r;
@@ -580,6 +579,7 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 		  .events = POLLIN },
 		{ .fd = d->mappings ? mappings__fd(d->mappings) : -1, .events = POLLIN },
 		{ .fd = d->sweep ? ctx_sweep__events_fd(d->sweep) : -1, .events = POLLIN },
+		{ .fd = stack_reclaim__events_fd(d->reclaim), .events = POLLIN },
 	};
 
 	for (;;) {
@@ -600,6 +600,8 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 			log_warn("reading mapping events failed");
 		if (n > 0 && fds[4].revents)
 			sweep_if_due(d);
+		if (n > 0 && fds[5].revents)
+			reclaim_stacks(d);
 		if (stop_at && monotonic_ns() >= stop_at)
 			return END_DURATION;
 		if (monotonic_ns() >= deadline)

@@ -142,6 +142,7 @@ static int size_maps(struct memleakd_bpf *skel, const struct tracer_options *o)
 					     2 * MEMLEAKD_MAX_MAPPINGS * MEMLEAKD_MAX_TARGETS);
 	if (!r && o->mappings)
 		r = bpf_map__set_max_entries(skel->maps.mapping_events, MAPPING_RING_BYTES);
+	skel->rodata->stack_signal_step = o->max_stacks / 8 ? o->max_stacks / 8 : 1;
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.stacks, o->max_stacks);
 	if (!r)
@@ -503,6 +504,7 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 	out->ctx_allocs = bpf_map__fd(t->skel->maps.ctx_allocs);
 	out->stacks = bpf_map__fd(t->skel->maps.stacks);
 	out->stack_counts = bpf_map__fd(t->skel->maps.stack_counts);
+	out->stack_events = bpf_map__fd(t->skel->maps.stack_events);
 	out->stack_totals = bpf_map__fd(t->skel->maps.stack_totals);
 	out->counters = bpf_map__fd(t->skel->maps.counters);
 	out->resets = bpf_map__fd(t->skel->maps.resets);

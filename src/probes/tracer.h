@@ -37,6 +37,7 @@ struct tracer_maps {
 	int ctx_allocs;   /* u64 key -> struct ctx_alloc_info */
 	int stacks;       /* stack id -> struct stack_frames */
 	int stack_counts; /* one struct stack_map_counts */
+	int stack_events; /* ring buffer: the stacks map took a step more, or was full */
 	int stack_totals; /* struct stack_key -> struct stack_totals */
 	int counters;     /* target index -> per-CPU struct target_counters */
 	int resets;       /* memleakd_alloc_key(target, ctx) -> time of its last reset */

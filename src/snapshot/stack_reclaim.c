@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "memleakd.h"
+#include "probes/tracer.h"
 #include "snapshot/map_cleanup.h"
 #include "snapshot/map_reader.h"
 #include "util/array.h"
@@ -37,6 +39,8 @@ struct use_table {
 
 struct stack_reclaim {
 	int stacks_fd, counts_fd, totals_fd;
+	struct ring_buffer *events;
+	uint64_t wakeups; /* events taken: each says the counts moved */
 	int grace_fd, grace_inner_fd; /* an array of maps, and the map its slot takes */
 	uint32_t capacity;
 	uint64_t deleted;   /* entries deleted from the stacks map since attach */
@@ -90,7 +94,18 @@ static bool real_stack(uint32_t id)
 	return id != MEMLEAKD_STACK_LOST && memleakd_stack_real(id);
 }
 
-int stack_reclaim__new(int stacks_fd, int counts_fd, int totals_fd, uint32_t capacity,
+/* An event only wakes the loop: stack_reclaim__run reads the counts. */
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct stack_reclaim *r = ctx;
+
+	(void)data;
+	(void)size;
+	r->wakeups++;
+	return 0;
+}
+
+int stack_reclaim__new(const struct tracer_maps *maps, uint32_t capacity,
 		       struct stack_reclaim **out)
 {
 	struct stack_reclaim *r = calloc(1, sizeof(*r));
@@ -99,9 +114,14 @@ int stack_reclaim__new(int stacks_fd, int counts_fd, int totals_fd, uint32_t cap
 
 	if (!r)
 		return -ENOMEM;
-	*r = (struct stack_reclaim){ .stacks_fd = stacks_fd, .counts_fd = counts_fd,
-				     .totals_fd = totals_fd, .capacity = capacity,
-				     .grace_fd = -1 };
+	*r = (struct stack_reclaim){ .stacks_fd = maps->stacks, .counts_fd = maps->stack_counts,
+				     .totals_fd = maps->stack_totals, .capacity = capacity,
+				     .grace_fd = -1, .grace_inner_fd = -1 };
+	r->events = ring_buffer__new(maps->stack_events, on_event, r, NULL);
+	if (!r->events) {
+		err = -errno;
+		goto fail;
+	}
 	r->grace_inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "memleakd_grace", 4, 4, 1, NULL);
 	if (r->grace_inner_fd < 0) {
 		err = -errno;
@@ -124,6 +144,7 @@ void stack_reclaim__free(struct stack_reclaim *r)
 {
 	if (!r)
 		return;
+	ring_buffer__free(r->events);
 	if (r->grace_fd >= 0)
 		close(r->grace_fd);
 	if (r->grace_inner_fd >= 0)
@@ -328,6 +349,11 @@ static int pass(struct stack_reclaim *r, const struct stack_holders *h,
 	return e == 0 ? settle(r, h, stats) : e;
 }
 
+int stack_reclaim__events_fd(const struct stack_reclaim *r)
+{
+	return ring_buffer__epoll_fd(r->events);
+}
+
 int stack_reclaim__run(struct stack_reclaim *r, const struct stack_holders *h,
 		       struct stack_reclaim_stats *stats)
 {
@@ -337,6 +363,9 @@ int stack_reclaim__run(struct stack_reclaim *r, const struct stack_holders *h,
 	int e;
 
 	*stats = (struct stack_reclaim_stats){ 0 };
+	e = ring_buffer__consume(r->events);
+	if (e < 0)
+		return e;
 	if (bpf_map_lookup_elem(r->counts_fd, &zero, &counts))
 		return -errno;
 	stats->full = counts.full;

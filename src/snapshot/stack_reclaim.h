@@ -3,7 +3,10 @@
  * from tens of thousands of them) keeps room in the stacks map
  * (--max-stacks) for the next ones.
  *
- * A pass runs when the map is half full, or a stack found it full: it
+ * The programs wake user space each time the map takes another eighth of
+ * its capacity, or first refuses a stack: between reports, the next
+ * stacks need not wait for the next report. A pass runs when the map is
+ * half full, or a stack found it full: it
  * takes the stacks that hold no outstanding allocation in any generation
  * of any target, and no mapped range. First those whose totals have all
  * been retired (two generations without an allocation); when that leaves
@@ -29,6 +32,7 @@
 #include <stdint.h>
 
 struct stack_reclaim;
+struct tracer_maps;
 
 /* What keeps stacks outside the BPF maps, by id: the mapped ranges hold
  * them; the retired totals, the histories and the mapping stacks keep
@@ -55,16 +59,19 @@ struct stack_reclaim_stats {
 	uint64_t ns;        /* the pass's time */
 };
 
-/* Reclaim the ids of the stacks map stacks_fd (of capacity entries), whose
- * insertions and refusals counts_fd counts (struct stack_map_counts),
- * against the per-stack totals map totals_fd. The descriptors stay the
- * caller's. Returns 0 and *out, or -ENOMEM, or -errno from creating the
- * maps that give grace periods. */
-int stack_reclaim__new(int stacks_fd, int counts_fd, int totals_fd, uint32_t capacity,
+/* Reclaim the ids of maps' stacks map (of capacity entries), whose
+ * insertions and refusals maps' stack_counts counts and stack_events
+ * signals, against the per-stack totals. The descriptors stay the
+ * caller's. Returns 0 and *out, or -ENOMEM, or -errno from reading the
+ * events or creating the maps that give grace periods. */
+int stack_reclaim__new(const struct tracer_maps *maps, uint32_t capacity,
 		       struct stack_reclaim **out);
 /* Accepts NULL. */
 void stack_reclaim__free(struct stack_reclaim *r);
-/* One pass, when due (stats->ran says whether it was). Call it where no
+/* Readable when the programs signal that the stacks map took another
+ * eighth of its capacity, or was full: time to call stack_reclaim__run. */
+int stack_reclaim__events_fd(const struct stack_reclaim *r);
+/* Takes the events; one pass, when due (stats->ran says whether it was). Call it where no
  * other thread changes h's holders. Returns 0, or -ENOMEM, or -errno from
  * the maps or h; a pass that fails leaves its candidates dying, and the
  * next pass takes them up. */
