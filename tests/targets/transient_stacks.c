@@ -11,7 +11,7 @@
  * runs malloc(32) and frees it. Each of the 5000 paths is its own stack
  *
  *   churn_leaf <- descend <- (go_left|go_right <- descend) x 13
- *       <- churn_tree <- run_round <- main
+ *       <- churn_tree <- run_round <- target_rounds <- main
  *
  * Round 2: leak_late <- chain_late keeps 100 x malloc(777).
  *
@@ -78,10 +78,5 @@ __attribute__((noinline)) static void run_round(unsigned int round)
 
 int main(void)
 {
-	target_ready();
-	for (unsigned int round = 1;; round++) {
-		target_wait_start();
-		run_round(round);
-		target_done();
-	}
+	target_rounds(run_round);
 }
