@@ -112,9 +112,9 @@ static __always_inline bool mapping_target(__u32 *target)
 }
 
 /* Send ev; MAPPING_MAP, MAPPING_OPEN and a growing MAPPING_MOVE get the
- * stack at regs,
- * and whether a traced allocator call made them. One subprogram for every
- * caller: the stack walk is verified once per program, not per call. */
+ * stack at regs, and whether a traced allocator call made them. One
+ * subprogram for every caller: the stack walk is verified once per
+ * program, not per call. The CPU is its own meanwhile (cpu_own). */
 static __noinline void mapping_send(void *ctx, struct pt_regs *regs, struct mapping_event *ev)
 {
 	__u32 target = ev->target & (MEMLEAKD_MAX_TARGETS - 1);
@@ -123,6 +123,7 @@ static __noinline void mapping_send(void *ctx, struct pt_regs *regs, struct mapp
 
 	if (!mc)
 		return;
+	cpu_own();
 	ev->stack_id = MEMLEAKD_MAPPING_STACK_LOST;
 	if (ev->op == MAPPING_MAP || ev->op == MAPPING_OPEN ||
 	    (ev->op == MAPPING_MOVE && ev->new_len > ev->len)) {
@@ -143,15 +144,17 @@ static __noinline void mapping_send(void *ctx, struct pt_regs *regs, struct mapp
 			c->stack_errors++;
 	}
 	e = bpf_ringbuf_reserve(&mapping_events, sizeof(*e), 0);
-	if (!e) {
+	if (e) {
+		ev->time_ns = bpf_ktime_get_ns();
+		*e = *ev;
+		mc->events++;
+		bpf_ringbuf_submit(e, bpf_ringbuf_query(&mapping_events, BPF_RB_AVAIL_DATA) >=
+					      mapping_wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
+								     BPF_RB_NO_WAKEUP);
+	} else {
 		mc->dropped_events++;
-		return;
 	}
-	ev->time_ns = bpf_ktime_get_ns();
-	*e = *ev;
-	mc->events++;
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&mapping_events, BPF_RB_AVAIL_DATA) >=
-				      mapping_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	cpu_release();
 }
 
 /* An event of op on [addr, addr + len). */

@@ -23,6 +23,13 @@
  * where the kernel has uprobe sessions, by one program that sees both and
  * whose entry declines the return of a call it does not track (nested,
  * paused, or not sampled with --sample-bytes): one trap instead of two.
+ *
+ * A program runs with migration disabled, but a preemptible kernel
+ * (PREEMPT_RCU: preempt=full or lazy, RT) may preempt it, and another
+ * program then runs on the same CPU: each program's body runs with
+ * preemption off (bpf_preempt_disable, Linux 6.10), so that the per-CPU
+ * scratch buffers, the unwinder's cache and the per-CPU counters are its
+ * own. The totals every CPU shares take atomic adds.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -53,20 +60,61 @@ const volatile __u64 sample_countdowns[MEMLEAKD_SAMPLE_TABLE];
  * (bench/run.py). */
 const volatile bool empty_probes;
 
+/* Set by user space: the kernel has bpf_preempt_disable and
+ * bpf_preempt_enable (Linux 6.10); without them the calls are left out. */
+const volatile bool preempt_kfuncs;
+
 /* Uprobe sessions (Linux 6.10): only the session program calls them, and
  * it is loaded only where the kernel has them. */
 extern bool bpf_session_is_return(void) __ksym __weak;
+extern void bpf_preempt_disable(void) __ksym __weak;
+extern void bpf_preempt_enable(void) __ksym __weak;
+
+/* The CPU is the program's own until cpu_release(): no other program runs
+ * on it in between. */
+static __always_inline void cpu_own(void)
+{
+	if (preempt_kfuncs)
+		bpf_preempt_disable();
+}
+
+static __always_inline void cpu_release(void)
+{
+	if (preempt_kfuncs)
+		bpf_preempt_enable();
+}
 
 /* Stack id -> frames. Our own map rather than a STACK_TRACE map, which
  * refuses a stack whose bucket holds another: here two stacks whose hashes
  * meet are told apart by their frames and the second takes the next id.
- * Its max_entries, and stack_totals', are set by user space. */
+ * User space reclaims the ids of stacks that hold nothing (struct
+ * stack_frames' tag). Not preallocated, as stack_totals: an entry takes
+ * memory once used. Their max_entries are set by user space (--max-stacks). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct stack_frames);
 	__uint(max_entries, 1);
 } stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct stack_map_counts);
+	__uint(max_entries, 1);
+} stack_counts SEC(".maps");
+
+/* Set by user space: an eighth of the stacks map's capacity. */
+const volatile __u64 stack_signal_step;
+
+/* The stacks map took another stack_signal_step stacks, or refused its
+ * first stack of a step: user space looks whether ids are due for
+ * reclaim, between reports. The value is unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} stack_events SEC(".maps");
 
 /* Room to capture one stack, per CPU: too big for the BPF stack. */
 struct {
@@ -76,8 +124,10 @@ struct {
 	__uint(max_entries, 1);
 } stack_scratch SEC(".maps");
 
+/* One value for every CPU: the same bytes, whatever the number of CPUs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct stack_key);
 	__type(value, struct stack_totals);
 	__uint(max_entries, 1);
@@ -166,16 +216,24 @@ static __always_inline struct stack_totals *stack_entry(__u32 target, __u32 stac
 	return NULL;
 }
 
-/* Per-CPU value and no preemption inside the program: plain adds. born is
- * the allocation's birth, earlier than now for a block realloc moved. */
+/* Every CPU adds to the same value: atomic adds. born is the allocation's
+ * birth, earlier than now for a block realloc moved; first_ns keeps the
+ * earliest, by compare-and-swap. */
 static __always_inline void stack_add(struct stack_totals *t, __u64 size, __u64 born)
 {
-	t->outstanding_bytes += size;
-	t->outstanding_allocs++;
-	t->total_bytes += size;
-	t->total_allocs++;
-	if (!t->first_ns || born < t->first_ns)
-		t->first_ns = born;
+	__u64 first = t->first_ns;
+
+	__sync_fetch_and_add(&t->outstanding_bytes, size);
+	__sync_fetch_and_add(&t->outstanding_allocs, 1);
+	__sync_fetch_and_add(&t->total_bytes, size);
+	__sync_fetch_and_add(&t->total_allocs, 1);
+	for (int i = 0; i < 4 && (!first || born < first); i++) {
+		__u64 seen = __sync_val_compare_and_swap(&t->first_ns, first, born);
+
+		if (seen == first)
+			break;
+		first = seen;
+	}
 }
 
 static __always_inline void stack_remove(__u32 target, __u32 stack_id, __u16 gen, __u64 size)
@@ -183,8 +241,8 @@ static __always_inline void stack_remove(__u32 target, __u32 stack_id, __u16 gen
 	struct stack_totals *t = stack_entry(target, stack_id, &gen);
 
 	if (t) {
-		t->outstanding_bytes -= size;
-		t->outstanding_allocs--;
+		__sync_fetch_and_sub(&t->outstanding_bytes, size);
+		__sync_fetch_and_sub(&t->outstanding_allocs, 1);
 	}
 }
 
@@ -227,15 +285,55 @@ static __always_inline __u32 capture_stack(void *ctx, struct pt_regs *regs,
 	return len > 0 ? len / sizeof(__u64) : 0;
 }
 
+/* Does the entry under id hold frames f, live? Its tag is read before and
+ * after the frames: a deleted entry's memory may go to another key at
+ * once, and a tag that held across the comparison vouches for it. */
+static __always_inline bool holds_frames(struct stack_frames *known, __u32 id,
+					 const struct stack_frames *f)
+{
+	volatile __u64 *tag = &known->tag;
+
+	if (*tag != MEMLEAKD_STACK_LIVE(id) || !same_frames(known, f))
+		return false;
+	return *tag == MEMLEAKD_STACK_LIVE(id);
+}
+
+/* One more stack inserted, or refused by a full map; every
+ * stack_signal_step insertions, and the first refusal of a step, wake user
+ * space (stack_events). */
+static __always_inline void count_stack(bool full)
+{
+	__u32 zero = 0, unused = 0;
+	struct stack_map_counts *sc = bpf_map_lookup_elem(&stack_counts, &zero);
+	__u64 before;
+
+	if (!sc || !stack_signal_step)
+		return;
+	if (full) {
+		before = __sync_fetch_and_add(&sc->full, 1);
+		if (before % stack_signal_step)
+			return;
+	} else {
+		before = __sync_fetch_and_add(&sc->inserted, 1);
+		if ((before + 1) % stack_signal_step)
+			return;
+	}
+	bpf_ringbuf_output(&stack_events, &unused, sizeof(unused), 0);
+}
+
 /* The id of the user stack at regs (see capture_stack), stored on first
- * sight; on failure (no stack, or no free id within a few probes of its
- * hash: the map is full) MEMLEAKD_STACK_LOST. */
+ * sight under the first free id from its hash on: the ids after it are
+ * looked at all the same, since a reclaimed id leaves a gap before the
+ * stacks that went past it. On failure (no stack, a full map: counted, or
+ * no free id within a few of its hash) MEMLEAKD_STACK_LOST. */
 static __always_inline __u32 user_stack_id(void *ctx, struct pt_regs *regs,
 					   struct target_counters *c, __u32 target,
 					   struct inflight_call *call)
 {
-	__u32 zero = 0, id, n;
+	__u32 zero = 0, id, n, free_id = MEMLEAKD_STACK_LOST;
 	struct stack_frames *f = bpf_map_lookup_elem(&stack_scratch, &zero);
+	struct stack_frames *known;
+	long r;
 
 	if (!f)
 		return MEMLEAKD_STACK_LOST;
@@ -244,20 +342,30 @@ static __always_inline __u32 user_stack_id(void *ctx, struct pt_regs *regs,
 		return MEMLEAKD_STACK_LOST;
 	id = stack_hash(f, n);
 	for (int probe = 0; probe < MEMLEAKD_STACK_PROBES; probe++, id++) {
-		struct stack_frames *known;
-
 		if (id == MEMLEAKD_STACK_LOST || !memleakd_stack_real(id))
 			continue;
 		known = bpf_map_lookup_elem(&stacks, &id);
-		if (!known && !bpf_map_update_elem(&stacks, &id, f, BPF_NOEXIST))
-			return id;
-		/* Inserted by another CPU since the lookup: compare with it. */
-		if (!known)
-			known = bpf_map_lookup_elem(&stacks, &id);
-		if (known && same_frames(known, f))
+		if (!known && free_id == MEMLEAKD_STACK_LOST)
+			free_id = id;
+		if (known && holds_frames(known, id, f))
 			return id;
 	}
-	return MEMLEAKD_STACK_LOST;
+	if (free_id == MEMLEAKD_STACK_LOST)
+		return MEMLEAKD_STACK_LOST;
+	f->tag = MEMLEAKD_STACK_LIVE(free_id);
+	r = bpf_map_update_elem(&stacks, &free_id, f, BPF_NOEXIST);
+	if (!r) {
+		count_stack(false);
+		return free_id;
+	}
+	if (r == -E2BIG) {
+		count_stack(true);
+		c->stack_map_full++;
+		return MEMLEAKD_STACK_LOST;
+	}
+	/* Inserted by another CPU since the lookup: compare with it. */
+	known = bpf_map_lookup_elem(&stacks, &free_id);
+	return known && holds_frames(known, free_id, f) ? free_id : MEMLEAKD_STACK_LOST;
 }
 
 /* The id of the stack a uprobe stopped: its ctx holds the user registers. */
@@ -267,7 +375,6 @@ static __always_inline __u32 stack_id(struct pt_regs *ctx, struct target_counter
 	return user_stack_id(ctx, ctx, c, target, call);
 }
 
-/* Forget ptr; returns 0 when it was tracked, with its record in *old. */
 /* Take ptr's record out of the maps, its stack's totals as they are;
  * returns 0 when it was tracked, with the record in *old. */
 static __always_inline int take_record(__u32 target, __u64 ptr, struct tracked *old)
@@ -319,7 +426,11 @@ static __always_inline void track(struct pt_regs *ctx, struct target_counters *c
 			c->replaced_allocs++;
 	}
 	totals = stack_entry(target, t.stack_id, &t.generation);
-	if (!totals || record(key, &t)) {
+	if (!totals) {
+		c->dropped_totals++;
+		return;
+	}
+	if (record(key, &t)) {
 		c->dropped_allocs++;
 		return;
 	}
@@ -374,7 +485,8 @@ static __always_inline bool call_running(__u64 entry_sp, __u64 entry_ns, __u64 s
 }
 
 /* Is this thread inside an allocating call? The costly checks come last,
- * so the common case (no call in flight) does not pay for them. */
+ * so the common case (no call in flight) does not pay for them. A call is
+ * in flight only while its return is watched: its return clears it. */
 static __always_inline bool nested(struct inflight_call *call, __u64 sp)
 {
 	return call && call->cookie && call_running(call->entry_sp, call->entry_ns, sp);
@@ -438,8 +550,9 @@ static __always_inline bool wanted(struct inflight_call *call, __u64 cookie, __u
 }
 
 /* An allocating function's entry: records the call in flight on the
- * thread; returns whether the call's return must be seen. */
-static __always_inline bool enter_call(struct pt_regs *ctx)
+ * thread; returns whether the call's return must be seen. session: the
+ * program is a session's, whose false declines the return. */
+static __always_inline bool enter_call(struct pt_regs *ctx, bool session)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 sp = PT_REGS_SP(ctx);
@@ -468,14 +581,20 @@ static __always_inline bool enter_call(struct pt_regs *ctx)
 		call->size = array_bytes(arg_n(ctx, nmemb_arg), call->size);
 	old_ptr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
 	call->sampled = 1;
-	/* Not in flight: a record longjmp left must not stay armed. */
-	if (sample_bytes && !wanted(call, cookie, old_ptr)) {
+	call->watched = !sample_bytes || wanted(call, cookie, old_ptr);
+	/* Not in flight: a record longjmp left must not stay armed. A session
+	 * declines the return of a call that needs none, unless the function
+	 * may call traced ones: those must know that they are nested. */
+	if (!call->watched && session &&
+	    !(COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_NESTS)) {
 		call->cookie = 0;
 		return false;
 	}
 	call->cookie = cookie;
 	call->entry_sp = sp;
 	call->entry_ns = bpf_ktime_get_ns();
+	if (!call->watched)
+		return true;
 	call->ctx = context_of(ctx, cookie);
 	call->old_ptr = old_ptr;
 	/* realloc: see inflight_call.old_taken. */
@@ -538,6 +657,8 @@ static __always_inline void leave_call(struct pt_regs *ctx)
 	call->cookie = 0;
 	/* The address of the thread's last free may come back now. */
 	call->free_ptr = 0;
+	if (!call->watched)
+		return;
 	target = COOKIE_TARGET(cookie);
 	kind = COOKIE_FIELD(cookie, COOKIE_KIND_SHIFT);
 	c = counters_of(target);
@@ -590,16 +711,22 @@ static __always_inline void leave_call(struct pt_regs *ctx)
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter)
 {
-	if (!empty_probes)
-		enter_call(ctx);
+	if (empty_probes)
+		return 0;
+	cpu_own();
+	enter_call(ctx, false);
+	cpu_release();
 	return 0;
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return)
 {
-	if (!empty_probes)
-		leave_call(ctx);
+	if (empty_probes)
+		return 0;
+	cpu_own();
+	leave_call(ctx);
+	cpu_release();
 	return 0;
 }
 
@@ -608,17 +735,21 @@ int BPF_KRETPROBE(alloc_return)
 SEC("uprobe")
 int BPF_KPROBE(alloc_session)
 {
+	int decline = 0;
+
 	if (empty_probes)
 		return 0;
-	if (bpf_session_is_return()) {
+	cpu_own();
+	if (bpf_session_is_return())
 		leave_call(ctx);
-		return 0;
-	}
-	return enter_call(ctx) ? 0 : 1;
+	else
+		decline = !enter_call(ctx, true);
+	cpu_release();
+	return decline;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(free_enter)
+/* A free: forgets the block's record, its stack's totals less. */
+static __always_inline void free_call(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 ptr = arg_n(ctx, COOKIE_FIELD(cookie, COOKIE_PTR_SHIFT));
@@ -629,45 +760,55 @@ int BPF_KPROBE(free_enter)
 	struct target_counters *c;
 	struct tracked old;
 
-	if (!ptr || paused || empty_probes)
-		return 0;
+	if (!ptr || paused)
+		return;
 	c = counters_of(target);
 	if (!c)
-		return 0;
+		return;
 	/* A free inside a traced call (realloc releasing the old block through
 	 * the public free) is the outer call's business. */
 	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call)
-		return 0;
+		return;
 	if (nested(call, sp)) {
 		c->nested_calls++;
-		return 0;
+		return;
 	}
 	if (untrack(target, ptr, &old)) {
 		/* Sampled: a block not tracked was not sampled, or allocated
 		 * before attach; which, nothing tells. Not counted at all. */
 		if (sample_bytes)
-			return 0;
+			return;
 		/* The same pointer, just freed at this depth or above, with no
 		 * allocation on the thread since: a traced free calling or
 		 * tail-jumping into another (mi_free_size into mi_free). Or the
 		 * allocator freeing its own block in a context reset or delete. */
 		if ((ptr == call->free_ptr && sp <= call->free_sp) || in_release(call, sp)) {
 			c->nested_calls++;
-			return 0;
+			return;
 		}
 		/* glibc emptying an exiting thread's cache: blocks the program
 		 * freed already, and the cache, which malloc never returned. */
 		if (allocator_call(target, sp)) {
 			c->allocator_frees++;
-			return 0;
+			return;
 		}
 		c->unknown_frees++;
 	}
 	c->frees++;
 	call->free_ptr = ptr;
 	call->free_sp = sp;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter)
+{
+	if (empty_probes)
+		return 0;
+	cpu_own();
+	free_call(ctx);
+	cpu_release();
 	return 0;
 }
 
@@ -683,8 +824,11 @@ int BPF_KPROBE(context_enter)
 	if (!context || paused || empty_probes)
 		return 0;
 	c = counters_of(target);
-	if (c)
-		reparent(c, target, context, context_of(ctx, cookie));
+	if (!c)
+		return 0;
+	cpu_own();
+	reparent(c, target, context, context_of(ctx, cookie));
+	cpu_release();
 	return 0;
 }
 

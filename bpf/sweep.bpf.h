@@ -13,17 +13,14 @@
  * resets map as it is now) is claimed by compare-and-swap of its stack id
  * word, as take_ctx_record claims one: whichever side swaps first
  * accounts it. The claim, the accounting and the delete run with
- * preemption disabled, which keeps short the window in which insert_ctx
- * meets a claimed record, and keeps the per-CPU totals' plain adds safe
- * from the tracing programs on this CPU. The walk itself is preemptible
- * (bpf_for_each_map_elem holds RCU per bucket). Included by memleakd.bpf.c
- * after the functions it uses. */
+ * preemption disabled (bpf_preempt_disable: user space loads this program
+ * only where the kernel has it, Linux 6.10), which keeps short the window
+ * in which insert_ctx meets a claimed record, and keeps the per-CPU
+ * counters' plain adds safe from the tracing programs on this CPU. The
+ * walk itself is preemptible (bpf_for_each_map_elem holds RCU per
+ * bucket). Included by memleakd.bpf.c after the functions it uses. */
 #ifndef SWEEP_BPF_H
 #define SWEEP_BPF_H
-
-/* Linux 6.10: user space loads this program only where they exist. */
-extern void bpf_preempt_disable(void) __ksym __weak;
-extern void bpf_preempt_enable(void) __ksym __weak;
 
 /* Retire record rec, under key, if a reset released it: 0 when it did. */
 static __noinline int retire_stale(__u64 key, struct ctx_alloc_info *rec)

@@ -16,7 +16,9 @@
 /* Targets are numbered from 0; the number rides in the top bits of every
  * outstanding-allocation key, so one set of maps serves several processes. */
 #define MEMLEAKD_MAX_TARGETS 64
-#define MEMLEAKD_MAX_FRAMES 127
+/* Frames kept of a stack: with its tag, a stacks map entry is 960 bytes,
+ * and the kernel's element around it fills a 1 KiB allocation. */
+#define MEMLEAKD_MAX_FRAMES 119
 /* User-space pointers on x86-64 fit in 47 bits; the key keeps 48. */
 #define MEMLEAKD_PTR_BITS 48
 #define MEMLEAKD_PTR_MASK ((1ULL << MEMLEAKD_PTR_BITS) - 1)
@@ -64,6 +66,11 @@ static inline bool memleakd_kind_releases(__u32 kind)
 #define PROBE_F_ZERO_SIZE_FREES 0x1 /* realloc(p, 0) frees p and returns NULL */
 #define PROBE_F_CTX_GLOBAL 0x2      /* the context is the pointer stored in a global
 				     * variable, at ctx_globals[target][COOKIE_GLOBAL] */
+#define PROBE_F_NESTS 0x4           /* the function may call other traced functions (a
+				     * custom allocator over malloc, realloc(NULL, n)
+				     * calling malloc): with --sample-bytes, its return is
+				     * watched even when it is not sampled, so that the
+				     * calls it makes are known to be nested */
 
 /* Attach cookie: each field is 4 bits wide; argument numbers count from 1 and
  * 0 means "none". The target and the global's slot take the upper half.
@@ -173,9 +180,26 @@ struct record_counts {
 /* How many ids after its hash a stack may take when others hold them. */
 #define MEMLEAKD_STACK_PROBES 8
 
-/* A user stack, return addresses innermost first, zero after the last. */
+/* A user stack, return addresses innermost first, zero after the last;
+ * in the stacks map, keyed by its id, with its tag. */
 struct stack_frames {
 	__u64 ips[MEMLEAKD_MAX_FRAMES];
+	/* MEMLEAKD_STACK_LIVE(id), or MEMLEAKD_STACK_DYING(id) while user space
+	 * reclaims the id (src/snapshot/stack_reclaim.c): the programs use an
+	 * entry only when its tag says live and its own id, before and after
+	 * they compare the frames, since the kernel may hand a deleted entry's
+	 * memory to another key at once. */
+	__u64 tag;
+};
+
+#define MEMLEAKD_STACK_LIVE(id) ((__u64)(id))
+#define MEMLEAKD_STACK_DYING(id) ((__u64)(id) | 1ULL << 32)
+
+/* The stacks map's insertions, and the stacks that found it full, over
+ * every target: user space decides from them when to reclaim ids. */
+struct stack_map_counts {
+	__u64 inserted;
+	__u64 full;
 };
 
 /* Key of the per-stack totals map: totals are kept per stack and
@@ -190,8 +214,7 @@ struct stack_key {
 	__u16 generation;
 };
 
-/* Per-stack totals, a per-CPU value: user space sums the CPUs. Outstanding
- * figures can be negative on one CPU (freed there, allocated elsewhere). */
+/* Per-stack totals, one value for every CPU, changed by atomic adds. */
 struct stack_totals {
 	__s64 outstanding_bytes;
 	__s64 outstanding_allocs;
@@ -236,6 +259,12 @@ struct inflight_call {
 	 * with it, a realloc whose new block is not sampled still releases a
 	 * sampled old one. */
 	__u32 sampled;
+	/* The call's return does its work. With --sample-bytes, a call neither
+	 * sampled nor releasing a sampled block is in flight all the same
+	 * while its return is watched (sessions decline the returns of other
+	 * calls, but of PROBE_F_NESTS functions): the calls it makes are
+	 * nested, and draw nothing from the countdown. */
+	__u32 watched;
 	/* realloc: old_record holds the old block's record, taken out of the
 	 * maps as the call starts. realloc frees the old block before it
 	 * returns, and another thread may be handed its address meanwhile:
@@ -335,6 +364,8 @@ struct target_counters {
 	__u64 unknown_frees;    /* frees of pointers not tracked (allocated before attach) */
 	__u64 dropped_allocs;   /* the outstanding map was full */
 	__u64 stack_errors;     /* stack capture failed or collided */
+	__u64 stack_map_full;   /* of stack_errors: the stacks map was full (--max-stacks) */
+	__u64 dropped_totals;   /* allocations not tracked: the per-stack totals map was full */
 	__u64 failed_allocs;    /* NULL or error returns: nothing to track */
 	__u64 nested_calls;     /* calls made from inside another traced call, and the
 				 * allocator's frees of its own blocks in a reset or delete */

@@ -16,6 +16,10 @@
 
 #define MEMLEAKD_VERSION "0.1.0"
 #define DEFAULT_MAX_ALLOCS (1u << 20)
+/* Distinct stacks: the maps take memory only for those in use. */
+#define DEFAULT_MAX_STACKS 16384
+#define MIN_MAX_STACKS 64
+#define MAX_MAX_STACKS (1u << 20)
 /* The kernel caps a hash map well below 2^32 entries; this keeps the error
  * ours rather than an opaque -E2BIG at load. */
 #define MAX_MAX_ALLOCS (1u << 30)
@@ -56,6 +60,8 @@ static const char usage[] =
 	"                          directory holds is fetched in the background\n"
 	"      --max-allocs N      capacity of the outstanding-allocation map\n"
 	"                          (default 1048576)\n"
+	"      --max-stacks N      distinct stacks held at once (default 16384); the\n"
+	"                          ids of stacks that hold nothing are reclaimed\n"
 	"      --unwind MODE       how stacks are walked: fp (frame pointers), dwarf\n"
 	"                          (.eh_frame tables for every function) or auto\n"
 	"                          (tables where frame pointers are missing; default)\n"
@@ -97,6 +103,7 @@ static const char usage[] =
 enum {
 	OPT_MIN_AGE = 256,
 	OPT_MAX_ALLOCS,
+	OPT_MAX_STACKS,
 	OPT_ALLOC,
 	OPT_FREE,
 	OPT_REALLOC,
@@ -133,6 +140,7 @@ static const struct option options[] = {
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "alloc", required_argument, NULL, OPT_ALLOC },
 	{ "free", required_argument, NULL, OPT_FREE },
 	{ "realloc", required_argument, NULL, OPT_REALLOC },
@@ -388,6 +396,12 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 				    MAX_MAX_ALLOCS);
 		cfg->max_allocs = (uint32_t)v;
 		return 0;
+	case OPT_MAX_STACKS:
+		if (parse_count(arg, MIN_MAX_STACKS, MAX_MAX_STACKS, &v))
+			return fail(error, "--max-stacks: '%s' is not a number from %u to %u", arg,
+				    MIN_MAX_STACKS, MAX_MAX_STACKS);
+		cfg->max_stacks = (uint32_t)v;
+		return 0;
 	case 'v':
 		cfg->verbose++;
 		return 0;
@@ -477,6 +491,7 @@ int config_parse(int argc, char **argv, struct config *cfg, char **error)
 		.interval_ns = 10ULL * 1000000000,
 		.top = 10,
 		.max_allocs = DEFAULT_MAX_ALLOCS,
+		.max_stacks = DEFAULT_MAX_STACKS,
 		.format = "text",
 		.unwind = UNWIND_AUTO,
 		.unwind_rows = DEFAULT_UNWIND_ROWS,

@@ -23,6 +23,7 @@ struct config {
 	uint64_t min_age_ns;
 	unsigned int top;
 	uint32_t max_allocs;
+	uint32_t max_stacks; /* distinct stacks the maps hold at once */
 	const char *format; /* a report writer's name */
 	const char *output; /* NULL: stdout; a directory: one file per report */
 	unsigned int keep;  /* with an output directory: the newest reports kept (0: all) */

@@ -28,6 +28,7 @@
 #include "snapshot/map_reader.h"
 #include "snapshot/mappings.h"
 #include "snapshot/snapshot.h"
+#include "snapshot/stack_reclaim.h"
 #include "snapshot/trend.h"
 #include "snapshot/verdict.h"
 #include "symbols/debuginfod_fetch.h"
@@ -62,6 +63,7 @@ struct daemon {
 	struct context_resets *resets;
 	struct ctx_sweep *sweep;            /* NULL without contexts */
 	struct generations *generations;
+	struct stack_reclaim *reclaim;
 	struct symbolizer *symbolizer;
 	int signal_fd;
 };
@@ -218,22 +220,87 @@ static int attach_probes(struct daemon *d, const struct allocator_probe *probes,
 	return r;
 }
 
-/* What the outstanding-allocation maps cost the kernel, per allocation
- * they can hold (they are preallocated). */
-static void describe_allocs_maps(const struct daemon *d)
+/* What the maps cost the kernel: the outstanding-allocation maps per
+ * allocation they can hold (they are preallocated); the stack maps now,
+ * and full (they take memory as stacks come). */
+static void describe_maps(const struct daemon *d)
 {
+	uint64_t bytes, spill, stacks, totals;
+	uint32_t n = d->cfg->max_stacks;
 	struct tracer_maps maps;
-	uint64_t bytes, spill;
 
 	if (!d->cfg->verbose)
 		return;
 	tracer__maps(d->tracer, &maps);
-	if (map_memlock(maps.allocs, &bytes) < 0 || map_memlock(maps.allocs_spill, &spill) < 0)
+	if (map_memlock(maps.allocs, &bytes) < 0 || map_memlock(maps.allocs_spill, &spill) < 0 ||
+	    map_memlock(maps.stacks, &stacks) < 0 || map_memlock(maps.stack_totals, &totals) < 0)
 		return;
 	bytes += spill;
 	log_debug("allocation map: %u entries, %.1f MiB of kernel memory (%.1f bytes per "
 		  "tracked allocation)", d->cfg->max_allocs, (double)bytes / (1 << 20),
 		  (double)bytes / d->cfg->max_allocs);
+	bytes = stacks + totals + (uint64_t)n * TRACER_STACK_BYTES +
+		(uint64_t)n * TRACER_STACK_GENERATIONS * TRACER_TOTALS_BYTES;
+	log_debug("stack maps: %u stacks (--max-stacks) and %u per-stack totals, %.1f MiB of "
+		  "kernel memory now, about %u B more per stack and %u B per totals entry in "
+		  "use: %.1f MiB full, whatever the number of CPUs", n, n * TRACER_STACK_GENERATIONS,
+		  (double)(stacks + totals) / (1 << 20), TRACER_STACK_BYTES, TRACER_TOTALS_BYTES,
+		  (double)bytes / (1 << 20));
+	if (tracer__preempt_off(d->tracer))
+		log_debug("programs run with preemption off (bpf_preempt_disable)");
+	else
+		log_debug("this kernel has no bpf_preempt_disable (Linux 6.10 has): where it "
+			  "preempts BPF programs (preempt=full, RT), one may overwrite another's "
+			  "per-CPU scratch space, rarely");
+}
+
+/* What keeps stacks by id, for the reclaim of their ids. */
+static int holders_drain(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return d->mappings ? mappings__drain(d->mappings) : 0;
+}
+
+static int holders_each_held(void *ctx, int (*hold)(uint32_t stack_id, void *arg), void *arg)
+{
+	struct daemon *d = ctx;
+
+	return d->mappings ? mappings__each_held(d->mappings, hold, arg) : 0;
+}
+
+static void holders_forget(void *ctx, uint32_t stack_id)
+{
+	struct daemon *d = ctx;
+
+	generations__forget(d->generations, stack_id);
+	trend__forget(d->trend, stack_id);
+	trend__forget(d->mapping_trend, stack_id);
+	if (d->mappings)
+		mappings__forget(d->mappings, stack_id);
+}
+
+/* Give back the ids of stacks that hold nothing, when the stack map
+ * fills (stack_reclaim.h): after a report, and when the programs signal.
+ * A failure is reported; the next report tries again. */
+static void reclaim_stacks(struct daemon *d)
+{
+	const struct stack_holders holders = { .drain = holders_drain,
+					       .each_held = holders_each_held,
+					       .forget = holders_forget, .ctx = d };
+	struct stack_reclaim_stats st;
+	int r = stack_reclaim__run(d->reclaim, &holders, &st);
+
+	if (r < 0)
+		log_warn("reclaiming stack ids failed: %s", strerror(-r));
+	else if (st.ran)
+		log_debug("stacks: %llu in the map of %u; %llu ids reclaimed, %llu found in use "
+			  "again, in %.1f ms", (unsigned long long)st.in_map, d->cfg->max_stacks,
+			  (unsigned long long)st.reclaimed, (unsigned long long)st.revived,
+			  st.ns / 1e6);
+	if (r == 0 && st.ran && st.full)
+		log_debug("stacks: %llu found the stack map full since attach: their bytes are "
+			  "under [stack lost] (raise --max-stacks)", (unsigned long long)st.full);
 }
 
 /* Do the custom allocators have contexts (ctx= in a spec)? */
@@ -265,6 +332,18 @@ static int start_sweep(struct daemon *d, uint32_t capacity)
 	r = ctx_sweep__new(&maps, capacity, &d->sweep);
 	if (r < 0)
 		log_error("cannot set up the sweep of context records: %s", strerror(-r));
+	return r;
+}
+
+static int start_reclaim(struct daemon *d)
+{
+	struct tracer_maps maps;
+	int r;
+
+	tracer__maps(d->tracer, &maps);
+	r = stack_reclaim__new(&maps, d->cfg->max_stacks, &d->reclaim);
+	if (r < 0)
+		log_error("cannot set up the reclaim of stack ids: %s", strerror(-r));
 	return r;
 }
 
@@ -329,6 +408,7 @@ static int attach(struct daemon *d)
 	uint32_t rows = d->cfg->unwind == UNWIND_FP ? 0 : d->cfg->unwind_rows;
 	const struct tracer_options options = {
 		.max_allocs = d->cfg->max_allocs,
+		.max_stacks = d->cfg->max_stacks,
 		.unwind_rows = rows,
 		.sample_bytes = d->cfg->sample_bytes,
 		.contexts = have_contexts(c),
@@ -343,7 +423,10 @@ static int attach(struct daemon *d)
 		return r;
 	}
 	describe(d);
-	describe_allocs_maps(d);
+	describe_maps(d);
+	r = start_reclaim(d);
+	if (r < 0)
+		return r;
 	if (options.contexts) {
 		r = start_sweep(d, options.max_allocs);
 		if (r < 0)
@@ -499,6 +582,8 @@ static int report(struct daemon *d, enum end_reason end)
 			  snap->report, (unsigned long long)swept.retired, swept.ns / 1e6);
 	}
 	snapshot__free(snap);
+	if (r >= 0 && end == END_NONE)
+		reclaim_stacks(d);
 	return r;
 }
 
@@ -535,6 +620,7 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 		{ .fd = d->mappings ? mappings__fd(d->mappings) : -1, .events = POLLIN },
 		{ .fd = d->sweep ? ctx_sweep__events_fd(d->sweep) : -1, .events = POLLIN },
 		{ .fd = tracer__exec_events_fd(d->tracer), .events = POLLIN },
+		{ .fd = stack_reclaim__events_fd(d->reclaim), .events = POLLIN },
 	};
 
 	for (;;) {
@@ -557,6 +643,8 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 			log_warn("reading mapping events failed");
 		if (n > 0 && fds[4].revents)
 			sweep_if_due(d);
+		if (n > 0 && fds[6].revents)
+			reclaim_stacks(d);
 		if (stop_at && monotonic_ns() >= stop_at)
 			return END_DURATION;
 		if (monotonic_ns() >= deadline)
@@ -713,6 +801,7 @@ static void teardown(struct daemon *d)
 	symbolizer__free(d->symbolizer);
 	context_resets__free(d->resets);
 	ctx_sweep__free(d->sweep);
+	stack_reclaim__free(d->reclaim);
 	generations__free(d->generations);
 	trend__free(d->trend);
 	trend__free(d->mapping_trend);

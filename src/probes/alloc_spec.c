@@ -270,6 +270,11 @@ uint64_t alloc_spec_cookie(const struct alloc_spec *s)
 	 * no allocator fails a request for nothing. */
 	if (s->kind == PROBE_REALLOC)
 		c |= (uint64_t)PROBE_F_ZERO_SIZE_FREES << COOKIE_FLAGS_SHIFT;
+	/* A custom allocator mostly takes its memory from another traced one
+	 * (malloc), or from itself: its calls nest. */
+	if (s->kind == PROBE_ALLOC || s->kind == PROBE_REALLOC || s->kind == PROBE_RESIZE ||
+	    s->kind == PROBE_CREATE)
+		c |= (uint64_t)PROBE_F_NESTS << COOKIE_FLAGS_SHIFT;
 	return c;
 }
 

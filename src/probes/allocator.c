@@ -17,8 +17,11 @@
 #define ALLOC(size) (PROBE_ALLOC | ARG(COOKIE_SIZE_SHIFT, size))
 #define CALLOC(nmemb, size) (ALLOC(size) | ARG(COOKIE_NMEMB_SHIFT, nmemb))
 #define FREE(ptr) (PROBE_FREE | ARG(COOKIE_PTR_SHIFT, ptr))
-#define REALLOC(ptr, size) \
-	(PROBE_REALLOC | ARG(COOKIE_PTR_SHIFT, ptr) | ARG(COOKIE_SIZE_SHIFT, size))
+/* realloc(NULL, n) is malloc(n), which it may call through the public
+ * entry point (glibc does): a call that nests (PROBE_F_NESTS). */
+#define REALLOC(ptr, size)                                                     \
+	(PROBE_REALLOC | ARG(COOKIE_PTR_SHIFT, ptr) | ARG(COOKIE_SIZE_SHIFT, size) | \
+	 ARG(COOKIE_FLAGS_SHIFT, PROBE_F_NESTS))
 #define OUT_ALLOC(out, size) (ALLOC(size) | ARG(COOKIE_OUT_SHIFT, out))
 #define ZERO_SIZE_FREES ARG(COOKIE_FLAGS_SHIFT, PROBE_F_ZERO_SIZE_FREES)
 

@@ -29,12 +29,6 @@
 #include "probes/sampling.h"
 #include "probes/uprobe_multi.h"
 
-/* Distinct stacks the maps hold; a stack that finds no room is counted in
- * stack_errors, its bytes kept under the lost stack. */
-#define MAX_STACKS 16384
-/* Room in stack_totals per stack for the generations that hold its
- * allocations; past it, allocations count in generation 0. */
-#define STACK_GENERATIONS 8
 /* The most context records a CPU adds between two signals to user space. */
 #define CTX_SIGNAL_STEP 4096
 
@@ -149,11 +143,12 @@ static int size_maps(struct memleakd_bpf *skel, const struct tracer_options *o)
 					     2 * MEMLEAKD_MAX_MAPPINGS * MEMLEAKD_MAX_TARGETS);
 	if (!r && o->mappings)
 		r = bpf_map__set_max_entries(skel->maps.mapping_events, MAPPING_RING_BYTES);
+	skel->rodata->stack_signal_step = o->max_stacks / 8 ? o->max_stacks / 8 : 1;
 	if (!r)
-		r = bpf_map__set_max_entries(skel->maps.stacks, MAX_STACKS);
+		r = bpf_map__set_max_entries(skel->maps.stacks, o->max_stacks);
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.stack_totals,
-					     MAX_STACKS * STACK_GENERATIONS);
+					     o->max_stacks * TRACER_STACK_GENERATIONS);
 	return r;
 }
 
@@ -178,20 +173,25 @@ static enum probe_mode probe_mode(void)
 	return links == UPROBE_LINKS_NONE ? PROBES_PERF : PROBES_MULTI;
 }
 
-/* Can the kernel run the sweep program? It is BPF_PROG_TYPE_SYSCALL and
- * calls bpf_preempt_disable (Linux 6.10). MEMLEAKD_NO_SWEEP=1 says no
- * (tests show what the sweep saves so). */
-static bool sweep_supported(void)
+/* Does the kernel have bpf_preempt_disable and bpf_preempt_enable (Linux
+ * 6.10)? */
+static bool preempt_kfuncs_supported(void)
 {
-	struct btf *btf;
-	bool found;
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found = btf && btf__find_by_name_kind(btf, "bpf_preempt_disable", BTF_KIND_FUNC) > 0 &&
+		     btf__find_by_name_kind(btf, "bpf_preempt_enable", BTF_KIND_FUNC) > 0;
 
-	if (env_set("MEMLEAKD_NO_SWEEP") || libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SYSCALL, NULL) != 1)
-		return false;
-	btf = btf__load_vmlinux_btf();
-	found = btf && btf__find_by_name_kind(btf, "bpf_preempt_disable", BTF_KIND_FUNC) > 0;
 	btf__free(btf);
 	return found;
+}
+
+/* Can the kernel run the sweep program? It is BPF_PROG_TYPE_SYSCALL and
+ * calls bpf_preempt_disable. MEMLEAKD_NO_SWEEP=1 says no (tests show what
+ * the sweep saves so). */
+static bool sweep_supported(bool preempt_kfuncs)
+{
+	return preempt_kfuncs && !env_set("MEMLEAKD_NO_SWEEP") &&
+	       libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SYSCALL, NULL) == 1;
 }
 
 /* Programs are loaded for the links they go in; the allocation programs
@@ -206,7 +206,8 @@ static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode,
 	bool session = mode == PROBES_SESSION;
 	int r;
 
-	r = bpf_program__set_autoload(skel->progs.sweep, o->contexts && sweep_supported());
+	r = bpf_program__set_autoload(skel->progs.sweep,
+				      o->contexts && sweep_supported(skel->rodata->preempt_kfuncs));
 	if (!r)
 		r = bpf_program__set_autoload(skel->progs.alloc_session, session);
 	if (!r)
@@ -228,6 +229,7 @@ static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode,
 /* Read-only settings, fixed before the programs are verified. */
 static void set_rodata(struct memleakd_bpf *skel, const struct tracer_options *o)
 {
+	skel->rodata->preempt_kfuncs = preempt_kfuncs_supported();
 	skel->rodata->unwind_tables = o->unwind_rows > 0;
 	skel->rodata->contexts = o->contexts;
 	skel->rodata->time_base_ns = monotonic_ns();
@@ -433,6 +435,11 @@ int tracer__attach(struct tracer *t, int pid, const struct attach_point *points,
 	return r;
 }
 
+bool tracer__preempt_off(const struct tracer *t)
+{
+	return t->skel->rodata->preempt_kfuncs;
+}
+
 bool tracer__multi(const struct tracer *t)
 {
 	return t->mode != PROBES_PERF;
@@ -519,6 +526,8 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 	out->allocs_spill = bpf_map__fd(t->skel->maps.allocs_spill);
 	out->ctx_allocs = bpf_map__fd(t->skel->maps.ctx_allocs);
 	out->stacks = bpf_map__fd(t->skel->maps.stacks);
+	out->stack_counts = bpf_map__fd(t->skel->maps.stack_counts);
+	out->stack_events = bpf_map__fd(t->skel->maps.stack_events);
 	out->stack_totals = bpf_map__fd(t->skel->maps.stack_totals);
 	out->counters = bpf_map__fd(t->skel->maps.counters);
 	out->resets = bpf_map__fd(t->skel->maps.resets);

@@ -20,12 +20,25 @@
 
 struct tracer;
 
+/* Room in the per-stack totals map per stack (--max-stacks) for the
+ * generations that hold its allocations; past it, allocations count in
+ * generation 0. */
+#define TRACER_STACK_GENERATIONS 8
+/* What the kernel allocates for an entry of the stacks map (struct
+ * stack_frames, its key and the map's element header: 1,024 bytes) and of
+ * the totals map (104 bytes, from a cache of 128-byte objects). Neither map
+ * is preallocated: entries cost once used. */
+#define TRACER_STACK_BYTES 1024
+#define TRACER_TOTALS_BYTES 128
+
 struct tracer_maps {
 	int allocs;       /* u64 key -> struct alloc_info, and allocs_spill likewise */
 	int allocs_spill;
 	int ctx_allocs;   /* u64 key -> struct ctx_alloc_info */
-	int stacks;       /* stack id -> return addresses */
-	int stack_totals; /* struct stack_key -> per-CPU struct stack_totals */
+	int stacks;       /* stack id -> struct stack_frames */
+	int stack_counts; /* one struct stack_map_counts */
+	int stack_events; /* ring buffer: the stacks map took a step more, or was full */
+	int stack_totals; /* struct stack_key -> struct stack_totals */
 	int counters;     /* target index -> per-CPU struct target_counters */
 	int resets;       /* memleakd_alloc_key(target, ctx) -> time of its last reset */
 	int maps_events;  /* ring buffer of struct maps_event: a target's mappings changed */
@@ -55,6 +68,8 @@ int tracer__preflight(const char **why);
 struct tracer_options {
 	uint32_t max_allocs;   /* outstanding allocations held, >= 2 (and as many with
 				* contexts) */
+	uint32_t max_stacks;   /* distinct stacks held, and STACK_GENERATIONS times as
+				* many per-stack totals */
 	uint32_t unwind_rows;  /* room for unwind tables; 0 keeps the kernel's
 				* frame-pointer walk (--unwind fp) */
 	uint64_t sample_bytes; /* --sample-bytes: the mean bytes between samples, 0 for none */
@@ -73,6 +88,10 @@ int tracer__open(const struct tracer_options *o, struct tracer **out);
  * attached (what was attached stays so until tracer__free). */
 int tracer__attach(struct tracer *t, int pid, const struct attach_point *points, size_t n,
 		   size_t *failed);
+/* True when the programs run with preemption off (the kernel has
+ * bpf_preempt_disable, Linux 6.10); before, a preemptible kernel may let
+ * another program on the CPU share a program's per-CPU scratch space. */
+bool tracer__preempt_off(const struct tracer *t);
 /* True when probes go in as uprobe_multi links, false for one perf-event
  * uprobe each. */
 bool tracer__multi(const struct tracer *t);

@@ -24,14 +24,16 @@ static void json_totals(FILE *out, const struct snapshot *snap)
 	fprintf(out,
 		"{\"outstanding_bytes\":%" PRIu64 ",\"outstanding_allocs\":%" PRIu64
 		",\"allocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"unknown_frees\":%" PRIu64
-		",\"allocator_frees\":%" PRIu64 ",\"dropped_allocs\":%" PRIu64 ",\"stack_errors\":%" PRIu64
-		",\"failed_allocs\":%" PRIu64 ",\"nested_calls\":%" PRIu64
+		",\"allocator_frees\":%" PRIu64 ",\"dropped_allocs\":%" PRIu64
+		",\"dropped_totals\":%" PRIu64 ",\"stack_errors\":%" PRIu64
+		",\"stack_map_full\":%" PRIu64 ",\"failed_allocs\":%" PRIu64 ",\"nested_calls\":%" PRIu64
 		",\"replaced_allocs\":%" PRIu64 ",\"resets\":%" PRIu64
 		",\"reset_frees\":%" PRIu64 ",\"dropped_resets\":%" PRIu64
 		",\"unwind_no_table\":%" PRIu64 ",\"unwind_truncated\":%" PRIu64
 		",\"unwind_anon_stops\":%" PRIu64 ",\"stacks\":%zu",
 		t->outstanding_bytes, t->outstanding_allocs, t->allocs, t->frees, t->unknown_frees,
-		t->allocator_frees, t->dropped_allocs, t->stack_errors, t->failed_allocs, t->nested_calls,
+		t->allocator_frees, t->dropped_allocs, t->dropped_totals, t->stack_errors,
+		t->stack_map_full, t->failed_allocs, t->nested_calls,
 		t->replaced_allocs, t->resets, t->reset_frees, t->dropped_resets, t->unwind_no_table,
 		t->unwind_truncated, t->unwind_anon_stops, snap->n_stacks);
 	fprintf(out,

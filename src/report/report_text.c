@@ -98,14 +98,21 @@ static void text_warnings(FILE *out, const struct snapshot_totals *t)
 		fprintf(out, "context resets: %" PRIu64 ", releasing %" PRIu64 " allocations\n",
 			t->resets, t->reset_frees);
 	if (t->dropped_allocs)
-		fprintf(out, "WARNING: %" PRIu64 " allocations not tracked: the map is full "
-			"(raise --max-allocs)\n", t->dropped_allocs);
+		fprintf(out, "WARNING: %" PRIu64 " allocations not tracked: the allocation map is "
+			"full (raise --max-allocs)\n", t->dropped_allocs);
+	if (t->dropped_totals)
+		fprintf(out, "WARNING: %" PRIu64 " allocations not tracked: the per-stack totals "
+			"map is full (raise --max-stacks)\n", t->dropped_totals);
 	if (t->dropped_resets)
 		fprintf(out, "WARNING: %" PRIu64 " context resets not recorded: too many "
 			"contexts; their allocations stay counted\n", t->dropped_resets);
 	if (t->stack_errors)
 		fprintf(out, "WARNING: %" PRIu64 " stacks could not be captured; their bytes "
 			"are counted under [stack lost]\n", t->stack_errors);
+	if (t->stack_map_full)
+		fprintf(out, "WARNING: %" PRIu64 " of them found the stack map full: more distinct "
+			"stacks held memory at once than it holds (raise --max-stacks)\n",
+			t->stack_map_full);
 	if (t->dropped_mapping_events)
 		fprintf(out, "WARNING: %" PRIu64 " mapping events lost (the ring buffer was full); "
 			"mapped bytes may be off\n", t->dropped_mapping_events);

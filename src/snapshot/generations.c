@@ -4,10 +4,12 @@
 
 #include <stdlib.h>
 
+#include "memleakd.h"
 #include "util/array.h"
 #include "util/key_index.h"
 
 struct retired {
+	uint64_t key; /* stack_key() */
 	uint64_t bytes, allocs;
 };
 
@@ -78,7 +80,7 @@ int generations__retire(struct generations *g, uint32_t target, uint32_t stack_i
 		if (r < 0)
 			return r;
 		i = g->n++;
-		g->retired[i] = (struct retired){ 0 };
+		g->retired[i] = (struct retired){ .key = key };
 	}
 	g->retired[i].bytes += total_bytes;
 	g->retired[i].allocs += total_allocs;
@@ -93,5 +95,18 @@ void generations__add_retired(const struct generations *g, uint32_t target, uint
 	if (i != KEY_INDEX_NONE) {
 		*bytes += g->retired[i].bytes;
 		*allocs += g->retired[i].allocs;
+	}
+}
+
+void generations__forget(struct generations *g, uint32_t stack_id)
+{
+	for (uint32_t target = 0; target < MEMLEAKD_MAX_TARGETS; target++) {
+		size_t i = key_index__find(&g->index, stack_key(target, stack_id));
+
+		if (i == KEY_INDEX_NONE)
+			continue;
+		key_index__remove_swap(&g->index, g->retired[i].key, i, g->retired[g->n - 1].key,
+				       g->n - 1);
+		g->retired[i] = g->retired[--g->n];
 	}
 }

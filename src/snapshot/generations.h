@@ -38,5 +38,8 @@ int generations__retire(struct generations *g, uint32_t target, uint32_t stack_i
  * *allocs. */
 void generations__add_retired(const struct generations *g, uint32_t target, uint32_t stack_id,
 			      uint64_t *bytes, uint64_t *allocs);
+/* Drop the retired totals of stack_id, in every target: its id was
+ * reclaimed (stack_reclaim.h), and may name another stack next. */
+void generations__forget(struct generations *g, uint32_t stack_id);
 
 #endif

@@ -254,6 +254,37 @@ int mappings__fill(struct mappings *m, struct snapshot *snap, uint64_t now_ns,
 	return 0;
 }
 
+struct held_walk {
+	int (*hold)(uint32_t stack_id, void *ctx);
+	void *ctx;
+};
+
+static int hold_range(const struct mapping_range *range, void *ctx)
+{
+	const struct held_walk *w = ctx;
+
+	return w->hold(range->stack_id, w->ctx);
+}
+
+int mappings__each_held(const struct mappings *m, int (*hold)(uint32_t stack_id, void *ctx),
+			void *ctx)
+{
+	struct held_walk w = { .hold = hold, .ctx = ctx };
+
+	return mapping_ranges__walk(m->ranges, hold_range, &w);
+}
+
+void mappings__forget(struct mappings *m, uint32_t stack_id)
+{
+	size_t i = key_index__find(&m->index, stack_id), last = m->n_stacks - 1;
+
+	if (i == KEY_INDEX_NONE)
+		return;
+	key_index__remove_swap(&m->index, stack_id, i, m->stacks[last].stack_id, last);
+	m->stacks[i] = m->stacks[last];
+	m->n_stacks--;
+}
+
 void mappings__free(struct mappings *m)
 {
 	if (!m)

@@ -32,6 +32,13 @@ int mappings__drain(struct mappings *m);
  * counters; snap's mapping stacks are then empty. */
 int mappings__fill(struct mappings *m, struct snapshot *snap, uint64_t now_ns,
 		   uint64_t min_age_ns);
+/* Call hold on the stack of every range held (reserved ones too); a
+ * nonzero return stops the walk and is returned. */
+int mappings__each_held(const struct mappings *m, int (*hold)(uint32_t stack_id, void *ctx),
+			void *ctx);
+/* Drop stack_id, which holds no range: its id was reclaimed
+ * (stack_reclaim.h), and may name another stack next. */
+void mappings__forget(struct mappings *m, uint32_t stack_id);
 /* Accepts NULL. */
 void mappings__free(struct mappings *m);
 

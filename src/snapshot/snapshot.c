@@ -80,23 +80,18 @@ static int retire(struct build *b, const struct stack_key *k, const struct gener
 static int read_entry(const void *key, const void *value, void *ctx)
 {
 	const struct stack_key *k = key;
-	const struct stack_totals *per_cpu = value;
+	const struct stack_totals *t = value;
 	struct build *b = ctx;
-	struct generation_entry e = { .stack_id = k->stack_id, .generation = k->generation };
+	struct generation_entry e = {
+		.stack_id = k->stack_id, .generation = k->generation,
+		.bytes = t->outstanding_bytes, .allocs = t->outstanding_allocs,
+		.total_bytes = t->total_bytes, .total_allocs = t->total_allocs,
+		.first_ns = t->first_ns,
+	};
 	int r;
 
 	if (k->target != b->src->target)
 		return 0;
-	for (int cpu = 0; cpu < b->ncpus; cpu++) {
-		const struct stack_totals *t = &per_cpu[cpu];
-
-		e.bytes += t->outstanding_bytes;
-		e.allocs += t->outstanding_allocs;
-		e.total_bytes += t->total_bytes;
-		e.total_allocs += t->total_allocs;
-		if (t->first_ns && (!e.first_ns || t->first_ns < e.first_ns))
-			e.first_ns = t->first_ns;
-	}
 	if (!e.bytes && !e.allocs && generations__retirable(b->src->generations, e.generation))
 		return retire(b, k, &e);
 	r = array_grow((void **)&b->entries, &b->cap_entries, b->n_entries, sizeof(*b->entries),
@@ -179,6 +174,8 @@ static int read_counters(int fd, uint32_t target, int ncpus, struct snapshot_tot
 		t->unknown_frees += c[cpu].unknown_frees;
 		t->dropped_allocs += c[cpu].dropped_allocs;
 		t->stack_errors += c[cpu].stack_errors;
+		t->stack_map_full += c[cpu].stack_map_full;
+		t->dropped_totals += c[cpu].dropped_totals;
 		t->failed_allocs += c[cpu].failed_allocs;
 		t->nested_calls += c[cpu].nested_calls;
 		t->replaced_allocs += c[cpu].replaced_allocs;
@@ -203,7 +200,7 @@ static int read_totals(struct build *b)
 
 	if (r == 0)
 		r = map_read_all(maps->stack_totals, sizeof(struct stack_key),
-				 map_percpu_value_size(sizeof(struct stack_totals)), read_entry, b);
+				 sizeof(struct stack_totals), read_entry, b);
 	if (r == 0)
 		r = map_cleanup_retired(maps->stack_totals, b->retired, b->n_retired);
 	if (r == 0)

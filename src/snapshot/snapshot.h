@@ -30,8 +30,10 @@ struct snapshot_totals {
 	uint64_t allocs;
 	uint64_t frees;
 	uint64_t unknown_frees;
-	uint64_t dropped_allocs;
+	uint64_t dropped_allocs;  /* the allocation records' maps were full (--max-allocs) */
+	uint64_t dropped_totals;  /* the per-stack totals map was full (--max-stacks) */
 	uint64_t stack_errors;
+	uint64_t stack_map_full;  /* of stack_errors: the stacks map was full (--max-stacks) */
 	uint64_t failed_allocs;
 	uint64_t nested_calls;
 	uint64_t replaced_allocs;

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "snapshot/growth_rule.h"
 #include "util/key_index.h"
@@ -237,4 +238,19 @@ int trend__update(struct trend *t, struct snapshot *snap, uint64_t now_ns, uint6
 	if (snap->n_stacks)
 		qsort(snap->stacks, snap->n_stacks, sizeof(*snap->stacks), by_rank);
 	return 0;
+}
+
+void trend__forget(struct trend *t, uint32_t stack_id)
+{
+	size_t i = key_index__find(&t->index, stack_id), last = t->n_hist - 1;
+
+	if (i == KEY_INDEX_NONE)
+		return;
+	key_index__remove_swap(&t->index, stack_id, i, t->hist[last].id, last);
+	if (i != last) {
+		memcpy(t->hist[i].samples, t->hist[last].samples, t->ring * sizeof(struct sample));
+		t->hist[i].id = t->hist[last].id;
+		t->hist[i].first = t->hist[last].first;
+	}
+	t->n_hist--;
 }

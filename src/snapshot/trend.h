@@ -2,8 +2,8 @@
  * the previous report, at what rate, in how many of the last intervals, and
  * so whether it grows like a leak (suspect), stays bounded: a cache, churn
  * (steady), or has too little history to judge (new), by the rule of
- * growth_rule.h. Keyed by stack id, which the BPF stack map keeps for the
- * life of the run. */
+ * growth_rule.h. Keyed by stack id; a stack whose id is reclaimed
+ * (stack_reclaim.h) is forgotten. */
 #ifndef TREND_H
 #define TREND_H
 
@@ -29,5 +29,7 @@ void trend__free(struct trend *t);
  * stacks: suspects by growth rate, then new and steady stacks by bytes.
  * Returns 0 or -ENOMEM (the history is then unchanged). */
 int trend__update(struct trend *t, struct snapshot *snap, uint64_t now_ns, uint64_t anon_bytes);
+/* Drop the history of stack_id: a stack of that id next is new. */
+void trend__forget(struct trend *t, uint32_t stack_id);
 
 #endif

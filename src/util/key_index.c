@@ -2,7 +2,8 @@
  * full. A key and its position share a slot, so a lookup touches one
  * cache line. A key added more than once fills the next free slots of its
  * probe sequence, where a walk from its home slot meets each copy before
- * the first empty slot. */
+ * the first empty slot. A removal shifts the slots after it back, so that
+ * no walk meets an empty slot before its key's. */
 #include "util/key_index.h"
 
 #include <errno.h>
@@ -73,6 +74,42 @@ int key_index__add(struct key_index *x, uint64_t key, size_t pos)
 	put(x, key, pos + 1);
 	x->n++;
 	return 0;
+}
+
+int key_index__remove(struct key_index *x, uint64_t key, size_t pos)
+{
+	size_t mask = x->cap - 1, h;
+
+	if (!x->cap)
+		return -ENOENT;
+	for (h = home_of(x, key); x->slots[h].key != key || x->slots[h].where != pos + 1;
+	     h = (h + 1) & mask)
+		if (!x->slots[h].where)
+			return -ENOENT;
+	/* A slot after the gap moves into it when its home is not between
+	 * the gap and itself: a walk from there would stop at the gap. */
+	for (size_t j = (h + 1) & mask; x->slots[j].where; j = (j + 1) & mask) {
+		size_t home = home_of(x, x->slots[j].key);
+
+		if (((j - home) & mask) >= ((j - h) & mask)) {
+			x->slots[h] = x->slots[j];
+			h = j;
+		}
+	}
+	x->slots[h] = (struct key_index_slot){ 0 };
+	x->n--;
+	return 0;
+}
+
+void key_index__remove_swap(struct key_index *x, uint64_t key, size_t i, uint64_t last_key,
+			    size_t last)
+{
+	key_index__remove(x, key, i);
+	if (i == last)
+		return;
+	key_index__remove(x, last_key, last);
+	/* A removal left room: the add cannot fail. */
+	key_index__add(x, last_key, i);
 }
 
 void key_index__clear(struct key_index *x)

@@ -4,8 +4,9 @@
  * interned strings and modules, an object's named addresses. A user whose
  * keys are wider than 64 bits (a string, a device, inode and path) indexes
  * each item under a 64-bit hash of its key, walks the positions indexed
- * under that hash with key_index__next and compares its own items. Keys are
- * only added, never removed; key_index__clear empties it. */
+ * under that hash with key_index__next and compares its own items. A key
+ * leaves with key_index__remove (the stacks memleakd forgets);
+ * key_index__clear empties it. */
 #ifndef KEY_INDEX_H
 #define KEY_INDEX_H
 
@@ -37,6 +38,14 @@ int key_index__reserve(struct key_index *x, size_t n);
  * gives the first, next each in turn. Returns 0, or -ENOMEM with x
  * unchanged; cannot fail within the room key_index__reserve made. */
 int key_index__add(struct key_index *x, uint64_t key, size_t pos);
+/* Forget that key indexes pos (one of its positions, when it has more).
+ * Returns 0, or -ENOENT when it does not. */
+int key_index__remove(struct key_index *x, uint64_t key, size_t pos);
+/* For an array whose last item (at last, under last_key) fills the hole
+ * an item (at i, under key) leaves: forget key at i, and index last_key
+ * at i instead of last. Cannot fail when each pair is indexed. */
+void key_index__remove_swap(struct key_index *x, uint64_t key, size_t i, uint64_t last_key,
+			    size_t last);
 /* Forget every key and free the memory. */
 void key_index__clear(struct key_index *x);
 

@@ -71,10 +71,5 @@ __attribute__((noinline)) static void run_round(unsigned int round)
 
 int main(void)
 {
-	target_ready();
-	for (unsigned int round = 1;; round++) {
-		target_wait_start();
-		run_round(round);
-		target_done();
-	}
+	target_rounds(run_round);
 }

@@ -11,6 +11,8 @@
  *   4. target_done(): print "done" and flush.
  *   5. target_idle(): sigwait() for SIGTERM, then exit 0.
  *
+ * target_rounds() runs steps 2 to 4 again for each SIGUSR1.
+ *
  * target_keep() parks leaked pointers in a global array so that they stay
  * reachable; memleakd does not care, but it keeps the leaks honest.
  * target_touch() uses a block that is about to be freed, so the compiler
@@ -146,6 +148,18 @@ static inline void target_done(void)
 {
 	printf("done\n");
 	fflush(stdout);
+}
+
+/* The protocol in rounds: after "ready", each SIGUSR1 runs round(n), n
+ * from 1, then prints "done"; SIGTERM exits 0. */
+static inline void target_rounds(void (*round)(unsigned int n))
+{
+	target_ready();
+	for (unsigned int n = 1;; n++) {
+		target_wait_start();
+		round(n);
+		target_done();
+	}
 }
 
 /* Waits for SIGTERM, ignoring any further SIGUSR1, and exits 0. */

@@ -45,6 +45,7 @@ TEST(defaults)
 	EXPECT_EQ(cfg.top, 10);
 	EXPECT_EQ(cfg.min_age_ns, 0);
 	EXPECT_EQ(cfg.max_allocs, 1048576);
+	EXPECT_EQ(cfg.max_stacks, 16384);
 	EXPECT_STREQ(cfg.format, "text");
 	EXPECT(cfg.output == NULL);
 	EXPECT_EQ(cfg.verbose, 0);
@@ -270,8 +271,31 @@ TEST(sample_bytes)
 	EXPECT_ERROR("--sample-bytes needs a value", "-p", "1", "--sample-bytes");
 }
 
+/* --max-stacks: a count, with the size suffixes of --sample-bytes, from 64
+ * to 1M. */
+TEST(max_stacks)
+{
+	static const struct {
+		const char *arg;
+		uint32_t stacks;
+	} good[] = { { "64", 64 }, { "100000", 100000 }, { "64K", 65536 }, { "1M", 1048576 } };
+	struct config cfg;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		EXPECT_RUN(&cfg, "-p", "1", "--max-stacks", (char *)good[i].arg);
+		EXPECT_EQ(cfg.max_stacks, good[i].stacks);
+		config_clear(&cfg);
+	}
+	EXPECT_ERROR("--max-stacks: '63' is not a number from 64 to 1048576", "-p", "1",
+		     "--max-stacks", "63");
+	EXPECT_ERROR("--max-stacks: '2M' is not", "-p", "1", "--max-stacks", "2M");
+	EXPECT_ERROR("--max-stacks: '1.5K' is not", "-p", "1", "--max-stacks", "1.5K");
+	EXPECT_ERROR("--max-stacks: '-1' is not", "-p", "1", "--max-stacks", "-1");
+	EXPECT_ERROR("--max-stacks needs a value", "-p", "1", "--max-stacks");
+}
+
 RUN_TESTS("config", T(defaults), T(long_and_short_flags), T(bad_values_name_their_flag),
 	  T(min_age_zero_is_allowed), T(verbose_counts), T(custom_allocator_flags),
 	  T(presets_take_the_prefix), T(unwind_modes), T(report_flags),
 	  T(debug_dirs), T(spec_errors_name_their_flag), T(count_suffixes), T(quiet),
-	  T(sample_bytes))
+	  T(sample_bytes), T(max_stacks))

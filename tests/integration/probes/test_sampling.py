@@ -9,7 +9,8 @@ import math
 import os
 
 from expected import ARENA_LEAKS, ARENA_SPECS, ARENA_TOTALS, LEAKS, LEAKS_TOTALS, Leak
-from harness import Session, describe_stacks, expect_stacks, expect_totals, trace
+from harness import (Session, describe_stacks, expect_stacks, expect_totals, trace,
+                     trace_started)
 
 RATE = 65536
 # sampling_leaks.c: (frames[0], frames[1], allocations, size of each)
@@ -17,9 +18,14 @@ SMALL = Leak("leak_small", "chain_small", 200000, 64)
 LARGE = Leak("leak_large", "chain_large", 20000, 4096)
 CHURN_COUNT, CHURN_SIZE = 100000, 128
 SIGMAS = 5
+# sampling_leaks.c nested: leak_nested -> outer_alloc -> inner_alloc ->
+# malloc, each traced, 200,000 x 64 bytes.
+NESTED = Leak("leak_nested", "chain_nested", 200000, 64)
+NESTED_SPECS = ["--alloc", "outer_alloc:size=1", "--alloc", "inner_alloc:size=1"]
+NESTED_RATE = 4096
 
 
-def sampled_probability(size, rate=RATE):
+def sampled_probability(size, rate):
     """The chance that an allocation of size bytes is sampled."""
     return -math.expm1(-size / rate)
 
@@ -38,7 +44,7 @@ def expect_exact_report(report, rate):
     expect_totals(report, {"unknown_frees": 0, "frees": LEAKS_TOTALS["frees"] - 5})
 
 
-def expect_estimate(report, leak):
+def expect_estimate(report, leak, rate=RATE):
     """leak's stack: right frames; its sampled count within SIGMAS standard
     deviations of its binomial mean, far below the allocations; its
     estimates within the same bound of the truth."""
@@ -47,7 +53,7 @@ def expect_estimate(report, leak):
     assert stack, f"no {leak.function} stack:\n{describe_stacks(report)}"
     names = [f["function"] for f in stack["frames"]]
     assert names[1] == leak.caller and "main" in names, names
-    p = sampled_probability(leak.bytes)
+    p = sampled_probability(leak.bytes, rate)
     mean, sigma = leak.allocs * p, math.sqrt(leak.allocs * p * (1 - p))
     sampled = stack["sampled_allocs"]
     assert abs(sampled - mean) <= SIGMAS * sigma, \
@@ -100,7 +106,7 @@ def test_unsampled_frees_are_not_unknown():
     assert totals["unknown_frees"] == 0, totals
     outstanding = sum(s["sampled_allocs"] for s in report["stacks"])
     assert totals["frees"] == totals["allocs"] - outstanding, totals
-    p = sampled_probability(CHURN_SIZE)
+    p = sampled_probability(CHURN_SIZE, RATE)
     sigma = math.sqrt(CHURN_COUNT * p * (1 - p))
     assert abs(totals["frees"] - CHURN_COUNT * p) <= SIGMAS * sigma, totals
 
@@ -143,3 +149,35 @@ def test_custom_allocators_are_sampled():
                              *ARENA_SPECS)
     expect_stacks(report, ARENA_LEAKS)
     expect_totals(report, ARENA_TOTALS)
+
+
+def expect_nested_estimate(report):
+    """Only leak_nested's stack; at 4 KiB, p = 1 - exp(-64/4096) = 1.55 %:
+    about 3,100 samples, sigma 55, so the estimates of 12.8 MB and 200,000
+    allocations stand within 5 sigma (8.9 %) of the truth, where a draw in
+    each of the nested calls too would double them."""
+    assert report["sample_bytes"] == NESTED_RATE
+    stack = expect_estimate(report, NESTED, NESTED_RATE)
+    assert len(report["stacks"]) == 1, describe_stacks(report)
+    assert report["totals"]["outstanding_bytes"] == stack["bytes"], report["totals"]
+
+
+def test_nested_custom_allocators_sample_once():
+    """outer_alloc -> inner_alloc -> malloc, all three traced, with uprobe
+    sessions: the unsampled outer call's return is watched all the same,
+    so that the calls it makes know they are nested and draw nothing."""
+    with Session() as s:
+        target = s.target("sampling_leaks", "nested")
+        _, report = trace_started(s, target, "--sample-bytes", str(NESTED_RATE),
+                                  *NESTED_SPECS)
+    expect_nested_estimate(report)
+
+
+def test_nested_custom_allocators_without_sessions():
+    """The same with entry and return probes (MEMLEAKD_NO_UPROBE_SESSION)."""
+    os.environ["MEMLEAKD_NO_UPROBE_SESSION"] = "1"
+    with Session() as s:
+        target = s.target("sampling_leaks", "nested")
+        _, report = trace_started(s, target, "--sample-bytes", str(NESTED_RATE),
+                                  *NESTED_SPECS)
+    expect_nested_estimate(report)

@@ -94,12 +94,17 @@ TEST(cookie_fields)
 	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_CTX_SHIFT), 2);
 	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_NMEMB_SHIFT), 3);
 	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_SIZE_SHIFT), 4);
-	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_FLAGS_SHIFT), 0);
+	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_FLAGS_SHIFT), PROBE_F_NESTS);
 	EXPECT_EQ(COOKIE_TARGET(c), 0);
 	alloc_spec_clear(&s);
 	s = parse_ok(PROBE_REALLOC, "r");
 	c = alloc_spec_cookie(&s);
-	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_FLAGS_SHIFT), PROBE_F_ZERO_SIZE_FREES);
+	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_FLAGS_SHIFT), PROBE_F_ZERO_SIZE_FREES | PROBE_F_NESTS);
+	alloc_spec_clear(&s);
+	/* Frees and resets make no calls that need to know they are nested. */
+	s = parse_ok(PROBE_FREE, "f");
+	c = alloc_spec_cookie(&s);
+	EXPECT_EQ(COOKIE_FIELD(c, COOKIE_FLAGS_SHIFT), 0);
 	alloc_spec_clear(&s);
 	s = parse_ok(PROBE_RESET, "r:ctx=@g");
 	c = alloc_spec_cookie(&s);
@@ -173,7 +178,8 @@ TEST(context_kinds)
 	expect_cookie(PROBE_DELETE, "d", COOKIE_CTX_SHIFT, 1, COOKIE_PTR_SHIFT, 0);
 	expect_cookie(PROBE_REPARENT, "r", COOKIE_PTR_SHIFT, 1, COOKIE_CTX_SHIFT, 2);
 	s = parse_ok(PROBE_CREATE, "c:parent=@g");
-	EXPECT_EQ(COOKIE_FIELD(alloc_spec_cookie(&s), COOKIE_FLAGS_SHIFT), PROBE_F_CTX_GLOBAL);
+	EXPECT_EQ(COOKIE_FIELD(alloc_spec_cookie(&s), COOKIE_FLAGS_SHIFT),
+		  PROBE_F_CTX_GLOBAL | PROBE_F_NESTS);
 	alloc_spec_clear(&s);
 }
 

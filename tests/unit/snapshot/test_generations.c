@@ -80,5 +80,37 @@ TEST(retired_totals)
 	generations__free(g);
 }
 
+/* A stack forgotten loses its retired totals in every target; the other
+ * stacks keep theirs, the one moved into its place included. */
+TEST(forget_drops_a_stack)
+{
+	struct generations *g = generations__new(0);
+	uint64_t bytes, allocs;
+
+	for (uint32_t id = 0; id < 100; id++) {
+		EXPECT_EQ(generations__retire(g, 0, id, id, 1), 0);
+		EXPECT_EQ(generations__retire(g, 3, id, 1000 + id, 1), 0);
+	}
+	generations__forget(g, 5);
+	generations__forget(g, 99);
+	generations__forget(g, 12345);
+	for (uint32_t id = 0; id < 100; id++) {
+		bool gone = id == 5 || id == 99;
+
+		bytes = allocs = 0;
+		generations__add_retired(g, 0, id, &bytes, &allocs);
+		EXPECT_EQ(bytes, gone ? 0 : id);
+		bytes = allocs = 0;
+		generations__add_retired(g, 3, id, &bytes, &allocs);
+		EXPECT_EQ(bytes, gone ? 0 : 1000 + id);
+		EXPECT_EQ(allocs, gone ? 0 : 1);
+	}
+	EXPECT_EQ(generations__retire(g, 3, 5, 7, 1), 0);
+	bytes = allocs = 0;
+	generations__add_retired(g, 3, 5, &bytes, &allocs);
+	EXPECT_EQ(bytes, 7);
+	generations__free(g);
+}
+
 RUN_TESTS("generations", T(generations_lengthen), T(a_day_makes_few_generations), T(retirable),
-	  T(retired_totals))
+	  T(retired_totals), T(forget_drops_a_stack))

@@ -233,5 +233,41 @@ TEST(run_judged_after_enough_history)
 	trend__free(t);
 }
 
+/* The series of classes_over_reports with CHURN forgotten after report 6
+ * (its id reclaimed), and back at report 7: CHURN is born again; LATE,
+ * whose history moved into the forgotten one's place, and the others keep
+ * theirs. */
+TEST(forgotten_stack_starts_anew)
+{
+	struct trend *t = trend__new(6, 10 * SEC);
+	struct point back[] = { { LEAK, 7000, 69 }, { CACHE, 8000, 69 }, { CHURN, 100, 1 },
+				{ LATE, 1100, 12 } };
+	struct snapshot *snap = NULL;
+
+	EXPECT(t != NULL);
+	if (!t)
+		return;
+	for (size_t r = 0; r < 6; r++) {
+		if (snap)
+			drop(snap);
+		snap = feed(t, 10.0 * (double)(r + 1), series[r], 4);
+	}
+	drop(snap);
+	trend__forget(t, CHURN);
+	trend__forget(t, CHURN);
+	snap = feed(t, 70.0, back, 4);
+	EXPECT_EQ(stack_of(snap, CHURN)->trend.cls, STACK_NEW);
+	EXPECT_EQ(stack_of(snap, CHURN)->trend.intervals, 0);
+	EXPECT_EQ(stack_of(snap, CHURN)->trend.growth_bytes, 100);
+	EXPECT_EQ(stack_of(snap, LEAK)->trend.cls, STACK_SUSPECT);
+	EXPECT_EQ(stack_of(snap, LEAK)->trend.growth_bytes, 1000);
+	EXPECT_EQ(stack_of(snap, CACHE)->trend.cls, STACK_STEADY);
+	EXPECT_EQ(stack_of(snap, LATE)->trend.intervals, 1);
+	EXPECT_EQ(stack_of(snap, LATE)->trend.growth_bytes, 400);
+	drop(snap);
+	trend__free(t);
+}
+
 RUN_TESTS("trend", T(classes_over_reports), T(churn_is_steady), T(young_buffer_is_a_suspect),
-	  T(short_final_interval_is_not_judged), T(window_forgets), T(run_judged_after_enough_history))
+	  T(short_final_interval_is_not_judged), T(window_forgets), T(run_judged_after_enough_history),
+	  T(forgotten_stack_starts_anew))

@@ -1,6 +1,7 @@
 /* test_key_index.c - the index finds every key it was given, through its
  * growth, and a key added more than once (a hash shared by several items)
- * gives each of its positions to a walk, and nothing else. */
+ * gives each of its positions to a walk, and nothing else; a key removed
+ * is gone, and every other still found. */
 #include "util/key_index.h"
 
 #include <errno.h>
@@ -90,5 +91,41 @@ TEST(walk_resumes_from_its_cursor)
 	key_index__clear(&x);
 }
 
+/* 2000 keys in a table kept just under half full, so that probe runs
+ * are long and wrap around, removed in a scrambled order: after each
+ * removal the key is gone and a sample of the others is found; a key
+ * added twice loses one position, then the other. */
+TEST(removes_keys)
+{
+	enum { N = 2000 };
+	struct key_index x = { 0 };
+	static bool gone[N];
+	uint64_t seen;
+
+	EXPECT_EQ(key_index__remove(&x, 1, 0), -ENOENT);
+	for (size_t i = 0; i < N; i++)
+		EXPECT_EQ(key_index__add(&x, i * 7919, i), 0);
+	EXPECT_EQ(key_index__remove(&x, 7919, 0), -ENOENT);
+	for (size_t step = 0; step < N; step++) {
+		size_t i = step * 1237 % N;
+
+		EXPECT_EQ(key_index__remove(&x, i * 7919, i), 0);
+		gone[i] = true;
+		EXPECT_EQ(key_index__find(&x, i * 7919), KEY_INDEX_NONE);
+		for (size_t k = step % 7; k < N; k += 97)
+			EXPECT_EQ(key_index__find(&x, k * 7919), gone[k] ? KEY_INDEX_NONE : k);
+	}
+	EXPECT_EQ(x.n, 0);
+	EXPECT_EQ(key_index__add(&x, 3, 10), 0);
+	EXPECT_EQ(key_index__add(&x, 3, 20), 0);
+	EXPECT_EQ(key_index__remove(&x, 3, 10), 0);
+	EXPECT_EQ(walk(&x, 3, &seen), 1);
+	EXPECT(seen == 1ULL << 20);
+	EXPECT_EQ(key_index__remove(&x, 3, 10), -ENOENT);
+	EXPECT_EQ(key_index__remove(&x, 3, 20), 0);
+	EXPECT_EQ(key_index__find(&x, 3), KEY_INDEX_NONE);
+	key_index__clear(&x);
+}
+
 RUN_TESTS("key_index", T(finds_each_key), T(reserve_makes_room), T(walks_positions_under_a_key),
-	  T(walk_resumes_from_its_cursor))
+	  T(walk_resumes_from_its_cursor), T(removes_keys))
