@@ -44,7 +44,8 @@ $(OUT)/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-# Assembly embeds files with .incbin; EMBED_FLAGS name them.
+# Assembly: files embedded with .incbin (EMBED_FLAGS name them), and the
+# functions probed to time a trap (trap_calibration.S).
 $(OUT)/%.o: src/%.S | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EMBED_FLAGS) -c $< -o $@

@@ -708,12 +708,30 @@ static __always_inline void leave_call(struct pt_regs *ctx)
 		track(ctx, c, target, call, ptr, call->size, call->ctx);
 }
 
+/* One trap into a probe of the cookie's target, for the cost of tracing
+ * it: entries by the kind of instruction probed, and returns. */
+static __always_inline void count_hit(struct pt_regs *ctx, bool ret)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct target_counters *c = counters_of(COOKIE_TARGET(cookie));
+
+	if (!c)
+		return;
+	if (ret)
+		c->return_hits++;
+	else if (COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_STEPPED)
+		c->stepped_hits++;
+	else
+		c->entry_hits++;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter)
 {
 	if (empty_probes)
 		return 0;
 	cpu_own();
+	count_hit(ctx, false);
 	enter_call(ctx, false);
 	cpu_release();
 	return 0;
@@ -725,6 +743,7 @@ int BPF_KRETPROBE(alloc_return)
 	if (empty_probes)
 		return 0;
 	cpu_own();
+	count_hit(ctx, true);
 	leave_call(ctx);
 	cpu_release();
 	return 0;
@@ -740,6 +759,7 @@ int BPF_KPROBE(alloc_session)
 	if (empty_probes)
 		return 0;
 	cpu_own();
+	count_hit(ctx, bpf_session_is_return());
 	if (bpf_session_is_return())
 		leave_call(ctx);
 	else
@@ -807,6 +827,7 @@ int BPF_KPROBE(free_enter)
 	if (empty_probes)
 		return 0;
 	cpu_own();
+	count_hit(ctx, false);
 	free_call(ctx);
 	cpu_release();
 	return 0;
@@ -821,13 +842,13 @@ int BPF_KPROBE(context_enter)
 	__u32 target = COOKIE_TARGET(cookie);
 	struct target_counters *c;
 
-	if (!context || paused || empty_probes)
-		return 0;
-	c = counters_of(target);
-	if (!c)
+	if (empty_probes)
 		return 0;
 	cpu_own();
-	reparent(c, target, context, context_of(ctx, cookie));
+	count_hit(ctx, false);
+	c = counters_of(target);
+	if (context && !paused && c)
+		reparent(c, target, context, context_of(ctx, cookie));
 	cpu_release();
 	return 0;
 }
@@ -839,6 +860,14 @@ int BPF_KPROBE(maps_change)
 {
 	if (unwind_tables && !paused)
 		request_rescan(COOKIE_TARGET(bpf_get_attach_cookie(ctx)));
+	return 0;
+}
+
+/* Attached only while user space times a probe's trap on its own code
+ * (src/probes/probe_cost.c): does nothing, at the least cost. */
+SEC("uprobe")
+int BPF_KPROBE(calibrate)
+{
 	return 0;
 }
 

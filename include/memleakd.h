@@ -71,6 +71,9 @@ static inline bool memleakd_kind_releases(__u32 kind)
 				     * calling malloc): with --sample-bytes, its return is
 				     * watched even when it is not sampled, so that the
 				     * calls it makes are known to be nested */
+#define PROBE_F_STEPPED 0x8         /* the probed instruction is single-stepped, not
+				     * emulated: its hits are counted apart, they cost
+				     * 10 to 20 times more (src/probes/probe_cost.c) */
 
 /* Attach cookie: each field is 4 bits wide; argument numbers count from 1 and
  * 0 means "none". The target and the global's slot take the upper half.
@@ -382,6 +385,11 @@ struct target_counters {
 	/* Frees the allocator made of its own accord, not the program's
 	 * (allocator_callers): neither frees nor unknown_frees. */
 	__u64 allocator_frees;
+	/* Traps into the target's probes, what tracing costs it: entries at
+	 * emulated instructions, entries single-stepped, returns. */
+	__u64 entry_hits;
+	__u64 stepped_hits;
+	__u64 return_hits;
 };
 
 /* Code that calls free on the allocator's own behalf, as run-time

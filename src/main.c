@@ -18,6 +18,7 @@
 #include "diff/diff.h"
 #include "probes/allocator.h"
 #include "probes/custom_allocator.h"
+#include "probes/probe_cost.h"
 #include "probes/seccomp_check.h"
 #include "probes/tracer.h"
 #include "report/report.h"
@@ -64,6 +65,7 @@ struct daemon {
 	struct ctx_sweep *sweep;            /* NULL without contexts */
 	struct generations *generations;
 	struct stack_reclaim *reclaim;
+	struct probe_cost *cost;            /* NULL when tracing's cost is unknown */
 	struct symbolizer *symbolizer;
 	int signal_fd;
 };
@@ -402,6 +404,22 @@ static int watch_mappings(struct daemon *d)
 	return r;
 }
 
+/* The prices of a probe hit, which each report's cost of tracing uses. */
+static void price_probes(struct daemon *d)
+{
+	const struct trap_prices *p;
+	int r = probe_cost__open(d->tracer, &d->cost);
+
+	if (r < 0) {
+		log_warn("the cost of tracing cannot be measured: %s", strerror(-r));
+		return;
+	}
+	p = probe_cost__prices(d->cost);
+	log_debug("a probe's trap costs %.2f us on an emulated instruction, %.2f us "
+		  "single-stepped, and %.2f us more on return", p->entry_ns / 1e3,
+		  p->stepped_ns / 1e3, p->return_ns / 1e3);
+}
+
 static int attach(struct daemon *d)
 {
 	const struct custom_allocator *c = d->custom;
@@ -424,6 +442,7 @@ static int attach(struct daemon *d)
 	}
 	describe(d);
 	describe_maps(d);
+	price_probes(d);
 	r = start_reclaim(d);
 	if (r < 0)
 		return r;
@@ -523,6 +542,9 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 		process_memory__read(d->target->proc_fd, &d->memory);
 	r = trend__update(d->trend, snap, monotonic_ns() - d->attached_ns,
 			  d->memory.rss_anon_bytes);
+	if (d->cost)
+		probe_cost__measure(d->cost, d->target->index, &snap->totals.hits, snap->interval_s,
+				    &snap->cost);
 	if (r >= 0 && d->mappings)
 		r = take_mappings(d, snap);
 	if (r >= 0) {
@@ -802,6 +824,7 @@ static void teardown(struct daemon *d)
 	context_resets__free(d->resets);
 	ctx_sweep__free(d->sweep);
 	stack_reclaim__free(d->reclaim);
+	probe_cost__free(d->cost);
 	generations__free(d->generations);
 	trend__free(d->trend);
 	trend__free(d->mapping_trend);

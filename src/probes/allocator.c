@@ -175,6 +175,8 @@ static uint64_t cookie_at_probe(uint64_t cookie, const struct probe_placement *p
 			continue;
 		cookie = (cookie & ~(0xfULL << shift)) | ((uint64_t)pl->arg_loc[n] << shift);
 	}
+	if (!pl->emulated)
+		cookie |= (uint64_t)PROBE_F_STEPPED << COOKIE_FLAGS_SHIFT;
 	return cookie | ((uint64_t)pl->stack_words << COOKIE_SP_SHIFT);
 }
 

@@ -454,6 +454,38 @@ const char *tracer__probe_mode(const struct tracer *t)
 	}
 }
 
+size_t tracer__program_fds(const struct tracer *t, enum tracer_programs g, int *fds, size_t cap)
+{
+	struct bpf_program *probes[] = {
+		t->skel->progs.alloc_enter, t->skel->progs.alloc_return,
+		t->skel->progs.alloc_session, t->skel->progs.free_enter,
+		t->skel->progs.context_enter,
+	};
+	struct bpf_program *syscalls[] = {
+		t->skel->progs.mapping_sys_enter, t->skel->progs.mapping_sys_exit,
+	};
+	struct bpf_program **progs = g == TRACER_PROBE_PROGRAMS ? probes : syscalls;
+	size_t n = g == TRACER_PROBE_PROGRAMS ? sizeof(probes) / sizeof(probes[0]) :
+						sizeof(syscalls) / sizeof(syscalls[0]);
+	size_t found = 0;
+
+	for (size_t i = 0; i < n && found < cap; i++) {
+		int fd = bpf_program__fd(progs[i]);
+
+		if (fd >= 0)
+			fds[found++] = fd;
+	}
+	return found;
+}
+
+struct bpf_link *tracer__attach_calibration(struct tracer *t, uint64_t offset, bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
+
+	return bpf_program__attach_uprobe_opts(t->skel->progs.calibrate, 0, "/proc/self/exe",
+					       offset, &opts);
+}
+
 static int attach_program(struct tracer *t, struct bpf_program *prog)
 {
 	struct bpf_link *link = bpf_program__attach(prog);

@@ -145,6 +145,19 @@ uint64_t tracer__time_base_ns(const struct tracer *t);
  * The probes stay attached (detaching them takes seconds) until freed. */
 void tracer__pause(struct tracer *t);
 void tracer__maps(const struct tracer *t, struct tracer_maps *out);
+/* The programs whose run time is what tracing costs: those the target's
+ * probes run, or the syscall tracepoints watching mappings, which every
+ * process on the machine runs. */
+enum tracer_programs { TRACER_PROBE_PROGRAMS, TRACER_SYSCALL_PROGRAMS };
+struct bpf_link;
+/* The descriptors of the loaded programs of group g, up to cap, into fds
+ * (they stay the tracer's): how many. */
+size_t tracer__program_fds(const struct tracer *t, enum tracer_programs g, int *fds, size_t cap);
+/* Attach a program that does nothing to this process's own code, at file
+ * offset offset of /proc/self/exe, on entry or (ret) on return: for timing
+ * a probe's trap. Returns the link (to bpf_link__destroy), or NULL with
+ * errno set. */
+struct bpf_link *tracer__attach_calibration(struct tracer *t, uint64_t offset, bool ret);
 /* Detach everything and unload. Accepts NULL. */
 void tracer__free(struct tracer *t);
 

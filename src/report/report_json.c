@@ -115,6 +115,19 @@ static void json_process(FILE *out, const struct process_summary *p)
 		p->allocator_retention ? "true" : "false");
 }
 
+/* null when the cost could not be measured. */
+static void json_cost(FILE *out, const struct tracing_cost *c)
+{
+	if (!c->known) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out, "{\"probe_hits\":%" PRIu64 ",\"single_stepped_hits\":%" PRIu64
+		",\"probe_hits_per_s\":%.1f,\"ns_per_hit\":%.1f,\"cpu_share\":%.6f"
+		",\"syscall_cpu_share\":%.6f}", c->hits, c->stepped_hits, c->hits_per_s,
+		c->ns_per_hit, c->cpu_share, c->syscall_cpu_share);
+}
+
 static int json_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
 {
 	(void)opt;
@@ -130,6 +143,8 @@ static int json_write(FILE *out, const struct snapshot *snap, const struct repor
 	fprintf(out, ",\"min_age_ms\":%" PRIu64 ",\"sample_bytes\":%" PRIu64 ",\"process\":",
 		snap->min_age_ns / 1000000, snap->sample_bytes);
 	json_process(out, &snap->process);
+	fputs(",\"cost\":", out);
+	json_cost(out, &snap->cost);
 	fputs(",\"totals\":", out);
 	json_totals(out, snap);
 	json_stacks(out, "stacks", snap->stacks, snap->n_top);

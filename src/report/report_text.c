@@ -129,6 +129,19 @@ static void text_warnings(FILE *out, const struct snapshot_totals *t)
 			t->unwind_anon_stops);
 }
 
+/* What tracing cost over the interval, when it was measured. */
+static void text_cost(FILE *out, const struct tracing_cost *c)
+{
+	if (!c->known)
+		return;
+	fprintf(out, "tracing cost: %.0f probe hits/s at %.2f us each, %.2f%% of a CPU",
+		c->hits_per_s, c->ns_per_hit / 1e3, c->cpu_share * 100);
+	if (c->syscall_cpu_share > 0)
+		fprintf(out, "; watching mappings, %.2f%% of a CPU machine-wide",
+			c->syscall_cpu_share * 100);
+	fputc('\n', out);
+}
+
 /* Mapped memory, when the run watches mappings. */
 static void text_mapped(FILE *out, const struct snapshot *snap)
 {
@@ -171,6 +184,7 @@ static void text_header(FILE *out, const struct snapshot *snap)
 		" frees of memory allocated before attach\n",
 		t->outstanding_bytes, human_bytes(human, (int64_t)t->outstanding_bytes, false),
 		t->outstanding_allocs, snap->n_stacks, t->allocs, t->frees, t->unknown_frees);
+	text_cost(out, &snap->cost);
 	text_mapped(out, snap);
 	text_warnings(out, t);
 	if (snap->min_age_ns)

@@ -186,6 +186,9 @@ static int read_counters(int fd, uint32_t target, int ncpus, struct snapshot_tot
 		t->unwind_truncated += c[cpu].unwind_truncated;
 		t->unwind_anon_stops += c[cpu].unwind_anon_stops;
 		t->allocator_frees += c[cpu].allocator_frees;
+		t->hits.entry += c[cpu].entry_hits;
+		t->hits.stepped += c[cpu].stepped_hits;
+		t->hits.ret += c[cpu].return_hits;
 	}
 out:
 	free(c);

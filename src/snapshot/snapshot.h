@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "probes/probe_cost.h"
 #include "symbols/symbolizer.h"
 
 struct context_resets;
@@ -54,6 +55,7 @@ struct snapshot_totals {
 	uint64_t heap_mapped_ranges;
 	uint64_t mapping_events;         /* mmap, munmap, mremap, brk, mprotect calls seen */
 	uint64_t dropped_mapping_events; /* lost: the ring buffer was full */
+	struct probe_hits hits;          /* traps into the target's probes, by kind */
 };
 
 /* What a stack's bytes are. */
@@ -148,6 +150,7 @@ struct snapshot {
 	bool judged;          /* the run is long enough that a stack seen from its
 			       * start has been judged (trend.c) */
 	struct process_summary process;
+	struct tracing_cost cost; /* over the interval; cost.known false when unmeasured */
 	size_t n_stacks;      /* every stack holding memory */
 	size_t n_top;         /* the first n_top have addresses and frames */
 	size_t records_read;  /* allocation records visited (--min-age, context resets) */

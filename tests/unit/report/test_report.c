@@ -53,6 +53,13 @@ static struct snapshot fixture(enum end_reason end)
 		.n_top = 2,
 		.stacks = stacks,
 	};
+
+	/* A periodic report whose cost could not be measured, a final one
+	 * whose was: 7,500 hits over 2.5 s, a third single-stepped. */
+	if (end != END_NONE)
+		s.cost = (struct tracing_cost){ .known = true, .hits = 7500, .stepped_hits = 2500,
+						.hits_per_s = 3000, .ns_per_hit = 4000,
+						.cpu_share = 0.012, .syscall_cpu_share = 0.0005 };
 	return s;
 }
 

@@ -1,0 +1,66 @@
+"""test_probe_cost.py - what tracing costs the target, in each report: every
+trap into the target's probes is counted (entries at emulated instructions,
+single-stepped ones apart, returns), and priced at what a trap costs on
+this machine, timed at start on memleakd's own code, plus the programs' run
+time from the kernel's BPF statistics."""
+
+import os
+import re
+import signal
+
+from harness import Session
+
+PAIRS = 100000
+PRICES_RE = re.compile(r"a probe's trap costs ([\d.]+) us on an emulated instruction, "
+                       r"([\d.]+) us single-stepped, and ([\d.]+) us more on return")
+
+
+def traced_pairs(s, *args):
+    """bench_pairs PAIRS malloc(64)+free pairs, all after attach, then its
+    exit: memleakd's final report and its stderr."""
+    target = s.target("bench_pairs", str(PAIRS), "--wait")
+    daemon = s.memleakd(target.pid, "-v", *args)
+    target.signal(signal.SIGUSR1)
+    assert target.wait() == 0, target.describe()
+    return daemon.finished_report(), daemon.stderr.text()
+
+
+def test_every_hit_counted_and_priced():
+    """Each pair is three traps: malloc's entry and return, free's entry,
+    all on emulated instructions; nothing else runs after attach. The
+    cost is those hits at the prices memleakd timed, as a share of a CPU
+    over the interval."""
+    with Session() as s:
+        report, stderr = traced_pairs(s)
+    cost = report["cost"]
+    assert report["totals"]["allocs"] == PAIRS and report["totals"]["frees"] == PAIRS
+    assert cost["probe_hits"] == 3 * PAIRS and cost["single_stepped_hits"] == 0, cost
+    prices = PRICES_RE.search(stderr)
+    assert prices, stderr
+    emulated, stepped, _ = map(float, prices.groups())
+    # The trap alone, at the cheapest price, is a floor for each hit.
+    assert cost["ns_per_hit"] >= emulated * 1e3 * 0.999 > 0, (cost, prices.groups())
+    assert stepped > emulated, prices.groups()
+    share = cost["probe_hits"] * cost["ns_per_hit"] / (report["interval_s"] * 1e9)
+    assert abs(cost["cpu_share"] - share) <= 0.002 + 0.01 * share, (cost, report["interval_s"])
+    assert abs(cost["probe_hits_per_s"] * report["interval_s"] - cost["probe_hits"]) <= \
+        0.01 * cost["probe_hits"], cost
+    assert cost["syscall_cpu_share"] >= 0, cost
+
+
+def test_single_stepped_hits_apart():
+    """With every probe at its function's entry (MEMLEAKD_PROBES_AT_ENTRY),
+    glibc's free starts with an instruction the kernel single-steps: each
+    free is a single-stepped hit, priced as such."""
+    os.environ["MEMLEAKD_PROBES_AT_ENTRY"] = "1"
+    try:
+        with Session() as s:
+            report, stderr = traced_pairs(s, "--no-mappings")
+    finally:
+        del os.environ["MEMLEAKD_PROBES_AT_ENTRY"]
+    cost = report["cost"]
+    assert cost["probe_hits"] == 3 * PAIRS and cost["single_stepped_hits"] == PAIRS, cost
+    assert cost["syscall_cpu_share"] == 0, cost
+    emulated, stepped, ret = map(float, PRICES_RE.search(stderr).groups())
+    floor = (2 * emulated + stepped) / 3 * 1e3
+    assert cost["ns_per_hit"] >= floor * 0.999, (cost, floor)
