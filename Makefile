@@ -303,6 +303,7 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 	@python3 bench/false_alarms.py
 	@python3 bench/emulation.py
 	@python3 bench/stress.py
+	@python3 bench/tracing_cost.py
 
 # `make install PREFIX=/usr DESTDIR=pkg/`: the binary in sbin (it needs
 # root), the presets where it looks for them (../share/memleakd/presets
