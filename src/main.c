@@ -516,7 +516,7 @@ static int report(struct daemon *d, enum end_reason end)
 		log_error("writing the report failed: %s", strerror(-r));
 	else
 		log_debug("report %u: %zu stacks, %zu shown, %zu records read, in %.1f ms (maps "
-			  "%.1f, names %.1f, writing %.1f)", snap->report, snap->n_stacks, snap->n_top,
+			  "%.1f, names %.1f, writing %.1f)", snap->report, snap->n_stacks, shown.n_top,
 			  snap->records_read,
 			  ms_between(start, monotonic_ns()), ms_between(start, read),
 			  ms_between(read, named), ms_between(named, monotonic_ns()));

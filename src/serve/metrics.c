@@ -199,10 +199,17 @@ static void family_header(FILE *out, const char *name, enum family_type type, co
 		type == COUNTER ? "counter" : "gauge");
 }
 
-/* A float as Prometheus reads one: integers exactly, up to 2^53. */
+/* A float as Prometheus reads one, in the fewest digits that read back
+ * the same: integers exactly (up to 2^53), 0.555879 rather than
+ * 0.55587900000000001. */
 static void sample_value(FILE *out, double v)
 {
-	fprintf(out, " %.17g\n", v);
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	fprintf(out, " %s\n", buf);
 }
 
 static void process_labels(FILE *out, const struct metrics_process *p)

@@ -64,12 +64,11 @@ static char *encode(const struct metrics_process *procs, size_t n, size_t top)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
+	int r = out ? metrics_write(out, procs, n, top) : -ENOMEM;
 
-	EXPECT(out != NULL);
-	if (!out)
-		return NULL;
-	EXPECT_EQ(metrics_write(out, procs, n, top), 0);
-	fclose(out);
+	if (out)
+		fclose(out);
+	EXPECT_EQ(r, 0);
 	return buf;
 }
 
