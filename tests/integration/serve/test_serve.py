@@ -70,6 +70,14 @@ def traced(s, *args):
     return target, daemon, base, leaks_reported(base)
 
 
+def stop(daemon, target):
+    """SIGINT: memleakd exits 0 (a sanitized build, having checked for
+    leaks) with requests served; then the target."""
+    daemon.signal(signal.SIGINT)
+    assert daemon.wait() == 0, daemon.describe()
+    target.stop()
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -130,7 +138,7 @@ def test_prometheus_scrapes_metrics():
     leaks.c's exact numbers under the labels pid and comm, the stack label
     stays one across scrapes, and memleakd's own CPU time is there."""
     with Session() as s:
-        target, _, base, report = traced(s)
+        target, daemon, base, report = traced(s)
         api = prometheus(s, base[len("http://"):])
         labels = f'pid="{target.pid}",comm="leaks"'
         total = scraped(api, f"memleakd_outstanding_bytes{{{labels}}}")
@@ -159,7 +167,7 @@ def test_prometheus_scrapes_metrics():
         assert len(stacks) == 1 and float(stacks[0]["value"][1]) >= 3, stacks
         targets = json.loads(get(api + "/targets")[2])["data"]["activeTargets"]
         assert [(t["health"], t["lastError"]) for t in targets] == [("up", "")], targets
-        target.stop()
+        stop(daemon, target)
 
 
 def test_pprof_reads_heap_over_http():
@@ -167,7 +175,7 @@ def test_pprof_reads_heap_over_http():
     with its exact bytes and allocations, as from a file; the profile is
     gzip'd protobuf, served as application/octet-stream, to HEAD too."""
     with Session() as s:
-        target, _, base, _ = traced(s)
+        target, daemon, base, _ = traced(s)
         url = base + "/debug/pprof/heap"
         status, headers, body = get(url)
         assert status == 200 and headers["Content-Type"] == "application/octet-stream"
@@ -176,7 +184,7 @@ def test_pprof_reads_heap_over_http():
         assert status == 200 and body == b"" and int(headers["Content-Length"]) > 100
         os.environ["PPROF_TMPDIR"] = str(s.tmp)
         expect_leak_values(s, url)
-        target.stop()
+        stop(daemon, target)
 
 
 def test_report_json_is_the_json_report():
@@ -188,7 +196,7 @@ def test_report_json_is_the_json_report():
         number = json.loads(body)["report"]
         line = daemon.stdout.wait_for(lambda l: f'"report":{number},' in l, 5)
         assert line and (line + "\n").encode() == body, f"{line}\n{body}"
-        target.stop()
+        stop(daemon, target)
 
 
 def test_page_in_chromium():
@@ -198,7 +206,7 @@ def test_page_in_chromium():
     total, legends with the leaks' sizes; the screenshot has colours; and
     the page shows a later report by itself, its flame graph reloaded."""
     with Session() as s:
-        target, _, base, _ = traced(s)
+        target, daemon, base, _ = traced(s)
         shot = SCREENSHOTS / "live-page.png"
         result = browser("page", base + "/", shot)
         first, later = result["first"], result["later"]
@@ -216,7 +224,7 @@ def test_page_in_chromium():
         assert later["flame_src"] == f"flame.svg?report={later['report']}", later
         assert later["stacks"]["lines"][0]["points"] > first["stacks"]["lines"][0]["points"]
         assert not [c for c in result["console"] if "Refused" in c], result["console"]
-        target.stop()
+        stop(daemon, target)
 
 
 def raw_status(port, request):
@@ -245,7 +253,7 @@ def test_limits():
     a burst past the token bucket gets 429, and a second later 200 again;
     the default address is loopback only."""
     with Session() as s:
-        target, _, base = serve(s, "--listen", "0")
+        target, daemon, base = serve(s, "--listen", "0")
         port = int(base.rsplit(":", 1)[1])
         assert listening(port) == ["0100007F"], listening(port)
         status, headers, _ = get(base + "/metrics", method="POST")
@@ -266,7 +274,7 @@ def test_limits():
         assert codes[:15] == [200] * 15 and 429 in codes, codes
         time.sleep(1)
         assert get(base + "/metrics")[0] == 200
-        target.stop()
+        stop(daemon, target)
 
 
 def test_busy_port_and_ipv6():
@@ -290,6 +298,4 @@ def test_busy_port_and_ipv6():
         conn.request("GET", "/metrics")
         assert conn.getresponse().status == 200
         conn.close()
-        daemon.signal(signal.SIGINT)
-        assert daemon.wait() == 0, daemon.describe()
-        target.stop()
+        stop(daemon, target)
