@@ -1,5 +1,5 @@
 # Makefile - builds ./memleakd: BPF object (clang) -> skeleton (bpftool) ->
-# user space (gcc, libbpf, libelf, libdw, libdebuginfod, zlib, liblzma). `make check` builds and runs every
+# user space (gcc, libbpf, libelf, libdw, libdebuginfod, zlib, liblzma, libmicrohttpd). `make check` builds and runs every
 # test; `make demo` shows memleakd on a leaky program; `make bench` measures.
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -12,7 +12,7 @@ ARCH := x86
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Isrc -I$(OUT) -MMD -MP
-LDLIBS := -lbpf -lelf -ldw -ldebuginfod -lz -llzma -liberty -lm
+LDLIBS := -lbpf -lelf -ldw -ldebuginfod -lz -llzma -liberty -lmicrohttpd -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Werror
 
 SRCS := $(wildcard src/*.c src/*/*.c)
@@ -63,6 +63,13 @@ $(FLAME_CSS) $(FLAME_JS): $(OUT)/report/%: src/report/%
 $(OUT)/report/flame_graph_assets.o: $(FLAME_CSS) $(FLAME_JS)
 $(OUT)/report/flame_graph_assets.o: EMBED_FLAGS := \
 	-DFLAME_GRAPH_CSS='"$(FLAME_CSS)"' -DFLAME_GRAPH_JS='"$(FLAME_JS)"'
+
+# The live page of --listen: its skeleton, style and script embedded as
+# they are (web_page.c puts the two in the skeleton).
+WEB_PAGE_FILES := src/serve/web_page.html src/serve/web_page.css src/serve/web_page.js
+$(OUT)/serve/web_page_assets.o: $(WEB_PAGE_FILES)
+$(OUT)/serve/web_page_assets.o: EMBED_FLAGS := -DWEB_PAGE_HTML='"src/serve/web_page.html"' \
+	-DWEB_PAGE_CSS='"src/serve/web_page.css"' -DWEB_PAGE_JS='"src/serve/web_page.js"'
 
 memleakd: $(OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -181,13 +188,15 @@ $(JS_DEPS): tests/js/package.json tests/js/package-lock.json
 	cp tests/js/package.json tests/js/package-lock.json $(OUT)/js/
 	npm ci --prefix $(OUT)/js --no-audit --no-fund
 
-# The flame graph's script linted as the browser script it is: a failure
-# stops `make check` before any test runs, and adds none to the count. The
-# config sits beside node_modules, where its import of @eslint/js resolves.
+# The flame graph's and the live page's scripts linted as the browser
+# scripts they are: a failure stops `make check` before any test runs, and
+# adds none to the count. The config sits beside node_modules, where its
+# import of @eslint/js resolves.
 JS_LINTED := $(OUT)/js/flame_graph.linted
-$(JS_LINTED): src/report/flame_graph.js tests/js/eslint.config.js $(JS_DEPS)
+$(JS_LINTED): src/report/flame_graph.js src/serve/web_page.js tests/js/eslint.config.js $(JS_DEPS)
 	cp tests/js/eslint.config.js $(OUT)/js/
-	$(OUT)/js/node_modules/.bin/eslint --max-warnings 0 --config $(OUT)/js/eslint.config.js $<
+	$(OUT)/js/node_modules/.bin/eslint --max-warnings 0 --config $(OUT)/js/eslint.config.js \
+		src/report/flame_graph.js src/serve/web_page.js
 	@touch $@
 
 # The daemon, the unit tests and the fuzz harnesses under AddressSanitizer and

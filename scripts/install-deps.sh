@@ -4,7 +4,7 @@
 # package is already present. Run as root (apt-get).
 set -eu
 
-BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginfod-dev zlib1g-dev liblzma-dev libiberty-dev bpftool pkg-config"
+BUILD="make gcc clang llvm libc6-dev libbpf-dev libelf-dev libdw-dev libdebuginfod-dev zlib1g-dev liblzma-dev libiberty-dev libmicrohttpd-dev bpftool pkg-config"
 # `make fuzz`: libFuzzer and clang's sanitizer runtimes (gcc's, which `make
 # check` uses, come with gcc).
 FUZZ="libclang-rt-14-dev"
@@ -19,10 +19,10 @@ FUZZ="libclang-rt-14-dev"
 # headless, loads the flame graphs (nodejs and npm, which drive it, come
 # with the machine: Debian's npm is not wanted); valgrind, whose memcheck
 # counts the test compares with memleakd's on real programs: jq, sqlite3,
-# cmake and git.
+# cmake and git; prometheus, the server that scrapes --listen's /metrics.
 TEST="python3 xz-utils libjemalloc-dev libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 libapr1-dev procps
 	redis-server redis-tools nginx-light wrk g++ gdb rustc golang-go golang-github-google-pprof-dev protobuf-compiler
-	chromium debuginfod valgrind jq sqlite3 cmake git"
+	chromium debuginfod valgrind jq sqlite3 cmake git prometheus"
 # A real server that allocates through its own memory contexts, PostgreSQL
 # 15, and the headers and PGXS that build the tests' C extension for it. The
 # headers must be the server's version: when one of these is missing, all

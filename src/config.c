@@ -72,6 +72,10 @@ static const char usage[] =
 	"                          whole (default: all)\n"
 	"      --no-mappings       do not watch the anonymous memory the process\n"
 	"                          maps (mmap, mremap, brk, mprotect)\n"
+	"      --listen [ADDR:]PORT\n"
+	"                          serve /metrics (Prometheus), /debug/pprof/heap,\n"
+	"                          /report.json and a live page at / over HTTP, on\n"
+	"                          127.0.0.1 unless ADDR is given (IPv4, or [IPv6])\n"
 	"\n"
 	"Custom allocators (SPEC is SYMBOL[@MODULE][:key=N,...], arguments from 1):\n"
 	"      --alloc SPEC        allocates: size=N, nmemb=N, out=N, ctx=N|@GLOBAL\n"
@@ -124,6 +128,7 @@ enum {
 	OPT_DEBUG_DIR,
 	OPT_SAMPLE_BYTES,
 	OPT_NO_MAPPINGS,
+	OPT_LISTEN,
 };
 
 static const struct option options[] = {
@@ -157,6 +162,7 @@ static const struct option options[] = {
 	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
 	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
 	{ "no-mappings", no_argument, NULL, OPT_NO_MAPPINGS },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -416,6 +422,12 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 			return fail(error, "--sample-bytes: '%s' is not a byte count from 1 to %llu", arg,
 				    MAX_SAMPLE_BYTES);
 		cfg->sample_bytes = v;
+		return 0;
+	case OPT_LISTEN:
+		if (listen_address_parse(arg, &cfg->listen_addr))
+			return fail(error, "--listen: '%s' is not [ADDR:]PORT (a port from 0 to 65535, "
+				    "ADDR a numeric IPv4 address or an IPv6 one in brackets)", arg);
+		cfg->listen = true;
 		return 0;
 	default:
 		return parse_spec_option(opt, arg, cfg, p, error);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "probes/alloc_spec.h"
+#include "serve/listen_address.h"
 
 /* How the BPF side walks user stacks (--unwind). */
 enum unwind_mode {
@@ -42,6 +43,8 @@ struct config {
 	bool no_malloc;       /* trace only the custom specs, not the malloc family */
 	bool no_mappings;     /* do not watch the process's anonymous memory mappings */
 	struct alloc_specs specs; /* --alloc/--free/--realloc/--reset, then the presets' */
+	bool listen;          /* --listen: serve the endpoints on listen_addr */
+	struct listen_address listen_addr;
 };
 
 enum config_result {

@@ -23,6 +23,8 @@
 #include "probes/tracer.h"
 #include "report/report.h"
 #include "report/report_output.h"
+#include "serve/http_server.h"
+#include "serve/latest_report.h"
 #include "snapshot/context_resets.h"
 #include "snapshot/ctx_sweep.h"
 #include "snapshot/generations.h"
@@ -35,6 +37,7 @@
 #include "symbols/debuginfod_fetch.h"
 #include "symbols/stack_symbols.h"
 #include "symbols/symbolizer.h"
+#include "target/process_comm.h"
 #include "target/process_memory.h"
 #include "target/target.h"
 #include "unwind/unwind_publisher.h"
@@ -44,6 +47,8 @@
 /* How long attaching waits for the unwind tables of the objects mapped at
  * start: libc, libstdc++ and postgres take about 50 ms together. */
 #define UNWIND_WAIT_MS 2000
+/* Reports the live page charts: an hour at the default interval. */
+#define HISTORY_POINTS 360
 
 struct daemon {
 	const struct config *cfg;
@@ -67,6 +72,9 @@ struct daemon {
 	struct stack_reclaim *reclaim;
 	struct probe_cost *cost;            /* NULL when tracing's cost is unknown */
 	struct symbolizer *symbolizer;
+	struct latest_report *latest;       /* NULL without --listen */
+	struct http_server *server;
+	char comm[PROCESS_COMM_LEN];        /* as last read */
 	int signal_fd;
 };
 
@@ -549,8 +557,9 @@ static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum 
 		r = take_mappings(d, snap);
 	if (r >= 0) {
 		verdict_decide(&d->at_attach, &d->memory, snap);
-		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks ? SIZE_MAX :
-					  d->cfg->top);
+		/* The endpoints serve the flame graph and pprof: every stack. */
+		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks || d->latest ?
+					  SIZE_MAX : d->cfg->top);
 	}
 	if (r < 0) {
 		snapshot__free(snap);
@@ -565,11 +574,30 @@ static double ms_between(uint64_t from, uint64_t to)
 	return (double)(to - from) / 1e6;
 }
 
+/* Render the report for the endpoints. A failure is reported; the
+ * endpoints keep serving the previous report. */
+static void publish(struct daemon *d, const struct snapshot *snap)
+{
+	const struct metrics_process proc = { .snap = snap, .comm = d->comm };
+	uint64_t start = monotonic_ns();
+	int r;
+
+	/* A process that is gone keeps the name last read. */
+	process_comm__read(d->target->proc_fd, d->comm);
+	r = latest_report__publish(d->latest, &proc, 1, d->cfg->top,
+				   (double)d->cfg->interval_ns / 1e9, &d->report_options);
+	if (r < 0)
+		log_warn("rendering report %u for --listen failed: %s", snap->report, strerror(-r));
+	else
+		log_debug("report %u rendered for --listen in %.1f ms", snap->report,
+			  ms_between(start, monotonic_ns()));
+}
+
 static int report(struct daemon *d, enum end_reason end)
 {
 	uint64_t start = monotonic_ns(), read, named;
 	struct tracer_maps maps;
-	struct snapshot *snap;
+	struct snapshot *snap, shown;
 	int r;
 
 	/* A process that is gone keeps the mappings last read, and so does
@@ -586,16 +614,19 @@ static int report(struct daemon *d, enum end_reason end)
 	read = monotonic_ns();
 	r = stack_symbols_resolve(snap, d->symbolizer, d->target->maps, d->target->root_fd);
 	named = monotonic_ns();
+	shown = report_view(snap, d->writer, d->cfg->top);
 	if (r >= 0)
-		r = report_output__write(d->out, snap, &d->report_options);
+		r = report_output__write(d->out, &shown, &d->report_options);
 	if (r < 0)
 		log_error("writing the report failed: %s", strerror(-r));
 	else
 		log_debug("report %u: %zu stacks, %zu shown, %zu records read, in %.1f ms (maps "
-			  "%.1f, names %.1f, writing %.1f)", snap->report, snap->n_stacks, snap->n_top,
+			  "%.1f, names %.1f, writing %.1f)", snap->report, snap->n_stacks, shown.n_top,
 			  snap->records_read,
 			  ms_between(start, monotonic_ns()), ms_between(start, read),
 			  ms_between(read, named), ms_between(named, monotonic_ns()));
+	if (r >= 0 && d->latest)
+		publish(d, snap);
 	if (r >= 0 && d->sweep) {
 		struct ctx_sweep_stats swept;
 
@@ -696,6 +727,26 @@ static int run(struct daemon *d)
 	/* Frozen maps: the final totals and stacks describe one moment. */
 	tracer__pause(d->tracer);
 	return report(d, end);
+}
+
+/* Listen before attaching: a busy port fails the start, not the run. */
+static int start_server(struct daemon *d)
+{
+	struct listen_address bound;
+	char where[64];
+	int r;
+
+	d->latest = latest_report__new(HISTORY_POINTS);
+	if (!d->latest)
+		return -ENOMEM;
+	r = http_server__start(&d->cfg->listen_addr, d->latest, &d->server, &bound);
+	listen_address_format(r < 0 ? &d->cfg->listen_addr : &bound, where, sizeof(where));
+	if (r < 0) {
+		log_error("--listen %s: cannot serve there: %s", where, strerror(-r));
+		return r;
+	}
+	log_info("serving http://%s/ (/metrics, /debug/pprof/heap, /report.json)", where);
+	return 0;
 }
 
 static int open_output(struct daemon *d)
@@ -802,9 +853,13 @@ static int setup(struct daemon *d)
 	if (!d->symbolizer || !d->resets || !d->generations || !d->trend || !d->mapping_trend)
 		return -ENOMEM;
 	r = open_output(d);
+	if (r >= 0 && d->cfg->listen)
+		r = start_server(d);
 	if (r < 0)
 		return r;
 	r = open_target(d);
+	if (r >= 0)
+		process_comm__read(d->target->proc_fd, d->comm);
 	if (r >= 0)
 		r = check_seccomp(d);
 	if (r < 0)
@@ -814,6 +869,8 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	http_server__free(d->server);
+	latest_report__free(d->latest);
 	unwind_publisher__free(d->publisher);
 	mappings__free(d->mappings);
 	tracer__free(d->tracer);

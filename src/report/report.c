@@ -1,4 +1,4 @@
-/* report.c - the table of report writers. */
+/* report.c - the table of report writers, and what a writer is shown. */
 #include "report/report.h"
 
 #include <stddef.h>
@@ -18,6 +18,18 @@ const struct report_writer *report_writer_find(const char *name)
 		if (!strcmp(writers[i]->name, name))
 			return writers[i];
 	return NULL;
+}
+
+struct snapshot report_view(const struct snapshot *snap, const struct report_writer *w,
+			    size_t top)
+{
+	struct snapshot view = *snap;
+
+	if (!w->all_stacks) {
+		view.n_top = view.n_top < top ? view.n_top : top;
+		view.n_top_mappings = view.n_top_mappings < top ? view.n_top_mappings : top;
+	}
+	return view;
 }
 
 const char *report_writer_names(void)

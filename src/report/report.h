@@ -35,6 +35,12 @@ extern const struct report_writer report_folded;
 extern const struct report_writer report_svg;
 extern const struct report_writer report_pprof;
 
+/* snap as writer w shows it when reports hold top stacks: every stack read
+ * for an all_stacks writer, else the first top (snap may hold more: those
+ * the writer does not show). A shallow copy that borrows snap's stacks. */
+struct snapshot report_view(const struct snapshot *snap, const struct report_writer *w,
+			    size_t top);
+
 /* The writer called name, or NULL. */
 const struct report_writer *report_writer_find(const char *name);
 /* "text, json, folded, svg, pprof": for messages. */

@@ -12,6 +12,10 @@
 //   flame_browser.js speedscope URL SCREENSHOT.png
 //     loads speedscope's page at URL (its index.html#profileURL=...), opens
 //     the Sandwich view and reads the functions of its table.
+//   flame_browser.js page URL SCREENSHOT.png
+//     loads memleakd's live page (--listen) at URL, waits for its charts
+//     and its flame graph, reads them, screenshots the page and counts the
+//     screenshot's colours, then waits for the page to show a later report.
 'use strict';
 
 const fs = require('fs');
@@ -105,12 +109,84 @@ async function speedscope(url, screenshot) {
   });
 }
 
+// The distinct colours of a PNG, counted in a blank page of their own: the
+// live page's policy admits no data: image.
+async function colours(context, png) {
+  const blank = await context.newPage();
+  try {
+    return await blank.evaluate((b64) => new Promise((resolve, reject) => {
+      const img = new Image();
+      img.onload = () => {
+        const c = document.createElement('canvas');
+        c.width = img.width;
+        c.height = img.height;
+        const g = c.getContext('2d');
+        g.drawImage(img, 0, 0);
+        const data = g.getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < data.length; i += 4)
+          seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+        resolve(seen.size);
+      };
+      img.onerror = reject;
+      img.src = 'data:image/png;base64,' + b64;
+    }), png.toString('base64'));
+  } finally {
+    await blank.close();
+  }
+}
+
+// What one process's panel shows: its charts' lines and legends, and the
+// frames of its flame graph (in the frame's own document).
+async function panel(page) {
+  const chart = (name) => page.$eval(`figure.${name}`, (f) => ({
+    lines: Array.from(f.querySelectorAll('polyline'), (l) => ({
+      name: l.getAttribute('data-name'), points: l.getAttribute('points').split(' ').length,
+    })),
+    legend: Array.from(f.querySelectorAll('li'), (li) => li.textContent),
+  }));
+  const frame = page.frame({ url: /flame\.svg/ });
+  return {
+    title: await page.textContent('section.process h2 > span'),
+    verdict: await page.textContent('section.process h2 > span.verdict'),
+    report: +await page.textContent('#report'),
+    flame_src: await page.getAttribute('iframe.flame', 'src'),
+    stacks: await chart('stacks'),
+    memory: await chart('memory'),
+    flame: frame ? await frame.$$eval('g.f title', (ts) => ts.map((t) => t.textContent)) : [],
+  };
+}
+
+async function livePage(url, screenshot) {
+  return withPage(async (page) => {
+    await page.goto(url);
+    await page.waitForSelector('figure.stacks polyline', { state: 'attached', timeout: 15000 });
+    await page.waitForFunction(() => {
+      const f = document.querySelector('iframe.flame');
+      const doc = f && f.contentDocument;
+      return doc && doc.querySelectorAll('g.f').length > 1;
+    }, null, { timeout: 15000 });
+    const first = await panel(page);
+    const png = await page.screenshot({ path: screenshot, fullPage: true });
+    const colourCount = await colours(page.context(), png);
+    await page.waitForFunction((n) => +document.getElementById('report').textContent > n,
+      first.report, { timeout: 15000 });
+    await page.waitForFunction(() => {
+      const f = document.querySelector('iframe.flame');
+      const doc = f && f.contentDocument;
+      return doc && doc.readyState === 'complete' && doc.querySelectorAll('g.f').length > 1;
+    }, null, { timeout: 15000 });
+    return { first, colours: colourCount, later: await panel(page) };
+  });
+}
+
 async function main(argv) {
   const [mode, ...args] = argv;
   const result = mode === 'svg' ? await svg(...args)
-    : mode === 'speedscope' ? await speedscope(...args) : null;
+    : mode === 'speedscope' ? await speedscope(...args)
+      : mode === 'page' ? await livePage(...args) : null;
   if (!result)
-    throw new Error(`usage: flame_browser.js svg|speedscope ...`);
+    throw new Error(`usage: flame_browser.js svg|speedscope|page ...`);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 

@@ -294,8 +294,30 @@ TEST(max_stacks)
 	EXPECT_ERROR("--max-stacks needs a value", "-p", "1", "--max-stacks");
 }
 
+/* --listen: off by default, loopback without an address. */
+TEST(listen_flag)
+{
+	struct config cfg;
+	char where[64];
+
+	EXPECT_RUN(&cfg, "-p", "1");
+	EXPECT(!cfg.listen);
+	config_clear(&cfg);
+	EXPECT_RUN(&cfg, "-p", "1", "--listen", "9464");
+	EXPECT(cfg.listen);
+	EXPECT_STREQ(listen_address_format(&cfg.listen_addr, where, sizeof(where)),
+		     "127.0.0.1:9464");
+	config_clear(&cfg);
+	EXPECT_RUN(&cfg, "-p", "1", "--listen", "[::1]:9464");
+	EXPECT_STREQ(listen_address_format(&cfg.listen_addr, where, sizeof(where)), "[::1]:9464");
+	config_clear(&cfg);
+	EXPECT_ERROR("--listen: 'localhost:9464' is not [ADDR:]PORT", "-p", "1", "--listen",
+		     "localhost:9464");
+	EXPECT_ERROR("--listen needs a value", "-p", "1", "--listen");
+}
+
 RUN_TESTS("config", T(defaults), T(long_and_short_flags), T(bad_values_name_their_flag),
 	  T(min_age_zero_is_allowed), T(verbose_counts), T(custom_allocator_flags),
 	  T(presets_take_the_prefix), T(unwind_modes), T(report_flags),
 	  T(debug_dirs), T(spec_errors_name_their_flag), T(count_suffixes), T(quiet),
-	  T(sample_bytes), T(max_stacks))
+	  T(sample_bytes), T(max_stacks), T(listen_flag))
