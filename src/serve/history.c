@@ -27,6 +27,7 @@ struct history_process {
 	char *comm;
 	uint64_t rss_bytes, outstanding_bytes;
 	enum verdict verdict;
+	struct tracing_cost cost;
 	size_t n_stacks;
 	struct history_stack *stacks;
 };
@@ -81,6 +82,7 @@ static int process_fill(struct history_process *hp, const struct metrics_process
 	hp->rss_bytes = snap->process.rss_bytes;
 	hp->outstanding_bytes = snap->totals.outstanding_bytes;
 	hp->verdict = snap->process.verdict;
+	hp->cost = snap->cost;
 	hp->comm = strdup(mp->comm ? mp->comm : "");
 	hp->stacks = calloc(n + 1, sizeof(*hp->stacks));
 	if (!hp->comm || !hp->stacks)
@@ -226,6 +228,11 @@ static int write_process(const struct history *h, FILE *out, int pid)
 	json_write_string(out, last->comm);
 	fputs(",\"verdict\":", out);
 	json_write_string(out, verdict_name(last->verdict));
+	if (last->cost.known)
+		fprintf(out, ",\"cost\":{\"probe_hits_per_s\":%.1f,\"cpu_share\":%.6f}",
+			last->cost.hits_per_s, last->cost.cpu_share);
+	else
+		fputs(",\"cost\":null", out);
 	fputs(",\"flame\":\"flame.svg\"", out);
 	r = write_stack_names(h, out, pid);
 	if (r < 0)

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -82,6 +83,29 @@ static double n_stacks(const struct snapshot *snap)
 static double n_mappings(const struct snapshot *snap)
 {
 	return (double)snap->n_mappings;
+}
+
+static double probe_hits(const struct snapshot *snap)
+{
+	const struct probe_hits *h = &snap->totals.hits;
+
+	return (double)(h->entry + h->stepped + h->ret);
+}
+
+static double stepped_hits(const struct snapshot *snap)
+{
+	return (double)snap->totals.hits.stepped;
+}
+
+/* NaN when the cost could not be measured. */
+static double cost_cpu_share(const struct snapshot *snap)
+{
+	return snap->cost.known ? snap->cost.cpu_share : NAN;
+}
+
+static double cost_seconds_per_hit(const struct snapshot *snap)
+{
+	return snap->cost.known ? snap->cost.ns_per_hit / 1e9 : NAN;
 }
 
 static double report_number(const struct snapshot *snap)
@@ -159,6 +183,16 @@ static const struct process_family process_families[] = {
 	{ "memleakd_process_heap_mapped_bytes", GAUGE,
 	  "Memory traced allocators mapped for their own heaps.", process_heap_mapped_bytes },
 	{ "memleakd_process_suspects", GAUGE, "Stacks classed suspect.", process_suspects },
+	{ "memleakd_probe_hits_total", COUNTER, "Traps into the process's probes since attach.",
+	  probe_hits },
+	{ "memleakd_single_stepped_hits_total", COUNTER,
+	  "Of the probe hits, those on instructions the kernel single-steps.", stepped_hits },
+	{ "memleakd_tracing_cpu_share", GAUGE,
+	  "Share of one CPU the process spent in memleakd's probes over the last interval.",
+	  cost_cpu_share },
+	{ "memleakd_probe_hit_seconds", GAUGE,
+	  "What the average probe hit cost over the last interval: trap and BPF run time.",
+	  cost_seconds_per_hit },
 	{ "memleakd_report", GAUGE, "The number of the latest report, 1 for the first.",
 	  report_number },
 	{ "memleakd_report_timestamp_seconds", GAUGE, "When the latest report was taken.",
@@ -206,6 +240,10 @@ static void sample_value(FILE *out, double v)
 {
 	char buf[32];
 
+	if (isnan(v)) {
+		fputs(" NaN\n", out);
+		return;
+	}
 	snprintf(buf, sizeof(buf), "%.15g", v);
 	if (strtod(buf, NULL) != v)
 		snprintf(buf, sizeof(buf), "%.17g", v);

@@ -54,6 +54,7 @@
     var out = {
       title: element('span', {}, h),
       verdict: element('span', { 'class': 'verdict' }, h),
+      cost: element('span', { 'class': 'cost' }, h),
       stacks: figure(charts, 'Outstanding bytes of the top stacks', 'stacks'),
       memory: figure(charts, 'Resident memory and outstanding bytes', 'memory'),
     };
@@ -142,6 +143,9 @@
       view.title.textContent = 'pid ' + p.pid + ' (' + p.comm + ')';
       view.verdict.textContent = p.verdict || 'no verdict';
       view.verdict.setAttribute('class', 'verdict ' + (p.verdict || ''));
+      view.cost.textContent = p.cost ? 'tracing: ' + Math.round(p.cost.probe_hits_per_s) +
+        ' probe hits/s, ' + (100 * p.cost.cpu_share).toFixed(2) + '% of a CPU'
+        : 'tracing cost unknown';
       chart(view.stacks, stackSeries(p));
       chart(view.memory, memorySeries(p));
       if (h.report !== shown)

@@ -156,6 +156,11 @@ def test_prometheus_scrapes_metrics():
                                 f'{{{labels},top_frame="{leak.function}"}}')
             assert value(series) == leak.bytes, f"{leak.function}: {series}"
             assert re.fullmatch(r"[0-9a-f]{12}", series[0]["metric"]["stack"])
+        # Every allocation is two probe hits, its call and its return, and
+        # every free one; what tracing cost is there, priced.
+        hits = value(query(api, f"memleakd_probe_hits_total{{{labels}}}"))
+        assert hits >= 2 * LEAKS_TOTALS["allocs"] + LEAKS_TOTALS["frees"], hits
+        assert value(query(api, f"memleakd_probe_hit_seconds{{{labels}}}")) > 0
         verdicts = query(api, f"memleakd_verdict{{{labels}}}")
         assert len(verdicts) == 4 and sum(float(v["value"][1]) for v in verdicts) == 1
         assert value(query(api, 'up{job="memleakd"}')) == 1

@@ -44,8 +44,10 @@ static struct snapshot snap_1 = {
 	.pid = 4242,
 	.report = 7,
 	.totals = { .outstanding_bytes = 5564, .outstanding_allocs = 11, .allocs = 20, .frees = 9,
-		    .unknown_frees = 1, .dropped_allocs = 2, .stack_errors = 3 },
+		    .unknown_frees = 1, .dropped_allocs = 2, .stack_errors = 3,
+		    .hits = { .entry = 40, .stepped = 9, .ret = 20 } },
 	.process = { .rss_bytes = 1 << 20, .verdict = VERDICT_LEAK },
+	.cost = { .known = true, .hits = 69, .cpu_share = 0.0125, .ns_per_hit = 1500 },
 	.n_stacks = 4,
 	.n_top = 4,
 	.stacks = stacks_1,
@@ -156,6 +158,12 @@ TEST(families_in_order)
 	EXPECT(strstr(text, "memleakd_verdict{pid=\"4242\",comm=\"app\",verdict=\"undecided\"} 0\n"
 			    "memleakd_verdict{pid=\"4242\",comm=\"app\",verdict=\"no_leak\"} 0\n"
 			    "memleakd_verdict{pid=\"4242\",comm=\"app\",verdict=\"leak_suspected\"} 1\n"));
+	/* The cost: NaN where it was not measured. */
+	EXPECT(strstr(text, "memleakd_probe_hits_total{pid=\"4242\",comm=\"app\"} 69\n"));
+	EXPECT(strstr(text, "memleakd_single_stepped_hits_total{pid=\"4242\",comm=\"app\"} 9\n"));
+	EXPECT(strstr(text, "memleakd_tracing_cpu_share{pid=\"4242\",comm=\"app\"} 0.0125\n"
+			    "memleakd_tracing_cpu_share{pid=\"99\",comm=\"two\"} NaN\n"));
+	EXPECT(strstr(text, "memleakd_probe_hit_seconds{pid=\"4242\",comm=\"app\"} 1.5e-06\n"));
 	/* No verdict read: every state 0. */
 	EXPECT_EQ(count(text, "memleakd_verdict{pid=\"99\""), 4);
 	EXPECT(!strstr(text, "pid=\"99\",comm=\"two\",verdict=\"undecided\"} 1"));
