@@ -152,7 +152,12 @@ static int json_write(FILE *out, const struct snapshot *snap, const struct repor
 	if (round && snap->round_index == 0) {
 		fputs("{\"time\":", out);
 		json_time(out, &snap->time);
-		fprintf(out, ",\"final\":%s,\"processes\":[", snap->end ? "true" : "false");
+		fprintf(out, ",\"final\":%s", snap->end ? "true" : "false");
+		if (snap->end) {
+			fputs(",\"end_reason\":", out);
+			json_write_string(out, end_reason_name(snap->end));
+		}
+		fputs(",\"processes\":[", out);
 	}
 	if (round && snap->round_index)
 		fputc(',', out);
