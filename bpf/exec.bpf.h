@@ -3,9 +3,9 @@
  * which are on files, would go on counting the new program's calls into
  * the same libraries, from code memleakd has not read. As the new program
  * is installed, before it runs an instruction, the program below stops
- * every probe (paused: memleakd traces one process) and tells user space,
- * which ends the run with the final report of what the old program held.
- * Included at the end of memleakd.bpf.c, whose paused flag it sets.
+ * that target's probes (target_paused) and tells user space, which writes
+ * the final report of what the old program held and lets the target go.
+ * Included at the end of memleakd.bpf.c, whose target_paused it sets.
  */
 #ifndef EXEC_BPF_H
 #define EXEC_BPF_H
@@ -34,7 +34,7 @@ int BPF_PROG(target_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 
 	if (!target)
 		return 0;
-	paused = true;
+	target_paused[*target & (MEMLEAKD_MAX_TARGETS - 1)] = true;
 	bpf_ringbuf_output(&exec_events, target, sizeof(*target), 0);
 	return 0;
 }

@@ -108,7 +108,7 @@ static __always_inline bool mapping_target(__u32 *target)
 	if (!t)
 		return false;
 	*target = *t & (MEMLEAKD_MAX_TARGETS - 1);
-	return true;
+	return !target_paused[*target];
 }
 
 /* Send ev; MAPPING_MAP, MAPPING_OPEN and a growing MAPPING_MOVE get the

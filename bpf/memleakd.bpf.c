@@ -17,7 +17,9 @@
  * The maps of outstanding allocations are in alloc_records.bpf.h, the stack
  * walk in unwind.bpf.h, contexts' creation, reset, delete and move in
  * contexts.bpf.h, the sweep program in sweep.bpf.h, the programs that watch
- * the target's memory mappings in mappings.bpf.h.
+ * the target's memory mappings in mappings.bpf.h, the one that sees a
+ * target call exec in exec.bpf.h, those that see processes start (--exe,
+ * --cgroup, --follow-forks) in targets.bpf.h.
  *
  * Allocating functions are watched by an entry and a return program, or,
  * where the kernel has uprobe sessions, by one program that sees both and
@@ -42,6 +44,14 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by user space before the final report: every program stops at once,
  * where detaching probe by probe would see frees without their mallocs. */
 volatile bool paused;
+/* Per target: set as its process calls exec (exec.bpf.h), since its probes,
+ * on files the new program maps too, would see that program's calls. */
+volatile bool target_paused[MEMLEAKD_MAX_TARGETS];
+
+static __always_inline bool stopped(__u32 target)
+{
+	return paused || target_paused[target & (MEMLEAKD_MAX_TARGETS - 1)];
+}
 /* Run-time addresses of the globals named by ctx=@GLOBAL specs, per target,
  * filled in by user space before attaching; the cookie holds the slot. */
 volatile __u64 ctx_globals[MEMLEAKD_MAX_TARGETS][MEMLEAKD_MAX_CTX_GLOBALS];
@@ -561,7 +571,7 @@ static __always_inline bool enter_call(struct pt_regs *ctx, bool session)
 	__u32 nmemb_arg = COOKIE_FIELD(cookie, COOKIE_NMEMB_SHIFT);
 	__u64 old_ptr;
 
-	if (paused)
+	if (stopped(COOKIE_TARGET(cookie)))
 		return false;
 	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -780,7 +790,7 @@ static __always_inline void free_call(struct pt_regs *ctx)
 	struct target_counters *c;
 	struct tracked old;
 
-	if (!ptr || paused)
+	if (!ptr || stopped(target))
 		return;
 	c = counters_of(target);
 	if (!c)
@@ -847,7 +857,7 @@ int BPF_KPROBE(context_enter)
 	cpu_own();
 	count_hit(ctx, false);
 	c = counters_of(target);
-	if (context && !paused && c)
+	if (context && !stopped(target) && c)
 		reparent(c, target, context, context_of(ctx, cookie));
 	cpu_release();
 	return 0;
@@ -858,8 +868,10 @@ int BPF_KPROBE(context_enter)
 SEC("uprobe")
 int BPF_KPROBE(maps_change)
 {
-	if (unwind_tables && !paused)
-		request_rescan(COOKIE_TARGET(bpf_get_attach_cookie(ctx)));
+	__u32 target = COOKIE_TARGET(bpf_get_attach_cookie(ctx));
+
+	if (unwind_tables && !stopped(target))
+		request_rescan(target);
 	return 0;
 }
 
@@ -873,3 +885,4 @@ int BPF_KPROBE(calibrate)
 
 #include "mappings.bpf.h"
 #include "exec.bpf.h"
+#include "targets.bpf.h"

@@ -443,6 +443,28 @@ struct mapping_event {
 	__u8 flags;              /* MAPPING_F_* */
 };
 
+/* Processes starting (bpf/targets.bpf.h): an exec or fork of a traced
+ * process, or of one that matches --exe and --cgroup. User space decides
+ * whether to trace it. */
+enum process_event_kind {
+	PROCESS_EXEC = 1,  /* pid runs a new image */
+	PROCESS_FORK = 2,  /* pid is a new child of parent */
+	PROCESS_MOVED = 3, /* pid was moved into a watched cgroup */
+};
+
+#define PROCESS_F_TARGET 0x1 /* pid (for a fork: its parent, with --follow-forks) is traced */
+#define PROCESS_F_MATCH 0x2  /* pid matches --exe and --cgroup */
+
+struct process_event {
+	__u32 pid;    /* the process (tgid) */
+	__u32 parent; /* PROCESS_FORK: the parent's tgid */
+	__u32 kind;   /* enum process_event_kind */
+	__u32 flags;  /* PROCESS_F_* */
+};
+
+/* The most --exe files, and the most --cgroup subtrees, looked for. */
+#define MEMLEAKD_MAX_WATCHED 8
+
 /* Per-target mapping counters, a per-CPU array indexed by target. */
 struct mapping_counters {
 	__u64 events;         /* events sent */

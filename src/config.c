@@ -32,13 +32,21 @@
 #define DEFAULT_TREND 6
 
 static const char usage[] =
-	"Usage: memleakd -p PID [options]\n"
+	"Usage: memleakd -p PID [-p PID...] [options]\n"
+	"       memleakd --exe PATH | --cgroup PATH [options]\n"
+	"       memleakd [options] -- COMMAND [ARGS...]\n"
 	"       memleakd diff [-f text|json] [-n N] OLD NEW\n"
 	"Trace a live process's heap and report the call stacks that hold memory\n"
 	"allocated since attach and not yet freed; or compare two saved JSON\n"
 	"reports (see memleakd diff -h).\n"
 	"\n"
-	"  -p, --pid PID           process to trace (required)\n"
+	"  -p, --pid PID           process to trace; repeatable, each reported apart\n"
+	"      --exe PATH          trace every process running this executable, those\n"
+	"                          started later too; repeatable\n"
+	"      --cgroup PATH       trace the processes of this cgroup v2 subtree (with\n"
+	"                          --exe: those of them running it); repeatable\n"
+	"      --fail-on-leak      exit with status 3 when a final report suspects a\n"
+	"                          leak (with -- COMMAND: when the command succeeded)\n"
 	"  -i, --interval SECONDS  period between reports (default 10)\n"
 	"  -d, --duration SECONDS  stop after this long, with a final report\n"
 	"  -n, --top N             stacks per report (default 10)\n"
@@ -129,6 +137,9 @@ enum {
 	OPT_SAMPLE_BYTES,
 	OPT_NO_MAPPINGS,
 	OPT_LISTEN,
+	OPT_EXE,
+	OPT_CGROUP,
+	OPT_FAIL_ON_LEAK,
 };
 
 static const struct option options[] = {
@@ -163,6 +174,9 @@ static const struct option options[] = {
 	{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
 	{ "no-mappings", no_argument, NULL, OPT_NO_MAPPINGS },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "exe", required_argument, NULL, OPT_EXE },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "fail-on-leak", no_argument, NULL, OPT_FAIL_ON_LEAK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -347,7 +361,25 @@ static int parse_option(int opt, const char *arg, struct config *cfg, struct pen
 	case 'p':
 		if (parse_uint(arg, 1, INT32_MAX, &v))
 			return fail(error, "--pid: '%s' is not a process id", arg);
-		cfg->pid = (int)v;
+		for (size_t i = 0; i < cfg->n_pids; i++)
+			if (cfg->pids[i] == (int)v)
+				return fail(error, "--pid: %s is given twice", arg);
+		if (cfg->n_pids == CONFIG_MAX_PIDS)
+			return fail(error, "--pid: at most %d processes", CONFIG_MAX_PIDS);
+		cfg->pids[cfg->n_pids++] = (int)v;
+		return 0;
+	case OPT_EXE:
+		if (cfg->n_exes == CONFIG_MAX_WATCHED)
+			return fail(error, "--exe: at most %d files", CONFIG_MAX_WATCHED);
+		cfg->exes[cfg->n_exes++] = arg;
+		return 0;
+	case OPT_CGROUP:
+		if (cfg->n_cgroups == CONFIG_MAX_WATCHED)
+			return fail(error, "--cgroup: at most %d cgroups", CONFIG_MAX_WATCHED);
+		cfg->cgroups[cfg->n_cgroups++] = arg;
+		return 0;
+	case OPT_FAIL_ON_LEAK:
+		cfg->fail_on_leak = true;
 		return 0;
 	case 'i':
 		if (parse_seconds(arg, false, &cfg->interval_ns))
@@ -446,8 +478,12 @@ static int load_presets(struct config *cfg, const struct pending *p, char **erro
 /* Option combinations, once every flag is read. */
 static int check(const struct config *cfg, const struct pending *p, char **error)
 {
-	if (!cfg->pid)
-		return fail(error, "--pid is required (see memleakd --help)");
+	if (!cfg->n_pids && !cfg->n_exes && !cfg->n_cgroups && !cfg->command)
+		return fail(error, "--pid, --exe, --cgroup or -- COMMAND is required (see "
+			    "memleakd --help)");
+	if (cfg->command && (cfg->n_pids || cfg->n_exes || cfg->n_cgroups))
+		return fail(error, "-- COMMAND traces the command it starts: drop --pid, --exe "
+			    "and --cgroup");
 	if (p->symbol_prefix && !p->n_presets)
 		return fail(error, "--symbol-prefix applies to presets: add --preset");
 	if (cfg->no_malloc && cfg->no_mappings && !cfg->specs.n)
@@ -467,6 +503,15 @@ static int parse_args(int argc, char **argv, struct config *c, struct pending *p
 {
 	int opt, r;
 
+	/* Everything after "--" is the command, never an option. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			c->command = i + 1 < argc ? argv + i + 1 : NULL;
+			if (!c->command)
+				return fail(error, "-- needs a command after it");
+			argc = i;
+			break;
+		}
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:i:d:n:f:o:qvhV", options, NULL)) != -1) {

@@ -17,8 +17,21 @@ enum unwind_mode {
 	UNWIND_AUTO,  /* tables for the functions that keep no frame pointer */
 };
 
+/* The most processes named by -p, and files and cgroups by --exe and
+ * --cgroup. */
+#define CONFIG_MAX_PIDS 64
+#define CONFIG_MAX_WATCHED 8
+
 struct config {
-	int pid;
+	int pids[CONFIG_MAX_PIDS]; /* -p, in the order given */
+	size_t n_pids;
+	const char *exes[CONFIG_MAX_WATCHED];    /* --exe (strings from argv) */
+	size_t n_exes;
+	const char *cgroups[CONFIG_MAX_WATCHED]; /* --cgroup (strings from argv) */
+	size_t n_cgroups;
+	char **command;       /* after --: the command to start and trace, NULL-ended
+			       * (argv's), or NULL */
+	bool fail_on_leak;    /* the exit status says whether leak suspects remained */
 	uint64_t interval_ns;
 	uint64_t duration_ns; /* 0: run until stopped */
 	uint64_t min_age_ns;

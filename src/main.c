@@ -1,8 +1,12 @@
-/* main.c - the daemon: parse the command line, check the system, find the
- * target's allocator, load and attach the probes, then report every
- * interval until a signal, --duration or the target's exit ends the run
- * with a final report. Each step's failure is reported here, once, and
- * leaves the target as it was (freeing the tracer detaches every probe). */
+/* main.c - the daemon: parse the command line, check the system, load the
+ * BPF programs once, then trace the processes asked for (-p, -- COMMAND,
+ * --exe and --cgroup, these also as they start), each under its own
+ * target index (traced.c), and report every interval until a signal or
+ * --duration ends the run with a final report. A process that exits or
+ * calls exec gets its final report then, and is let go; the run ends when
+ * none is left, unless --exe or --cgroup waits for more. Each step's
+ * failure is reported here, once, and leaves the targets as they were
+ * (freeing the tracer detaches every probe). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,272 +15,66 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "diff/diff.h"
-#include "probes/allocator.h"
-#include "probes/custom_allocator.h"
 #include "probes/probe_cost.h"
-#include "probes/seccomp_check.h"
 #include "probes/tracer.h"
-#include "report/report.h"
 #include "report/report_output.h"
 #include "serve/http_server.h"
 #include "serve/latest_report.h"
 #include "snapshot/context_resets.h"
 #include "snapshot/ctx_sweep.h"
 #include "snapshot/generations.h"
-#include "snapshot/map_reader.h"
+#include "snapshot/mapping_events.h"
 #include "snapshot/mappings.h"
-#include "snapshot/snapshot.h"
 #include "snapshot/stack_reclaim.h"
 #include "snapshot/trend.h"
-#include "snapshot/verdict.h"
 #include "symbols/debuginfod_fetch.h"
-#include "symbols/stack_symbols.h"
 #include "symbols/symbolizer.h"
-#include "target/process_comm.h"
-#include "target/process_memory.h"
+#include "target/process_events.h"
+#include "target/process_hold.h"
+#include "target/process_select.h"
 #include "target/target.h"
 #include "unwind/unwind_publisher.h"
 #include "util/clock.h"
 #include "util/log.h"
 
-/* How long attaching waits for the unwind tables of the objects mapped at
- * start: libc, libstdc++ and postgres take about 50 ms together. */
-#define UNWIND_WAIT_MS 2000
+/* How long a process just started may take to load its objects. */
+#define LOAD_TIMEOUT_MS 5000
+/* Exit status of --fail-on-leak when a leak remained. */
+#define EXIT_LEAK 3
 /* Reports the live page charts: an hour at the default interval. */
 #define HISTORY_POINTS 360
 
-struct daemon {
-	const struct config *cfg;
-	const struct report_writer *writer;
-	struct report_options report_options;
-	struct report_output *out;
-	struct trend *trend;
-	struct trend *mapping_trend;        /* the mapping stacks' histories */
-	uint64_t attached_ns;               /* CLOCK_MONOTONIC */
-	struct process_memory at_attach;    /* the process's memory then */
-	struct process_memory memory;       /* at the last report that could read it */
-	struct target *target;
-	struct allocator *allocator;        /* NULL with --no-malloc */
-	struct custom_allocator *custom;    /* NULL without specs */
-	struct tracer *tracer;
-	struct unwind_publisher *publisher; /* NULL with --unwind fp */
-	struct mappings *mappings;          /* NULL with --no-mappings */
-	struct context_resets *resets;
-	struct ctx_sweep *sweep;            /* NULL without contexts */
-	struct generations *generations;
-	struct stack_reclaim *reclaim;
-	struct probe_cost *cost;            /* NULL when tracing's cost is unknown */
-	struct symbolizer *symbolizer;
-	struct latest_report *latest;       /* NULL without --listen */
-	struct http_server *server;
-	char comm[PROCESS_COMM_LEN];        /* as last read */
-	int signal_fd;
+/* The command started by -- COMMAND, and how it ended. */
+struct command {
+	pid_t pid;
+	bool exited;
+	int status; /* waitpid's */
 };
-
-static int find_malloc_family(struct daemon *d)
-{
-	char *searched = NULL;
-	int pid = d->cfg->pid;
-	int r = allocator__find(d->target, &d->allocator, &searched);
-
-	if (r == -ENOENT)
-		log_error("pid %d: no malloc found in the process (looked in: %s)", pid, searched);
-	else if (r < 0)
-		log_error("pid %d: cannot read %s: %s", pid, searched ? searched : "its objects",
-			  strerror(-r));
-	free(searched);
-	return r;
-}
-
-static int find_custom(struct daemon *d)
-{
-	char *error = NULL;
-	int r = custom_allocator__resolve(d->target, &d->cfg->specs, d->allocator, &d->custom,
-					  &error);
-
-	if (r < 0)
-		log_error("%s", error ? error : strerror(-r));
-	free(error);
-	return r;
-}
-
-static int open_target(struct daemon *d)
-{
-	int pid = d->cfg->pid;
-	int r = target__open(pid, 0, &d->target);
-
-	if (r == -ESRCH)
-		log_error("pid %d: no such process", pid);
-	else if (r < 0)
-		log_error("pid %d: cannot inspect the process: %s", pid, strerror(-r));
-	if (r >= 0 && !d->cfg->no_malloc)
-		r = find_malloc_family(d);
-	if (r >= 0 && d->cfg->specs.n)
-		r = find_custom(d);
-	return r;
-}
-
-/* Where the probe went and why; which register each argument it reads is
- * in when a prologue moved it. */
-static void describe_placement(const struct allocator_probe *p)
-{
-	const struct probe_placement *pl = &p->placement;
-	uint64_t cookie = p->point.cookie;
-	static const struct {
-		unsigned int shift;
-		const char *name;
-	} args[] = {
-		{ COOKIE_SIZE_SHIFT, "size" }, { COOKIE_NMEMB_SHIFT, "nmemb" },
-		{ COOKIE_PTR_SHIFT, "ptr" }, { COOKIE_OUT_SHIFT, "out" }, { COOKIE_CTX_SHIFT, "ctx" },
-	};
-	char moved[160] = "";
-	size_t used = 0;
-
-	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]) && pl->skipped; i++) {
-		unsigned int loc = COOKIE_FIELD(cookie, args[i].shift);
-
-		if (!loc || (args[i].shift == COOKIE_CTX_SHIFT &&
-			     (COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_CTX_GLOBAL)))
-			continue;
-		used += (size_t)snprintf(moved + used, sizeof(moved) - used, "; %s in %s",
-					 args[i].name, probe_placement_loc_name(loc));
-		if (used >= sizeof(moved))
-			break;
-	}
-	if (pl->stack_words && used < sizeof(moved))
-		snprintf(moved + used, sizeof(moved) - used, "; %u words pushed", pl->stack_words);
-	if (pl->skipped)
-		log_debug("    probe at +0x%x (%s, emulated, %u instructions passed over%s)",
-			  pl->offset, pl->insn, pl->skipped, moved);
-	else
-		log_debug("    probe at +0x0 (%s, %s: %s)", pl->insn,
-			  pl->emulated ? "emulated" : "single-stepped", pl->why);
-}
-
-static void describe_custom(const struct daemon *d)
-{
-	const struct custom_allocator *c = d->custom;
-
-	log_info("pid %d: tracing %zu custom allocator functions%s", d->cfg->pid, c->n_probes,
-		 c->n_probes ? ":" : " (the specs name functions traced already or missing)");
-	for (size_t i = 0; i < c->n_probes; i++) {
-		const struct allocator_probe *p = &c->probes[i];
-		const char *flag = alloc_spec_flag(COOKIE_FIELD(p->point.cookie, COOKIE_KIND_SHIFT));
-
-		log_info("  %s %s in %s", flag, p->point.function, p->module);
-		describe_placement(p);
-	}
-	for (size_t i = 0; i < c->n_globals; i++)
-		log_debug("  context global %s at 0x%llx", c->global_names[i],
-			  (unsigned long long)c->globals[i]);
-	for (size_t i = 0; i < c->n_skipped; i++)
-		log_debug("  --preset %s: %s is not in this process, skipped", c->skipped[i]->preset,
-			  c->skipped[i]->symbol);
-}
-
-/* Whether glibc's frees of its thread caches can be told from the
- * program's. */
-static void describe_own_frees(const struct allocator *a)
-{
-	const struct allocator_own_frees *own = &a->own_frees;
-
-	if (!own->status)
-		log_debug("  frees returning into 0x%llx-0x%llx (tcache_thread_shutdown, found by "
-			  "its %s) are glibc emptying an exiting thread's cache: counted apart, "
-			  "as allocator_frees", (unsigned long long)own->start,
-			  (unsigned long long)own->end, tcache_shutdown_source_name(own->source));
-	else if (own->glibc)
-		log_debug("  tcache_thread_shutdown not found in %s: the frees glibc makes of its "
-			  "cache as a thread exits count as frees and unknown_frees", a->module);
-}
-
-static void describe(const struct daemon *d)
-{
-	const struct allocator *a = d->allocator;
-
-	if (a) {
-		log_info("pid %d takes malloc from %s; tracing %zu functions:", d->cfg->pid,
-			 a->module, a->n_probes);
-		for (size_t i = 0; i < a->n_probes; i++) {
-			log_info("  %s", a->probes[i].point.function);
-			describe_placement(&a->probes[i]);
-		}
-		describe_own_frees(a);
-	}
-	if (d->custom)
-		describe_custom(d);
-}
-
-static int attach_probes(struct daemon *d, const struct allocator_probe *probes, size_t n)
-{
-	struct attach_point *points = calloc(n + 1, sizeof(*points));
-	size_t failed = 0;
-	int r;
-
-	if (!points)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		points[i] = probes[i].point;
-	r = tracer__attach(d->tracer, d->cfg->pid, points, n, &failed);
-	if (r < 0)
-		log_error("attaching to %s in %s failed: %s", probes[failed].point.function,
-			  probes[failed].module, strerror(-r));
-	free(points);
-	return r;
-}
-
-/* What the maps cost the kernel: the outstanding-allocation maps per
- * allocation they can hold (they are preallocated); the stack maps now,
- * and full (they take memory as stacks come). */
-static void describe_maps(const struct daemon *d)
-{
-	uint64_t bytes, spill, stacks, totals;
-	uint32_t n = d->cfg->max_stacks;
-	struct tracer_maps maps;
-
-	if (!d->cfg->verbose)
-		return;
-	tracer__maps(d->tracer, &maps);
-	if (map_memlock(maps.allocs, &bytes) < 0 || map_memlock(maps.allocs_spill, &spill) < 0 ||
-	    map_memlock(maps.stacks, &stacks) < 0 || map_memlock(maps.stack_totals, &totals) < 0)
-		return;
-	bytes += spill;
-	log_debug("allocation map: %u entries, %.1f MiB of kernel memory (%.1f bytes per "
-		  "tracked allocation)", d->cfg->max_allocs, (double)bytes / (1 << 20),
-		  (double)bytes / d->cfg->max_allocs);
-	bytes = stacks + totals + (uint64_t)n * TRACER_STACK_BYTES +
-		(uint64_t)n * TRACER_STACK_GENERATIONS * TRACER_TOTALS_BYTES;
-	log_debug("stack maps: %u stacks (--max-stacks) and %u per-stack totals, %.1f MiB of "
-		  "kernel memory now, about %u B more per stack and %u B per totals entry in "
-		  "use: %.1f MiB full, whatever the number of CPUs", n, n * TRACER_STACK_GENERATIONS,
-		  (double)(stacks + totals) / (1 << 20), TRACER_STACK_BYTES, TRACER_TOTALS_BYTES,
-		  (double)bytes / (1 << 20));
-	if (tracer__preempt_off(d->tracer))
-		log_debug("programs run with preemption off (bpf_preempt_disable)");
-	else
-		log_debug("this kernel has no bpf_preempt_disable (Linux 6.10 has): where it "
-			  "preempts BPF programs (preempt=full, RT), one may overwrite another's "
-			  "per-CPU scratch space, rarely");
-}
 
 /* What keeps stacks by id, for the reclaim of their ids. */
 static int holders_drain(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	return d->mappings ? mappings__drain(d->mappings) : 0;
+	return d->mapping_events ? mapping_events__drain(d->mapping_events) : 0;
 }
 
 static int holders_each_held(void *ctx, int (*hold)(uint32_t stack_id, void *arg), void *arg)
 {
 	struct daemon *d = ctx;
+	int r = 0;
 
-	return d->mappings ? mappings__each_held(d->mappings, hold, arg) : 0;
+	for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS && !r; i++)
+		if (d->traced[i] && d->traced[i]->mappings)
+			r = mappings__each_held(d->traced[i]->mappings, hold, arg);
+	return r;
 }
 
 static void holders_forget(void *ctx, uint32_t stack_id)
@@ -284,10 +82,16 @@ static void holders_forget(void *ctx, uint32_t stack_id)
 	struct daemon *d = ctx;
 
 	generations__forget(d->generations, stack_id);
-	trend__forget(d->trend, stack_id);
-	trend__forget(d->mapping_trend, stack_id);
-	if (d->mappings)
-		mappings__forget(d->mappings, stack_id);
+	for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS; i++) {
+		struct traced *p = d->traced[i];
+
+		if (!p)
+			continue;
+		trend__forget(p->trend, stack_id);
+		trend__forget(p->mapping_trend, stack_id);
+		if (p->mappings)
+			mappings__forget(p->mappings, stack_id);
+	}
 }
 
 /* Give back the ids of stacks that hold nothing, when the stack map
@@ -313,16 +117,12 @@ static void reclaim_stacks(struct daemon *d)
 			  "under [stack lost] (raise --max-stacks)", (unsigned long long)st.full);
 }
 
-/* Do the custom allocators have contexts (ctx= in a spec)? */
-static bool have_contexts(const struct custom_allocator *c)
+/* Do the specs name contexts (ctx= in a spec)? */
+static bool have_contexts(const struct alloc_specs *specs)
 {
-	for (size_t i = 0; c && i < c->n_probes; i++) {
-		uint64_t cookie = c->probes[i].point.cookie;
-
-		if (COOKIE_FIELD(cookie, COOKIE_CTX_SHIFT) ||
-		    (COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_CTX_GLOBAL))
+	for (size_t i = 0; i < specs->n; i++)
+		if (specs->items[i].ctx || specs->items[i].ctx_global)
 			return true;
-	}
 	return false;
 }
 
@@ -357,289 +157,6 @@ static int start_reclaim(struct daemon *d)
 	return r;
 }
 
-/* Start building unwind tables, and watch dlopen for new objects. */
-static int start_unwind_publisher(struct daemon *d)
-{
-	struct allocator_probe p;
-	int r = unwind_publisher__new(d->tracer, d->target, d->cfg->unwind == UNWIND_DWARF,
-				      d->cfg->unwind_rows, &d->publisher);
-
-	if (r < 0) {
-		log_error("cannot start building unwind tables: %s", strerror(-r));
-		return r;
-	}
-	r = unwind_publisher__dlopen_probe(d->publisher, d->target, &p);
-	if (r == -ENOENT) {
-		log_debug("pid %d has no dynamic linker: no dlopen to watch", d->cfg->pid);
-		return 0;
-	}
-	if (r < 0) {
-		log_error("pid %d: cannot find its dynamic linker's _dl_debug_state: %s",
-			  d->cfg->pid, strerror(-r));
-		return r;
-	}
-	return attach_probes(d, &p, 1);
-}
-
-/* Stacks taken before an object's table is loaded differ from those after:
- * attach once the tables are in, unless that takes longer than a report
- * can wait. */
-static void wait_unwind_tables(struct daemon *d)
-{
-	if (unwind_publisher__wait_ready(d->publisher, UNWIND_WAIT_MS) < 0)
-		log_info("unwind tables still loading after %u ms: attaching; until they are "
-			 "in, stacks through objects without one are counted in unwind_no_table",
-			 UNWIND_WAIT_MS);
-}
-
-/* Read mapping events from the start, then have the programs send them. */
-static int watch_mappings(struct daemon *d)
-{
-	struct tracer_maps maps;
-	int r;
-
-	tracer__maps(d->tracer, &maps);
-	r = mappings__new(maps.mapping_events, maps.mapping_counters, d->target->index,
-			  &d->mappings);
-	if (r < 0) {
-		log_error("cannot read mapping events: %s", strerror(-r));
-		return r;
-	}
-	r = tracer__watch_mappings(d->tracer, d->cfg->pid, d->target->index);
-	if (r < 0)
-		log_error("watching the memory mappings of pid %d failed: %s (--no-mappings "
-			  "runs without)", d->cfg->pid, strerror(-r));
-	return r;
-}
-
-/* The prices of a probe hit, which each report's cost of tracing uses. */
-static void price_probes(struct daemon *d)
-{
-	const struct trap_prices *p;
-	int r = probe_cost__open(d->tracer, &d->cost);
-
-	if (r < 0) {
-		log_warn("the cost of tracing cannot be measured: %s", strerror(-r));
-		return;
-	}
-	p = probe_cost__prices(d->cost);
-	log_debug("a probe's trap costs %.2f us on an emulated instruction, %.2f us "
-		  "single-stepped, and %.2f us more on return", p->entry_ns / 1e3,
-		  p->stepped_ns / 1e3, p->return_ns / 1e3);
-}
-
-static int attach(struct daemon *d)
-{
-	const struct custom_allocator *c = d->custom;
-	uint32_t rows = d->cfg->unwind == UNWIND_FP ? 0 : d->cfg->unwind_rows;
-	const struct tracer_options options = {
-		.max_allocs = d->cfg->max_allocs,
-		.max_stacks = d->cfg->max_stacks,
-		.unwind_rows = rows,
-		.sample_bytes = d->cfg->sample_bytes,
-		.contexts = have_contexts(c),
-		.mappings = !d->cfg->no_mappings,
-		.verbose = d->cfg->verbose > 1,
-	};
-	size_t n = 0;
-	int r = tracer__open(&options, &d->tracer);
-
-	if (r < 0) {
-		log_error("loading the BPF programs failed: %s", strerror(-r));
-		return r;
-	}
-	describe(d);
-	describe_maps(d);
-	price_probes(d);
-	r = start_reclaim(d);
-	if (r < 0)
-		return r;
-	if (options.contexts) {
-		r = start_sweep(d, options.max_allocs);
-		if (r < 0)
-			return r;
-	}
-	if (rows) {
-		r = start_unwind_publisher(d);
-		if (r < 0)
-			return r;
-		wait_unwind_tables(d);
-	}
-	log_debug("attaching %s", tracer__multi(d->tracer) ? "one uprobe_multi link per program "
-		  "and object" : "one perf-event uprobe per probe");
-	log_debug("probes: %s", tracer__probe_mode(d->tracer));
-	if (d->cfg->sample_bytes)
-		log_debug("sampling: one allocation per %llu bytes on average; reports show "
-			  "estimates", (unsigned long long)d->cfg->sample_bytes);
-	for (size_t i = 0; c && i < c->n_globals && r >= 0; i++)
-		r = tracer__set_ctx_global(d->tracer, d->target->index, (uint32_t)i, c->globals[i]);
-	if (r >= 0 && d->allocator && !d->allocator->own_frees.status)
-		r = tracer__set_allocator_callers(d->tracer, d->target->index,
-						  d->allocator->own_frees.start,
-						  d->allocator->own_frees.end);
-	/* Before the probes: an exec while they go in ends the run too. */
-	if (r >= 0) {
-		r = tracer__watch_exec(d->tracer, d->cfg->pid, d->target->index);
-		if (r < 0)
-			log_error("watching pid %d for exec failed: %s", d->cfg->pid, strerror(-r));
-	}
-	if (r >= 0 && d->allocator) {
-		r = attach_probes(d, d->allocator->probes, d->allocator->n_probes);
-		n += d->allocator->n_probes;
-	}
-	if (r >= 0 && c) {
-		r = attach_probes(d, c->probes, c->n_probes);
-		n += c->n_probes;
-	}
-	if (r >= 0 && !d->cfg->no_mappings)
-		r = watch_mappings(d);
-	if (r < 0)
-		return r;
-	d->attached_ns = monotonic_ns();
-	r = process_memory__read(d->target->proc_fd, &d->at_attach);
-	if (r < 0)
-		log_warn("pid %d: cannot read its memory use: %s", d->cfg->pid, strerror(-r));
-	d->memory = d->at_attach;
-	log_info("attached to pid %d (%zu probes); reporting every %.10g s", d->cfg->pid, n,
-		 (double)d->cfg->interval_ns / 1e9);
-	return 0;
-}
-
-/* The mapping stacks and totals, and their trends: a history of their own,
- * as a snapshot of them alone. */
-static int take_mappings(struct daemon *d, struct snapshot *snap)
-{
-	uint64_t now = monotonic_ns();
-	struct snapshot view;
-	int r = mappings__drain(d->mappings);
-
-	if (r < 0)
-		log_warn("reading mapping events failed: %s", strerror(-r));
-	r = mappings__fill(d->mappings, snap, now, d->cfg->min_age_ns);
-	if (r < 0)
-		return r;
-	view = (struct snapshot){ .stacks = snap->mappings, .n_stacks = snap->n_mappings };
-	return trend__update(d->mapping_trend, &view, now - d->attached_ns,
-			     d->memory.rss_anon_bytes);
-}
-
-/* Read the maps into a snapshot with its trends and the verdict on the
- * process's memory, and the addresses of the stacks the writer shows. */
-static int take_snapshot(struct daemon *d, const struct tracer_maps *maps, enum end_reason end,
-			 struct snapshot **out)
-{
-	struct snapshot *snap;
-	struct snapshot_source src = {
-		.maps = maps, .resets = d->resets, .sweep = d->sweep,
-		.generations = d->generations, .time_base_ns = tracer__time_base_ns(d->tracer),
-		.target = d->target->index, .pid = d->cfg->pid, .min_age_ns = d->cfg->min_age_ns,
-		.sample_bytes = d->cfg->sample_bytes,
-	};
-	uint16_t generation;
-	int r;
-
-	if (generations__advance(d->generations, monotonic_ns(), &generation))
-		tracer__set_generation(d->tracer, generation);
-	r = snapshot__take(&src, &snap);
-	if (r < 0)
-		return r;
-	snap->end = end;
-	/* A process that is gone keeps the memory last read; after exec, the
-	 * memory is the new program's. */
-	if (end != END_TARGET_EXEC)
-		process_memory__read(d->target->proc_fd, &d->memory);
-	r = trend__update(d->trend, snap, monotonic_ns() - d->attached_ns,
-			  d->memory.rss_anon_bytes);
-	if (d->cost)
-		probe_cost__measure(d->cost, d->target->index, &snap->totals.hits, snap->interval_s,
-				    &snap->cost);
-	if (r >= 0 && d->mappings)
-		r = take_mappings(d, snap);
-	if (r >= 0) {
-		verdict_decide(&d->at_attach, &d->memory, snap);
-		/* The endpoints serve the flame graph and pprof: every stack. */
-		r = snapshot__read_stacks(snap, maps, d->writer->all_stacks || d->latest ?
-					  SIZE_MAX : d->cfg->top);
-	}
-	if (r < 0) {
-		snapshot__free(snap);
-		return r;
-	}
-	*out = snap;
-	return 0;
-}
-
-static double ms_between(uint64_t from, uint64_t to)
-{
-	return (double)(to - from) / 1e6;
-}
-
-/* Render the report for the endpoints. A failure is reported; the
- * endpoints keep serving the previous report. */
-static void publish(struct daemon *d, const struct snapshot *snap)
-{
-	const struct metrics_process proc = { .snap = snap, .comm = d->comm };
-	uint64_t start = monotonic_ns();
-	int r;
-
-	/* A process that is gone keeps the name last read. */
-	process_comm__read(d->target->proc_fd, d->comm);
-	r = latest_report__publish(d->latest, &proc, 1, d->cfg->top,
-				   (double)d->cfg->interval_ns / 1e9, &d->report_options);
-	if (r < 0)
-		log_warn("rendering report %u for --listen failed: %s", snap->report, strerror(-r));
-	else
-		log_debug("report %u rendered for --listen in %.1f ms", snap->report,
-			  ms_between(start, monotonic_ns()));
-}
-
-static int report(struct daemon *d, enum end_reason end)
-{
-	uint64_t start = monotonic_ns(), read, named;
-	struct tracer_maps maps;
-	struct snapshot *snap, shown;
-	int r;
-
-	/* A process that is gone keeps the mappings last read, and so does
-	 * one that called exec: the stacks are the old program's. */
-	r = end == END_TARGET_EXEC ? 0 : target__refresh_maps(d->target);
-	if (r < 0 && r != -ESRCH)
-		log_warn("pid %d: cannot re-read its mappings: %s", d->cfg->pid, strerror(-r));
-	tracer__maps(d->tracer, &maps);
-	r = take_snapshot(d, &maps, end, &snap);
-	if (r < 0) {
-		log_error("reading the maps failed: %s", strerror(-r));
-		return r;
-	}
-	read = monotonic_ns();
-	r = stack_symbols_resolve(snap, d->symbolizer, d->target->maps, d->target->root_fd);
-	named = monotonic_ns();
-	shown = report_view(snap, d->writer, d->cfg->top);
-	if (r >= 0)
-		r = report_output__write(d->out, &shown, &d->report_options);
-	if (r < 0)
-		log_error("writing the report failed: %s", strerror(-r));
-	else
-		log_debug("report %u: %zu stacks, %zu shown, %zu records read, in %.1f ms (maps "
-			  "%.1f, names %.1f, writing %.1f)", snap->report, snap->n_stacks, shown.n_top,
-			  snap->records_read,
-			  ms_between(start, monotonic_ns()), ms_between(start, read),
-			  ms_between(read, named), ms_between(named, monotonic_ns()));
-	if (r >= 0 && d->latest)
-		publish(d, snap);
-	if (r >= 0 && d->sweep) {
-		struct ctx_sweep_stats swept;
-
-		ctx_sweep__take_stats(d->sweep, &swept);
-		log_debug("report %u: the sweep retired %llu released context records in %.1f ms",
-			  snap->report, (unsigned long long)swept.retired, swept.ns / 1e6);
-	}
-	snapshot__free(snap);
-	if (r >= 0 && end == END_NONE)
-		reclaim_stacks(d);
-	return r;
-}
-
 /* Sweep the context records between reports when the map fills
  * (ctx_sweep.h). A failure is reported; the next report sweeps again. */
 static void sweep_if_due(struct daemon *d)
@@ -659,108 +176,6 @@ static void sweep_if_due(struct daemon *d)
 	ctx_sweep__take_stats(d->sweep, &swept);
 	log_debug("swept the context records: %llu released ones retired in %.1f ms",
 		  (unsigned long long)swept.retired, swept.ns / 1e6);
-}
-
-/* Wait until the next report is due or the run ends; returns why it ended,
- * END_NONE for a periodic report. */
-static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t stop_at)
-{
-	struct pollfd fds[] = {
-		{ .fd = d->signal_fd, .events = POLLIN },
-		{ .fd = d->target->pidfd, .events = POLLIN },
-		{ .fd = d->publisher ? unwind_publisher__events_fd(d->publisher) : -1,
-		  .events = POLLIN },
-		{ .fd = d->mappings ? mappings__fd(d->mappings) : -1, .events = POLLIN },
-		{ .fd = d->sweep ? ctx_sweep__events_fd(d->sweep) : -1, .events = POLLIN },
-		{ .fd = tracer__exec_events_fd(d->tracer), .events = POLLIN },
-		{ .fd = stack_reclaim__events_fd(d->reclaim), .events = POLLIN },
-	};
-
-	for (;;) {
-		uint64_t now = monotonic_ns();
-		uint64_t until = stop_at && stop_at < deadline ? stop_at : deadline;
-		int timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
-		int n = poll(fds, sizeof(fds) / sizeof(fds[0]), timeout);
-
-		if (n < 0 && errno != EINTR)
-			return END_SIGNAL;
-		if (n > 0 && fds[0].revents)
-			return END_SIGNAL;
-		if (n > 0 && fds[1].revents)
-			return END_TARGET_EXITED;
-		if (n > 0 && fds[5].revents)
-			return END_TARGET_EXEC;
-		if (n > 0 && fds[2].revents)
-			unwind_publisher__handle_events(d->publisher);
-		if (n > 0 && fds[3].revents && mappings__drain(d->mappings) < 0)
-			log_warn("reading mapping events failed");
-		if (n > 0 && fds[4].revents)
-			sweep_if_due(d);
-		if (n > 0 && fds[6].revents)
-			reclaim_stacks(d);
-		if (stop_at && monotonic_ns() >= stop_at)
-			return END_DURATION;
-		if (monotonic_ns() >= deadline)
-			return END_NONE;
-	}
-}
-
-static int run(struct daemon *d)
-{
-	uint64_t start = monotonic_ns();
-	uint64_t stop_at = d->cfg->duration_ns ? start + d->cfg->duration_ns : 0;
-	uint64_t deadline = start + d->cfg->interval_ns;
-	enum end_reason end;
-	int r;
-
-	while ((end = wait_for(d, deadline, stop_at)) == END_NONE) {
-		r = report(d, END_NONE);
-		if (r < 0)
-			return r;
-		deadline += d->cfg->interval_ns;
-	}
-	if (end == END_TARGET_EXITED)
-		log_info("pid %d exited", d->cfg->pid);
-	else if (end == END_TARGET_EXEC)
-		log_info("pid %d called exec: the program traced is gone; its final report follows "
-			 "(run memleakd again to trace the new program)", d->cfg->pid);
-	/* Frozen maps: the final totals and stacks describe one moment. */
-	tracer__pause(d->tracer);
-	return report(d, end);
-}
-
-/* Listen before attaching: a busy port fails the start, not the run. */
-static int start_server(struct daemon *d)
-{
-	struct listen_address bound;
-	char where[64];
-	int r;
-
-	d->latest = latest_report__new(HISTORY_POINTS);
-	if (!d->latest)
-		return -ENOMEM;
-	r = http_server__start(&d->cfg->listen_addr, d->latest, &d->server, &bound);
-	listen_address_format(r < 0 ? &d->cfg->listen_addr : &bound, where, sizeof(where));
-	if (r < 0) {
-		log_error("--listen %s: cannot serve there: %s", where, strerror(-r));
-		return r;
-	}
-	log_info("serving http://%s/ (/metrics, /debug/pprof/heap, /report.json)", where);
-	return 0;
-}
-
-static int open_output(struct daemon *d)
-{
-	const char *what;
-	int r = report_output__open(d->cfg->output, d->cfg->keep, d->writer, d->cfg->pid, &d->out,
-				    &what);
-
-	/* EINVAL: what says it all ("--keep needs a directory"). */
-	if (r == -EINVAL)
-		log_error("--output: %s: %s", d->cfg->output, what);
-	else if (r < 0)
-		log_error("--output: %s: %s: %s", d->cfg->output, what, strerror(-r));
-	return r;
 }
 
 /* SIGINT, SIGTERM and SIGHUP (the ssh session that started memleakd
@@ -794,39 +209,522 @@ static void raise_file_limit(void)
 	}
 }
 
-/* A process confined by seccomp is traced only where the kernel lets its
- * return probes through the filter: elsewhere the first traced return
- * would kill it. */
-static int check_seccomp(const struct daemon *d)
+/* The prices of a probe hit, which each report's cost of tracing uses. */
+static void price_probes(struct daemon *d)
 {
-	enum seccomp_mode mode;
-	bool passes;
-	int r = seccomp_check__mode(d->target->proc_fd, &mode);
+	const struct trap_prices *p;
+	int r = probe_cost__open(d->tracer, &d->cost);
 
-	if (r < 0 || mode == SECCOMP_NONE)
-		return 0;
-	r = seccomp_check__return_probes(&passes);
 	if (r < 0) {
-		log_error("pid %d runs under seccomp (%s mode), and whether this kernel lets "
-			  "return probes through it cannot be checked (%s): not attaching, "
-			  "tracing might kill it", d->cfg->pid, seccomp_check__mode_name(mode),
-			  strerror(-r));
+		log_warn("the cost of tracing cannot be measured: %s", strerror(-r));
+		return;
+	}
+	p = probe_cost__prices(d->cost);
+	log_debug("a probe's trap costs %.2f us on an emulated instruction, %.2f us "
+		  "single-stepped, and %.2f us more on return", p->entry_ns / 1e3,
+		  p->stepped_ns / 1e3, p->return_ns / 1e3);
+}
+
+/* Load the programs and set up what every process shares. */
+static int open_tracer(struct daemon *d)
+{
+	uint32_t rows = d->cfg->unwind == UNWIND_FP ? 0 : d->cfg->unwind_rows;
+	const struct tracer_options options = {
+		.max_allocs = d->cfg->max_allocs,
+		.max_stacks = d->cfg->max_stacks,
+		.unwind_rows = rows,
+		.sample_bytes = d->cfg->sample_bytes,
+		.contexts = have_contexts(&d->cfg->specs),
+		.mappings = !d->cfg->no_mappings,
+		.verbose = d->cfg->verbose > 1,
+		.processes = d->filter,
+	};
+	struct tracer_maps maps;
+	int r = tracer__open(&options, &d->tracer);
+
+	if (r < 0) {
+		log_error("loading the BPF programs failed: %s", strerror(-r));
 		return r;
 	}
-	if (!passes) {
-		log_error("pid %d runs under seccomp (%s mode), and this kernel filters the "
-			  "uretprobe system call that return probes make (Linux 6.11 to 6.13 "
-			  "without the fix that exempts it): tracing would kill it; not attaching",
-			  d->cfg->pid, seccomp_check__mode_name(mode));
-		return -EPERM;
+	describe_maps(d);
+	price_probes(d);
+	r = start_reclaim(d);
+	if (r >= 0 && options.contexts)
+		r = start_sweep(d, options.max_allocs);
+	if (r < 0)
+		return r;
+	tracer__maps(d->tracer, &maps);
+	if (rows) {
+		r = unwind_publisher__new(d->tracer, d->cfg->unwind == UNWIND_DWARF, rows,
+					  &d->publisher);
+		if (r < 0) {
+			log_error("cannot start building unwind tables: %s", strerror(-r));
+			return r;
+		}
 	}
-	log_info("pid %d runs under seccomp (%s mode); this kernel lets return probes "
-		 "through it", d->cfg->pid, seccomp_check__mode_name(mode));
+	if (options.mappings) {
+		r = mapping_events__new(maps.mapping_events, &d->mapping_events);
+		if (r < 0) {
+			log_error("cannot read mapping events: %s", strerror(-r));
+			return r;
+		}
+	}
+	log_debug("attaching %s", tracer__multi(d->tracer) ? "one uprobe_multi link per program "
+		  "and object" : "one perf-event uprobe per probe");
+	log_debug("probes: %s", tracer__probe_mode(d->tracer));
+	if (d->cfg->sample_bytes)
+		log_debug("sampling: one allocation per %llu bytes on average; reports show "
+			  "estimates", (unsigned long long)d->cfg->sample_bytes);
 	return 0;
 }
 
-static int setup(struct daemon *d)
+static struct traced *traced_by_pid(const struct daemon *d, int pid)
 {
+	for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS; i++)
+		if (d->traced[i] && d->traced[i]->target->pid == pid)
+			return d->traced[i];
+	return NULL;
+}
+
+/* Trace process pid from now on, under the first free target index. */
+static int add_process(struct daemon *d, int pid)
+{
+	struct traced *p;
+	uint32_t index = 0;
+	int r;
+
+	while (index < MEMLEAKD_MAX_TARGETS && d->traced[index])
+		index++;
+	if (index == MEMLEAKD_MAX_TARGETS) {
+		log_warn("pid %d: not traced: %d processes are traced already", pid,
+			 MEMLEAKD_MAX_TARGETS);
+		return -ENOSPC;
+	}
+	r = traced__open(d, pid, index, &p);
+	if (r < 0)
+		return r;
+	r = traced__attach(d, p);
+	if (r < 0) {
+		traced__release(d, p, true);
+		return r;
+	}
+	d->traced[index] = p;
+	d->n_traced++;
+	return 0;
+}
+
+/* Does the final report snap say a leak remained? Its verdict, or, for a
+ * process that exited, any block it allocated and never freed. */
+static bool leak_remains(const struct snapshot *snap)
+{
+	return snap->process.verdict == VERDICT_LEAK ||
+	       (snap->end == END_TARGET_EXITED && snap->totals.outstanding_allocs);
+}
+
+/* Render a round's reports for the endpoints. A failure is reported; the
+ * endpoints keep serving the previous round. */
+static void publish(struct daemon *d, struct snapshot *const *snaps, size_t n)
+{
+	struct metrics_process procs[MEMLEAKD_MAX_TARGETS];
+	uint64_t start = monotonic_ns();
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		procs[i] = (struct metrics_process){ .snap = snaps[i], .comm = snaps[i]->comm };
+	r = latest_report__publish(d->latest, procs, n, d->cfg->top,
+				   (double)d->cfg->interval_ns / 1e9, &d->report_options);
+	if (r < 0)
+		log_warn("rendering the reports for --listen failed: %s", strerror(-r));
+	else
+		log_debug("reports rendered for --listen in %.1f ms",
+			  (double)(monotonic_ns() - start) / 1e6);
+}
+
+/* Report list[0..n) together, as one round (struct snapshot_round): with
+ * the final reports, end says why the run ended; a process ended alone
+ * has its own reason. A process whose report cannot be read is left out,
+ * logged. */
+static int write_round(struct daemon *d, struct traced *const *list, size_t n,
+		       enum end_reason end)
+{
+	struct snapshot *snaps[MEMLEAKD_MAX_TARGETS];
+	struct snapshot_round round = { 0 };
+	uint16_t generation;
+	int r = 0;
+
+	if (generations__advance(d->generations, monotonic_ns(), &generation))
+		tracer__set_generation(d->tracer, generation);
+	if (d->mapping_events && mapping_events__drain(d->mapping_events) < 0)
+		log_warn("reading mapping events failed");
+	for (size_t i = 0; i < n; i++) {
+		enum end_reason why = list[i]->end ? list[i]->end : end;
+		struct snapshot *snap;
+
+		if (traced__snapshot(d, list[i], why, &snap) < 0)
+			continue;
+		snaps[round.n_processes] = snap;
+		round.pids[round.n_processes++] = snap->pid;
+		snapshot_totals_add(&round.totals, &snap->totals);
+		round.n_stacks += snap->n_stacks;
+		round.n_mappings += snap->n_mappings;
+		if (why && leak_remains(snap))
+			d->leak_remained = true;
+	}
+	for (size_t i = 0; i < round.n_processes; i++) {
+		const struct traced *p = traced_by_pid(d, snaps[i]->pid);
+		uint64_t begun = monotonic_ns();
+
+		struct snapshot shown;
+
+		snaps[i]->round = d->several ? &round : NULL;
+		snaps[i]->round_index = i;
+		shown = report_view(snaps[i], d->writer, d->cfg->top);
+		if (r >= 0)
+			r = report_output__write(d->out, &shown, &d->report_options);
+		if (r < 0)
+			log_error("writing the report failed: %s", strerror(-r));
+		else if (p)
+			log_debug("report %u: %zu stacks, %zu shown, %zu records read, in %.1f ms "
+				  "(maps %.1f, names %.1f, writing %.1f)%s%.0d", snaps[i]->report,
+				  snaps[i]->n_stacks, shown.n_top, snaps[i]->records_read,
+				  (double)(p->maps_ns + p->names_ns + monotonic_ns() - begun) / 1e6,
+				  (double)p->maps_ns / 1e6, (double)p->names_ns / 1e6,
+				  (double)(monotonic_ns() - begun) / 1e6, d->several ? ", pid " : "",
+				  d->several ? snaps[i]->pid : 0);
+	}
+	if (r >= 0 && d->latest && round.n_processes)
+		publish(d, snaps, round.n_processes);
+	for (size_t i = 0; i < round.n_processes; i++)
+		snapshot__free(snaps[i]);
+	if (r >= 0 && d->sweep) {
+		struct ctx_sweep_stats swept;
+
+		ctx_sweep__take_stats(d->sweep, &swept);
+		log_debug("the sweep retired %llu released context records in %.1f ms",
+			  (unsigned long long)swept.retired, swept.ns / 1e6);
+	}
+	if (r >= 0 && end == END_NONE)
+		reclaim_stacks(d);
+	return r;
+}
+
+/* Every process traced, in the order of their indexes. */
+static size_t all_traced(const struct daemon *d, struct traced **list)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS; i++)
+		if (d->traced[i])
+			list[n++] = d->traced[i];
+	return n;
+}
+
+/* p exited or called exec: its final report, then let it go. */
+static int end_process(struct daemon *d, struct traced *p, enum end_reason why,
+		       struct command *cmd)
+{
+	int pid = p->target->pid, r;
+
+	if (why == END_TARGET_EXITED)
+		log_info("pid %d exited", pid);
+	else
+		log_info("pid %d called exec: the program traced is gone; its final report "
+			 "follows (run memleakd again to trace the new program)", pid);
+	p->end = why;
+	r = write_round(d, &p, 1, why);
+	d->traced[p->target->index] = NULL;
+	d->n_traced--;
+	traced__release(d, p, true);
+	if (cmd && cmd->pid == pid && why == END_TARGET_EXITED &&
+	    waitpid(pid, &cmd->status, 0) == pid)
+		cmd->exited = true;
+	return r;
+}
+
+/* Hold process pid, just started or found, until its objects are loaded,
+ * and trace it. */
+static int take_started(struct daemon *d, int pid)
+{
+	struct process_hold *h;
+	int r = process_hold__seize(pid, &h);
+
+	if (r < 0) {
+		log_debug("pid %d: cannot hold it as it starts (%s): attaching as it runs", pid,
+			  strerror(-r));
+		return add_process(d, pid);
+	}
+	r = process_hold__until_loaded(h, LOAD_TIMEOUT_MS);
+	if (r != -ESRCH)
+		r = add_process(d, pid);
+	process_hold__release(h);
+	return r;
+}
+
+/* A process started (struct process_event) that --exe and --cgroup may want. */
+static int on_start(const struct process_event *e, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct target *t;
+	bool runs;
+
+	if (!(e->flags & PROCESS_F_MATCH) || (pid_t)e->pid == getpid() ||
+	    traced_by_pid(d, (int)e->pid))
+		return 0;
+	/* The programs compare inodes; the devices are compared here. */
+	if (target__open((int)e->pid, 0, &t) < 0)
+		return 0;
+	runs = process_select_runs_file(d->filter, t->proc_fd);
+	target__free(t);
+	if (runs)
+		take_started(d, (int)e->pid);
+	return 0;
+}
+
+/* The processes --exe and --cgroup select: watched as they start, and
+ * those running now. */
+static int watch_starts(struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	struct tracer_maps maps;
+	int *pids = NULL;
+	size_t n = 0;
+	int r;
+
+	tracer__maps(d->tracer, &maps);
+	r = process_events__new(maps.process_events, on_start, d, &d->starts);
+	if (r == 0)
+		r = tracer__watch_processes(d->tracer);
+	if (r < 0) {
+		log_error("watching processes start failed: %s", strerror(-r));
+		return r;
+	}
+	r = process_select_scan(d->filter, cfg->cgroups, cfg->n_cgroups, &pids, &n);
+	if (r < 0) {
+		log_error("listing the processes to trace failed: %s", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!traced_by_pid(d, pids[i]))
+			add_process(d, pids[i]);
+	free(pids);
+	if (!d->n_traced)
+		log_info("no process to trace yet: waiting for one to start");
+	return 0;
+}
+
+/* The uid and gid that sudo says invoked us, or -1. */
+static void invoker(uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+
+	*uid = u && *u ? (uid_t)strtoul(u, NULL, 10) : (uid_t)-1;
+	*gid = g && *g ? (gid_t)strtoul(g, NULL, 10) : (gid_t)-1;
+}
+
+/* Start the command, held until its objects are loaded, and trace it
+ * from its first instruction of its own. */
+static int start_command(struct daemon *d, struct command *cmd)
+{
+	struct process_hold *h;
+	uid_t uid;
+	gid_t gid;
+	int r;
+
+	invoker(&uid, &gid);
+	r = process_hold__spawn(d->cfg->command, uid, gid, &h);
+	if (r < 0) {
+		log_error("%s: cannot start it: %s", d->cfg->command[0], strerror(-r));
+		return r;
+	}
+	cmd->pid = process_hold__pid(h);
+	r = process_hold__until_loaded(h, LOAD_TIMEOUT_MS);
+	if (r == -ESRCH) {
+		cmd->exited = true;
+		cmd->status = process_hold__status(h);
+		log_warn("%s exited before its objects were loaded", d->cfg->command[0]);
+		process_hold__release(h);
+		return 0;
+	}
+	if (r < 0)
+		log_warn("%s: its objects may not all be loaded (%s): attaching",
+			 d->cfg->command[0], strerror(-r));
+	r = add_process(d, cmd->pid);
+	if (r < 0)
+		kill(cmd->pid, SIGKILL);
+	process_hold__release(h);
+	if (r < 0 && waitpid(cmd->pid, &cmd->status, 0) == cmd->pid)
+		cmd->exited = true;
+	return r;
+}
+
+/* The descriptors the loop polls besides the processes' own. */
+enum {
+	POLL_SIGNAL,
+	POLL_UNWIND,
+	POLL_MAPPINGS,
+	POLL_SWEEP,
+	POLL_EXEC,
+	POLL_RECLAIM,
+	POLL_STARTS,
+	POLL_FIXED,
+};
+
+/* The traced processes that called exec: their final reports. */
+static int handle_execs(struct daemon *d, struct command *cmd)
+{
+	uint32_t index;
+	int r = 0;
+
+	while (r >= 0 && tracer__next_exec(d->tracer, &index) == 0)
+		if (d->traced[index])
+			r = end_process(d, d->traced[index], END_TARGET_EXEC, cmd);
+	return r;
+}
+
+/* Wait until the next report is due or the run ends; returns why it ended,
+ * END_NONE for a periodic report, END_TARGET_EXITED once no process is
+ * left to trace (each had its final report). Processes that exit or call
+ * exec meanwhile get theirs. */
+static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t stop_at,
+				struct command *cmd)
+{
+	for (;;) {
+		struct pollfd fds[POLL_FIXED + MEMLEAKD_MAX_TARGETS] = {
+			[POLL_SIGNAL] = { .fd = d->signal_fd, .events = POLLIN },
+			[POLL_UNWIND] = { .fd = d->publisher ? unwind_publisher__events_fd(d->publisher) :
+					  -1, .events = POLLIN },
+			[POLL_MAPPINGS] = { .fd = d->mapping_events ?
+					    mapping_events__fd(d->mapping_events) : -1,
+					    .events = POLLIN },
+			[POLL_SWEEP] = { .fd = d->sweep ? ctx_sweep__events_fd(d->sweep) : -1,
+					 .events = POLLIN },
+			[POLL_EXEC] = { .fd = tracer__exec_events_fd(d->tracer), .events = POLLIN },
+			[POLL_RECLAIM] = { .fd = stack_reclaim__events_fd(d->reclaim), .events = POLLIN },
+			[POLL_STARTS] = { .fd = d->starts ? process_events__fd(d->starts) : -1,
+					  .events = POLLIN },
+		};
+		struct traced *polled[MEMLEAKD_MAX_TARGETS];
+		uint64_t now = monotonic_ns();
+		uint64_t until = stop_at && stop_at < deadline ? stop_at : deadline;
+		int timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
+		size_t n_polled = all_traced(d, polled);
+		int n;
+
+		if (!d->n_traced && !d->watching)
+			return END_TARGET_EXITED;
+		for (size_t i = 0; i < n_polled; i++)
+			fds[POLL_FIXED + i] = (struct pollfd){ .fd = polled[i]->target->pidfd,
+							       .events = POLLIN };
+		n = poll(fds, POLL_FIXED + n_polled, timeout);
+		if (n < 0 && errno != EINTR)
+			return END_SIGNAL;
+		if (n > 0 && fds[POLL_SIGNAL].revents)
+			return END_SIGNAL;
+		if (n > 0 && fds[POLL_EXEC].revents && handle_execs(d, cmd) < 0)
+			return END_SIGNAL;
+		for (size_t i = 0; n > 0 && i < n_polled; i++)
+			if (fds[POLL_FIXED + i].revents && d->traced[polled[i]->target->index] == polled[i] &&
+			    end_process(d, polled[i], END_TARGET_EXITED, cmd) < 0)
+				return END_SIGNAL;
+		if (n > 0 && fds[POLL_UNWIND].revents)
+			unwind_publisher__handle_events(d->publisher);
+		if (n > 0 && fds[POLL_MAPPINGS].revents &&
+		    mapping_events__drain(d->mapping_events) < 0)
+			log_warn("reading mapping events failed");
+		if (n > 0 && fds[POLL_SWEEP].revents)
+			sweep_if_due(d);
+		if (n > 0 && fds[POLL_RECLAIM].revents)
+			reclaim_stacks(d);
+		if (n > 0 && fds[POLL_STARTS].revents && process_events__drain(d->starts) < 0)
+			log_warn("reading process starts failed");
+		if (stop_at && monotonic_ns() >= stop_at)
+			return END_DURATION;
+		if (monotonic_ns() >= deadline)
+			return END_NONE;
+	}
+}
+
+static int run(struct daemon *d, struct command *cmd)
+{
+	uint64_t start = monotonic_ns();
+	uint64_t stop_at = d->cfg->duration_ns ? start + d->cfg->duration_ns : 0;
+	uint64_t deadline = start + d->cfg->interval_ns;
+	struct traced *list[MEMLEAKD_MAX_TARGETS];
+	enum end_reason end;
+	int r;
+
+	while ((end = wait_for(d, deadline, stop_at, cmd)) == END_NONE) {
+		size_t n = all_traced(d, list);
+
+		r = n ? write_round(d, list, n, END_NONE) : 0;
+		if (r < 0)
+			return r;
+		deadline += d->cfg->interval_ns;
+	}
+	if (end == END_TARGET_EXITED)
+		return 0;
+	/* Frozen maps: the final totals and stacks describe one moment. */
+	tracer__pause(d->tracer);
+	return write_round(d, list, all_traced(d, list), end);
+}
+
+static int open_output(struct daemon *d)
+{
+	const char *what;
+	int r = report_output__open(d->cfg->output, d->cfg->keep, d->writer, &d->out, &what);
+
+	/* EINVAL: what says it all ("--keep needs a directory"). */
+	if (r == -EINVAL)
+		log_error("--output: %s: %s", d->cfg->output, what);
+	else if (r < 0)
+		log_error("--output: %s: %s: %s", d->cfg->output, what, strerror(-r));
+	return r;
+}
+
+/* What --exe and --cgroup name, as the kernel identifies them. */
+static int resolve_filter(struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	char *error = NULL;
+	int r;
+
+	if (!cfg->n_exes && !cfg->n_cgroups)
+		return 0;
+	d->filter = calloc(1, sizeof(*d->filter));
+	if (!d->filter)
+		return -ENOMEM;
+	r = process_select_resolve(cfg->exes, cfg->n_exes, cfg->cgroups, cfg->n_cgroups,
+				   d->filter, &error);
+	if (r < 0)
+		log_error("%s", error ? error : strerror(-r));
+	free(error);
+	d->watching = true;
+	return r;
+}
+
+/* Listen before attaching: a busy port fails the start, not the run. */
+static int start_server(struct daemon *d)
+{
+	struct listen_address bound;
+	char where[64];
+	int r;
+
+	d->latest = latest_report__new(HISTORY_POINTS);
+	if (!d->latest)
+		return -ENOMEM;
+	r = http_server__start(&d->cfg->listen_addr, d->latest, &d->server, &bound);
+	listen_address_format(r < 0 ? &d->cfg->listen_addr : &bound, where, sizeof(where));
+	if (r < 0) {
+		log_error("--listen %s: cannot serve there: %s", where, strerror(-r));
+		return r;
+	}
+	log_info("serving http://%s/ (/metrics, /debug/pprof/heap, /report.json)", where);
+	return 0;
+}
+
+static int setup(struct daemon *d, struct command *cmd)
+{
+	const struct config *cfg = d->cfg;
 	const char *why;
 	int r = tracer__preflight(&why);
 
@@ -841,59 +739,80 @@ static int setup(struct daemon *d)
 	}
 	raise_file_limit();
 	d->symbolizer = symbolizer__new(&(struct symbolizer_options){
-		.demangle = !d->cfg->no_demangle,
-		.debug_dirs = d->cfg->debug_dirs,
-		.n_debug_dirs = d->cfg->n_debug_dirs,
+		.demangle = !cfg->no_demangle,
+		.debug_dirs = cfg->debug_dirs,
+		.n_debug_dirs = cfg->n_debug_dirs,
 		.debuginfod = debuginfod_fetch__configured(),
 	});
 	d->resets = context_resets__new();
 	d->generations = generations__new(monotonic_ns());
-	d->trend = trend__new(d->cfg->trend, d->cfg->interval_ns);
-	d->mapping_trend = trend__new(d->cfg->trend, d->cfg->interval_ns);
-	if (!d->symbolizer || !d->resets || !d->generations || !d->trend || !d->mapping_trend)
+	if (!d->symbolizer || !d->resets || !d->generations)
 		return -ENOMEM;
-	r = open_output(d);
-	if (r >= 0 && d->cfg->listen)
+	d->several = cfg->n_pids > 1 || cfg->n_exes || cfg->n_cgroups;
+	r = resolve_filter(d);
+	if (r >= 0)
+		r = open_output(d);
+	if (r >= 0 && cfg->listen)
 		r = start_server(d);
+	if (r >= 0)
+		r = open_tracer(d);
 	if (r < 0)
 		return r;
-	r = open_target(d);
-	if (r >= 0)
-		process_comm__read(d->target->proc_fd, d->comm);
-	if (r >= 0)
-		r = check_seccomp(d);
-	if (r < 0)
-		return r;
-	return attach(d);
+	if (cfg->command)
+		return start_command(d, cmd);
+	for (size_t i = 0; i < cfg->n_pids; i++) {
+		r = add_process(d, cfg->pids[i]);
+		if (r < 0)
+			return r;
+	}
+	return d->filter ? watch_starts(d) : 0;
 }
 
 static void teardown(struct daemon *d)
 {
 	http_server__free(d->server);
 	latest_report__free(d->latest);
+	process_events__free(d->starts);
+	for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS; i++)
+		if (d->traced[i])
+			traced__release(d, d->traced[i], false);
 	unwind_publisher__free(d->publisher);
-	mappings__free(d->mappings);
+	mapping_events__free(d->mapping_events);
 	tracer__free(d->tracer);
-	custom_allocator__free(d->custom);
-	allocator__free(d->allocator);
-	target__free(d->target);
 	symbolizer__free(d->symbolizer);
 	context_resets__free(d->resets);
 	ctx_sweep__free(d->sweep);
 	stack_reclaim__free(d->reclaim);
 	probe_cost__free(d->cost);
 	generations__free(d->generations);
-	trend__free(d->trend);
-	trend__free(d->mapping_trend);
 	report_output__close(d->out);
+	free(d->filter);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);
+}
+
+/* The exit status: 1 when the run failed; with -- COMMAND, the command's
+ * (128 + the signal that killed it, as shells say); EXIT_LEAK with
+ * --fail-on-leak when a leak remained (and the command succeeded). */
+static int exit_status(const struct daemon *d, const struct command *cmd, int r)
+{
+	int status = 0;
+
+	if (r < 0)
+		return 1;
+	if (cmd->pid && cmd->exited)
+		status = WIFEXITED(cmd->status) ? WEXITSTATUS(cmd->status) :
+			 128 + WTERMSIG(cmd->status);
+	if (!status && d->cfg->fail_on_leak && d->leak_remained)
+		status = EXIT_LEAK;
+	return status;
 }
 
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct daemon d = { .cfg = &cfg, .signal_fd = -1 };
+	struct command cmd = { 0 };
 	char *error = NULL;
 	int r;
 
@@ -913,10 +832,14 @@ int main(int argc, char **argv)
 		log_level = LOG_WARN;
 	d.writer = report_writer_find(cfg.format);
 	d.report_options.inverted = cfg.inverted;
-	r = setup(&d);
+	r = setup(&d, &cmd);
 	if (r >= 0)
-		r = run(&d);
+		r = run(&d, &cmd);
+	/* The command outlives a run that failed or was stopped: its status
+	 * is waited for once we let it go. */
+	if (cmd.pid && !cmd.exited && r >= 0 && waitpid(cmd.pid, &cmd.status, WNOHANG) == cmd.pid)
+		cmd.exited = true;
 	teardown(&d);
 	config_clear(&cfg);
-	return r < 0 ? 1 : 0;
+	return exit_status(&d, &cmd, r);
 }

@@ -3,9 +3,10 @@
  * the kernel has them, with allocating functions in uprobe sessions where
  * it has those, else one perf-event uprobe per probe (never tracefs files,
  * which may not be mounted); and the programs that watch mappings on the
- * syscall tracepoints, BTF-typed, which need no tracefs either. Links are
- * kept so that freeing the tracer detaches everything and leaves the
- * target untouched. */
+ * syscall tracepoints, BTF-typed, which need no tracefs either, as the
+ * programs that see processes start do. Each probe link is kept with the
+ * target it serves, so that a process gone is detached alone, and freeing
+ * the tracer detaches everything and leaves the targets untouched. */
 #include "probes/tracer.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "util/array.h"
 #include "util/clock.h"
 #include "memleakd.h"
 #include "memleakd.skel.h"
@@ -45,16 +47,28 @@ enum probe_mode {
 	PROBES_SESSION, /* uprobe_multi links, sessions for allocating functions */
 };
 
+/* Links that serve no one target: the tracepoints' programs. */
+#define NO_TARGET UINT32_MAX
+
+/* One attachment: a libbpf link (perf-event uprobes, tracepoints) or a
+ * uprobe_multi link's descriptor, and the target it serves. */
+struct tracer_link {
+	struct bpf_link *link;
+	int fd;
+	uint32_t target;
+};
+
 struct tracer {
 	struct memleakd_bpf *skel;
 	enum probe_mode mode;
-	struct bpf_link **links; /* perf-event uprobes */
+	struct tracer_link *links;
 	size_t n_links, cap_links;
-	int *link_fds;          /* uprobe_multi links */
-	size_t n_link_fds, cap_link_fds;
 	bool mappings;          /* the mapping programs are loaded */
 	bool watching;          /* and attached */
 	bool watching_exec;     /* the exec program is attached */
+	struct ring_buffer *exec_reader; /* of exec_events, made at the first read */
+	uint32_t execs[MEMLEAKD_MAX_TARGETS]; /* targets read that called exec */
+	size_t n_execs;
 };
 
 static bool libbpf_verbose;
@@ -226,6 +240,20 @@ static int prepare_programs(struct memleakd_bpf *skel, enum probe_mode mode,
 	return r;
 }
 
+/* What the programs that see processes start look for. */
+static void set_process_filter(struct memleakd_bpf *skel, const struct process_filter *f)
+{
+	if (!f)
+		return;
+	skel->rodata->n_watched_files = (uint32_t)f->n_files;
+	for (size_t i = 0; i < f->n_files && i < MEMLEAKD_MAX_WATCHED; i++)
+		skel->rodata->watched_ino[i] = f->ino[i];
+	skel->rodata->n_watched_cgroups = (uint32_t)f->n_cgroups;
+	for (size_t i = 0; i < f->n_cgroups && i < MEMLEAKD_MAX_WATCHED; i++)
+		skel->rodata->watched_cgroups[i] = f->cgroups[i];
+	skel->rodata->follow_forks = f->follow_forks;
+}
+
 /* Read-only settings, fixed before the programs are verified. */
 static void set_rodata(struct memleakd_bpf *skel, const struct tracer_options *o)
 {
@@ -239,6 +267,7 @@ static void set_rodata(struct memleakd_bpf *skel, const struct tracer_options *o
 	if (o->sample_bytes)
 		sampling_fill_countdowns((uint64_t *)skel->rodata->sample_countdowns,
 					 MEMLEAKD_SAMPLE_TABLE, o->sample_bytes);
+	set_process_filter(skel, o->processes);
 }
 
 int tracer__open(const struct tracer_options *o, struct tracer **out)
@@ -273,25 +302,27 @@ fail:
 	return r;
 }
 
-static int keep_link(struct tracer *t, struct bpf_link *link)
+static void link_close(const struct tracer_link *l)
 {
-	if (t->n_links == t->cap_links) {
-		size_t cap = t->cap_links ? t->cap_links * 2 : 32;
-		struct bpf_link **n = realloc(t->links, cap * sizeof(*n));
+	if (l->link)
+		bpf_link__destroy(l->link);
+	else
+		close(l->fd);
+}
 
-		if (!n) {
-			bpf_link__destroy(link);
-			return -ENOMEM;
-		}
-		t->links = n;
-		t->cap_links = cap;
+/* Keep l, which serves target; a link that finds no room is closed. */
+static int keep_link(struct tracer *t, struct tracer_link l)
+{
+	if (array_grow((void **)&t->links, &t->cap_links, t->n_links, sizeof(*t->links), 32)) {
+		link_close(&l);
+		return -ENOMEM;
 	}
-	t->links[t->n_links++] = link;
+	t->links[t->n_links++] = l;
 	return 0;
 }
 
 static int attach_one(struct tracer *t, const struct bpf_program *prog, bool retprobe, int pid,
-		      const struct attach_point *p)
+		      uint32_t target, const struct attach_point *p)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = p->cookie, .retprobe = retprobe);
 	struct bpf_link *link;
@@ -299,7 +330,7 @@ static int attach_one(struct tracer *t, const struct bpf_program *prog, bool ret
 	link = bpf_program__attach_uprobe_opts(prog, pid, p->path, p->offset, &opts);
 	if (!link)
 		return -errno;
-	return keep_link(t, link);
+	return keep_link(t, (struct tracer_link){ .link = link, .fd = -1, .target = target });
 }
 
 /* The program for a probe of this kind. Allocating kinds, and resets and
@@ -327,35 +358,18 @@ static const struct bpf_program *entry_program(const struct tracer *t, uint64_t 
 	}
 }
 
-static int attach_perf(struct tracer *t, int pid, const struct attach_point *p)
+static int attach_perf(struct tracer *t, int pid, uint32_t target, const struct attach_point *p)
 {
 	const struct bpf_program *prog = entry_program(t, p->cookie);
 	int r;
 
 	if (!prog)
 		return -EINVAL;
-	r = attach_one(t, prog, false, pid, p);
+	r = attach_one(t, prog, false, pid, target, p);
 	/* Both at the same offset: the kernel shares one breakpoint. */
 	if (r == 0 && prog == t->skel->progs.alloc_enter)
-		r = attach_one(t, t->skel->progs.alloc_return, true, pid, p);
+		r = attach_one(t, t->skel->progs.alloc_return, true, pid, target, p);
 	return r;
-}
-
-static int keep_link_fd(struct tracer *t, int fd)
-{
-	if (t->n_link_fds == t->cap_link_fds) {
-		size_t cap = t->cap_link_fds ? t->cap_link_fds * 2 : 16;
-		int *n = realloc(t->link_fds, cap * sizeof(*n));
-
-		if (!n) {
-			close(fd);
-			return -ENOMEM;
-		}
-		t->link_fds = n;
-		t->cap_link_fds = cap;
-	}
-	t->link_fds[t->n_link_fds++] = fd;
-	return 0;
 }
 
 static enum uprobe_link_kind link_kind(const struct tracer *t, const struct bpf_program *prog)
@@ -368,9 +382,10 @@ static enum uprobe_link_kind link_kind(const struct tracer *t, const struct bpf_
 /* One link of prog at every point of points[0..n) that is in path and
  * that prog serves (alloc_return: the points of alloc_enter, as return
  * probes). *failed is one of them when it fails. */
-static int attach_multi_group(struct tracer *t, int pid, const struct bpf_program *prog,
-			      const struct attach_point *points, size_t n, const char *path,
-			      uint64_t *offsets, uint64_t *cookies, size_t *failed)
+static int attach_multi_group(struct tracer *t, int pid, uint32_t target,
+			      const struct bpf_program *prog, const struct attach_point *points,
+			      size_t n, const char *path, uint64_t *offsets, uint64_t *cookies,
+			      size_t *failed)
 {
 	enum uprobe_link_kind kind = link_kind(t, prog);
 	const struct bpf_program *entry = kind == UPROBE_LINK_RETURN ? t->skel->progs.alloc_enter :
@@ -388,12 +403,12 @@ static int attach_multi_group(struct tracer *t, int pid, const struct bpf_progra
 	if (!count)
 		return 0;
 	fd = uprobe_multi_attach(bpf_program__fd(prog), pid, path, offsets, cookies, count, kind);
-	return fd < 0 ? fd : keep_link_fd(t, fd);
+	return fd < 0 ? fd : keep_link(t, (struct tracer_link){ .fd = fd, .target = target });
 }
 
 /* For each object, one link per program. */
-static int attach_multi(struct tracer *t, int pid, const struct attach_point *points, size_t n,
-			size_t *failed)
+static int attach_multi(struct tracer *t, int pid, uint32_t target,
+			const struct attach_point *points, size_t n, size_t *failed)
 {
 	bool session = t->mode == PROBES_SESSION;
 	/* A session program sees returns too: no return program. */
@@ -413,24 +428,24 @@ static int attach_multi(struct tracer *t, int pid, const struct attach_point *po
 			first = strcmp(points[j].path, points[i].path) != 0;
 		for (size_t k = 0; first && k < sizeof(progs) / sizeof(progs[0]) && !r; k++)
 			if (progs[k])
-				r = attach_multi_group(t, pid, progs[k], points, n, points[i].path, offsets,
-					       cookies, failed);
+				r = attach_multi_group(t, pid, target, progs[k], points, n,
+						       points[i].path, offsets, cookies, failed);
 	}
 	free(offsets);
 	free(cookies);
 	return r;
 }
 
-int tracer__attach(struct tracer *t, int pid, const struct attach_point *points, size_t n,
-		   size_t *failed)
+int tracer__attach(struct tracer *t, int pid, uint32_t target, const struct attach_point *points,
+		   size_t n, size_t *failed)
 {
 	int r = 0;
 
 	if (t->mode != PROBES_PERF)
-		return attach_multi(t, pid, points, n, failed);
+		return attach_multi(t, pid, target, points, n, failed);
 	for (size_t i = 0; i < n && !r; i++) {
 		*failed = i;
-		r = attach_perf(t, pid, &points[i]);
+		r = attach_perf(t, pid, target, &points[i]);
 	}
 	return r;
 }
@@ -490,7 +505,9 @@ static int attach_program(struct tracer *t, struct bpf_program *prog)
 {
 	struct bpf_link *link = bpf_program__attach(prog);
 
-	return link ? keep_link(t, link) : -errno;
+	if (!link)
+		return -errno;
+	return keep_link(t, (struct tracer_link){ .link = link, .fd = -1, .target = NO_TARGET });
 }
 
 int tracer__watch_mappings(struct tracer *t, int pid, uint32_t target)
@@ -534,6 +551,83 @@ int tracer__exec_events_fd(const struct tracer *t)
 	return bpf_map__fd(t->skel->maps.exec_events);
 }
 
+static int exec_event(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+
+	if (size < sizeof(uint32_t) || t->n_execs == MEMLEAKD_MAX_TARGETS)
+		return 0;
+	t->execs[t->n_execs++] = *(const uint32_t *)data % MEMLEAKD_MAX_TARGETS;
+	return 0;
+}
+
+int tracer__next_exec(struct tracer *t, uint32_t *target)
+{
+	if (!t->exec_reader) {
+		t->exec_reader = ring_buffer__new(bpf_map__fd(t->skel->maps.exec_events), exec_event,
+						  t, NULL);
+		if (!t->exec_reader)
+			return -errno;
+	}
+	if (!t->n_execs && ring_buffer__consume(t->exec_reader) < 0)
+		return -errno;
+	if (!t->n_execs)
+		return -EAGAIN;
+	*target = t->execs[0];
+	memmove(t->execs, t->execs + 1, --t->n_execs * sizeof(t->execs[0]));
+	return 0;
+}
+
+int tracer__watch_processes(struct tracer *t)
+{
+	int r = attach_program(t, t->skel->progs.process_exec);
+
+	if (!r)
+		r = attach_program(t, t->skel->progs.process_fork);
+	if (!r)
+		r = attach_program(t, t->skel->progs.process_moved);
+	return r;
+}
+
+uint64_t tracer__process_events_dropped(const struct tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->process_events_dropped, __ATOMIC_RELAXED);
+}
+
+/* Close the links of target, keeping the others in their order. */
+static void detach_target(struct tracer *t, uint32_t target)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < t->n_links; i++) {
+		if (t->links[i].target == target)
+			link_close(&t->links[i]);
+		else
+			t->links[kept++] = t->links[i];
+	}
+	t->n_links = kept;
+}
+
+void tracer__remove_target(struct tracer *t, int pid, uint32_t target)
+{
+	uint32_t tgid = (uint32_t)pid;
+
+	if (target >= MEMLEAKD_MAX_TARGETS)
+		return;
+	bpf_map__delete_elem(t->skel->maps.exec_targets, &tgid, sizeof(tgid), 0);
+	if (t->mappings)
+		bpf_map__delete_elem(t->skel->maps.mapping_targets, &tgid, sizeof(tgid), 0);
+	detach_target(t, target);
+	for (uint32_t slot = 0; slot < MEMLEAKD_MAX_CTX_GLOBALS; slot++)
+		t->skel->bss->ctx_globals[target][slot] = 0;
+	t->skel->bss->allocator_callers[target].start = 0;
+	t->skel->bss->allocator_callers[target].end = 0;
+	t->skel->bss->unwind_count[target * 2] = 0;
+	t->skel->bss->unwind_count[target * 2 + 1] = 0;
+	t->skel->bss->rescan_wanted[target] = 0;
+	t->skel->bss->target_paused[target] = false;
+}
+
 int tracer__set_ctx_global(struct tracer *t, uint32_t target, uint32_t slot, uint64_t addr)
 {
 	if (target >= MEMLEAKD_MAX_TARGETS || slot >= MEMLEAKD_MAX_CTX_GLOBALS)
@@ -556,6 +650,7 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 {
 	out->allocs = bpf_map__fd(t->skel->maps.allocs);
 	out->allocs_spill = bpf_map__fd(t->skel->maps.allocs_spill);
+	out->spill_share = t->skel->rodata->spill_share;
 	out->ctx_allocs = bpf_map__fd(t->skel->maps.ctx_allocs);
 	out->stacks = bpf_map__fd(t->skel->maps.stacks);
 	out->stack_counts = bpf_map__fd(t->skel->maps.stack_counts);
@@ -568,6 +663,7 @@ void tracer__maps(const struct tracer *t, struct tracer_maps *out)
 	out->mapping_counters = bpf_map__fd(t->skel->maps.mapping_counters);
 	out->record_counts = bpf_map__fd(t->skel->maps.record_counts);
 	out->sweep_events = bpf_map__fd(t->skel->maps.sweep_events);
+	out->process_events = bpf_map__fd(t->skel->maps.process_events);
 	out->sweep = bpf_program__fd(t->skel->progs.sweep);
 }
 
@@ -649,11 +745,9 @@ void tracer__free(struct tracer *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n_links; i++)
-		bpf_link__destroy(t->links[i]);
-	for (size_t i = 0; i < t->n_link_fds; i++)
-		close(t->link_fds[i]);
+		link_close(&t->links[i]);
 	free(t->links);
-	free(t->link_fds);
+	ring_buffer__free(t->exec_reader);
 	memleakd_bpf__destroy(t->skel);
 	free(t);
 }

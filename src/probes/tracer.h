@@ -34,6 +34,8 @@ struct tracer;
 struct tracer_maps {
 	int allocs;       /* u64 key -> struct alloc_info, and allocs_spill likewise */
 	int allocs_spill;
+	uint32_t spill_share; /* keys whose hash is below it are in allocs_spill
+			       * (bpf/alloc_records.bpf.h's spill_map) */
 	int ctx_allocs;   /* u64 key -> struct ctx_alloc_info */
 	int stacks;       /* stack id -> struct stack_frames */
 	int stack_counts; /* one struct stack_map_counts */
@@ -46,6 +48,7 @@ struct tracer_maps {
 	int mapping_counters; /* target index -> per-CPU struct mapping_counters */
 	int record_counts; /* per-CPU struct record_counts */
 	int sweep_events; /* ring buffer: a CPU's context records grew (struct record_counts) */
+	int process_events; /* ring buffer of struct process_event */
 	int sweep;        /* the sweep program; negative when no allocator has contexts,
 			   * or the kernel cannot run it (before 6.10) */
 };
@@ -65,6 +68,19 @@ struct attach_point {
  * -ENOTSUP with *why set to a static explanation. */
 int tracer__preflight(const char **why);
 
+/* The processes whose start the programs report (bpf/targets.bpf.h),
+ * besides the targets' execs: those running one of the files (--exe: the
+ * programs compare inodes, user space devices too, as stat(2) gives them)
+ * and in one of the cgroup v2 subtrees (--cgroup: their ids); and the
+ * targets' children. */
+struct process_filter {
+	uint64_t dev[MEMLEAKD_MAX_WATCHED], ino[MEMLEAKD_MAX_WATCHED];
+	size_t n_files;
+	uint64_t cgroups[MEMLEAKD_MAX_WATCHED];
+	size_t n_cgroups;
+	bool follow_forks;
+};
+
 struct tracer_options {
 	uint32_t max_allocs;   /* outstanding allocations held, >= 2 (and as many with
 				* contexts) */
@@ -76,22 +92,24 @@ struct tracer_options {
 	bool contexts;         /* some probe has a context (ctx= in a spec) */
 	bool mappings;         /* watch the targets' anonymous memory mappings */
 	bool verbose;          /* pass libbpf's debug output through */
+	const struct process_filter *processes; /* NULL: only the targets' execs */
 };
 
 /* Open and load the BPF programs as o says, their maps sized by it.
  * Returns 0 and *out, or -errno from libbpf (the verifier's log has been
  * printed by libbpf). */
 int tracer__open(const struct tracer_options *o, struct tracer **out);
-/* Attach points[0..n) in process pid: an entry and a return probe for
- * allocating functions, an entry probe for freeing and resetting ones.
- * Returns 0, or -errno with *failed the index of a point that could not be
- * attached (what was attached stays so until tracer__free). */
-int tracer__attach(struct tracer *t, int pid, const struct attach_point *points, size_t n,
-		   size_t *failed);
 /* True when the programs run with preemption off (the kernel has
  * bpf_preempt_disable, Linux 6.10); before, a preemptible kernel may let
  * another program on the CPU share a program's per-CPU scratch space. */
 bool tracer__preempt_off(const struct tracer *t);
+/* Attach points[0..n) in process pid, target index target (the cookies'):
+ * an entry and a return probe for allocating functions, an entry probe for
+ * freeing and resetting ones. Returns 0, or -errno with *failed the index
+ * of a point that could not be attached (what was attached stays so until
+ * tracer__remove_target or tracer__free). */
+int tracer__attach(struct tracer *t, int pid, uint32_t target, const struct attach_point *points,
+		   size_t n, size_t *failed);
 /* True when probes go in as uprobe_multi links, false for one perf-event
  * uprobe each. */
 bool tracer__multi(const struct tracer *t);
@@ -106,8 +124,9 @@ const char *tracer__probe_mode(const struct tracer *t);
  * map update or libbpf. */
 int tracer__watch_mappings(struct tracer *t, int pid, uint32_t target);
 /* End the tracing of process pid, target index target, when it calls
- * exec: from the new program's first instruction on, every program stops
- * (as tracer__pause does) and tracer__exec_events_fd becomes readable.
+ * exec: from the new program's first instruction on, the target's probes
+ * do nothing and tracer__exec_events_fd becomes readable (with
+ * --follow-forks, its forks are reported too).
  * The exec tracepoint's program is attached with the first target.
  * Returns 0, -EINVAL for an index out of range, or -errno from the map
  * update or libbpf. */
@@ -115,6 +134,21 @@ int tracer__watch_exec(struct tracer *t, int pid, uint32_t target);
 /* A descriptor to poll: readable (POLLIN) once a watched target called
  * exec. It stays the tracer's. */
 int tracer__exec_events_fd(const struct tracer *t);
+/* Read the target index of one target that called exec since the last
+ * call. Returns 0 and *target, or -EAGAIN when none is waiting. */
+int tracer__next_exec(struct tracer *t, uint32_t *target);
+/* Attach the programs that report processes starting (struct
+ * process_event, on the process_events ring buffer). Returns 0 or -errno
+ * from libbpf. */
+int tracer__watch_processes(struct tracer *t);
+/* Process events the ring buffer had no room for, since the start. */
+uint64_t tracer__process_events_dropped(const struct tracer *t);
+/* Forget target index target, process pid, in the programs: detach its
+ * probes, stop watching its mappings and reporting its starts, clear its
+ * context globals, allocator callers and unwinder mappings (the unwind
+ * publisher must have stopped publishing them). Its records stay in the
+ * maps (snapshot/target_maps.h reclaims them). */
+void tracer__remove_target(struct tracer *t, int pid, uint32_t target);
 /* Tell the programs that cookies of target index `target` with global slot
  * `slot` read the context from address addr in that process. Call before
  * attaching. -EINVAL for an index out of range. */

@@ -17,10 +17,9 @@ static void json_time(FILE *out, const struct timespec *ts)
 		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
 }
 
-static void json_totals(FILE *out, const struct snapshot *snap)
+static void json_totals(FILE *out, const struct snapshot_totals *t, size_t n_stacks,
+			size_t n_mappings)
 {
-	const struct snapshot_totals *t = &snap->totals;
-
 	fprintf(out,
 		"{\"outstanding_bytes\":%" PRIu64 ",\"outstanding_allocs\":%" PRIu64
 		",\"allocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"unknown_frees\":%" PRIu64
@@ -35,14 +34,14 @@ static void json_totals(FILE *out, const struct snapshot *snap)
 		t->allocator_frees, t->dropped_allocs, t->dropped_totals, t->stack_errors,
 		t->stack_map_full, t->failed_allocs, t->nested_calls,
 		t->replaced_allocs, t->resets, t->reset_frees, t->dropped_resets, t->unwind_no_table,
-		t->unwind_truncated, t->unwind_anon_stops, snap->n_stacks);
+		t->unwind_truncated, t->unwind_anon_stops, n_stacks);
 	fprintf(out,
 		",\"mapped_bytes\":%" PRIu64 ",\"mapped_ranges\":%" PRIu64
 		",\"heap_mapped_bytes\":%" PRIu64 ",\"heap_mapped_ranges\":%" PRIu64
 		",\"mapping_stacks\":%zu,\"mapping_events\":%" PRIu64
 		",\"dropped_mapping_events\":%" PRIu64 "}",
 		t->mapped_bytes, t->mapped_ranges, t->heap_mapped_bytes, t->heap_mapped_ranges,
-		snap->n_mappings, t->mapping_events, t->dropped_mapping_events);
+		n_mappings, t->mapping_events, t->dropped_mapping_events);
 }
 
 static void json_frame(FILE *out, const struct frame *f)
@@ -128,12 +127,17 @@ static void json_cost(FILE *out, const struct tracing_cost *c)
 		c->ns_per_hit, c->cpu_share, c->syscall_cpu_share);
 }
 
-static int json_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
+/* One process's report, as one document or as an element of a round's
+ * processes array. */
+static void json_report(FILE *out, const struct snapshot *snap)
 {
-	(void)opt;
 	fputs("{\"time\":", out);
 	json_time(out, &snap->time);
-	fprintf(out, ",\"pid\":%d,\"final\":%s", snap->pid, snap->end ? "true" : "false");
+	fprintf(out, ",\"pid\":%d,\"comm\":", snap->pid);
+	json_write_string(out, snap->comm);
+	fputs(",\"exe\":", out);
+	json_write_string(out, snap->exe);
+	fprintf(out, ",\"final\":%s", snap->end ? "true" : "false");
 	if (snap->end) {
 		fputs(",\"end_reason\":", out);
 		json_write_string(out, end_reason_name(snap->end));
@@ -146,10 +150,40 @@ static int json_write(FILE *out, const struct snapshot *snap, const struct repor
 	fputs(",\"cost\":", out);
 	json_cost(out, &snap->cost);
 	fputs(",\"totals\":", out);
-	json_totals(out, snap);
+	json_totals(out, &snap->totals, snap->n_stacks, snap->n_mappings);
 	json_stacks(out, "stacks", snap->stacks, snap->n_top);
 	json_stacks(out, "mappings", snap->mappings, snap->n_top_mappings);
-	fputs("}\n", out);
+	fputc('}', out);
+}
+
+/* A round of several processes is one document: its time and whether it
+ * is final open it, each report is an element of "processes", and the sum
+ * of their totals closes it ("total"). */
+static int json_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
+{
+	const struct snapshot_round *round = snap->round;
+
+	(void)opt;
+	if (round && snap->round_index == 0) {
+		fputs("{\"time\":", out);
+		json_time(out, &snap->time);
+		fprintf(out, ",\"final\":%s", snap->end ? "true" : "false");
+		if (snap->end) {
+			fputs(",\"end_reason\":", out);
+			json_write_string(out, end_reason_name(snap->end));
+		}
+		fputs(",\"processes\":[", out);
+	}
+	if (round && snap->round_index)
+		fputc(',', out);
+	json_report(out, snap);
+	if (round && snap->round_index + 1 == round->n_processes) {
+		fputs("],\"total\":", out);
+		json_totals(out, &round->totals, round->n_stacks, round->n_mappings);
+		fputc('}', out);
+	}
+	if (!round || snap->round_index + 1 == round->n_processes)
+		fputc('\n', out);
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }
 

@@ -42,7 +42,6 @@ struct report_output {
 	int dir_fd;        /* OUTPUT_DIR: the directory; OUTPUT_DOCUMENT: the file's */
 	const char *base;  /* OUTPUT_DOCUMENT: the file's name in dir_fd */
 	unsigned int keep;
-	char prefix[32]; /* "memleakd-PID-" */
 };
 
 #define FILE_MODE 0600
@@ -208,7 +207,7 @@ static int open_stream(struct report_output *o, const char **error)
 }
 
 int report_output__open(const char *path, unsigned int keep, const struct report_writer *w,
-			int pid, struct report_output **out, const char **error)
+			struct report_output **out, const char **error)
 {
 	struct report_output *o = calloc(1, sizeof(*o));
 	int r = 0;
@@ -217,7 +216,6 @@ int report_output__open(const char *path, unsigned int keep, const struct report
 	if (!o)
 		return -ENOMEM;
 	*o = (struct report_output){ .writer = w, .keep = keep, .dir_fd = -1 };
-	snprintf(o->prefix, sizeof(o->prefix), "memleakd-%d-", pid);
 	if (!path) {
 		*out = o;
 		return 0;
@@ -288,11 +286,24 @@ static int point_latest(struct report_output *o, const char *name)
 	return r;
 }
 
-static bool is_ours(const struct report_output *o, const char *name)
-{
-	size_t n = strlen(name), p = strlen(o->prefix), e = strlen(o->writer->extension);
+/* The names of one process's reports begin so: "memleakd-PID-". */
+struct name_prefix {
+	char s[32];
+};
 
-	return n > p + e + 1 && !strncmp(name, o->prefix, p) && name[n - e - 1] == '.' &&
+static struct name_prefix prefix_of(int pid)
+{
+	struct name_prefix p;
+
+	snprintf(p.s, sizeof(p.s), "memleakd-%d-", pid);
+	return p;
+}
+
+static bool is_ours(const struct report_output *o, const char *prefix, const char *name)
+{
+	size_t n = strlen(name), p = strlen(prefix), e = strlen(o->writer->extension);
+
+	return n > p + e + 1 && !strncmp(name, prefix, p) && name[n - e - 1] == '.' &&
 	       !strcmp(name + n - e, o->writer->extension);
 }
 
@@ -301,9 +312,10 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Delete this run's oldest reports beyond --keep. */
-static int rotate(struct report_output *o)
+/* Delete process pid's oldest reports beyond --keep. */
+static int rotate(struct report_output *o, int pid)
 {
+	struct name_prefix prefix = prefix_of(pid);
 	DIR *d = fdopendir(dup(o->dir_fd));
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -314,7 +326,7 @@ static int rotate(struct report_output *o)
 		return -errno;
 	rewinddir(d);
 	while ((e = readdir(d)) && r == 0) {
-		if (!is_ours(o, e->d_name))
+		if (!is_ours(o, prefix.s, e->d_name))
 			continue;
 		if (n == cap) {
 			char **grown = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
@@ -348,32 +360,36 @@ static int write_to_dir(struct report_output *o, const struct snapshot *snap,
 
 	gmtime_r(&snap->time.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y%m%dT%H%M%S", &tm);
-	snprintf(name, sizeof(name), "%s%s.%03ldZ.%s", o->prefix, when,
+	snprintf(name, sizeof(name), "%s%s.%03ldZ.%s", prefix_of(snap->pid).s, when,
 		 snap->time.tv_nsec / 1000000, o->writer->extension);
 	r = write_replacing(o, o->dir_fd, name, snap, opt);
 	if (r == 0)
 		r = point_latest(o, name);
 	if (r == 0 && o->keep)
-		r = rotate(o);
+		r = rotate(o, snap->pid);
 	return r;
 }
 
 int report_output__write(struct report_output *o, const struct snapshot *snap,
 			 const struct report_options *opt)
 {
+	/* A file of one report holds one process's: no round around it. */
+	struct snapshot alone = *snap;
+
+	alone.round = NULL;
 	switch (o->kind) {
 	case OUTPUT_STDOUT:
 		/* Documents one after the other make no document: pprof and
 		 * browsers read the first, or nothing. */
 		if (o->writer->document && !snap->end)
 			return 0;
-		return o->writer->write(stdout, snap, opt);
+		return o->writer->write(stdout, o->writer->document ? &alone : snap, opt);
 	case OUTPUT_STREAM:
-		return o->writer->write(o->stream, snap, opt);
+		return o->writer->write(o->stream, o->writer->document ? &alone : snap, opt);
 	case OUTPUT_DOCUMENT:
-		return write_replacing(o, o->dir_fd, o->base, snap, opt);
+		return write_replacing(o, o->dir_fd, o->base, &alone, opt);
 	default:
-		return write_to_dir(o, snap, opt);
+		return write_to_dir(o, &alone, opt);
 	}
 }
 

@@ -160,6 +160,19 @@ static void text_mapped(FILE *out, const struct snapshot *snap)
 		snap->n_mappings);
 }
 
+static void text_outstanding(FILE *out, const struct snapshot_totals *t, size_t n_stacks)
+{
+	char human[HUMAN_LEN];
+
+	fprintf(out,
+		"outstanding since attach: %" PRIu64 " bytes (%s) in %" PRIu64
+		" allocations from %zu stacks\n"
+		"seen since attach: %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
+		" frees of memory allocated before attach\n",
+		t->outstanding_bytes, human_bytes(human, (int64_t)t->outstanding_bytes, false),
+		t->outstanding_allocs, n_stacks, t->allocs, t->frees, t->unknown_frees);
+}
+
 static void text_header(FILE *out, const struct snapshot *snap)
 {
 	const struct snapshot_totals *t = &snap->totals;
@@ -168,8 +181,12 @@ static void text_header(FILE *out, const struct snapshot *snap)
 
 	gmtime_r(&snap->time.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(out, "== %s pid %d, report %u, %.1f s after attach", when, snap->pid, snap->report,
-		snap->since_attach_s);
+	fprintf(out, "== %s pid %d", when, snap->pid);
+	if (snap->comm[0])
+		fprintf(out, " %s", snap->comm);
+	if (snap->exe)
+		fprintf(out, " (%s)", snap->exe);
+	fprintf(out, ", report %u, %.1f s after attach", snap->report, snap->since_attach_s);
 	if (snap->sample_bytes)
 		fprintf(out, ", sampled every %s: bytes and allocations are estimates",
 			human_bytes(human, (int64_t)snap->sample_bytes, false));
@@ -177,13 +194,7 @@ static void text_header(FILE *out, const struct snapshot *snap)
 		fprintf(out, " - final report (%s)", end_reason_name(snap->end));
 	fputs(" ==\n", out);
 	text_verdict(out, snap);
-	fprintf(out,
-		"outstanding since attach: %" PRIu64 " bytes (%s) in %" PRIu64
-		" allocations from %zu stacks\n"
-		"seen since attach: %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
-		" frees of memory allocated before attach\n",
-		t->outstanding_bytes, human_bytes(human, (int64_t)t->outstanding_bytes, false),
-		t->outstanding_allocs, snap->n_stacks, t->allocs, t->frees, t->unknown_frees);
+	text_outstanding(out, t, snap->n_stacks);
 	text_cost(out, &snap->cost);
 	text_mapped(out, snap);
 	text_warnings(out, t);
@@ -296,6 +307,24 @@ static void text_mappings(FILE *out, const struct snapshot *snap, enum stack_kin
 	}
 }
 
+/* After the last of several processes reported together: their sum. */
+static void text_round(FILE *out, const struct snapshot_round *round)
+{
+	const struct snapshot_totals *t = &round->totals;
+
+	fprintf(out, "== total, %zu process%s (pid%s", round->n_processes,
+		round->n_processes == 1 ? "" : "es", round->n_processes == 1 ? "" : "s");
+	for (size_t i = 0; i < round->n_processes; i++)
+		fprintf(out, "%s %d", i ? "," : "", round->pids[i]);
+	fputs(") ==\n", out);
+	text_outstanding(out, t, round->n_stacks);
+	if (t->mapping_events || round->n_mappings)
+		fprintf(out, "mapped since attach: %" PRIu64 " bytes by the programs, %" PRIu64
+			" bytes by traced allocators for their heaps\n", t->mapped_bytes,
+			t->heap_mapped_bytes);
+	fputc('\n', out);
+}
+
 static int text_write(FILE *out, const struct snapshot *snap, const struct report_options *opt)
 {
 	(void)opt;
@@ -309,6 +338,8 @@ static int text_write(FILE *out, const struct snapshot *snap, const struct repor
 		fprintf(out, "\n(%zu more mapping stacks not shown; see --top)\n",
 			snap->n_mappings - snap->n_top_mappings);
 	fputc('\n', out);
+	if (snap->round && snap->round_index + 1 == snap->round->n_processes)
+		text_round(out, snap->round);
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }
 

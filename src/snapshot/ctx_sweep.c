@@ -22,6 +22,7 @@ struct ctx_sweep {
 	struct ring_buffer *events;
 	uint32_t capacity;
 	uint64_t threshold;
+	int64_t adjusted; /* records user space added, less those it deleted */
 	struct ctx_sweep_stats stats;
 };
 
@@ -63,13 +64,14 @@ void ctx_sweep__free(struct ctx_sweep *s)
 	free(s);
 }
 
-/* The context records the map holds: the per-CPU counts summed. */
+/* The context records the map holds: the per-CPU counts summed, and
+ * what user space changed. */
 static int held(const struct ctx_sweep *s, uint64_t *out)
 {
 	int ncpus = map_ncpus();
 	struct record_counts *per_cpu;
 	uint32_t zero = 0;
-	int64_t sum = 0;
+	int64_t sum = s->adjusted;
 
 	if (ncpus <= 0)
 		return ncpus < 0 ? ncpus : -EINVAL;
@@ -110,6 +112,11 @@ void ctx_sweep__take_stats(struct ctx_sweep *s, struct ctx_sweep_stats *out)
 {
 	*out = s->stats;
 	s->stats = (struct ctx_sweep_stats){ 0 };
+}
+
+void ctx_sweep__adjust(struct ctx_sweep *s, int64_t records)
+{
+	s->adjusted += records;
 }
 
 int ctx_sweep__events_fd(const struct ctx_sweep *s)

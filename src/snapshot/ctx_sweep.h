@@ -35,6 +35,9 @@ struct ctx_sweep_stats {
 };
 
 void ctx_sweep__take_stats(struct ctx_sweep *s, struct ctx_sweep_stats *out);
+/* User space put this many context records in the map (took them out,
+ * when negative), which the programs' counts do not see (target_maps.h). */
+void ctx_sweep__adjust(struct ctx_sweep *s, int64_t records);
 /* A descriptor that polls readable when a CPU's context records grew by a
  * step (struct record_counts): time to call ctx_sweep__due. */
 int ctx_sweep__events_fd(const struct ctx_sweep *s);

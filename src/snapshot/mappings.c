@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "memleakd.h"
 #include "snapshot/map_reader.h"
@@ -30,7 +29,6 @@ struct mapping_stack {
 };
 
 struct mappings {
-	struct ring_buffer *ring;
 	struct mapping_ranges *ranges;
 	uint32_t target;
 	int counters_fd;
@@ -107,20 +105,20 @@ static int apply(struct mappings *m, const struct mapping_event *e)
 	return 0;
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+void mappings__apply(struct mappings *m, const struct mapping_event *e)
 {
-	struct mappings *m = ctx;
-	const struct mapping_event *e = data;
-
-	if (size >= sizeof(*e) && e->target == m->target && apply(m, e) < 0)
+	if (apply(m, e) < 0)
 		m->unapplied++;
-	return 0;
 }
 
-int mappings__new(int events_fd, int counters_fd, uint32_t target, struct mappings **out)
+bool mappings__has_stack(const struct mappings *m, uint32_t stack_id)
+{
+	return key_index__find(&m->index, stack_id) != KEY_INDEX_NONE;
+}
+
+int mappings__new(int counters_fd, uint32_t target, struct mappings **out)
 {
 	struct mappings *m = calloc(1, sizeof(*m));
-	int r;
 
 	if (!m)
 		return -ENOMEM;
@@ -128,31 +126,11 @@ int mappings__new(int events_fd, int counters_fd, uint32_t target, struct mappin
 	m->counters_fd = counters_fd;
 	m->ranges = mapping_ranges__new();
 	if (!m->ranges) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	m->ring = ring_buffer__new(events_fd, on_event, m, NULL);
-	if (!m->ring) {
-		r = -errno;
-		goto fail;
+		mappings__free(m);
+		return -ENOMEM;
 	}
 	*out = m;
 	return 0;
-fail:
-	mappings__free(m);
-	return r;
-}
-
-int mappings__fd(const struct mappings *m)
-{
-	return ring_buffer__epoll_fd(m->ring);
-}
-
-int mappings__drain(struct mappings *m)
-{
-	int r = ring_buffer__consume(m->ring);
-
-	return r < 0 ? r : 0;
 }
 
 struct fill_walk {
@@ -289,7 +267,6 @@ void mappings__free(struct mappings *m)
 {
 	if (!m)
 		return;
-	ring_buffer__free(m->ring);
 	mapping_ranges__free(m->ranges);
 	key_index__clear(&m->index);
 	free(m->stacks);

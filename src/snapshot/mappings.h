@@ -1,30 +1,30 @@
-/* mappings.h - the target's anonymous memory mappings, as the BPF programs
- * report them (bpf/mappings.bpf.h): their events, read from the ring
- * buffer into a table of address ranges (mapping_ranges.h) whenever the
- * ring buffer wakes the daemon and before every report; and, for a report,
- * the stacks holding mapped memory, with their bytes, ranges, ages and
- * totals. */
+/* mappings.h - a target's anonymous memory mappings, as the BPF programs
+ * report them (bpf/mappings.bpf.h): their events, which mapping_events.h
+ * reads from the ring buffer whenever it wakes the daemon and before every
+ * report, applied to a table of address ranges (mapping_ranges.h); and,
+ * for a report, the stacks holding mapped memory, with their bytes,
+ * ranges, ages and totals. */
 #ifndef MAPPINGS_H
 #define MAPPINGS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "memleakd.h"
 
 #include "snapshot/snapshot.h"
 
 struct mappings;
 
-/* Read the events of process `target` (its index) from the ring buffer
- * events_fd; counters_fd is the per-CPU array of struct mapping_counters.
- * The descriptors stay the caller's. Returns 0 and *out, or -ENOMEM, or
- * -errno from libbpf. */
-int mappings__new(int events_fd, int counters_fd, uint32_t target, struct mappings **out);
-/* For poll(2): readable when events are waiting past the ring buffer's
- * wake-up mark; then call mappings__drain. */
-int mappings__fd(const struct mappings *m);
-/* Apply every event waiting to the ranges. An event that cannot be applied
- * (no memory) is counted as dropped. Returns 0, or -ENOMEM / -errno from
- * the ring buffer when events were left unread. */
-int mappings__drain(struct mappings *m);
+/* The ranges of process `target` (its index); counters_fd is the per-CPU
+ * array of struct mapping_counters, the caller's. Events reach them
+ * through mapping_events.h. Returns 0 and *out, or -ENOMEM. */
+int mappings__new(int counters_fd, uint32_t target, struct mappings **out);
+/* Apply event e, one of the target's, to the ranges. An event that cannot
+ * be applied (no memory) is counted as dropped. */
+void mappings__apply(struct mappings *m, const struct mapping_event *e);
+/* Did a mapping of the target's come from stack_id? */
+bool mappings__has_stack(const struct mappings *m, uint32_t stack_id);
 /* Fill snap's mapping stacks, sorted by bytes, without their addresses,
  * and its mapping totals, as of now_ns (CLOCK_MONOTONIC); with min_age_ns,
  * stacks count only ranges mapped at least that long ago (the totals count

@@ -393,11 +393,22 @@ static void free_stacks(struct snapshot_stack *stacks, size_t n)
 	free(stacks);
 }
 
+void snapshot_totals_add(struct snapshot_totals *sum, const struct snapshot_totals *t)
+{
+	_Static_assert(sizeof(*t) % sizeof(uint64_t) == 0, "snapshot_totals holds counts only");
+	uint64_t *to = (uint64_t *)sum;
+	const uint64_t *from = (const uint64_t *)t;
+
+	for (size_t i = 0; i < sizeof(*t) / sizeof(uint64_t); i++)
+		to[i] += from[i];
+}
+
 void snapshot__free(struct snapshot *snap)
 {
 	if (!snap)
 		return;
 	free_stacks(snap->stacks, snap->n_stacks);
 	free_stacks(snap->mappings, snap->n_mappings);
+	free(snap->exe);
 	free(snap);
 }

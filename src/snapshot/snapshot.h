@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "memleakd.h"
 #include "probes/probe_cost.h"
 #include "symbols/symbolizer.h"
 
@@ -137,9 +138,24 @@ struct process_summary {
 	enum verdict verdict;
 };
 
+/* The reports written at one time when several processes may be traced
+ * (several -p, --exe, --cgroup): every process traced, periodically and
+ * when the run ends, or the one that exited or called exec. Their totals,
+ * and their stacks' and mapping stacks' counts, added up. */
+struct snapshot_round {
+	size_t n_processes;
+	int pids[MEMLEAKD_MAX_TARGETS]; /* in the order they are written */
+	struct snapshot_totals totals;
+	size_t n_stacks, n_mappings;
+};
+
 struct snapshot {
 	struct timespec time; /* CLOCK_REALTIME */
 	int pid;
+	char comm[16];        /* the process's name */
+	char *exe;            /* its executable's path as it sees it, or NULL */
+	const struct snapshot_round *round; /* written with these, NULL for none */
+	size_t round_index;   /* its place among them */
 	enum end_reason end;
 	uint64_t min_age_ns;
 	uint64_t sample_bytes; /* --sample-bytes, 0 when every allocation is tracked */
@@ -173,6 +189,9 @@ struct snapshot_source {
 	uint64_t min_age_ns;   /* > 0: count only allocations at least that old */
 	uint64_t sample_bytes; /* > 0: the maps hold samples, one per so many bytes */
 };
+
+/* Add t's counts to sum's: every field of snapshot_totals is a count. */
+void snapshot_totals_add(struct snapshot_totals *sum, const struct snapshot_totals *t);
 
 /* Read the maps for src->target and build a snapshot of process src->pid:
  * stacks sorted by bytes, without their addresses yet. The per-stack

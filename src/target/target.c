@@ -24,6 +24,7 @@
 /* Offsets in glibc's public struct link_map and struct r_debug (<link.h>),
  * stable ABI on x86-64. */
 #define R_DEBUG_R_MAP 8
+#define R_DEBUG_R_STATE 24
 #define LINK_MAP_L_LD 16
 #define LINK_MAP_L_NEXT 24
 
@@ -86,6 +87,7 @@ int target__open(int pid, uint32_t index, struct target **out)
 		r = -ESRCH;
 		goto fail;
 	}
+	target__read_names(t);
 	*out = t;
 	return 0;
 fail:
@@ -107,6 +109,36 @@ int target__refresh_maps(struct target *t)
 	}
 	proc_maps__free(t->maps);
 	t->maps = maps;
+	return 0;
+}
+
+int target__read_names(struct target *t)
+{
+	char comm[sizeof(t->comm)], exe[PATH_MAX];
+	ssize_t n;
+	int fd = openat(t->proc_fd, "comm", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, comm, sizeof(comm));
+	close(fd);
+	if (n > 0) {
+		const char *newline = memchr(comm, '\n', (size_t)n);
+		size_t len = newline ? (size_t)(newline - comm) : (size_t)n;
+
+		len = len < sizeof(t->comm) - 1 ? len : sizeof(t->comm) - 1;
+		memcpy(t->comm, comm, len);
+		t->comm[len] = '\0';
+	}
+	n = readlinkat(t->proc_fd, "exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *copy = strndup(exe, (size_t)n);
+
+		if (copy) {
+			free(t->exe);
+			t->exe = copy;
+		}
+	}
 	return 0;
 }
 
@@ -193,6 +225,22 @@ static int find_r_debug(const struct target *t, uint64_t *r_debug)
 	}
 }
 
+int target__link_state(const struct target *t, int *state)
+{
+	uint64_t r_debug;
+	int32_t value;
+	int r = find_r_debug(t, &r_debug);
+
+	if (r < 0)
+		return r;
+	if (!r_debug)
+		return -ENOENT;
+	r = process_image__read(t->pid, t->pidfd, r_debug + R_DEBUG_R_STATE, &value, sizeof(value));
+	if (r == 0)
+		*state = value;
+	return r;
+}
+
 static int push_object(const struct proc_map ***objects, size_t *n, const struct proc_map *m)
 {
 	const struct proc_map **p;
@@ -272,5 +320,6 @@ void target__free(struct target *t)
 	if (t->root_fd >= 0)
 		close(t->root_fd);
 	proc_maps__free(t->maps);
+	free(t->exe);
 	free(t);
 }

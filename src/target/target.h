@@ -1,7 +1,8 @@
 /* target.h - a process being traced: its pid, its index in the BPF keys,
- * handles that outlive it (its root directory, a pidfd that signals its
- * exit), its mappings, and the order in which its dynamic linker searches
- * objects for a symbol. */
+ * its names, handles that outlive it (its root directory, a pidfd that
+ * signals its exit), its mappings, the order in which its dynamic linker
+ * searches objects for a symbol, and whether that linker is done loading
+ * them. */
 #ifndef TARGET_H
 #define TARGET_H
 
@@ -21,6 +22,8 @@ struct target {
 	 * a later process given the same pid */
 	int proc_fd;
 	struct proc_maps *maps;
+	char comm[16];  /* its name, /proc/PID/comm ("" when unreadable) */
+	char *exe;      /* its executable's path as it sees it (/proc/PID/exe), or NULL */
 };
 
 /* Open process pid. Returns 0 and *out, -ESRCH for no such process, -EACCES,
@@ -36,6 +39,15 @@ int target__refresh_maps(struct target *t);
  * (pointing into t->maps; the array is the caller's to free) and *n, or
  * -errno. */
 int target__search_order(const struct target *t, const struct proc_map ***objects, size_t *n);
+/* Read comm and exe again (a process renames itself, or execs). Returns 0,
+ * or -ESRCH once the process is gone: the names last read are kept. */
+int target__read_names(struct target *t);
+/* The dynamic linker's r_debug.r_state (<link.h>: RT_CONSISTENT,
+ * RT_ADD, RT_DELETE): whether it is done adding or removing objects.
+ * Returns 0 and *state, -ENOENT when the executable has no r_debug, or not
+ * yet (a static executable; a dynamic one before its linker set it up), or
+ * -errno from reading the process. */
+int target__link_state(const struct target *t, int *state);
 /* Accepts NULL. */
 void target__free(struct target *t);
 

@@ -292,14 +292,24 @@ void object_tables__build(struct object_tables *t, const struct proc_maps *maps,
 	describe_mapping(o, maps, m, out);
 }
 
-/* Whether object o is among the executable mappings of maps. */
-static bool still_mapped(const struct unwind_object *o, const struct proc_maps *maps)
-{
-	for (size_t i = 0; i < maps->count; i++) {
-		const struct proc_map *m = &maps->maps[i];
+/* The mappings of every target, as the last scan of each read them. */
+struct all_maps {
+	const struct proc_maps *const *maps;
+	size_t n;
+};
 
-		if (m->executable && m->path && m->inode == o->inode && dev_of(m) == o->dev)
-			return true;
+/* Whether object o is among the executable mappings of some target. */
+static bool still_mapped(const struct unwind_object *o, const struct all_maps *all)
+{
+	for (size_t t = 0; t < all->n; t++) {
+		const struct proc_maps *maps = all->maps[t];
+
+		for (size_t i = 0; i < maps->count; i++) {
+			const struct proc_map *m = &maps->maps[i];
+
+			if (m->executable && m->path && m->inode == o->inode && dev_of(m) == o->dev)
+				return true;
+		}
 	}
 	return false;
 }
@@ -314,16 +324,16 @@ static bool rows_shared(const struct object_tables *t, const struct unwind_objec
 	return false;
 }
 
-/* Forget the objects for which keep(o, maps) is false. */
-static void forget(struct object_tables *t, const struct proc_maps *maps,
-		   bool (*keep)(const struct unwind_object *o, const struct proc_maps *maps))
+/* Forget the objects for which keep(o, all) is false. */
+static void forget(struct object_tables *t, const struct all_maps *all,
+		   bool (*keep)(const struct unwind_object *o, const struct all_maps *all))
 {
 	size_t i = 0;
 
 	while (i < t->n_objects) {
 		struct unwind_object *o = &t->objects[i];
 
-		if (keep(o, maps)) {
+		if (keep(o, all)) {
 			i++;
 			continue;
 		}
@@ -334,18 +344,21 @@ static void forget(struct object_tables *t, const struct proc_maps *maps,
 	}
 }
 
-static bool had_room(const struct unwind_object *o, const struct proc_maps *maps)
+static bool had_room(const struct unwind_object *o, const struct all_maps *all)
 {
-	(void)maps;
+	(void)all;
 	return !o->no_room;
 }
 
-bool object_tables__forget_unmapped(struct object_tables *t, const struct proc_maps *maps)
+bool object_tables__forget_unmapped(struct object_tables *t, const struct proc_maps *const *maps,
+				    size_t n)
 {
-	forget(t, maps, still_mapped);
+	const struct all_maps all = { .maps = maps, .n = n };
+
+	forget(t, &all, still_mapped);
 	if (!row_space__retiring(t->space))
 		return false;
-	forget(t, maps, had_room);
+	forget(t, &all, had_room);
 	return true;
 }
 

@@ -1,4 +1,4 @@
-/* object_tables.h - the unwind tables of a target's objects, in the BPF
+/* object_tables.h - the unwind tables of the targets' objects, in the BPF
  * rows map. Each object's table is built once (unwind_table.h) and loaded
  * once, keyed by build-id (by path and inode without one), so every
  * mapping of the same object, under any path, shares its rows. An object
@@ -56,13 +56,15 @@ void object_tables__build(struct object_tables *t, const struct proc_maps *maps,
 			  const struct proc_map *m, int root_fd, struct unwind_mapping *out,
 			  struct object_table_note *note);
 
-/* Forget the objects none of whose executable mappings is in maps any
- * more, and retire their rows (unless an object still mapped shares them).
- * Call it once maps has been published: the rows are reclaimed only by
- * object_tables__reclaim, when no BPF program reads an older publication.
- * Returns whether rows wait to be reclaimed; then the objects whose table
- * did not fit are forgotten too, to be opened again with the room made. */
-bool object_tables__forget_unmapped(struct object_tables *t, const struct proc_maps *maps);
+/* Forget the objects none of whose executable mappings is in maps[0..n)
+ * any more (the mappings of every target), and retire their rows (unless
+ * an object still mapped shares them). Call it once the maps have been
+ * published: the rows are reclaimed only by object_tables__reclaim, when
+ * no BPF program reads an older publication. Returns whether rows wait to
+ * be reclaimed; then the objects whose table did not fit are forgotten
+ * too, to be opened again with the room made. */
+bool object_tables__forget_unmapped(struct object_tables *t, const struct proc_maps *const *maps,
+				    size_t n);
 /* The rows retired become free for other tables. */
 void object_tables__reclaim(struct object_tables *t);
 

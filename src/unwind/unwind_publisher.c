@@ -1,7 +1,7 @@
-/* unwind_publisher.c - keep the BPF unwinder's view of a target current:
- * one thread scans the mappings, has the missing tables built, publishes,
- * and reclaims the rows of objects unmapped once no BPF program can still
- * read them.
+/* unwind_publisher.c - keep the BPF unwinder's view of every target
+ * current: one thread scans each target's mappings when asked, has the
+ * missing tables built, publishes, and reclaims the rows of objects no
+ * target maps once no BPF program can still read them.
  *
  * Stopping does not wait for a table to be built: the build checks the
  * stop flag as it goes, and a thread that does not end soon (blocked
@@ -10,6 +10,7 @@
 #include "unwind/unwind_publisher.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "target/elf_object.h"
 #include "unwind/object_tables.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* The least time between two readings of the mappings. */
@@ -32,21 +34,33 @@
  * the programs reading a publication are done, waiting this long does. */
 #define READERS_PAUSE_NS (100 * 1000 * 1000)
 
-struct unwind_publisher {
-	struct tracer *tracer;
-	struct target view;    /* pid, index and root of the target; no maps: the thread reads its own */
-	struct object_tables *tables;
+/* One target whose mappings the thread publishes. The thread alone reads
+ * and writes its published mappings and maps; the flags are under the
+ * publisher's lock; dl_object is the caller's thread's. */
+struct published {
+	struct target view;    /* pid, index, and descriptors of its own: /proc and root */
 	struct unwind_mapping *published; /* MEMLEAKD_MAX_MAPPINGS of them */
 	uint32_t n_published;
+	struct proc_maps *maps; /* as the last scan read them */
 	bool warned_full;      /* more executable mappings than the BPF side takes */
+	uint64_t scanned_ns;   /* CLOCK_MONOTONIC of the last scan */
+	bool rescan;           /* under lock */
+	bool ready;            /* under lock: the first scan is done */
+	bool scanning;         /* under lock: the thread scans it, and frees it once removed */
+	bool removed;          /* set under lock and tracer_lock */
 	struct target_object dl_object; /* ld.so, for the dlopen probe */
+};
+
+struct unwind_publisher {
+	struct tracer *tracer;
+	struct object_tables *tables;
 	struct ring_buffer *events;
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	bool rescan;           /* under lock */
-	bool ready;            /* under lock: the first scan is done */
+	struct published *targets[MEMLEAKD_MAX_TARGETS]; /* under lock */
+	bool forget;           /* under lock: a target went, its objects may be unmapped */
 	volatile bool stop;    /* also cancels a table being built */
 	pthread_mutex_t tracer_lock; /* held by the thread around each call into the tracer */
 };
@@ -101,43 +115,49 @@ static bool special_mapping(const struct proc_map *m, struct unwind_mapping *out
 	return true;
 }
 
-static void publish(struct unwind_publisher *u)
+static void publish(struct unwind_publisher *u, struct published *p)
 {
 	int r;
 
 	if (!tracer_begin(u))
 		return;
-	r = tracer__publish_unwind_mappings(u->tracer, u->view.index, u->published,
-					    u->n_published);
+	/* Removed: its index may serve another target already. */
+	if (__atomic_load_n(&p->removed, __ATOMIC_ACQUIRE)) {
+		tracer_done(u);
+		return;
+	}
+	r = tracer__publish_unwind_mappings(u->tracer, p->view.index, p->published,
+					    p->n_published);
 	tracer_done(u);
 	if (r < 0)
-		log_warn("pid %d: cannot publish its mappings to the unwinder: %s", u->view.pid,
+		log_warn("pid %d: cannot publish its mappings to the unwinder: %s", p->view.pid,
 			 strerror(-r));
 }
 
 /* The executable mappings of maps, described with what is known; objects
  * not seen yet are pending. */
-static void describe_known(struct unwind_publisher *u, const struct proc_maps *maps)
+static void describe_known(struct unwind_publisher *u, struct published *p,
+			   const struct proc_maps *maps)
 {
 	size_t executable = 0;
 
-	u->n_published = 0;
+	p->n_published = 0;
 	for (size_t i = 0; i < maps->count; i++) {
 		const struct proc_map *m = &maps->maps[i];
-		struct unwind_mapping *out = &u->published[u->n_published];
+		struct unwind_mapping *out = &p->published[p->n_published];
 
 		if (!m->executable || ++executable > MEMLEAKD_MAX_MAPPINGS)
 			continue;
-		u->n_published++;
+		p->n_published++;
 		if (special_mapping(m, out) || object_tables__describe(u->tables, maps, m, out))
 			continue;
 		*out = (struct unwind_mapping){ .start = m->start, .end = m->end,
 						.kind = UNWIND_MAP_PENDING };
 	}
-	if (executable > MEMLEAKD_MAX_MAPPINGS && !u->warned_full)
+	if (executable > MEMLEAKD_MAX_MAPPINGS && !p->warned_full)
 		log_warn("pid %d has %zu executable mappings: stacks end in code past the "
-			 "first %d", u->view.pid, executable, MEMLEAKD_MAX_MAPPINGS);
-	u->warned_full |= executable > MEMLEAKD_MAX_MAPPINGS;
+			 "first %d", p->view.pid, executable, MEMLEAKD_MAX_MAPPINGS);
+	p->warned_full |= executable > MEMLEAKD_MAX_MAPPINGS;
 }
 
 /* Wait until no BPF program still reads a publication older than the
@@ -152,117 +172,220 @@ static void wait_for_readers(void)
 		nanosleep(&pause, NULL);
 }
 
-/* Read the mappings and publish them at once, objects not seen yet marked
- * pending; reclaim the rows of objects unmapped; then build the new
+/* Forget the objects no target maps any more, by the mappings each last
+ * read. Returns whether rows wait to be reclaimed. */
+static bool forget_unmapped(struct unwind_publisher *u)
+{
+	const struct proc_maps *maps[MEMLEAKD_MAX_TARGETS];
+	size_t n = 0;
+	bool retiring;
+
+	pthread_mutex_lock(&u->lock);
+	for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS; i++)
+		if (u->targets[i] && u->targets[i]->maps)
+			maps[n++] = u->targets[i]->maps;
+	retiring = object_tables__forget_unmapped(u->tables, maps, n);
+	pthread_mutex_unlock(&u->lock);
+	return retiring;
+}
+
+/* Once rows are reclaimed, the objects that found no room before are
+ * pending again, in every target: each reads its mappings again. */
+static void reclaim_rows(struct unwind_publisher *u)
+{
+	wait_for_readers();
+	object_tables__reclaim(u->tables);
+	pthread_mutex_lock(&u->lock);
+	for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS; i++)
+		if (u->targets[i])
+			u->targets[i]->rescan = true;
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* Read p's mappings and publish them at once, objects not seen yet marked
+ * pending; reclaim the rows of objects no target maps; then build the new
  * objects' tables one by one, publishing after each. Returns 0, or -ESRCH
  * once the target is gone. */
-static int scan(struct unwind_publisher *u)
+static int scan(struct unwind_publisher *u, struct published *p)
 {
-	struct unwind_mapping *ms = u->published;
+	struct unwind_mapping *ms = p->published;
 	struct object_table_note note;
 	struct proc_maps *maps;
-	int r = proc_maps__read(u->view.pid, &maps);
+	int r = proc_maps__read_at(p->view.proc_fd, p->view.pid, -1, &maps);
 
 	if (r < 0)
 		return -ESRCH;
-	describe_known(u, maps);
-	publish(u);
-	if (object_tables__forget_unmapped(u->tables, maps)) {
-		wait_for_readers();
-		object_tables__reclaim(u->tables);
-		/* Objects that found no room before are pending again. */
-		describe_known(u, maps);
-		publish(u);
+	describe_known(u, p, maps);
+	publish(u, p);
+	pthread_mutex_lock(&u->lock);
+	proc_maps__free(p->maps);
+	p->maps = maps;
+	pthread_mutex_unlock(&u->lock);
+	if (forget_unmapped(u)) {
+		reclaim_rows(u);
+		describe_known(u, p, maps);
+		publish(u, p);
 	}
-	for (size_t i = 0, n = 0; i < maps->count && n < u->n_published && !u->stop; i++) {
+	for (size_t i = 0, n = 0; i < maps->count && n < p->n_published && !u->stop; i++) {
 		const struct proc_map *m = &maps->maps[i];
 
 		if (!m->executable)
 			continue;
 		if (ms[n++].kind != UNWIND_MAP_PENDING)
 			continue;
-		object_tables__build(u->tables, maps, m, u->view.root_fd, &ms[n - 1], &note);
-		publish(u);
+		object_tables__build(u->tables, maps, m, p->view.root_fd, &ms[n - 1], &note);
+		publish(u, p);
 		if (note.built)
 			log_debug("unwind table: %s: %zu rows, %zu bytes (%zu FDEs, %zu left to frame "
 				  "pointers, %zu rules not followed), built in %.1f ms", m->path,
 				  note.rows, note.bytes, note.fdes, note.fp_fdes, note.unsupported,
 				  note.ms);
 	}
-	proc_maps__free(maps);
 	return 0;
 }
 
-/* Unblock unwind_publisher__wait_ready: the first scan is done, or the
- * target is gone before it could be. */
-static void set_ready(struct unwind_publisher *u)
-{
-	pthread_mutex_lock(&u->lock);
-	u->ready = true;
-	pthread_cond_broadcast(&u->wake);
-	pthread_mutex_unlock(&u->lock);
-}
-
-static void log_ready(const struct unwind_publisher *u)
+static void log_ready(const struct unwind_publisher *u, int pid)
 {
 	size_t objects;
 	uint32_t rows, capacity;
 
 	object_tables__usage(u->tables, &objects, &rows, &capacity);
-	log_info("unwind tables ready: %zu objects, %u rows (%zu KiB) of %u", objects, rows,
-		 (size_t)rows * sizeof(struct unwind_row) / 1024, capacity);
+	log_info("unwind tables ready: %zu objects, %u rows (%zu KiB) of %u (pid %d)", objects,
+		 rows, (size_t)rows * sizeof(struct unwind_row) / 1024, capacity, pid);
+}
+
+static void published_free(struct published *p)
+{
+	if (!p)
+		return;
+	if (p->view.proc_fd >= 0)
+		close(p->view.proc_fd);
+	if (p->view.root_fd >= 0)
+		close(p->view.root_fd);
+	proc_maps__free(p->maps);
+	free(p->published);
+	target_object__clear(&p->dl_object);
+	free(p);
+}
+
+/* The next target to scan, marked scanning, or NULL; under lock. A target
+ * scanned less than RESCAN_PAUSE_NS ago waits: requests that keep coming
+ * (code in a mapping past the limit) cost one scan per pause, not a busy
+ * thread. *wait_ns says how long until one is due, 0 when none waits. */
+static struct published *next_due(struct unwind_publisher *u, uint64_t now, uint64_t *wait_ns)
+{
+	*wait_ns = 0;
+	for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS; i++) {
+		struct published *p = u->targets[i];
+		uint64_t due;
+
+		if (!p || !p->rescan)
+			continue;
+		due = p->scanned_ns ? p->scanned_ns + RESCAN_PAUSE_NS : 0;
+		if (due <= now) {
+			p->rescan = false;
+			p->scanning = true;
+			return p;
+		}
+		if (!*wait_ns || due - now < *wait_ns)
+			*wait_ns = due - now;
+	}
+	return NULL;
+}
+
+static void wait_wake(struct unwind_publisher *u, uint64_t wait_ns)
+{
+	struct timespec until;
+
+	if (!wait_ns) {
+		pthread_cond_wait(&u->wake, &u->lock);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(wait_ns / 1000000000);
+	until.tv_nsec += (long)(wait_ns % 1000000000);
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&u->wake, &u->lock, &until);
+}
+
+/* The scan of p is over: it is ready, or freed if it was removed meanwhile. */
+static void scanned(struct unwind_publisher *u, struct published *p)
+{
+	bool first, removed;
+
+	pthread_mutex_lock(&u->lock);
+	p->scanning = false;
+	p->scanned_ns = monotonic_ns();
+	first = !p->ready;
+	p->ready = true;
+	removed = p->removed;
+	pthread_cond_broadcast(&u->wake);
+	pthread_mutex_unlock(&u->lock);
+	if (first && !removed && !u->stop)
+		log_ready(u, p->view.pid);
+	if (removed)
+		published_free(p);
 }
 
 static void *thread_main(void *arg)
 {
-	static const struct timespec rescan_pause = { .tv_nsec = RESCAN_PAUSE_NS };
 	struct unwind_publisher *u = arg;
-	bool first = true;
 
 	for (;;) {
+		struct published *p = NULL;
+		uint64_t wait_ns = 0;
+		bool forget;
+
 		pthread_mutex_lock(&u->lock);
-		while (!u->rescan && !u->stop)
-			pthread_cond_wait(&u->wake, &u->lock);
-		u->rescan = false;
+		while (!u->stop && !u->forget && !(p = next_due(u, monotonic_ns(), &wait_ns)))
+			wait_wake(u, wait_ns);
+		forget = u->forget;
+		u->forget = false;
 		pthread_mutex_unlock(&u->lock);
-		if (u->stop)
+		if (u->stop) {
+			if (p)
+				scanned(u, p);
 			break;
+		}
+		if (forget && forget_unmapped(u))
+			reclaim_rows(u);
+		if (!p)
+			continue;
 		/* Cleared before reading: a change after the read asks again. */
-		if (!tracer_begin(u))
-			break;
-		tracer__clear_rescan(u->tracer, u->view.index);
-		tracer_done(u);
-		if (scan(u) < 0)
-			break;
-		if (first && !u->stop)
-			log_ready(u);
-		first = false;
-		set_ready(u);
-		/* Requests that keep coming (code in a mapping past the
-		 * limit) cost one scan per pause, not a busy thread. */
-		nanosleep(&rescan_pause, NULL);
+		if (tracer_begin(u)) {
+			if (!__atomic_load_n(&p->removed, __ATOMIC_ACQUIRE))
+				tracer__clear_rescan(u->tracer, p->view.index);
+			tracer_done(u);
+			scan(u, p);
+		}
+		scanned(u, p);
 	}
-	set_ready(u);
 	return NULL;
 }
 
-static void request_scan(struct unwind_publisher *u)
+static void request_scan(struct unwind_publisher *u, uint32_t target)
 {
 	pthread_mutex_lock(&u->lock);
-	u->rescan = true;
-	pthread_cond_signal(&u->wake);
+	if (target < MEMLEAKD_MAX_TARGETS && u->targets[target]) {
+		u->targets[target]->rescan = true;
+		pthread_cond_signal(&u->wake);
+	}
 	pthread_mutex_unlock(&u->lock);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
 {
-	(void)data;
-	(void)size;
-	request_scan(ctx);
+	const struct maps_event *ev = data;
+
+	if (size >= sizeof(*ev))
+		request_scan(ctx, ev->target);
 	return 0;
 }
 
-int unwind_publisher__new(struct tracer *tr, const struct target *t, bool full, uint32_t capacity,
+int unwind_publisher__new(struct tracer *tr, bool full, uint32_t capacity,
 			  struct unwind_publisher **out)
 {
 	struct unwind_publisher *u = calloc(1, sizeof(*u));
@@ -271,18 +394,15 @@ int unwind_publisher__new(struct tracer *tr, const struct target *t, bool full, 
 
 	if (!u)
 		return -ENOMEM;
-	*u = (struct unwind_publisher){ .tracer = tr, .view = *t };
-	u->view.maps = NULL;
+	u->tracer = tr;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_mutex_init(&u->tracer_lock, NULL);
 	pthread_cond_init(&u->wake, NULL);
 	u->tables = object_tables__new(load_rows, u, full, capacity, &u->stop);
-	u->published = calloc(MEMLEAKD_MAX_MAPPINGS, sizeof(*u->published));
 	tracer__maps(tr, &maps);
 	u->events = ring_buffer__new(maps.maps_events, on_event, u, NULL);
-	if (!u->tables || !u->published || !u->events)
+	if (!u->tables || !u->events)
 		goto fail;
-	u->rescan = true;
 	r = -pthread_create(&u->thread, NULL, thread_main, u);
 	if (r < 0)
 		goto fail;
@@ -294,7 +414,67 @@ fail:
 	return r;
 }
 
-int unwind_publisher__wait_ready(struct unwind_publisher *u, unsigned int timeout_ms)
+int unwind_publisher__add(struct unwind_publisher *u, const struct target *t)
+{
+	struct published *p;
+
+	if (t->index >= MEMLEAKD_MAX_TARGETS)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->view = (struct target){ .pid = t->pid, .index = t->index, .pidfd = -1 };
+	p->view.proc_fd = fcntl(t->proc_fd, F_DUPFD_CLOEXEC, 0);
+	p->view.root_fd = fcntl(t->root_fd, F_DUPFD_CLOEXEC, 0);
+	p->published = calloc(MEMLEAKD_MAX_MAPPINGS, sizeof(*p->published));
+	if (p->view.proc_fd < 0 || p->view.root_fd < 0 || !p->published) {
+		int r = p->published ? -errno : -ENOMEM;
+
+		published_free(p);
+		return r;
+	}
+	p->rescan = true;
+	pthread_mutex_lock(&u->lock);
+	if (u->targets[t->index]) {
+		pthread_mutex_unlock(&u->lock);
+		published_free(p);
+		return -EEXIST;
+	}
+	u->targets[t->index] = p;
+	pthread_cond_signal(&u->wake);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
+void unwind_publisher__remove(struct unwind_publisher *u, uint32_t target)
+{
+	struct published *p;
+	bool scanning;
+
+	if (target >= MEMLEAKD_MAX_TARGETS)
+		return;
+	pthread_mutex_lock(&u->tracer_lock);
+	pthread_mutex_lock(&u->lock);
+	p = u->targets[target];
+	u->targets[target] = NULL;
+	if (p) {
+		__atomic_store_n(&p->removed, true, __ATOMIC_RELEASE);
+		target_object__clear(&p->dl_object);
+		u->forget = true;
+		pthread_cond_signal(&u->wake);
+	}
+	/* A scan under way frees it when it ends; no scan starts now. */
+	scanning = p && p->scanning;
+	pthread_mutex_unlock(&u->lock);
+	if (p)
+		tracer__publish_unwind_mappings(u->tracer, target, NULL, 0);
+	pthread_mutex_unlock(&u->tracer_lock);
+	if (p && !scanning)
+		published_free(p);
+}
+
+int unwind_publisher__wait_ready(struct unwind_publisher *u, uint32_t target,
+				 unsigned int timeout_ms)
 {
 	struct timespec until;
 	int r = 0;
@@ -307,9 +487,11 @@ int unwind_publisher__wait_ready(struct unwind_publisher *u, unsigned int timeou
 		until.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&u->lock);
-	while (!u->ready && r == 0)
+	while (target < MEMLEAKD_MAX_TARGETS && u->targets[target] && !u->targets[target]->ready &&
+	       r == 0)
 		r = pthread_cond_timedwait(&u->wake, &u->lock, &until);
-	r = u->ready ? 0 : -ETIMEDOUT;
+	r = target < MEMLEAKD_MAX_TARGETS && u->targets[target] && !u->targets[target]->ready ?
+	    -ETIMEDOUT : 0;
 	pthread_mutex_unlock(&u->lock);
 	return r;
 }
@@ -318,27 +500,33 @@ int unwind_publisher__dlopen_probe(struct unwind_publisher *u, const struct targ
 				   struct allocator_probe *p)
 {
 	const struct proc_map **objects;
+	struct target_object *dl;
 	struct elf_symbol sym;
 	size_t n;
-	int r = target__search_order(t, &objects, &n);
+	int r;
 
+	/* Only this thread adds and removes targets: no lock to read it. */
+	if (t->index >= MEMLEAKD_MAX_TARGETS || !u->targets[t->index])
+		return -EINVAL;
+	dl = &u->targets[t->index]->dl_object;
+	target_object__clear(dl);
+	r = target__search_order(t, &objects, &n);
 	if (r < 0)
 		return r;
 	r = -ENOENT;
 	/* Backwards: the dynamic linker comes after the libraries it loaded at
 	 * start, so this usually opens one object, not every one. */
 	for (size_t i = n; i-- > 0 && r == -ENOENT;) {
-		r = target__open_object(t, objects[i], &u->dl_object);
+		r = target__open_object(t, objects[i], dl);
 		if (r < 0)
 			break;
-		r = elf_object__find_function(u->dl_object.elf, "_dl_debug_state", ELF_SYMTAB_DYNAMIC,
-					      &sym);
+		r = elf_object__find_function(dl->elf, "_dl_debug_state", ELF_SYMTAB_DYNAMIC, &sym);
 		if (r == 0)
-			r = allocator_probe_place(p, &u->dl_object, "_dl_debug_state", &sym,
+			r = allocator_probe_place(p, dl, "_dl_debug_state", &sym,
 						  PROBE_MAPS_CHANGE |
 						  (uint64_t)t->index << COOKIE_TARGET_SHIFT);
 		else
-			target_object__clear(&u->dl_object);
+			target_object__clear(dl);
 	}
 	free(objects);
 	return r;
@@ -371,8 +559,7 @@ static bool stop_thread(struct unwind_publisher *u)
 	/* A call under way ends before the tracer goes; none follows. */
 	pthread_mutex_lock(&u->tracer_lock);
 	pthread_mutex_unlock(&u->tracer_lock);
-	log_warn("pid %d: the unwind tables' thread did not stop within %d s: left behind",
-		 u->view.pid, STOP_WAIT_S);
+	log_warn("the unwind tables' thread did not stop within %d s: left behind", STOP_WAIT_S);
 	return false;
 }
 
@@ -383,13 +570,15 @@ void unwind_publisher__free(struct unwind_publisher *u)
 	if (u->started && !stop_thread(u)) {
 		/* What the thread still uses stays. */
 		ring_buffer__free(u->events);
-		target_object__clear(&u->dl_object);
+		for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS; i++)
+			if (u->targets[i])
+				target_object__clear(&u->targets[i]->dl_object);
 		return;
 	}
 	ring_buffer__free(u->events);
 	object_tables__free(u->tables);
-	free(u->published);
-	target_object__clear(&u->dl_object);
+	for (size_t i = 0; i < MEMLEAKD_MAX_TARGETS; i++)
+		published_free(u->targets[i]);
 	pthread_mutex_destroy(&u->lock);
 	pthread_mutex_destroy(&u->tracer_lock);
 	pthread_cond_destroy(&u->wake);

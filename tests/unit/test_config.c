@@ -39,7 +39,7 @@ TEST(defaults)
 	struct config cfg;
 
 	EXPECT_RUN(&cfg, "-p", "42");
-	EXPECT_EQ(cfg.pid, 42);
+	EXPECT_EQ(cfg.n_pids, 1); EXPECT_EQ(cfg.pids[0], 42);
 	EXPECT_EQ(cfg.interval_ns, 10000000000ULL);
 	EXPECT_EQ(cfg.duration_ns, 0);
 	EXPECT_EQ(cfg.top, 10);
@@ -62,7 +62,7 @@ TEST(long_and_short_flags)
 
 	EXPECT_RUN(&cfg, "--pid", "7", "-i", "0.5", "--duration", "3", "-n", "4", "--min-age",
 		   "1.25", "-f", "json", "-o", "/tmp/x", "--max-allocs", "10000000", "-v");
-	EXPECT_EQ(cfg.pid, 7);
+	EXPECT_EQ(cfg.n_pids, 1); EXPECT_EQ(cfg.pids[0], 7);
 	EXPECT_EQ(cfg.interval_ns, 500000000);
 	EXPECT_EQ(cfg.duration_ns, 3000000000ULL);
 	EXPECT_EQ(cfg.top, 4);
@@ -75,7 +75,7 @@ TEST(long_and_short_flags)
 
 TEST(bad_values_name_their_flag)
 {
-	EXPECT_ERROR("--pid is required", "-v");
+	EXPECT_ERROR("--pid, --exe, --cgroup or -- COMMAND is required", "-v");
 	EXPECT_ERROR("--pid", "-p", "abc");
 	EXPECT_ERROR("--pid", "-p", "-3");
 	EXPECT_ERROR("--pid", "-p", "0");

@@ -40,7 +40,7 @@ while True:
     time.sleep(0.01)
 """
 UNTRACED_MIN_BYTES = 4 << 20
-HEADER_RE = re.compile(r"^== \S+ pid \d+, report (\d+), ")
+HEADER_RE = re.compile(r"^== \S+ pid \d+ .*, report (\d+), ")
 
 
 def text_reports(text):

@@ -35,6 +35,8 @@ static struct snapshot fixture(enum end_reason end)
 	struct snapshot s = {
 		.time = { .tv_sec = 1795320000, .tv_nsec = 123456789 },
 		.pid = 4242,
+		.comm = "server",
+		.exe = (char *)"/opt/app/bin/server",
 		.end = end,
 		.report = 5,
 		.since_attach_s = 12.5,
