@@ -303,6 +303,7 @@ bench: memleakd $(OUT)/bench/symbolize_bench $(OUT)/targets/bench_pairs $(OUT)/t
 		$(OUT)/targets/stress_churn
 	@$(OUT)/bench/symbolize_bench
 	@python3 bench/run.py
+	@python3 bench/allocators.py
 	@python3 bench/prog_cost.py
 	@python3 bench/report_cost.py
 	@python3 bench/redis_bench.py

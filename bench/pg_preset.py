@@ -4,9 +4,11 @@ PostgreSQL 15 backend (Debian's), on pgbench's TPC-B-like transaction.
 
 One server (tests/integration/postgres.py), tables from `pgbench -i`, one
 backend held open. Each run sends it the same TRANSACTIONS transactions,
-untraced or with memleakd --preset postgres attached (the malloc family
-traced too), alternating (A B A B ...), and times them. Prints the medians
-of the seconds per run, transactions per second and their ratio.
+untraced, with memleakd --preset postgres attached (the malloc family
+traced too), and the same with every probe at its function's first byte
+(MEMLEAKD_PROBES_AT_ENTRY: memleakd before it placed its probes),
+alternating (A B C A B C ...), and times them. Prints the medians of the
+seconds per run, transactions per second and their ratios to untraced.
 """
 import os
 import random
@@ -20,9 +22,16 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from harness import MEMLEAKD, Session  # noqa: E402
 from postgres import pgbench_init, start_postgres  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import load, machine  # noqa: E402
+
 TRANSACTIONS = int(os.environ.get("BENCH_PG_TRANSACTIONS", "300"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SCALE = 1  # pgbench -s: 100,000 accounts, 10 tellers, 1 branch
+# (name, traced, memleakd's environment)
+SIDES = [("untraced", False, None), ("memleakd --preset postgres", True, None),
+         ("the same, probes at entry", True,
+          dict(os.environ, MEMLEAKD_PROBES_AT_ENTRY="1"))]
 
 
 def tpcb(seed):
@@ -44,9 +53,11 @@ def tpcb(seed):
     return ";\n".join(parts)
 
 
-def one_run(session, backend, traced, seed):
-    """Seconds for one run of the transactions, traced or not."""
-    daemon = session.memleakd(backend.pid, "--preset", "postgres") if traced else None
+def one_run(session, backend, traced, tracer_env, seed):
+    """Seconds for one run of the transactions, traced (memleakd in
+    tracer_env) or not."""
+    daemon = session.memleakd(backend.pid, "--preset", "postgres",
+                              env=tracer_env) if traced else None
     sql = tpcb(seed)
     started = time.monotonic()
     backend.query(sql, timeout=300)
@@ -61,19 +72,18 @@ def main():
         server = start_postgres(s)
         pgbench_init(server, SCALE)
         backend = server.connect()
-        one_run(s, backend, False, 0)  # warm the caches
-        runs = {False: [], True: []}
+        one_run(s, backend, False, None, 0)  # warm the caches
+        runs = [[] for _ in SIDES]
         for r in range(ROUNDS):
-            for traced in (False, True):
-                runs[traced].append(one_run(s, backend, traced, r))
-    base, traced = statistics.median(runs[False]), statistics.median(runs[True])
+            for (_, traced, tracer_env), side_runs in zip(SIDES, runs):
+                side_runs.append(one_run(s, backend, traced, tracer_env, r))
     print(f"PostgreSQL 15, one backend, {TRANSACTIONS} TPC-B-like transactions per run, "
-          f"{ROUNDS} rounds alternated, medians")
-    for name, median, values in (("untraced", base, runs[False]),
-                                 ("memleakd --preset postgres", traced, runs[True])):
-        print(f"{name:30} {median:7.3f} s  {TRANSACTIONS / median:8.0f} tps   runs: "
-              f"{' '.join(f'{x:.3f}' for x in values)}")
-    print(f"tps traced / untraced: {base / traced:.2f}")
+          f"{ROUNDS} rounds alternated, medians; {machine()}; load average {load()}")
+    base = statistics.median(runs[0])
+    for (name, _, _), values in zip(SIDES, runs):
+        median = statistics.median(values)
+        print(f"{name:30} {median:7.3f} s  {TRANSACTIONS / median:8.0f} tps  "
+              f"{base / median:5.3f} of untraced   runs: {' '.join(f'{x:.3f}' for x in values)}")
     return 0
 
 

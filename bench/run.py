@@ -50,7 +50,7 @@ TARGETS = os.path.join(ROOT, "build", "targets")
 BENCH = os.path.join(TARGETS, "bench_pairs")
 DEEP = os.path.join(TARGETS, "bench_deep")
 DEEP_FP = os.path.join(TARGETS, "bench_deep_fp")
-MEMLEAKD = os.path.join(ROOT, "memleakd")
+MEMLEAKD = os.environ.get("MEMLEAKD") or os.path.join(ROOT, "memleakd")
 PAIRS = int(os.environ.get("BENCH_PAIRS", "200000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 DEPTHS = [int(d) for d in os.environ.get("BENCH_DEPTHS", "4,32").split(",")]
@@ -87,6 +87,12 @@ def fdinfos(pid):
                 yield dict(line.split(":", 1) for line in f if ":" in line)
         except OSError:
             continue
+
+
+def load():
+    """The load averages (1, 5 and 15 minutes): how busy the machine was."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def wait_lines(stream, prefixes, timeout=30):
@@ -131,12 +137,13 @@ def stop(tracer):
     return tracer
 
 
-def run_target(argv, args, env, read):
-    """One run of a target of bench_pairs' protocol (argv, without --wait),
-    untraced (args None) or traced by memleakd ARGS with env; read(stdout)
-    takes the target's figures once it is started. Returns what read
-    returned and the stopped memleakd (or None)."""
-    bench = subprocess.Popen([*argv, "--wait"], stdout=subprocess.PIPE, text=True)
+def run_target(argv, args, env, read, target_env=None):
+    """One run of a target of bench_pairs' protocol (argv, without --wait,
+    in target_env), untraced (args None) or traced by memleakd ARGS with
+    env; read(stdout) takes the target's figures once it is started.
+    Returns what read returned and the stopped memleakd (or None)."""
+    bench = subprocess.Popen([*argv, "--wait"], stdout=subprocess.PIPE, text=True,
+                             env=target_env)
     tracer = None
     try:
         pid = int(wait_lines(bench.stdout, ["ready"])[-1].split()[1])
@@ -152,7 +159,7 @@ def run_target(argv, args, env, read):
         bench.wait()
 
 
-def one_run(argv, args=None, env=None):
+def one_run(argv, args=None, env=None, target_env=None):
     """run_target() of a target that prints a "pairs" line. Returns ns per
     pair, the stopped memleakd (or None) and the fields of the target's line
     ({name: value})."""
@@ -160,13 +167,13 @@ def one_run(argv, args=None, env=None):
         fields = wait_lines(stdout, ["pairs"])[-1].split()
         return dict(zip(fields[::2], map(float, fields[1::2])))
 
-    fields, tracer = run_target(argv, args, env, pairs)
+    fields, tracer = run_target(argv, args, env, pairs, target_env)
     return fields["ns_per_pair"], tracer, fields
 
 
 def alternate(sides):
-    """ROUNDS rounds of one run per side (name, argv, args[, env]), in
-    order; returns the runs of each side, [(ns, tracer, fields)], in a list."""
+    """ROUNDS rounds of one run per side (name, argv, args[, env[,
+    target_env]]), in order; returns the runs of each side, [(ns, tracer, fields)], in a list."""
     runs = [[] for _ in sides]
     for _ in range(ROUNDS):
         for side, side_runs in zip(sides, runs):

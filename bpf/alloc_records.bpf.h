@@ -99,6 +99,31 @@ static __always_inline bool swap_id(struct alloc_info *a, __u64 word, __u32 id)
 	return __sync_val_compare_and_swap(id_word(a), word, (word & ~0xffffffffULL) | id) == word;
 }
 
+/* The record a holds, its stack id and time read as word. */
+static __always_inline struct tracked record_of(const struct alloc_info *a, __u64 word)
+{
+	return (struct tracked){ .size = alloc_info_size(a), .stack_id = (__u32)word,
+				 .generation = alloc_info_generation(a),
+				 .timestamp_ns = time_base_ns + ((word >> 32) << MEMLEAKD_TIME_SHIFT) };
+}
+
+/* Write info into a, which the caller claimed: the stack id last, so that
+ * readers skip the record until it is whole. */
+static __always_inline void fill(struct alloc_info *a, const struct alloc_info *info)
+{
+	a->size_gen = info->size_gen;
+	*id_word(a) = (__u64)info->time << 32 | info->stack_id;
+}
+
+/* A freed record kept by a CPU holds an allocation again. */
+static __always_inline void freed_reused(void)
+{
+	struct record_counts *counts = record_counts_here();
+
+	if (counts)
+		counts->freed_kept--;
+}
+
 /* Take key's record out of map into *old: keep it as freed while the CPU
  * has room for one more, else delete it. 0 on success. */
 static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
@@ -112,9 +137,7 @@ static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
 	word = *id_word(a);
 	if (!memleakd_stack_real((__u32)word))
 		return -1;
-	*old = (struct tracked){ .size = alloc_info_size(a), .stack_id = (__u32)word,
-				 .generation = alloc_info_generation(a),
-				 .timestamp_ns = time_base_ns + ((word >> 32) << MEMLEAKD_TIME_SHIFT) };
+	*old = record_of(a, word);
 	counts = record_counts_here();
 	/* Only the thread whose swap or delete succeeds accounts the free. */
 	if (!counts || counts->freed_kept >= freed_budget)
@@ -129,7 +152,6 @@ static __always_inline int take_from(void *map, __u64 key, struct tracked *old)
 static __always_inline int claim(void *map, __u64 key, const struct alloc_info *info)
 {
 	struct alloc_info *a = bpf_map_lookup_elem(map, &key);
-	struct record_counts *counts;
 	__u64 word;
 
 	if (!a)
@@ -137,13 +159,43 @@ static __always_inline int claim(void *map, __u64 key, const struct alloc_info *
 	word = *id_word(a);
 	if ((__u32)word != MEMLEAKD_STACK_FREED || !swap_id(a, word, MEMLEAKD_STACK_CLAIMED))
 		return -1;
-	a->size_gen = info->size_gen;
-	/* The stack id last: readers skip the record until it is whole. */
-	*id_word(a) = (__u64)info->time << 32 | info->stack_id;
-	counts = record_counts_here();
-	if (counts)
-		counts->freed_kept--;
+	fill(a, info);
+	freed_reused();
 	return 0;
+}
+
+/* What renew() did. */
+enum renewal {
+	RENEW_NONE,	/* nothing: the caller takes the long way */
+	RENEW_STORED,	/* info stored where no live record was */
+	RENEW_REPLACED,	/* info stored over a live record, now in *old */
+};
+
+/* Store info under key in map with one lookup, an allocation's common
+ * case: it takes the freed record the address's last free kept, or goes
+ * in new. A live record there (its free was not seen) is taken into *old
+ * and overwritten. Nothing is done when another thread holds the record
+ * or the insert fails (a full map, a race). */
+static __always_inline enum renewal renew(void *map, __u64 key, const struct alloc_info *info,
+					  struct tracked *old)
+{
+	struct alloc_info *a = bpf_map_lookup_elem(map, &key);
+	__u64 word;
+
+	if (!a)
+		return bpf_map_update_elem(map, &key, info, BPF_NOEXIST) ? RENEW_NONE : RENEW_STORED;
+	word = *id_word(a);
+	if ((__u32)word == MEMLEAKD_STACK_CLAIMED || !swap_id(a, word, MEMLEAKD_STACK_CLAIMED))
+		return RENEW_NONE;
+	/* Claimed: its fields are ours to read and write. */
+	if ((__u32)word != MEMLEAKD_STACK_FREED) {
+		*old = record_of(a, word);
+		fill(a, info);
+		return RENEW_REPLACED;
+	}
+	fill(a, info);
+	freed_reused();
+	return RENEW_STORED;
 }
 
 /* One function per map: the kernel inlines a lookup, and calls the delete
@@ -188,6 +240,18 @@ static __noinline long insert_spill(__u64 key, const struct alloc_info *info)
 	if (!claim(&allocs_spill, key, info))
 		return 0;
 	return bpf_map_update_elem(&allocs_spill, &key, info, BPF_NOEXIST);
+}
+
+static __noinline enum renewal renew_allocs(__u64 key, const struct alloc_info *info,
+					     struct tracked *old)
+{
+	return renew(&allocs, key, info, old);
+}
+
+static __noinline enum renewal renew_spill(__u64 key, const struct alloc_info *info,
+					   struct tracked *old)
+{
+	return renew(&allocs_spill, key, info, old);
 }
 
 static __always_inline int take_plain_from(bool spill, __u64 key, struct tracked *old)
@@ -292,17 +356,41 @@ static __always_inline bool has_record(__u64 key)
 	       (contexts && bpf_map_lookup_elem(&ctx_allocs, &key));
 }
 
+/* t as the maps hold it, its context apart. */
+static __always_inline struct alloc_info info_of(const struct tracked *t)
+{
+	return (struct alloc_info){
+		.size_gen = (t->size & MEMLEAKD_SIZE_MASK) | ((__u64)t->generation << MEMLEAKD_SIZE_BITS),
+		.stack_id = t->stack_id,
+		.time = (__u32)((t->timestamp_ns - time_base_ns) >> MEMLEAKD_TIME_SHIFT),
+	};
+}
+
+/* Take key's record out of the maps its hash does not choose (the other
+ * context-free map once some record crossed, and the context records)
+ * into *old; 0 on success. */
+static __always_inline int take_elsewhere(__u64 key, struct tracked *old)
+{
+	if (crossed && !take_plain_from(spill_map(key, true), key, old))
+		return 0;
+	return take_ctx(key, old);
+}
+
+/* renew() the record of t, which has no context, in the map key's hash
+ * chooses. The caller took key's records out of the other maps first. */
+static __always_inline enum renewal renew_plain(__u64 key, const struct tracked *t,
+						struct tracked *old)
+{
+	struct alloc_info info = info_of(t);
+
+	return spill_map(key, false) ? renew_spill(key, &info, old) : renew_allocs(key, &info, old);
+}
+
 /* Store the record of t under key; 0 on success. */
 static __always_inline int record(__u64 key, const struct tracked *t)
 {
-	struct ctx_alloc_info c = {
-		.info = { .size_gen = (t->size & MEMLEAKD_SIZE_MASK) |
-				      ((__u64)t->generation << MEMLEAKD_SIZE_BITS),
-			  .stack_id = t->stack_id,
-			  .time = (__u32)((t->timestamp_ns - time_base_ns) >> MEMLEAKD_TIME_SHIFT) },
-		.ctx = t->ctx,
-		.timestamp_ns = t->timestamp_ns,
-	};
+	struct ctx_alloc_info c = { .info = info_of(t), .ctx = t->ctx,
+				    .timestamp_ns = t->timestamp_ns };
 	long r;
 
 	if (t->ctx)

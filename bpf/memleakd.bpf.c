@@ -414,6 +414,16 @@ static __always_inline bool stale(__u32 target, const struct tracked *old)
 	return reset_ns && old->timestamp_ns < *reset_ns;
 }
 
+/* Account old, a record found at an address handed out again. */
+static __always_inline void retire(struct target_counters *c, __u32 target, const struct tracked *old)
+{
+	stack_remove(target, old->stack_id, old->generation, old->size);
+	if (stale(target, old))
+		c->reset_frees++;
+	else
+		c->replaced_allocs++;
+}
+
 static __always_inline void track(struct pt_regs *ctx, struct target_counters *c, __u32 target,
 				  struct inflight_call *call, __u64 ptr, __u64 size, __u64 context)
 {
@@ -421,26 +431,32 @@ static __always_inline void track(struct pt_regs *ctx, struct target_counters *c
 	struct tracked t = { .size = size, .ctx = context, .timestamp_ns = call->entry_ns,
 			     .stack_id = stack_id(ctx, c, target, call),
 			     .generation = generation };
+	enum renewal renewed = RENEW_NONE;
 	struct stack_totals *totals;
 	struct tracked old;
 
 	if (t.stack_id == MEMLEAKD_STACK_LOST)
 		c->stack_errors++;
+	totals = stack_entry(target, t.stack_id, &t.generation);
 	/* A pointer handed out again: its context was reset since (arenas
 	 * reuse addresses), or we did not see its free. Retire the old record
-	 * so its stack's totals stay exact. */
-	if (!untrack(target, ptr, &old)) {
-		if (stale(target, &old))
-			c->reset_frees++;
-		else
-			c->replaced_allocs++;
+	 * so its stack's totals stay exact. Without a context the common case
+	 * takes one lookup: the record the address's last free kept, in the
+	 * map its hash chose, takes the new one (renew_plain). */
+	if (totals && !context) {
+		if (!take_elsewhere(key, &old))
+			retire(c, target, &old);
+		renewed = renew_plain(key, &t, &old);
+		if (renewed == RENEW_REPLACED)
+			retire(c, target, &old);
+	} else if (!take_record(target, ptr, &old)) {
+		retire(c, target, &old);
 	}
-	totals = stack_entry(target, t.stack_id, &t.generation);
 	if (!totals) {
 		c->dropped_totals++;
 		return;
 	}
-	if (record(key, &t)) {
+	if (renewed == RENEW_NONE && record(key, &t)) {
 		c->dropped_allocs++;
 		return;
 	}

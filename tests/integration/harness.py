@@ -284,17 +284,18 @@ class Session:
         target.wait_ready()
         return target
 
-    def memleakd(self, pid, *args, json_format=True, wait_tables=False):
+    def memleakd(self, pid, *args, json_format=True, wait_tables=False, env=None):
         """Starts memleakd -p PID ARGS (with -i 3600 -f json unless args or
-        json_format say otherwise) and waits until it is attached, and when
-        wait_tables is true until its unwind tables are loaded."""
+        json_format say otherwise; in env, or this process's environment)
+        and waits until it is attached, and when wait_tables is true until
+        its unwind tables are loaded."""
         assert MEMLEAKD.exists(), f"{MEMLEAKD} is missing: run make memleakd"
         argv = [MEMLEAKD, "-p", pid, *args]
         if "-i" not in args and "--interval" not in args:
             argv += ["-i", "3600"]
         if json_format:
             argv += ["-f", "json"]
-        daemon = self._start(Memleakd, "memleakd", argv)
+        daemon = self._start(Memleakd, "memleakd", argv, env)
         daemon.wait_attached(pid)
         if wait_tables:
             daemon.wait_tables_ready()
