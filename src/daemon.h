@@ -72,6 +72,18 @@ int traced__snapshot(struct daemon *d, struct traced *p, enum end_reason end,
  * the maps (not worth it when the run ends), p freed. Accepts NULL. */
 void traced__release(struct daemon *d, struct traced *p, bool reclaim);
 
+/* The shared maps' upkeep (map_upkeep.c). Do the specs name contexts
+ * (ctx= in a spec)? */
+bool have_contexts(const struct alloc_specs *specs);
+/* Set up the sweep of released context records, where the kernel can
+ * run it, and the reclaim of stack ids: 0, or -errno (logged). */
+int start_sweep(struct daemon *d, uint32_t capacity);
+int start_reclaim(struct daemon *d);
+/* Sweep when the map fills; give back the ids of stacks that hold
+ * nothing. Failures are logged: the next round tries again. */
+void sweep_if_due(struct daemon *d);
+void reclaim_stacks(struct daemon *d);
+
 /* The listing of what is traced in process pid, at info and debug level. */
 void describe_probes(int pid, const struct allocator *a, const struct custom_allocator *c);
 /* What the maps cost the kernel, at debug level. */
