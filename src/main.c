@@ -220,6 +220,36 @@ static void publish(struct daemon *d, struct snapshot *const *snaps, size_t n)
 			  (double)(monotonic_ns() - start) / 1e6);
 }
 
+/* Write snap, report i of round, and log what it took. */
+static int write_report(struct daemon *d, struct snapshot *snap, struct snapshot_round *round,
+			size_t i)
+{
+	const struct traced *p = traced_by_pid(d, snap->pid);
+	uint64_t begun = monotonic_ns();
+	char whose[32] = "";
+	struct snapshot shown;
+	int r;
+
+	snap->round = d->several ? round : NULL;
+	snap->round_index = i;
+	shown = report_view(snap, d->writer, d->cfg->top);
+	r = report_output__write(d->out, &shown, &d->report_options);
+	if (r < 0) {
+		log_error("writing the report failed: %s", strerror(-r));
+		return r;
+	}
+	if (d->several)
+		snprintf(whose, sizeof(whose), ", pid %d", snap->pid);
+	if (p)
+		log_debug("report %u: %zu stacks, %zu shown, %zu records read, in %.1f ms "
+			  "(maps %.1f, names %.1f, writing %.1f)%s", snap->report, snap->n_stacks,
+			  shown.n_top, snap->records_read,
+			  (double)(p->maps_ns + p->names_ns + monotonic_ns() - begun) / 1e6,
+			  (double)p->maps_ns / 1e6, (double)p->names_ns / 1e6,
+			  (double)(monotonic_ns() - begun) / 1e6, whose);
+	return 0;
+}
+
 /* Report list[0..n) together, as one round (struct snapshot_round): with
  * the final reports, end says why the run ended; a process ended alone
  * has its own reason. A process whose report cannot be read is left out,
@@ -250,28 +280,8 @@ static int write_round(struct daemon *d, struct traced *const *list, size_t n,
 		if (why && leak_remains(snap))
 			d->leak_remained = true;
 	}
-	for (size_t i = 0; i < round.n_processes; i++) {
-		const struct traced *p = traced_by_pid(d, snaps[i]->pid);
-		uint64_t begun = monotonic_ns();
-
-		struct snapshot shown;
-
-		snaps[i]->round = d->several ? &round : NULL;
-		snaps[i]->round_index = i;
-		shown = report_view(snaps[i], d->writer, d->cfg->top);
-		if (r >= 0)
-			r = report_output__write(d->out, &shown, &d->report_options);
-		if (r < 0)
-			log_error("writing the report failed: %s", strerror(-r));
-		else if (p)
-			log_debug("report %u: %zu stacks, %zu shown, %zu records read, in %.1f ms "
-				  "(maps %.1f, names %.1f, writing %.1f)%s%.0d", snaps[i]->report,
-				  snaps[i]->n_stacks, shown.n_top, snaps[i]->records_read,
-				  (double)(p->maps_ns + p->names_ns + monotonic_ns() - begun) / 1e6,
-				  (double)p->maps_ns / 1e6, (double)p->names_ns / 1e6,
-				  (double)(monotonic_ns() - begun) / 1e6, d->several ? ", pid " : "",
-				  d->several ? snaps[i]->pid : 0);
-	}
+	for (size_t i = 0; i < round.n_processes && r >= 0; i++)
+		r = write_report(d, snaps[i], &round, i);
 	if (r >= 0 && d->latest && round.n_processes)
 		publish(d, snaps, round.n_processes);
 	for (size_t i = 0; i < round.n_processes; i++)
