@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "target/elf_object.h"
+#include "target/execfn.h"
 #include "target/process_image.h"
 
 /* A link_map chain longer than this is taken as corrupt. */
@@ -66,6 +67,44 @@ static int open_handles(struct target *t)
 	return 0;
 }
 
+/* The maps name the executable by the file the kernel resolved: name it
+ * as the process ran it, the frames read as the user knows it. */
+static int rename_executable(struct target *t)
+{
+	for (size_t i = 0; t->exe_file && i < t->maps->count; i++) {
+		struct proc_map *m = &t->maps->maps[i];
+		char *name;
+
+		if (!m->path || strcmp(m->path, t->exe_file))
+			continue;
+		name = strdup(t->exe);
+		if (!name)
+			return -ENOMEM;
+		free(m->path);
+		m->path = name;
+	}
+	return 0;
+}
+
+/* t->exe and t->exe_file from file, /proc/PID/exe (taken; NULL when out
+ * of memory): the name the process ran it by, when that is another. */
+static void name_executable(struct target *t, char *file)
+{
+	char *run_by = NULL;
+
+	if (!file)
+		return;
+	free(t->exe);
+	free(t->exe_file);
+	if (execfn_read(t, file, &run_by) < 0) {
+		t->exe = file;
+		t->exe_file = NULL;
+		return;
+	}
+	t->exe = run_by;
+	t->exe_file = file;
+}
+
 int target__open(int pid, uint32_t index, struct target **out)
 {
 	struct target *t = calloc(1, sizeof(*t));
@@ -88,6 +127,9 @@ int target__open(int pid, uint32_t index, struct target **out)
 		goto fail;
 	}
 	target__read_names(t);
+	r = rename_executable(t);
+	if (r < 0)
+		goto fail;
 	*out = t;
 	return 0;
 fail:
@@ -109,7 +151,7 @@ int target__refresh_maps(struct target *t)
 	}
 	proc_maps__free(t->maps);
 	t->maps = maps;
-	return 0;
+	return rename_executable(t);
 }
 
 int target__read_names(struct target *t)
@@ -131,14 +173,8 @@ int target__read_names(struct target *t)
 		t->comm[len] = '\0';
 	}
 	n = readlinkat(t->proc_fd, "exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *copy = strndup(exe, (size_t)n);
-
-		if (copy) {
-			free(t->exe);
-			t->exe = copy;
-		}
-	}
+	if (n > 0)
+		name_executable(t, strndup(exe, (size_t)n));
 	return 0;
 }
 
@@ -321,5 +357,6 @@ void target__free(struct target *t)
 		close(t->root_fd);
 	proc_maps__free(t->maps);
 	free(t->exe);
+	free(t->exe_file);
 	free(t);
 }

@@ -23,7 +23,11 @@ struct target {
 	int proc_fd;
 	struct proc_maps *maps;
 	char comm[16];  /* its name, /proc/PID/comm ("" when unreadable) */
-	char *exe;      /* its executable's path as it sees it (/proc/PID/exe), or NULL */
+	char *exe;      /* its executable's path as it ran it: the name given to
+			 * execve when that is a link to the file (execfn.h), else
+			 * /proc/PID/exe; or NULL */
+	char *exe_file; /* /proc/PID/exe when exe is another name for it, else NULL:
+			 * the maps' name for it, which t->maps shows as exe */
 };
 
 /* Open process pid. Returns 0 and *out, -ESRCH for no such process, -EACCES,

@@ -130,6 +130,26 @@ def test_deleted_executable_names():
         trace_named(s, target, f"{binary} (deleted)", old_id)
 
 
+def test_symlinked_executable_names():
+    """An executable run through a symbolic link to it, as Debian's
+    redis-server is a link to redis-check-rdb: frames name it by the link
+    the process ran, which /proc/PID/maps does not show, and so do the
+    report's exe and the uprobes' attachment. A link to another file is no
+    such name: a copy of leaks run by its own path is named by it."""
+    with Session() as s:
+        binary, build = build_leaks(s, "leaks-check")
+        link = s.tmp / "leaks-server"
+        os.symlink(binary.name, link)
+        target = s.target("leaks-server", path=link)
+        _, report = trace_started(s, target)
+    expect_stacks(report, LEAKS)
+    expect_totals(report, LEAKS_TOTALS)
+    expect_named_frames(report, str(link), build)
+    assert not [f for st in report["stacks"] for f in st["frames"]
+                if f["module"] == str(binary)], describe_stacks(report)
+    assert report["exe"] == str(link), report["exe"]
+
+
 def test_replaced_executable_names():
     """Another build renamed over the executable while it runs: the path
     now holds other code, but the stacks are named exactly from the build
