@@ -233,7 +233,7 @@ static int write_process(const struct history *h, FILE *out, int pid)
 			last->cost.hits_per_s, last->cost.cpu_share);
 	else
 		fputs(",\"cost\":null", out);
-	fputs(",\"flame\":\"flame.svg\"", out);
+	fprintf(out, ",\"flame\":\"flame.svg?pid=%d\"", pid);
 	r = write_stack_names(h, out, pid);
 	if (r < 0)
 		return r;

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -110,15 +111,37 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned int status, 
 	return send_response(c, status, r, TEXT_PLAIN);
 }
 
+/* The ?pid= of a request: 0 without one, -1 when it is no pid. */
+static int requested_pid(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "pid");
+	char *end;
+	long pid;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	pid = strtol(v, &end, 10);
+	return errno || end == v || *end || pid <= 0 || pid > INT32_MAX ? -1 : (int)pid;
+}
+
 static enum MHD_Result send_doc(struct http_server *s, struct MHD_Connection *c,
 				enum served_kind kind, const char *type)
 {
-	struct served_doc *d = latest_report__get(s->latest, kind);
+	int pid = requested_pid(c);
+	struct served_doc *d = pid < 0 ? NULL : latest_report__get(s->latest, kind, pid);
+	struct served_doc *any;
 	struct MHD_Response *r;
 
-	if (!d)
+	if (!d) {
+		any = latest_report__get(s->latest, SERVED_HISTORY, 0);
+		served_doc__unref(any);
+		if (any)
+			return send_text(c, MHD_HTTP_NOT_FOUND, "no such process traced (?pid=)\n",
+					 NULL, NULL);
 		return send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no report yet\n", "Retry-After",
 				 "1");
+	}
 	r = MHD_create_response_from_buffer_with_free_callback_cls(d->len, d->data, release_doc, d);
 	if (!r) {
 		served_doc__unref(d);
@@ -133,7 +156,7 @@ static enum MHD_Result send_doc(struct http_server *s, struct MHD_Connection *c,
 /* The latest report's series, then memleakd's own use now. */
 static enum MHD_Result send_metrics(struct http_server *s, struct MHD_Connection *c)
 {
-	struct served_doc *d = latest_report__get(s->latest, SERVED_METRICS);
+	struct served_doc *d = latest_report__get(s->latest, SERVED_METRICS, 0);
 	struct metrics_self self = { 0 };
 	char *text = NULL;
 	size_t len = 0;

@@ -149,7 +149,7 @@
       chart(view.stacks, stackSeries(p));
       chart(view.memory, memorySeries(p));
       if (h.report !== shown)
-        view.flame.setAttribute('src', p.flame + '?report=' + h.report);
+        view.flame.setAttribute('src', p.flame + '&report=' + h.report);
     });
     shown = h.report;
     setText('report', String(h.report));

@@ -48,12 +48,12 @@ def get(url, method="GET", headers=None):
         return e.code, e.headers, e.read()
 
 
-def leaks_reported(base):
-    """Waits until the latest report holds all of leaks.c's leaks; returns
-    it."""
+def leaks_reported(base, pid=None):
+    """Waits until the latest report (of pid, with several processes)
+    holds all of leaks.c's leaks; returns it."""
     deadline = time.monotonic() + WAIT
     while True:
-        status, _, body = get(base + "/report.json")
+        status, _, body = get(base + "/report.json" + (f"?pid={pid}" if pid else ""))
         if status == 200:
             report = json.loads(body)
             if report["totals"]["outstanding_bytes"] == LEAKS_TOTALS["outstanding_bytes"]:
@@ -227,10 +227,41 @@ def test_page_in_chromium():
         assert any(t.startswith(f"{LEAK_MALLOC.function}\n100000 bytes")
                    for t in first["flame"]), first["flame"][:20]
         assert later["report"] > first["report"], (first["report"], later["report"])
-        assert later["flame_src"] == f"flame.svg?report={later['report']}", later
+        assert later["flame_src"] == f"flame.svg?pid={target.pid}&report={later['report']}", later
         assert later["stacks"]["lines"][0]["points"] > first["stacks"]["lines"][0]["points"]
         assert not [c for c in result["console"] if "Refused" in c], result["console"]
         stop(daemon, target)
+
+
+def test_each_process_served():
+    """Two processes traced: /report.json, /debug/pprof/heap and
+    /flame.svg take ?pid= and serve that process's own document, exact;
+    the page's panel of each loads its own flame graph; a pid not traced
+    is 404."""
+    with Session() as s:
+        first, second = s.target("leaks"), s.target("leaks")
+        daemon = s.memleakd(first.pid, "-p", str(second.pid), "--listen", "0", "-i", "1",
+                            json_format=False)
+        assert daemon.stderr.wait_for(lambda l: f"attached to pid {second.pid} " in l, WAIT), \
+            daemon.describe()
+        line = daemon.stderr.wait_for(lambda l: bool(SERVING_RE.match(l)), 1)
+        base = "http://" + SERVING_RE.match(line).group(1)
+        first.go()
+        second.go()
+        os.environ["PPROF_TMPDIR"] = str(s.tmp)
+        for target in (first, second):
+            report = leaks_reported(base, target.pid)
+            assert report["pid"] == target.pid and "processes" not in report, report.keys()
+            expect_leak_values(s, f"{base}/debug/pprof/heap?pid={target.pid}")
+        status, _, svg = get(f"{base}/flame.svg?pid={second.pid}")
+        assert status == 200 and LEAK_MALLOC.function.encode() in svg, status
+        history = json.loads(get(base + "/history.json")[2])
+        assert sorted(p["flame"] for p in history["processes"]) == \
+            sorted(f"flame.svg?pid={t.pid}" for t in (first, second)), history["processes"]
+        for query in ("?pid=1", "?pid=x", "?pid=-4"):
+            assert get(base + "/report.json" + query)[0] == 404, query
+        stop(daemon, first)
+        second.stop()
 
 
 def raw_status(port, request):

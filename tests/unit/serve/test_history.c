@@ -56,7 +56,7 @@ TEST(ring)
 	metrics_stack_id(metrics_stack_hash(&stacks[0]), id);
 	snprintf(want, sizeof(want),
 		 "{\"report\":3,\"interval_s\":2.500,\"processes\":[{\"pid\":42,\"comm\":\"app\","
-		 "\"verdict\":\"undecided\",\"cost\":null,\"flame\":\"flame.svg\",\"stacks\":{\"%s\":"
+		 "\"verdict\":\"undecided\",\"cost\":null,\"flame\":\"flame.svg?pid=42\",\"stacks\":{\"%s\":"
 		 "\"leak_here_v2\"},\"points\":["
 		 "{\"report\":2,\"time_s\":1002.000,\"since_attach_s\":2.000,\"rss_bytes\":8192,"
 		 "\"outstanding_bytes\":200,\"stacks\":{\"%s\":200}},"
