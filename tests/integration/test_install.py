@@ -6,13 +6,21 @@ directory; -q and a journal on stderr give the log lines a service wants."""
 import os
 import re
 import signal
+import socket
 import stat
 import subprocess
 import time
+import urllib.request
 
 from harness import MEMLEAKD, ROOT, Session
 
 UNIT = "memleakd@.service"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def install(s, prefix, destdir=None):
@@ -68,9 +76,10 @@ def exec_start(unit_text, instance):
 
 def test_unit_command_traces_the_main_pid():
     """The unit's command, run as systemd runs it (STATE_DIRECTORY set,
-    MEMLEAKD_OPTS from the environment file, systemctl answering the
-    followed unit's MainPID), traces that process quietly: JSON reports
-    and a `latest` link in the state directory, --keep honoured, nothing on
+    MEMLEAKD_OPTS and MEMLEAKD_LISTEN from the environment file, systemctl
+    answering the followed unit's MainPID), traces that process quietly:
+    JSON reports and a `latest` link in the state directory, --keep
+    honoured, /metrics served where MEMLEAKD_LISTEN says, nothing on
     stderr, and SIGTERM ends it with status 0."""
     with Session() as s:
         prefix = s.tmp / "prefix"
@@ -84,8 +93,10 @@ def test_unit_command_traces_the_main_pid():
         state = s.tmp / "state"
         state.mkdir(mode=0o700)
         unit = (prefix / "lib/systemd/system" / UNIT).read_text()
+        port = free_port()
         env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}", STATE_DIRECTORY=str(state),
-                   MEMLEAKD_OPTS="-i 0.5 -f json --keep 2")
+                   MEMLEAKD_OPTS="-i 0.5 -f json --keep 2",
+                   MEMLEAKD_LISTEN=f"127.0.0.1:{port}")
         service = subprocess.Popen(exec_start(unit, "leaky"), env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
         target.go()
@@ -94,6 +105,8 @@ def test_unit_command_traces_the_main_pid():
             assert time.monotonic() < deadline and service.poll() is None, \
                 (service.poll(), list(state.iterdir()))
             time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            metrics = r.read().decode()
         time.sleep(1.2)
         service.send_signal(signal.SIGTERM)
         out, err = service.communicate(timeout=30)
@@ -103,6 +116,7 @@ def test_unit_command_traces_the_main_pid():
     assert service.returncode == 0 and not out and not err, (service.returncode, out, err)
     assert len(reports) == 2 and latest in reports, (reports, latest)
     assert all(name.startswith(f"memleakd-{target.pid}-") for name in reports), reports
+    assert f'memleakd_outstanding_bytes{{pid="{target.pid}",comm="leaks"}}' in metrics, metrics
 
 
 def test_log_lines_for_the_journal():
