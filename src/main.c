@@ -568,6 +568,12 @@ static int open_output(struct daemon *d)
 		log_error("--output: %s: %s", d->cfg->output, what);
 	else if (r < 0)
 		log_error("--output: %s: %s: %s", d->cfg->output, what, strerror(-r));
+	/* One document holds one process's report: several need a file each. */
+	if (r >= 0 && d->several && d->writer->document && !report_output__directory(d->out)) {
+		log_error("--format %s writes one document per process: with several processes, "
+			  "give a directory (-o DIR/)", d->cfg->format);
+		r = -EINVAL;
+	}
 	return r;
 }
 

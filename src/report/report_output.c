@@ -393,6 +393,11 @@ int report_output__write(struct report_output *o, const struct snapshot *snap,
 	}
 }
 
+bool report_output__directory(const struct report_output *o)
+{
+	return o->kind == OUTPUT_DIR;
+}
+
 void report_output__close(struct report_output *o)
 {
 	if (!o)

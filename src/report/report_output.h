@@ -20,6 +20,8 @@ int report_output__open(const char *path, unsigned int keep, const struct report
 /* Write one report. Returns 0 or -errno (-EIO when a stream failed). */
 int report_output__write(struct report_output *o, const struct snapshot *snap,
 			 const struct report_options *opt);
+/* Does o write each report to a file of its own in a directory? */
+bool report_output__directory(const struct report_output *o);
 /* Accepts NULL. */
 void report_output__close(struct report_output *o);
 

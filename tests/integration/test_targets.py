@@ -135,6 +135,34 @@ def test_two_pids_text_and_one_exits():
                          rf"outstanding since attach: {total} bytes", text, re.M), text
 
 
+def test_documents_of_several_processes_need_a_directory():
+    """A pprof or SVG document holds one process's report: with two
+    processes, to stdout or one file, memleakd refuses at start, saying
+    why; to a directory, each process has its files."""
+    with Session() as s:
+        first, second = s.target("leaks"), s.target("leaks")
+        for args in (["-f", "pprof"], ["-f", "svg", "-o", str(s.tmp / "one.svg")]):
+            status, _, err = s.run([MEMLEAKD, "-p", str(first.pid), "-p", str(second.pid), *args],
+                                   timeout=30)
+            assert status == 1 and "give a directory (-o DIR/)" in err and "attached" not in err, \
+                (args, status, err)
+        out = s.tmp / "profiles"
+        daemon = s._start(Memleakd, "memleakd", [MEMLEAKD, "-p", str(first.pid), "-p",
+                                                 str(second.pid), "-f", "pprof", "-o", f"{out}/",
+                                                 "-i", "3600"])
+        wait_attached(daemon, [first.pid, second.pid])
+        first.go()
+        second.go()
+        daemon.signal(signal.SIGINT)
+        assert daemon.wait(EXIT_TIMEOUT) == 0, daemon.describe()
+        first.stop()
+        second.stop()
+        names = [p.name for p in out.iterdir()]
+        for target in (first, second):
+            assert [n for n in names if n.startswith(f"memleakd-{target.pid}-")
+                    and n.endswith(".pb.gz")], names
+
+
 def test_exe_picks_up_a_later_process():
     """--exe: the process running the file at start, and one started after
     memleakd, found by its exec, both traced with exact bytes."""
