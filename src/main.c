@@ -266,6 +266,9 @@ static int write_round(struct daemon *d, struct traced *const *list, size_t n,
 		tracer__set_generation(d->tracer, generation);
 	if (d->mapping_events && mapping_events__drain(d->mapping_events) < 0)
 		log_warn("reading mapping events failed");
+	/* Once for the round: every process's cost is priced alike. */
+	if (d->cost)
+		probe_cost__refresh(d->cost);
 	for (size_t i = 0; i < n; i++) {
 		enum end_reason why = list[i]->end ? list[i]->end : end;
 		struct snapshot *snap;

@@ -45,6 +45,7 @@ struct probe_cost {
 	uint64_t read_ns;                  /* when */
 	double bpf_ns_per_run;             /* of the probe programs, the latest known */
 	double syscall_share;
+	bool stats_read;                   /* the last refresh read the statistics */
 	struct probe_hits last[MEMLEAKD_MAX_TARGETS];
 };
 
@@ -179,9 +180,9 @@ const struct trap_prices *probe_cost__prices(const struct probe_cost *c)
 	return &c->prices;
 }
 
-/* Bring the programs' statistics up to date: the probe programs' run time
- * per run, when they ran since, and the tracepoints' share of a CPU. */
-static int refresh(struct probe_cost *c)
+/* The probe programs' run time per run, when they ran since the last
+ * refresh, and the tracepoints' share of a CPU over that time. */
+void probe_cost__refresh(struct probe_cost *c)
 {
 	struct run_stats probes, syscalls;
 	uint64_t now = monotonic_ns();
@@ -189,8 +190,9 @@ static int refresh(struct probe_cost *c)
 
 	if (r == 0)
 		r = read_stats(c->tracer, TRACER_SYSCALL_PROGRAMS, &syscalls);
+	c->stats_read = r == 0;
 	if (r < 0)
-		return r;
+		return;
 	if (probes.runs > c->probes.runs)
 		c->bpf_ns_per_run = (double)(probes.run_ns - c->probes.run_ns) /
 				    (double)(probes.runs - c->probes.runs);
@@ -200,7 +202,6 @@ static int refresh(struct probe_cost *c)
 	c->probes = probes;
 	c->syscalls = syscalls;
 	c->read_ns = now;
-	return 0;
 }
 
 void probe_cost__measure(struct probe_cost *c, uint32_t target, const struct probe_hits *hits,
@@ -213,7 +214,7 @@ void probe_cost__measure(struct probe_cost *c, uint32_t target, const struct pro
 
 	*out = (struct tracing_cost){ 0 };
 	*last = *hits;
-	if (refresh(c) < 0 || interval_s <= 0)
+	if (!c->stats_read || interval_s <= 0)
 		return;
 	trap_ns = (double)d.entry * c->prices.entry_ns + (double)d.stepped * c->prices.stepped_ns +
 		  (double)d.ret * c->prices.return_ns;

@@ -43,9 +43,13 @@ struct tracing_cost {
  * when the kernel has no statistics): then costs are unknown. */
 int probe_cost__open(struct tracer *t, struct probe_cost **out);
 const struct trap_prices *probe_cost__prices(const struct probe_cost *c);
+/* Read the programs' statistics, once per round of reports: what
+ * probe_cost__measure prices the hits with until the next refresh. A
+ * failure leaves the costs unknown until a refresh succeeds. */
+void probe_cost__refresh(struct probe_cost *c);
 /* The cost of target's hits (cumulative, since attach) over the interval
  * since the previous call for that target (or since open), interval_s
- * long. */
+ * long, priced as of the last refresh. */
 void probe_cost__measure(struct probe_cost *c, uint32_t target, const struct probe_hits *hits,
 			 double interval_s, struct tracing_cost *out);
 /* Statistics off (when no one else holds them). Accepts NULL. */
