@@ -14,10 +14,13 @@
  *     every pair (in a window of 6 intervals, at most 2 of the 21 pairs of
  *     points out of order);
  *   - sustained: it grew in the earlier half of the window and in the
- *     later half, so one step (a cache filled at once) is not a trend;
+ *     later half (the first and last (n - 1) / 2 intervals of n points),
+ *     each by a quarter of the floor or more, so that one step (a cache
+ *     filled at once), or a cache filled early whose size wobbles by a few
+ *     bytes later, is not a trend;
  *   - not slowing down: its growth per interval does not fall (Mann-Kendall
  *     on the increments, downward at the 5% level) to a later-half rate
- *     below half the earlier half's. A cache filling up, and the memory a
+ *     below two thirds of the earlier half's. A cache filling up, and the memory a
  *     process allocated before attach being replaced by allocations
  *     memleakd sees, grow ever more slowly until they stop; a leak keeps
  *     its pace.

@@ -7,7 +7,7 @@ verdict tests share. Python 3 standard library.
 
     with Session() as s:
         redis = start_redis(s)                 # on a Unix socket
-        load = redis_load(s, redis)            # redis-benchmark -l ...
+        load = redis_load(s, redis)            # redis-benchmarks -l ...
         daemon = s.memleakd(redis.pid, ...)
 
 Each program and each load runs until the session ends. Servers run as
@@ -110,12 +110,29 @@ def start_redis(session):
     return Server(process, process.popen.pid, sock)
 
 
-def redis_load(session, redis, keyspace=10000, clients=20, data=64):
-    """redis-benchmark looping over REDIS_TESTS on keyspace keys (-r) with
-    values of data bytes, until the session ends."""
-    return session.spawn("redis-benchmark", [
+class Loads:
+    """Several load generators run together, seen as one load."""
+
+    def __init__(self, processes):
+        self.processes = processes
+
+    def running(self):
+        return all(p.running() for p in self.processes)
+
+    def describe(self):
+        return "\n".join(p.describe() for p in self.processes)
+
+
+def redis_load(session, redis, keyspace=10000, clients=3, data=64):
+    """One redis-benchmark per command of REDIS_TESTS, all at once, each
+    looping over keyspace keys (-r) with values of data bytes until the
+    session ends: a steady mix of commands, where one redis-benchmark
+    would switch from one command to the next during a traced run, and
+    each switch would start new stacks."""
+    return Loads([session.spawn(f"redis-benchmark {test}", [
         REDIS_BENCHMARK, "-s", redis.address, "-c", clients, "-r", keyspace,
-        "-d", data, "-n", 1000000, "-t", REDIS_TESTS, "-l", "-q"])
+        "-d", data, "-n", 100000000, "-t", test, "-l", "-q"])
+        for test in REDIS_TESTS.split(",")])
 
 
 NGINX_CONF = """\

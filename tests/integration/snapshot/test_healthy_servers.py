@@ -1,6 +1,6 @@
 """test_healthy_servers.py - no false alarms on healthy servers: Debian's
 PostgreSQL 15 backend serving pgbench's TPC-B-like transactions (with
---preset postgres), redis-server under redis-benchmark on a bounded
+--preset postgres), redis-server under redis-benchmarks on a bounded
 keyspace, and nginx under wrk. Each server is warmed up, then traced a
 few times, one after the other, with a report every second: no report
 may say leak_suspected, and every report whose trend window is full (from
@@ -72,8 +72,9 @@ def test_pgbench_new_backends():
 
 
 def test_redis_bounded_keyspace():
-    """redis-server under redis-benchmark (SET, GET, INCR, HSET, SADD,
-    MSET on 10,000 keys): each traced run sees the values set before
+    """redis-server under six redis-benchmarks at once, one per command
+    (SET, GET, INCR, HSET, SADD, MSET on 10,000 keys), a steady mix: each
+    traced run sees the values set before
     attach replaced by values it traces, a growth that slows down as it
     completes, and is not a leak. Its frames are named by the path it was
     run by, /usr/bin/redis-server, not the file the link resolves to."""

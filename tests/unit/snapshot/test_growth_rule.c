@@ -60,6 +60,18 @@ static const struct window {
 	  STACK_STEADY },
 	{ REPLACING, 4600 * KIB, 7, { 324700, 382000, 441000, 498000, 555000, 612000, 669528 },
 	  STACK_SUSPECT },
+	/* The same under six redis-benchmarks at once, one per command: the
+	 * values of 10,000 keys replaced within the window's first interval,
+	 * then a few hundred bytes more at its last report (values of
+	 * another length); a hash's fields replaced ever more slowly, judged
+	 * on 6 points; and the same later, its later half at 0.51 of its
+	 * earlier half's pace. */
+	{ REPLACING, 7840 * KIB, 7, { 661300, 679252, 680000, 680000, 680000, 680000, 680476 },
+	  STACK_STEADY },
+	{ REPLACING, 7852 * KIB, 6, { 195500, 299404, 402764, 473892, 532916, 575348 },
+	  STACK_STEADY },
+	{ REPLACING, 7848 * KIB, 7, { 385968, 460156, 506736, 537676, 572560, 596292, 614788 },
+	  STACK_STEADY },
 	/* A buffer that doubles every interval (a vector, a string, a list
 	 * grown by realloc or by new and delete): one allocation, a suspect.
 	 * And one grown by 1/8 every other interval, as CPython's lists
