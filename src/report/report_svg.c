@@ -158,10 +158,11 @@ static void svg_header(FILE *out, const struct snapshot *snap, const struct svg_
 		"<style><![CDATA[\n%s]]></style>\n"
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"#f8f8f2\"/>\n"
 		"<text id=\"title\" x=\"%d\" y=\"24\">memleakd: outstanding memory%s, pid %d</text>\n"
-		"<text id=\"subtitle\" x=\"%d\" y=\"44\">%s: %" PRIu64 " bytes (%s) in %zu stacks",
+		"<text id=\"subtitle\" x=\"%d\" y=\"44\">%s: %" PRIu64 " bytes (%s) in %zu stack%s",
 		SVG_WIDTH, l->height, SVG_WIDTH, l->height, SVG_PAD, SVG_FRAMES_WIDTH, SVG_CHAR_WIDTH,
 		flame_graph_css, SVG_WIDTH / 2, l->inverted ? " by allocating function" : "",
-		snap->pid, SVG_WIDTH / 2, when, l->total, human, snap->n_stacks);
+		snap->pid, SVG_WIDTH / 2, when, l->total, human, snap->n_stacks,
+		snap->n_stacks == 1 ? "" : "s");
 	if (verdict)
 		fprintf(out, ", verdict %s", verdict);
 	if (snap->process.verdict == VERDICT_LEAK && snap->process.untraced_growth)

@@ -22,6 +22,12 @@ static const char *human_bytes(char *buf, int64_t bytes, bool sign)
 	return human_size(buf, HUMAN_LEN, bytes < 0 ? "-" : sign ? "+" : "", mag);
 }
 
+/* The "s" of a count's noun: "1 stack", "2 stacks". */
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void text_memory(FILE *out, const struct process_summary *p)
 {
 	char rss[HUMAN_LEN], rss_growth[HUMAN_LEN], anon[HUMAN_LEN], anon_growth[HUMAN_LEN];
@@ -61,7 +67,7 @@ static void text_verdict(FILE *out, const struct snapshot *snap)
 	switch (p->verdict) {
 	case VERDICT_LEAK:
 		fprintf(out, "verdict: LEAK SUSPECTED: %zu stack%s keep%s growing, together %s/s\n",
-			p->suspects, p->suspects == 1 ? "" : "s", p->suspects == 1 ? "s" : "",
+			p->suspects, plural(p->suspects), p->suspects == 1 ? "s" : "",
 			human_bytes(a, (int64_t)p->suspect_rate_bps, true));
 		if (!p->untraced_growth)
 			break;
@@ -95,34 +101,37 @@ static void text_verdict(FILE *out, const struct snapshot *snap)
 static void text_warnings(FILE *out, const struct snapshot_totals *t)
 {
 	if (t->resets)
-		fprintf(out, "context resets: %" PRIu64 ", releasing %" PRIu64 " allocations\n",
-			t->resets, t->reset_frees);
+		fprintf(out, "context resets: %" PRIu64 ", releasing %" PRIu64 " allocation%s\n",
+			t->resets, t->reset_frees, plural(t->reset_frees));
 	if (t->dropped_allocs)
-		fprintf(out, "WARNING: %" PRIu64 " allocations not tracked: the allocation map is "
-			"full (raise --max-allocs)\n", t->dropped_allocs);
+		fprintf(out, "WARNING: %" PRIu64 " allocation%s not tracked: the allocation map is "
+			"full (raise --max-allocs)\n", t->dropped_allocs, plural(t->dropped_allocs));
 	if (t->dropped_totals)
-		fprintf(out, "WARNING: %" PRIu64 " allocations not tracked: the per-stack totals "
-			"map is full (raise --max-stacks)\n", t->dropped_totals);
+		fprintf(out, "WARNING: %" PRIu64 " allocation%s not tracked: the per-stack totals "
+			"map is full (raise --max-stacks)\n", t->dropped_totals, plural(t->dropped_totals));
 	if (t->dropped_resets)
-		fprintf(out, "WARNING: %" PRIu64 " context resets not recorded: too many "
-			"contexts; their allocations stay counted\n", t->dropped_resets);
+		fprintf(out, "WARNING: %" PRIu64 " context reset%s not recorded: too many "
+			"contexts; their allocations stay counted\n", t->dropped_resets,
+			plural(t->dropped_resets));
 	if (t->stack_errors)
-		fprintf(out, "WARNING: %" PRIu64 " stacks could not be captured; their bytes "
-			"are counted under [stack lost]\n", t->stack_errors);
+		fprintf(out, "WARNING: %" PRIu64 " stack%s could not be captured; their bytes "
+			"are counted under [stack lost]\n", t->stack_errors, plural(t->stack_errors));
 	if (t->stack_map_full)
 		fprintf(out, "WARNING: %" PRIu64 " of them found the stack map full: more distinct "
 			"stacks held memory at once than it holds (raise --max-stacks)\n",
 			t->stack_map_full);
 	if (t->dropped_mapping_events)
-		fprintf(out, "WARNING: %" PRIu64 " mapping events lost (the ring buffer was full); "
-			"mapped bytes may be off\n", t->dropped_mapping_events);
+		fprintf(out, "WARNING: %" PRIu64 " mapping event%s lost (the ring buffer was full); "
+			"mapped bytes may be off\n", t->dropped_mapping_events,
+			plural(t->dropped_mapping_events));
 	if (t->allocator_frees)
-		fprintf(out, "note: %" PRIu64 " frees made by the allocator itself as threads "
+		fprintf(out, "note: %" PRIu64 " free%s made by the allocator itself as threads "
 			"exited (glibc emptying their caches) are not counted as frees\n",
-			t->allocator_frees);
+			t->allocator_frees, plural(t->allocator_frees));
 	if (t->unwind_no_table)
-		fprintf(out, "note: %" PRIu64 " stacks met code whose unwind table was not loaded "
-			"yet; frame pointers were followed there\n", t->unwind_no_table);
+		fprintf(out, "note: %" PRIu64 " stack%s met code whose unwind table was not loaded "
+			"yet; frame pointers were followed there\n", t->unwind_no_table,
+			plural(t->unwind_no_table));
 	if (t->unwind_truncated || t->unwind_anon_stops)
 		fprintf(out, "note: %" PRIu64 " stacks cut short (unreadable stack or unsupported "
 			"frame), %" PRIu64 " ended in JIT or anonymous code\n", t->unwind_truncated,
@@ -151,13 +160,13 @@ static void text_mapped(FILE *out, const struct snapshot *snap)
 	if (!t->mapping_events && !snap->n_mappings)
 		return;
 	fprintf(out,
-		"mapped since attach: %" PRIu64 " bytes (%s) in %" PRIu64 " ranges by the "
-		"program, %" PRIu64 " bytes (%s) in %" PRIu64 " ranges by traced allocators "
-		"for their heaps; %zu stacks\n",
+		"mapped since attach: %" PRIu64 " bytes (%s) in %" PRIu64 " range%s by the "
+		"program, %" PRIu64 " bytes (%s) in %" PRIu64 " range%s by traced allocators "
+		"for their heaps; %zu stack%s\n",
 		t->mapped_bytes, human_bytes(mapped, (int64_t)t->mapped_bytes, false),
-		t->mapped_ranges, t->heap_mapped_bytes,
+		t->mapped_ranges, plural(t->mapped_ranges), t->heap_mapped_bytes,
 		human_bytes(heap, (int64_t)t->heap_mapped_bytes, false), t->heap_mapped_ranges,
-		snap->n_mappings);
+		plural(t->heap_mapped_ranges), snap->n_mappings, plural(snap->n_mappings));
 }
 
 static void text_outstanding(FILE *out, const struct snapshot_totals *t, size_t n_stacks)
@@ -166,11 +175,13 @@ static void text_outstanding(FILE *out, const struct snapshot_totals *t, size_t 
 
 	fprintf(out,
 		"outstanding since attach: %" PRIu64 " bytes (%s) in %" PRIu64
-		" allocations from %zu stacks\n"
-		"seen since attach: %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64
-		" frees of memory allocated before attach\n",
+		" allocation%s from %zu stack%s\n"
+		"seen since attach: %" PRIu64 " allocation%s, %" PRIu64 " free%s, %" PRIu64
+		" free%s of memory allocated before attach\n",
 		t->outstanding_bytes, human_bytes(human, (int64_t)t->outstanding_bytes, false),
-		t->outstanding_allocs, n_stacks, t->allocs, t->frees, t->unknown_frees);
+		t->outstanding_allocs, plural(t->outstanding_allocs), n_stacks, plural(n_stacks),
+		t->allocs, plural(t->allocs), t->frees, plural(t->frees), t->unknown_frees,
+		plural(t->unknown_frees));
 }
 
 static void text_header(FILE *out, const struct snapshot *snap)
@@ -237,7 +248,7 @@ static void text_stack(FILE *out, size_t rank, const struct snapshot_stack *s)
 
 	fprintf(out, "#%-3zu %10s (%" PRIu64 " B) in %" PRIu64 " %s%s", rank,
 		human_bytes(bytes, (int64_t)s->bytes, false), s->bytes, s->allocs, noun,
-		s->allocs == 1 ? "" : "s");
+		plural(s->allocs));
 	if (s->kind != STACK_ALLOC)
 		fprintf(out, ", %s", stack_class_name(t->cls));
 	fprintf(out, "; %s (%+" PRId64 ") since last report",
@@ -253,7 +264,7 @@ static void text_stack(FILE *out, size_t rank, const struct snapshot_stack *s)
 static void text_samples(FILE *out, const struct snapshot_stack *s)
 {
 	fprintf(out, "    (estimated from %" PRIu64 " sampled allocation%s of %" PRIu64 " B)\n",
-		s->sampled_allocs, s->sampled_allocs == 1 ? "" : "s", s->sampled_bytes);
+		s->sampled_allocs, plural(s->sampled_allocs), s->sampled_bytes);
 }
 
 static const char *const section_titles[] = {

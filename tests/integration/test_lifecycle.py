@@ -115,7 +115,7 @@ def test_target_exec_ends_tracing():
                 assert lines[0].endswith("- final report (target called exec) =="), \
                     lines[0]
                 assert "outstanding since attach: 30000 bytes (29.3 KiB) in 10 " \
-                    "allocations from 1 stacks" in lines, daemon.stdout.text()
+                    "allocations from 1 stack" in lines, daemon.stdout.text()
             assert target.stdout.wait_for(
                 lambda l: l == f"after exec {target.pid}", DONE_TIMEOUT), \
                 f"the new program did not run:\n{target.describe()}"

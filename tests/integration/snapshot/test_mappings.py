@@ -93,7 +93,7 @@ def test_text_sections():
     pages = sum(p for p, _ in MAPPINGS.values())
     assert (f"mapped since attach: {pages * PAGE} bytes (940.0 KiB) in 11 "
             f"ranges by the program, {(1 << 20) + PAGE} bytes (1.0 MiB) in 1 "
-            "ranges by traced allocators for their heaps; 9 stacks") in text, text
+            "range by traced allocators for their heaps; 9 stacks") in text, text
     program = text.index("-- MAPPED BY THE PROGRAM")
     allocators = text.index("-- MAPPED BY ALLOCATORS")
     assert program < text.index("(782336 B) in 3 ranges, new;") < allocators, text

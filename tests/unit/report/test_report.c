@@ -278,7 +278,7 @@ TEST(mapped_stacks)
 {
 	static const char *const want[][3] = {
 		{ "mapped since attach: 1048576 bytes (1.0 MiB) in 4 ranges by the program, "
-		  "8192 bytes (8.0 KiB) in 1 ranges by traced allocators for their heaps; 2 stacks\n",
+		  "8192 bytes (8.0 KiB) in 1 range by traced allocators for their heaps; 2 stacks\n",
 		  "-- MAPPED BY THE PROGRAM: anonymous memory it mapped itself (mmap, mremap, brk, "
 		  "mprotect) (1) --\n#1      1.0 MiB (1048576 B) in 4 ranges, new;",
 		  "-- MAPPED BY ALLOCATORS: their own heaps, which the allocations above are in "
