@@ -5,9 +5,9 @@
  * (emulated or single-stepped, see probe_placement.c), so it is measured
  * rather than assumed: the do-nothing program is attached to two functions
  * of memleakd's own (trap_calibration.S), which are then called in a loop,
- * probed and not; the difference per call is the trap. Each kind is timed
- * over ROUNDS rounds and the median kept, so a round that met an
- * interruption does not set the price. The programs' own run time comes
+ * probed and not; the difference per call is the trap. Each is timed over
+ * ROUNDS rounds and the median kept, so a round that met an interruption
+ * does not set the price. The programs' own run time comes
  * from the kernel's BPF statistics (bpf_enable_stats), which count every
  * run while a process holds them on.
  */
@@ -94,9 +94,29 @@ static int own_offset(void (*fn)(void), uint64_t *offset)
 	return r;
 }
 
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median over ROUNDS of time_calls(fn). */
+static double median_call_ns(void (*fn)(void))
+{
+	double ns[ROUNDS];
+
+	for (int i = 0; i < ROUNDS; i++)
+		ns[i] = time_calls(fn);
+	qsort(ns, ROUNDS, sizeof(ns[0]), compare_doubles);
+	return ns[ROUNDS / 2];
+}
+
 /* ns a call of fn takes with the calibration program on it (at entry, or
- * on return too), less the unprobed call. */
-static int time_trap(struct tracer *t, void (*fn)(void), bool ret, double *out)
+ * on return too), less the unprobed call. The program is attached once
+ * for all rounds: taking a uprobe off waits for the kernel's RCU grace
+ * periods, about 0.1 s here, which a round each would add to every start. */
+static int price(struct tracer *t, void (*fn)(void), bool ret, double *out)
 {
 	struct bpf_link *link;
 	uint64_t offset;
@@ -105,36 +125,13 @@ static int time_trap(struct tracer *t, void (*fn)(void), bool ret, double *out)
 
 	if (r < 0)
 		return r;
-	bare = time_calls(fn);
+	bare = median_call_ns(fn);
 	link = tracer__attach_calibration(t, offset, ret);
 	if (!link)
 		return -errno;
-	probed = time_calls(fn);
+	probed = median_call_ns(fn);
 	bpf_link__destroy(link);
 	*out = probed > bare ? probed - bare : 0;
-	return 0;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median over ROUNDS of time_trap(fn, ret). */
-static int price(struct tracer *t, void (*fn)(void), bool ret, double *out)
-{
-	double ns[ROUNDS];
-
-	for (int i = 0; i < ROUNDS; i++) {
-		int r = time_trap(t, fn, ret, &ns[i]);
-
-		if (r < 0)
-			return r;
-	}
-	qsort(ns, ROUNDS, sizeof(ns[0]), compare_doubles);
-	*out = ns[ROUNDS / 2];
 	return 0;
 }
 
