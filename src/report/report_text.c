@@ -143,8 +143,11 @@ static void text_cost(FILE *out, const struct tracing_cost *c)
 {
 	if (!c->known)
 		return;
-	fprintf(out, "tracing cost: %.0f probe hits/s at %.2f us each, %.2f%% of a CPU",
-		c->hits_per_s, c->ns_per_hit / 1e3, c->cpu_share * 100);
+	if (c->hits)
+		fprintf(out, "tracing cost: %.0f probe hits/s at %.2f us each, %.2f%% of a CPU",
+			c->hits_per_s, c->ns_per_hit / 1e3, c->cpu_share * 100);
+	else
+		fputs("tracing cost: no probe hit since the last report", out);
 	if (c->syscall_cpu_share > 0)
 		fprintf(out, "; watching mappings, %.2f%% of a CPU machine-wide",
 			c->syscall_cpu_share * 100);

@@ -111,6 +111,23 @@ TEST(text_final)
 	expect_golden(&report_text, &s, GOLDEN_DIR "final.txt");
 }
 
+/* An interval without a probe hit says so, not "0 probe hits/s at 0.00 us". */
+TEST(text_cost_without_hits)
+{
+	struct snapshot s = fixture(END_SIGNAL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	s.cost = (struct tracing_cost){ .known = true, .syscall_cpu_share = 0.0005 };
+	EXPECT(out && report_text.write(out, &s, &(struct report_options){ 0 }) == 0);
+	if (out)
+		fclose(out);
+	EXPECT(buf && strstr(buf, "\ntracing cost: no probe hit since the last report; watching "
+				  "mappings, 0.05% of a CPU machine-wide\n"));
+	free(buf);
+}
+
 /* The verdict line for each verdict, and a process never read. */
 TEST(text_verdicts)
 {
@@ -345,7 +362,8 @@ TEST(write_error_is_reported)
 	}
 }
 
-RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(text_verdicts),
+RUN_TESTS("report", T(json_periodic), T(json_final), T(text_final), T(text_cost_without_hits),
+	  T(text_verdicts),
 	  T(suspects_and_untraced_growth), T(allocator_retention),
 	  T(module_mismatch_is_marked), T(sampled_report), T(mapped_stacks), T(writer_lookup),
 	  T(write_error_is_reported))
