@@ -8,11 +8,12 @@ healthy servers, and how long the first judged verdict takes.
    REPORTS seconds: a PostgreSQL 15 backend serving pgbench's TPC-B-like
    transactions with --preset postgres (a new pgbench connection, so a new
    backend, warmed up WARM_UP seconds, per run), redis-server under six
-   redis-benchmarks (one per command) on 10,000 keys and nginx under wrk
-   (one server each, warmed up, traced again and again). A report is a false alarm when it
-   says leak_suspected; the rates are per judged report (the sixth on,
-   when a stack seen from the start is first judged), per report whose
-   trend window is full (the seventh on), and per run with any.
+   redis-benchmarks (one per command) on 2,000 keys and nginx under wrk
+   (one server each, warmed up, traced again and again). A report is a
+   false alarm when it says leak_suspected; the rates are per judged
+   report (the sixth on, when a stack seen from the start is first
+   judged), per report whose trend window is full (the seventh on), and
+   per run with any.
 2. Time to the first judged verdict at the default interval (10 s):
    build/targets/demo_leaky, which leaks on every request, traced
    FIRST_VERDICT_RUNS times for 70 s: when the first report that is not
@@ -77,7 +78,7 @@ def nginx_runs(session):
 
 
 WORKLOADS = [("PostgreSQL 15 backend, pgbench -c 1, --preset postgres", pgbench_runs),
-             ("redis-server, 6 redis-benchmarks -r 10000", redis_runs),
+             ("redis-server, 6 redis-benchmarks -r 2000", redis_runs),
              ("nginx worker, wrk -c 8", nginx_runs)]
 
 

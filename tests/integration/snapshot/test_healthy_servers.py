@@ -15,6 +15,9 @@ from harness import Session, describe_stacks
 from real_programs import (Pgbench, full_window_reports, nginx_load, redis_load,
                            start_nginx, start_redis)
 
+# Verdicts on servers under their full load: nothing else shares the CPUs.
+ALONE = True
+
 RUNS = 3
 # PostgreSQL's runs take longer to attach (the preset's probes, the
 # server's unwind tables): two per test, in two tests.
@@ -73,9 +76,9 @@ def test_pgbench_new_backends():
 
 def test_redis_bounded_keyspace():
     """redis-server under six redis-benchmarks at once, one per command
-    (SET, GET, INCR, HSET, SADD, MSET on 10,000 keys), a steady mix: each
-    traced run sees the values set before
-    attach replaced by values it traces, a growth that slows down as it
+    (SET, GET, INCR, HSET, SADD, MSET on 2,000 keys, filled before), a
+    steady mix: each traced run sees the values set before attach
+    replaced by values it traces, a growth that slows down as it
     completes, and is not a leak. Its frames are named by the path it was
     run by, /usr/bin/redis-server, not the file the link resolves to."""
     with Session() as s:
