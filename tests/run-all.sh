@@ -5,7 +5,8 @@
 # A suite that dies without saying so counts as one failure. The
 # integration suite traces with $MEMLEAKD when it is set (the sanitized
 # build); the tests named by $PLAIN_TESTS (substrings, as run.py takes them)
-# then run again with ./memleakd, as "integration.plain...".
+# then run again with ./memleakd, as "integration.plain...". Integration
+# tests run $INTEGRATION_JOBS at a time (2 by default).
 cd "$(dirname "$0")/.." || exit 1
 log=$(mktemp)
 out=$(mktemp)
@@ -21,10 +22,11 @@ run_suite() {
 for t in "$@"; do
 	run_suite "$t"
 done
-run_suite python3 tests/integration/run.py
+jobs=${INTEGRATION_JOBS:-2}
+run_suite python3 tests/integration/run.py --jobs "$jobs"
 if [ -n "${PLAIN_TESTS:-}" ]; then
 	# shellcheck disable=SC2086
-	run_suite env MEMLEAKD= python3 tests/integration/run.py --label plain $PLAIN_TESTS
+	run_suite env MEMLEAKD= python3 tests/integration/run.py --jobs "$jobs" --label plain $PLAIN_TESTS
 fi
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")

@@ -9,7 +9,12 @@ per test: "PASS integration.MODULE.FUNCTION (N.N s)" or "FAIL ..." followed
 by the test's output (the traceback, indented). The exit status is 1 when
 any test failed.
 
-Usage: run.py [--label LABEL] [SUBSTRING...]
+Tests run JOBS at a time (--jobs, 1 by default), in their order; those of
+a module that sets ALONE = True run with no other test beside them: tests
+that judge verdicts or costs under load, drive Chromium or valgrind, or
+trace every process of an executable. Lines come as tests end.
+
+Usage: run.py [--jobs JOBS] [--label LABEL] [SUBSTRING...]
                                run only the tests whose name contains one of
                                the substrings (all of them by default); with
                                a label, the lines say "integration.LABEL..."
@@ -26,8 +31,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +55,8 @@ def load(module_name):
 
 
 def discover():
-    """(module, function) names of every test, in file then source order."""
+    """(module, function, alone) of every test, in file then source order;
+    alone: its module sets ALONE."""
     tests = []
     paths = sorted(HERE.glob("test_*.py")) + sorted(HERE.glob("*/test_*.py"))
     for path in paths:
@@ -59,7 +67,8 @@ def discover():
                      if name.startswith("test_")
                      and f.__module__ == module.__name__]
         functions.sort(key=lambda f: f.__code__.co_firstlineno)
-        tests += [(module_name, f.__name__) for f in functions]
+        alone = getattr(module, "ALONE", False)
+        tests += [(module_name, f.__name__, alone) for f in functions]
     return tests
 
 
@@ -97,34 +106,67 @@ def run_one(module_name, function_name):
         errors="replace")
 
 
+class Results:
+    """Prints each test's line as it ends, and counts the failures."""
+
+    def __init__(self, suite):
+        self.suite = suite
+        self.failed = 0
+        self.lock = threading.Lock()
+
+    def run(self, module_name, function_name):
+        name = f"{self.suite}.{module_name}.{function_name}"
+        start = time.monotonic()
+        passed, output = run_one(module_name, function_name)
+        elapsed = time.monotonic() - start
+        with self.lock:
+            if passed:
+                print(f"PASS {name} ({elapsed:.1f} s)", flush=True)
+                return
+            self.failed += 1
+            print(f"FAIL {name} ({elapsed:.1f} s)")
+            for line in output.strip().splitlines():
+                print(f"    {line}")
+            sys.stdout.flush()
+
+
+def run_all(tests, results, jobs):
+    """Runs tests, jobs at a time, those alone by themselves."""
+    running, started = set(), []
+    with ThreadPoolExecutor(jobs) as pool:
+        for module_name, function_name, alone in tests:
+            if alone:
+                wait(running)
+                running.clear()
+                results.run(module_name, function_name)
+                continue
+            if len(running) >= jobs:
+                running = wait(running, return_when=FIRST_COMPLETED).not_done
+            started.append(pool.submit(results.run, module_name, function_name))
+            running.add(started[-1])
+    for future in started:
+        future.result()
+
+
 def main(argv):
     if argv[:1] == ["--child"]:
         run_child(*argv[1:3])
-    suite = "integration"
+    suite, jobs = "integration", 1
+    if argv[:1] == ["--jobs"]:
+        jobs = int(argv[1])
+        argv = argv[2:]
     if argv[:1] == ["--label"]:
         suite += "." + argv[1]
         argv = argv[2:]
     selected = [t for t in discover()
-                if not argv or any(s in ".".join(t) for s in argv)]
+                if not argv or any(s in ".".join(t[:2]) for s in argv)]
     if not selected:
         print(f"FAIL {suite} (no test selected)")
         return 1
-    failed = 0
-    for module_name, function_name in selected:
-        name = f"{suite}.{module_name}.{function_name}"
-        start = time.monotonic()
-        passed, output = run_one(module_name, function_name)
-        elapsed = time.monotonic() - start
-        if passed:
-            print(f"PASS {name} ({elapsed:.1f} s)", flush=True)
-            continue
-        failed += 1
-        print(f"FAIL {name} ({elapsed:.1f} s)")
-        for line in output.strip().splitlines():
-            print(f"    {line}")
-        sys.stdout.flush()
-    print(f"{suite}: {len(selected) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    results = Results(suite)
+    run_all(selected, results, jobs)
+    print(f"{suite}: {len(selected) - results.failed} passed, {results.failed} failed")
+    return 1 if results.failed else 0
 
 
 if __name__ == "__main__":

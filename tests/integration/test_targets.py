@@ -15,6 +15,9 @@ from expected import LEAKS, LEAKS_TOTALS, RUN_CLEAN_TOTALS, RUN_LEAK, RUN_TOTALS
 from harness import ATTACH_TIMEOUT, EXIT_TIMEOUT, MEMLEAKD, TARGETS, Memleakd, \
     Session, describe_stacks, expect_stacks, expect_totals, final_report, parse_reports
 
+# --exe traces every process of an executable, another test's too.
+ALONE = True
+
 ATTACHED_RE = re.compile(r"^memleakd: attached to pid (\d+)\b")
 
 

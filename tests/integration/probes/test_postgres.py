@@ -20,6 +20,9 @@ from harness import ROOT, Session, describe_stacks, find_stack, function_names
 from postgres import (POSTGRES, SQLError, build_extension, create_functions,
                       pgbench_init, prepare_requests, start_postgres)
 
+# A PostgreSQL server under pgbench: nothing else shares the CPUs.
+ALONE = True
+
 # The leaks the extension is asked for: distinctive counts and sizes.
 LEAK_N, LEAK_SIZE = 37, 1000
 LEAK2_N, LEAK2_SIZE = 23, 4321

@@ -21,6 +21,9 @@ from expected import LEAK_MALLOC, LEAKS, LEAKS_TOTALS, MANY_STACKS, \
     MANY_STACKS_TOTALS
 from harness import ROOT, Session
 
+# Headless Chromium: nothing else shares the CPUs.
+ALONE = True
+
 SVG_NS = "{http://www.w3.org/2000/svg}"
 NODE_MODULES = ROOT / "build" / "js" / "node_modules"
 BROWSER = ROOT / "tests" / "js" / "flame_browser.js"

@@ -23,6 +23,9 @@ from harness import MEMLEAKD, Session
 from report.test_flamegraph import SCREENSHOTS, browser
 from report.test_pprof import expect_leak_values
 
+# Headless Chromium and Prometheus: nothing else shares the CPUs.
+ALONE = True
+
 PROMETHEUS = "/usr/bin/prometheus"
 SERVING_RE = re.compile(r"^memleakd: serving http://(\S+)/ ")
 WAIT = 15

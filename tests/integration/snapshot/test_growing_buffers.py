@@ -8,6 +8,9 @@ current block; a block realloc moves keeps the buffer's birth."""
 from harness import Session, describe_stacks, function_names
 from real_programs import MIN_INTERVALS, judged_reports, python_go, start_python
 
+# Verdicts over intervals of a second: nothing else shares the CPUs.
+ALONE = True
+
 # grow_vector's vector after its 10 doublings: 1024 << 9 elements of 8 bytes.
 VECTOR_BYTES = (1024 << 9) * 8
 # Reports are a second apart; the vector doubles half way between two.

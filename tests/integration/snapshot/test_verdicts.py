@@ -11,6 +11,9 @@ import signal
 from harness import Session, describe_stacks, function_names
 from real_programs import python_go, start_python
 
+# Verdicts over intervals of a second: nothing else shares the CPUs.
+ALONE = True
+
 # A list of empty dicts: the list's items (realloc'ed, traced) grow by 8
 # bytes an element, the dicts (pymalloc, untraced) by 64.
 PYTHON_LIST_OF_DICTS = """
