@@ -29,20 +29,24 @@ static void describe_placement(const struct allocator_probe *p)
 
 	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]) && pl->skipped; i++) {
 		unsigned int loc = COOKIE_FIELD(cookie, args[i].shift);
+		const char *name = args[i].name;
 
 		if (!loc || (args[i].shift == COOKIE_CTX_SHIFT &&
 			     (COOKIE_FIELD(cookie, COOKIE_FLAGS_SHIFT) & PROBE_F_CTX_GLOBAL)))
 			continue;
-		used += (size_t)snprintf(moved + used, sizeof(moved) - used, "; %s in %s",
-					 args[i].name, probe_placement_loc_name(loc));
+		/* The prologue multiplied nmemb by size: the product is read. */
+		if (pl->product && args[i].shift == COOKIE_SIZE_SHIFT)
+			name = "nmemb x size";
+		used += (size_t)snprintf(moved + used, sizeof(moved) - used, "; %s in %s", name,
+					 probe_placement_loc_name(loc));
 		if (used >= sizeof(moved))
 			break;
 	}
 	if (pl->stack_words && used < sizeof(moved))
 		snprintf(moved + used, sizeof(moved) - used, "; %u words pushed", pl->stack_words);
 	if (pl->skipped)
-		log_debug("    probe at +0x%x (%s, emulated, %u instructions passed over%s)",
-			  pl->offset, pl->insn, pl->skipped, moved);
+		log_debug("    probe at +0x%x (%s, emulated, %u instruction%s passed over%s)",
+			  pl->offset, pl->insn, pl->skipped, pl->skipped == 1 ? "" : "s", moved);
 	else
 		log_debug("    probe at +0x0 (%s, %s: %s)", pl->insn,
 			  pl->emulated ? "emulated" : "single-stepped", pl->why);

@@ -199,6 +199,8 @@ int allocator_probe_place(struct allocator_probe *p, const struct target_object 
 		.whole = sym->size && sym->size <= MAX_FUNCTION_BYTES, .vaddr = sym->vaddr,
 		.read = read_code, .read_arg = obj->elf, .args = args_read(cookie),
 		.returns = return_hooked(cookie), .at_entry = probes_at_entry(),
+		.nmemb_arg = COOKIE_FIELD(cookie, COOKIE_NMEMB_SHIFT),
+		.size_arg = COOKIE_FIELD(cookie, COOKIE_SIZE_SHIFT),
 	};
 	uint8_t *code;
 	uint64_t offset;

@@ -95,6 +95,8 @@ struct effect {
 	bool branch;     /* may not fall through to the next instruction */
 	uint16_t writes; /* registers written, bit per register number */
 	int copy_src, copy_dst; /* a 64-bit register to register move, else -1 */
+	int mul_dst, mul_a, mul_b; /* a 64-bit register multiplication mul_dst = mul_a *
+				    * mul_b (the low half), else -1 */
 	unsigned int pushed; /* bytes %rsp goes down by */
 	const char *stop; /* static: why the walk cannot pass it, when known is false */
 };
@@ -242,6 +244,9 @@ static void classify_group3(const struct x86_insn *in, struct effect *e)
 		writes_rm(in, e, in->op == 0xf6);
 	else if (op >= 4)
 		e->writes |= (1u << RAX) | (in->op == 0xf7 ? 1u << RDX : 0);
+	/* mul %reg: %rdx:%rax = %rax * %reg */
+	if (op == 4 && in->op == 0xf7 && (in->rex & X86_REX_W) && X86_MODRM_MOD(in->modrm) == 3)
+		e->mul_dst = RAX, e->mul_a = RAX, e->mul_b = (int)rm_field(in);
 }
 
 static void classify_mov(const struct x86_insn *in, struct effect *e)
@@ -304,13 +309,16 @@ static void classify_two_byte(const struct x86_insn *in, struct effect *e)
 	else if ((op >= 0x40 && op <= 0x4f) || op == 0xaf || op == 0xb6 || op == 0xb7 ||
 		 op == 0xbe || op == 0xbf)
 		e->name = "cmov, imul or movzx", e->known = true, writes_reg(in, e, false);
+	/* imul %reg2,%reg: %reg *= %reg2 */
+	if (op == 0xaf && (in->rex & X86_REX_W) && X86_MODRM_MOD(in->modrm) == 3)
+		e->mul_dst = e->mul_a = (int)reg_field(in), e->mul_b = (int)rm_field(in);
 	else if (op >= 0x90 && op <= 0x9f)
 		e->name = "setcc", e->known = true, writes_rm(in, e, true);
 }
 
 static void classify(const uint8_t *bytes, const struct x86_insn *in, struct effect *e)
 {
-	*e = (struct effect){ .name = "unknown", .copy_src = -1, .copy_dst = -1 };
+	*e = (struct effect){ .name = "unknown", .copy_src = -1, .copy_dst = -1, .mul_dst = -1 };
 	if (classify_ends(bytes, in, e))
 		return;
 	if (in->vex || in->lock || (in->repne && in->map != X86_MAP_ONE))
@@ -369,43 +377,82 @@ static uint64_t first_target_inside(const struct placement_request *req, uint64_
 	return first;
 }
 
-/* The walk's state: where each argument read at the probe is. */
+/* The walk's state: where each argument read at the probe is, and where
+ * nmemb × size is once the prologue multiplied them. */
 struct walk {
 	uint16_t where[PLACEMENT_MAX_ARGS + 1]; /* registers holding argument n */
 	unsigned int args;
+	unsigned int nmemb_arg, size_arg;
+	uint16_t product; /* registers holding nmemb × size */
 };
 
-/* Apply e to the argument registers; returns the argument lost, or 0. */
+/* Registers in regs after e: a move copies, any other write loses. */
+static uint16_t apply(uint16_t regs, const struct effect *e)
+{
+	uint16_t dst;
+
+	if (e->copy_dst < 0)
+		return regs & (uint16_t)~e->writes;
+	dst = (uint16_t)(1u << e->copy_dst);
+	return regs & (1u << e->copy_src) ? regs | dst : regs & (uint16_t)~dst;
+}
+
+/* Does e multiply nmemb by size? */
+static bool multiplies_args(const struct walk *w, const struct effect *e)
+{
+	uint16_t a, b;
+
+	if (e->mul_dst < 0 || !w->nmemb_arg || !w->size_arg)
+		return false;
+	a = (uint16_t)(1u << e->mul_a);
+	b = (uint16_t)(1u << e->mul_b);
+	return ((w->where[w->nmemb_arg] & a) && (w->where[w->size_arg] & b)) ||
+	       ((w->where[w->nmemb_arg] & b) && (w->where[w->size_arg] & a));
+}
+
+/* Apply e to the argument registers; returns the argument lost, or 0.
+ * nmemb and size may be lost once their product is held. */
 static unsigned int follow(struct walk *w, const struct effect *e)
 {
+	bool multiplied = multiplies_args(w, e);
+
+	w->product = apply(w->product, e);
+	if (multiplied)
+		w->product |= (uint16_t)(1u << e->mul_dst);
 	for (unsigned int n = 1; n <= PLACEMENT_MAX_ARGS; n++) {
 		if (!(w->args & (1u << n)))
 			continue;
-		if (e->copy_dst >= 0) {
-			uint16_t dst = (uint16_t)(1u << e->copy_dst);
-
-			if (w->where[n] & (1u << e->copy_src))
-				w->where[n] |= dst;
-			else
-				w->where[n] &= (uint16_t)~dst;
-		} else {
-			w->where[n] &= (uint16_t)~e->writes;
-		}
-		if (!w->where[n])
+		w->where[n] = apply(w->where[n], e);
+		if (!w->where[n] && !(w->product && (n == w->nmemb_arg || n == w->size_arg)))
 			return n;
 	}
 	return 0;
 }
 
-/* Argument n's location: its own register while it holds it. */
-static uint8_t location(const struct walk *w, unsigned int n)
+/* The cookie location of registers regs: reg's own when it is one. */
+static uint8_t location(uint16_t regs, unsigned int reg)
 {
-	if (w->where[n] & (1u << arg_regs[n]))
-		return (uint8_t)n;
+	if (regs & (1u << reg))
+		return reg_loc[reg];
 	for (unsigned int r = 0; r < 16; r++)
-		if (w->where[n] & (1u << r))
+		if (regs & (1u << r))
 			return reg_loc[r];
 	return 0;
+}
+
+/* Each argument's location at the probe; nmemb and size, when either was
+ * lost, by their product's. */
+static void locate_args(const struct walk *w, struct probe_placement *out)
+{
+	for (unsigned int n = 1; n <= PLACEMENT_MAX_ARGS; n++)
+		out->arg_loc[n] = (w->args & (1u << n)) ? location(w->where[n], arg_regs[n]) :
+							  (uint8_t)n;
+	if (!w->nmemb_arg || !w->size_arg ||
+	    (out->arg_loc[w->nmemb_arg] && out->arg_loc[w->size_arg]))
+		return;
+	out->product = true;
+	out->arg_loc[w->nmemb_arg] = 0;
+	out->arg_loc[w->size_arg] = location(w->product, arg_regs[w->size_arg]);
 }
 
 static void place_at_entry(const struct placement_request *req, const char *why,
@@ -461,7 +508,7 @@ static const char *pass(struct walk *w, const struct effect *e, bool returns,
 
 void probe_placement_find(const struct placement_request *req, struct probe_placement *out)
 {
-	struct walk w = { .args = req->args };
+	struct walk w = { .args = req->args, .nmemb_arg = req->nmemb_arg, .size_arg = req->size_arg };
 	unsigned int skipped = 0, words = 0;
 	uint64_t jump_target = 0;
 	size_t off = 0;
@@ -495,8 +542,7 @@ void probe_placement_find(const struct placement_request *req, struct probe_plac
 				.offset = (uint32_t)off, .insn = e.name, .emulated = true,
 				.skipped = skipped, .stack_words = words, .why = "prologue passed over",
 			};
-			for (unsigned int n = 1; n <= PLACEMENT_MAX_ARGS; n++)
-				out->arg_loc[n] = (w.args & (1u << n)) ? location(&w, n) : (uint8_t)n;
+			locate_args(&w, out);
 			return;
 		}
 		if ((why = pass(&w, &e, req->returns, &words))) {

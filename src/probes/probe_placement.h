@@ -37,6 +37,10 @@ struct placement_request {
 	void *read_arg;
 	unsigned int args;   /* bit n set: argument n is read at the probe */
 	bool returns;        /* the return is hooked at the probe: %rsp must not move */
+	/* An array allocation's arguments, nmemb and size, 0 for none: the
+	 * walk may pass over their multiplication (reallocarray's prologue),
+	 * after which the product stands for both. */
+	unsigned int nmemb_arg, size_arg;
 	bool at_entry;       /* MEMLEAKD_PROBES_AT_ENTRY: stay at +0 whatever it is */
 };
 
@@ -50,6 +54,9 @@ struct probe_placement {
 	/* Where argument n is at the probe, as the cookie says it
 	 * (memleakd.h's COOKIE_LOC_*): n itself when it did not move. */
 	uint8_t arg_loc[PLACEMENT_MAX_ARGS + 1];
+	/* The probe reads nmemb × size where size is (arg_loc[size_arg]),
+	 * and nmemb nowhere (arg_loc[nmemb_arg] is 0). */
+	bool product;
 	const char *why;      /* static: why here, when the probe is single-stepped or moved */
 };
 

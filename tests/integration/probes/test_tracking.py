@@ -41,7 +41,7 @@ def test_probe_placement_is_reported():
     lines = daemon.stderr.lines
     free_at = lines.index("memleakd:   free")
     assert re.match(r"memleakd: debug:     probe at \+0x3 \(je rel32, emulated, "
-                    r"1 instructions passed over; ptr in %rdi\)", lines[free_at + 1]), \
+                    r"1 instruction passed over; ptr in %rdi\)", lines[free_at + 1]), \
         lines[free_at + 1]
     malloc_at = lines.index("memleakd:   malloc")
     assert "probe at +0x0 (push %r12, emulated" in lines[malloc_at + 1], lines[malloc_at + 1]

@@ -92,14 +92,68 @@ TEST(glibc_posix_memalign_skips_rip_relative_cmp)
 		      7, "push %r12", true, 1);
 }
 
-TEST(glibc_reallocarray_has_no_safe_place)
+/* mov %rsi,%rax; mul %rdx; mov %rax,%rsi; jo +5; jmp realloc */
+static const uint8_t glibc_reallocarray[] = {
+	0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe2, 0x48, 0x89, 0xc6, 0x70, 0x05,
+	0xe9, 0x40, 0xb8, 0xf8, 0xff, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3,
+};
+
+/* An array allocation: pointer, nmemb and size read, the return hooked. */
+static struct probe_placement place_array(const uint8_t *bytes, size_t len)
 {
-	/* mov %rsi,%rax; mul %rdx; mov %rax,%rsi; jo +5; jmp realloc; the
-	 * multiplication overwrites nmemb and size before the first branch */
-	EXPECT_AT_ENTRY(PLACE_ALLOC(ARG(1) | ARG(2) | ARG(3), 0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe2,
-				    0x48, 0x89, 0xc6, 0x70, 0x05, 0xe9, 0x40, 0xb8, 0xf8, 0xff,
-				    0xc3, 0xc3, 0xc3, 0xc3, 0xc3),
+	uint8_t *buf = malloc(len);
+	struct probe_placement p;
+	struct placement_request req = {
+		.code = buf, .len = len, .whole = true, .vaddr = 0x1000,
+		.args = ARG(1) | ARG(2) | ARG(3), .returns = true, .nmemb_arg = 2, .size_arg = 3,
+	};
+
+	if (buf)
+		memcpy(buf, bytes, len);
+	probe_placement_find(&req, &p);
+	free(buf);
+	return p;
+}
+
+#define PLACE_ARRAY(...) place_array(BYTES(__VA_ARGS__), sizeof(BYTES(__VA_ARGS__)))
+
+/* The multiplication overwrites nmemb and size before the first branch:
+ * the probe goes to the jo, where their product is in %rax and %rsi. */
+TEST(glibc_reallocarray_probes_the_product)
+{
+	struct probe_placement p = place_array(glibc_reallocarray, sizeof(glibc_reallocarray));
+
+	EXPECT_PLACED(p, 9, "jo rel8", true, 3);
+	EXPECT(p.product);
+	EXPECT_EQ(p.arg_loc[1], 1);
+	EXPECT_EQ(p.arg_loc[2], 0);
+	EXPECT_EQ(p.arg_loc[3], 7);
+}
+
+/* Read as two arguments of their own, nmemb and size are lost. */
+TEST(arguments_multiplied_are_lost_without_an_array)
+{
+	EXPECT_AT_ENTRY(place_req(glibc_reallocarray, sizeof(glibc_reallocarray),
+				  ARG(1) | ARG(2) | ARG(3), true),
 			"mov", "argument 3 is overwritten before an emulated instruction");
+}
+
+/* imul %rdx,%rsi; jmp: the product is where imul left it. nmemb times
+ * another register, or the product overwritten, loses them. */
+TEST(imul_product_and_lost_products)
+{
+	struct probe_placement p = PLACE_ARRAY(0x48, 0x0f, 0xaf, 0xf2, 0xe9, 0x00, 0x00, 0x00, 0x00);
+
+	EXPECT_PLACED(p, 4, "jmp rel32", true, 1);
+	EXPECT(p.product);
+	EXPECT_EQ(p.arg_loc[3], 2);
+	/* mov %rsi,%rax; mul %rcx */
+	EXPECT_AT_ENTRY(PLACE_ARRAY(0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe1, 0xe9, 0x00, 0x00, 0x00, 0x00),
+			"mov", "argument 3 is overwritten before an emulated instruction");
+	/* imul %rdx,%rsi; xor %esi,%esi */
+	EXPECT_AT_ENTRY(PLACE_ARRAY(0x48, 0x0f, 0xaf, 0xf2, 0x31, 0xf6, 0xe9, 0x00, 0x00, 0x00, 0x00),
+			"cmov, imul or movzx",
+			"argument 2 is overwritten before an emulated instruction");
 }
 
 TEST(tcmalloc_malloc_passes_a_load_and_test)
@@ -285,7 +339,8 @@ RUN_TESTS("probe_placement",
 	  T(glibc_free_probes_the_je),
 	  T(glibc_malloc_stays_on_its_push),
 	  T(glibc_posix_memalign_skips_rip_relative_cmp),
-	  T(glibc_reallocarray_has_no_safe_place),
+	  T(glibc_reallocarray_probes_the_product),
+	  T(arguments_multiplied_are_lost_without_an_array), T(imul_product_and_lost_products),
 	  T(tcmalloc_malloc_passes_a_load_and_test),
 	  T(mimalloc_malloc_follows_the_size_to_rsi),
 	  T(mimalloc_reallocn_follows_three_arguments),
