@@ -309,11 +309,11 @@ static void classify_two_byte(const struct x86_insn *in, struct effect *e)
 	else if ((op >= 0x40 && op <= 0x4f) || op == 0xaf || op == 0xb6 || op == 0xb7 ||
 		 op == 0xbe || op == 0xbf)
 		e->name = "cmov, imul or movzx", e->known = true, writes_reg(in, e, false);
+	else if (op >= 0x90 && op <= 0x9f)
+		e->name = "setcc", e->known = true, writes_rm(in, e, true);
 	/* imul %reg2,%reg: %reg *= %reg2 */
 	if (op == 0xaf && (in->rex & X86_REX_W) && X86_MODRM_MOD(in->modrm) == 3)
 		e->mul_dst = e->mul_a = (int)reg_field(in), e->mul_b = (int)rm_field(in);
-	else if (op >= 0x90 && op <= 0x9f)
-		e->name = "setcc", e->known = true, writes_rm(in, e, true);
 }
 
 static void classify(const uint8_t *bytes, const struct x86_insn *in, struct effect *e)

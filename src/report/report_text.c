@@ -133,9 +133,9 @@ static void text_warnings(FILE *out, const struct snapshot_totals *t)
 			"yet; frame pointers were followed there\n", t->unwind_no_table,
 			plural(t->unwind_no_table));
 	if (t->unwind_truncated || t->unwind_anon_stops)
-		fprintf(out, "note: %" PRIu64 " stacks cut short (unreadable stack or unsupported "
+		fprintf(out, "note: %" PRIu64 " stack%s cut short (unreadable stack or unsupported "
 			"frame), %" PRIu64 " ended in JIT or anonymous code\n", t->unwind_truncated,
-			t->unwind_anon_stops);
+			plural(t->unwind_truncated), t->unwind_anon_stops);
 }
 
 /* What tracing cost over the interval, when it was measured. */

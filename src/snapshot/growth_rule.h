@@ -20,10 +20,10 @@
  *     bytes later, is not a trend;
  *   - not slowing down: its growth per interval does not fall (Mann-Kendall
  *     on the increments, downward at the 5% level) to a later-half rate
- *     below two thirds of the earlier half's. A cache filling up, and the memory a
- *     process allocated before attach being replaced by allocations
- *     memleakd sees, grow ever more slowly until they stop; a leak keeps
- *     its pace.
+ *     below two thirds of the earlier half's. A cache filling up, and the
+ *     memory a process allocated before attach being replaced by
+ *     allocations memleakd sees, grow ever more slowly until they stop; a
+ *     leak keeps its pace.
  * Stacks with fewer than GROWTH_MIN_INTERVALS intervals in their window
  * are new: below that the tests above cannot tell a leak from chance.
  * docs/reports.md gives the data the thresholds were chosen from.
