@@ -11,7 +11,7 @@ any test failed.
 
 Tests run JOBS at a time (--jobs, 1 by default), in their order; those of
 a module that sets ALONE = True run with no other test beside them: tests
-that judge verdicts or costs under load, drive Chromium or valgrind, or
+that judge verdicts or costs under load, drive Chromium or PostgreSQL, or
 trace every process of an executable. Lines come as tests end.
 
 Usage: run.py [--jobs JOBS] [--label LABEL] [SUBSTRING...]
