@@ -225,7 +225,7 @@ static int write_report(struct daemon *d, struct snapshot *snap, struct snapshot
 			size_t i)
 {
 	const struct traced *p = traced_by_pid(d, snap->pid);
-	uint64_t begun = monotonic_ns();
+	uint64_t begun = monotonic_ns(), writing_ns;
 	char whose[32] = "";
 	struct snapshot shown;
 	int r;
@@ -238,15 +238,16 @@ static int write_report(struct daemon *d, struct snapshot *snap, struct snapshot
 		log_error("writing the report failed: %s", strerror(-r));
 		return r;
 	}
+	writing_ns = monotonic_ns() - begun;
 	if (d->several)
 		snprintf(whose, sizeof(whose), ", pid %d", snap->pid);
 	if (p)
 		log_debug("report %u: %zu stacks, %zu shown, %zu records read, in %.1f ms "
 			  "(maps %.1f, names %.1f, writing %.1f)%s", snap->report, snap->n_stacks,
 			  shown.n_top, snap->records_read,
-			  (double)(p->maps_ns + p->names_ns + monotonic_ns() - begun) / 1e6,
+			  (double)(p->maps_ns + p->names_ns + writing_ns) / 1e6,
 			  (double)p->maps_ns / 1e6, (double)p->names_ns / 1e6,
-			  (double)(monotonic_ns() - begun) / 1e6, whose);
+			  (double)writing_ns / 1e6, whose);
 	return 0;
 }
 

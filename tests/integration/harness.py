@@ -22,6 +22,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -380,6 +381,13 @@ def top_functions(report):
     unnamed function or an empty stack)."""
     return sorted((s["frames"][0]["function"] if s["frames"] else None
                    for s in report["stacks"]), key=str)
+
+
+def free_port():
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def describe_stacks(report):

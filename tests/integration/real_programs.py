@@ -22,6 +22,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from harness import free_port
 from postgres import PG_BIN, children, environment, start_postgres
 
 PYTHON3 = Path("/usr/bin/python3")
@@ -78,13 +79,6 @@ def start_python(session, script):
 def python_go(python):
     python.popen.stdin.write(b"go\n")
     python.popen.stdin.flush()
-
-
-def free_port():
-    """A TCP port of 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

@@ -6,21 +6,14 @@ directory; -q and a journal on stderr give the log lines a service wants."""
 import os
 import re
 import signal
-import socket
 import stat
 import subprocess
 import time
 import urllib.request
 
-from harness import MEMLEAKD, ROOT, Session
+from harness import MEMLEAKD, ROOT, Session, free_port
 
 UNIT = "memleakd@.service"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def install(s, prefix, destdir=None):

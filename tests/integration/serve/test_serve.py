@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 
 from expected import LEAK_MALLOC, LEAKS, LEAKS_TOTALS
-from harness import MEMLEAKD, Session
+from harness import MEMLEAKD, Session, free_port
 from report.test_flamegraph import SCREENSHOTS, browser
 from report.test_pprof import expect_leak_values
 
@@ -79,12 +79,6 @@ def stop(daemon, target):
     daemon.signal(signal.SIGINT)
     assert daemon.wait() == 0, daemon.describe()
     target.stop()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prometheus(s, scraped):

@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import (TARGET_CFLAGS, TARGET_SOURCES, Session, describe_stacks,
+from harness import (TARGET_CFLAGS, TARGET_SOURCES, Session, describe_stacks, free_port,
                      parse_reports, trace)
 
 SOURCE = r"""#include "target.h"
@@ -169,12 +169,6 @@ def test_debuglink_under_debug_dir():
         debug.rename(mirror / debug.name)
         expect_no_lines(leak_stack(trace_prog(s, target)), None)
         expect_lines(leak_stack(trace_prog(s, target, "--debug-dir", root)))
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_debuginfod(s, files, ident):
