@@ -5,10 +5,13 @@ PostgreSQL 15 backend (Debian's), on pgbench's TPC-B-like transaction.
 One server (tests/integration/postgres.py), tables from `pgbench -i`, one
 backend held open. Each run sends it the same TRANSACTIONS transactions,
 untraced, with memleakd --preset postgres attached (the malloc family
-traced too), and the same with every probe at its function's first byte
+traced too), the same with pfree probed itself rather than through its
+methods (the preset's specs given as flags, pfree's without methods=:
+single-stepped), and with every probe at its function's first byte
 (MEMLEAKD_PROBES_AT_ENTRY: memleakd before it placed its probes),
-alternating (A B C A B C ...), and times them. Prints the medians of the
-seconds per run, transactions per second and their ratios to untraced.
+alternating (A B C D A B C D ...), and times them. Prints the medians of
+the seconds per run, transactions per second and their ratios to
+untraced.
 """
 import os
 import random
@@ -28,9 +31,30 @@ from run import load, machine  # noqa: E402
 TRANSACTIONS = int(os.environ.get("BENCH_PG_TRANSACTIONS", "300"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SCALE = 1  # pgbench -s: 100,000 accounts, 10 tellers, 1 branch
-# (name, traced, memleakd's environment)
-SIDES = [("untraced", False, None), ("memleakd --preset postgres", True, None),
-         ("the same, probes at entry", True,
+PRESET = os.path.join(ROOT, "presets", "postgres.preset")
+
+
+def preset_flags(pfree_itself):
+    """--preset postgres as flags; pfree's spec without methods= when
+    pfree_itself."""
+    flags = []
+    with open(PRESET) as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            if not line:
+                continue
+            flag, spec = line.split(None, 1)
+            if pfree_itself and spec.startswith("pfree:"):
+                spec = "pfree"
+            flags += [flag, spec]
+    return flags
+
+
+# (name, memleakd's arguments or None: untraced, memleakd's environment)
+SIDES = [("untraced", None, None),
+         ("memleakd --preset postgres", preset_flags(False), None),
+         ("the same, pfree probed itself", preset_flags(True), None),
+         ("the same, probes at entry", preset_flags(False),
           dict(os.environ, MEMLEAKD_PROBES_AT_ENTRY="1"))]
 
 
@@ -53,11 +77,10 @@ def tpcb(seed):
     return ";\n".join(parts)
 
 
-def one_run(session, backend, traced, tracer_env, seed):
-    """Seconds for one run of the transactions, traced (memleakd in
-    tracer_env) or not."""
-    daemon = session.memleakd(backend.pid, "--preset", "postgres",
-                              env=tracer_env) if traced else None
+def one_run(session, backend, args, tracer_env, seed):
+    """Seconds for one run of the transactions, traced by memleakd ARGS
+    (in tracer_env), or untraced when args is None."""
+    daemon = session.memleakd(backend.pid, *args, env=tracer_env) if args else None
     sql = tpcb(seed)
     started = time.monotonic()
     backend.query(sql, timeout=300)
@@ -72,11 +95,11 @@ def main():
         server = start_postgres(s)
         pgbench_init(server, SCALE)
         backend = server.connect()
-        one_run(s, backend, False, None, 0)  # warm the caches
+        one_run(s, backend, None, None, 0)  # warm the caches
         runs = [[] for _ in SIDES]
         for r in range(ROUNDS):
-            for (_, traced, tracer_env), side_runs in zip(SIDES, runs):
-                side_runs.append(one_run(s, backend, traced, tracer_env, r))
+            for (_, args, tracer_env), side_runs in zip(SIDES, runs):
+                side_runs.append(one_run(s, backend, args, tracer_env, r))
     print(f"PostgreSQL 15, one backend, {TRANSACTIONS} TPC-B-like transactions per run, "
           f"{ROUNDS} rounds alternated, medians; {machine()}; load average {load()}")
     base = statistics.median(runs[0])

@@ -64,6 +64,17 @@ static void describe_custom(int pid, const struct custom_allocator *c)
 		log_info("  %s %s in %s", flag, p->point.function, p->module);
 		describe_placement(p);
 	}
+	for (size_t i = 0; i < c->n_methods; i++) {
+		const struct methods_note *m = &c->methods[i];
+
+		if (m->why)
+			log_debug("  %s jumps through methods tables not found: %s; probed itself",
+				  m->function, m->why);
+		else
+			log_debug("  %s jumps through methods tables: its %zu free functions, from "
+				  "the tables of %zu calls, are probed in its place", m->function,
+				  m->n_functions, m->n_calls);
+	}
 	for (size_t i = 0; i < c->n_globals; i++)
 		log_debug("  context global %s at 0x%llx", c->global_names[i],
 			  (unsigned long long)c->globals[i]);

@@ -103,6 +103,8 @@ static const char *keys_of(enum probe_kind kind, char *buf, size_t len)
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (keys[i].kinds & KIND_BIT(kind))
 			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", keys[i].name);
+	if (kind == PROBE_FREE)
+		snprintf(buf + at, len - at, ", methods");
 	return buf;
 }
 
@@ -117,6 +119,27 @@ static bool is_identifier(const char *s)
 	return true;
 }
 
+/* methods=FUNCTION:N, value[0..vlen). */
+static int parse_methods(struct alloc_spec *s, const char *text, const char *value, size_t vlen,
+			 char **error)
+{
+	const char *colon = memchr(value, ':', vlen);
+	size_t name_len = colon ? (size_t)(colon - value) : vlen;
+
+	if (s->methods_callee)
+		return fail(error, s->kind, text, "methods is given twice");
+	s->methods_callee = strndup(value, name_len);
+	if (!s->methods_callee)
+		return -ENOMEM;
+	if (!colon || !is_identifier(s->methods_callee) || value + vlen != colon + 2 ||
+	    colon[1] < '1' || colon[1] > '0' + ALLOC_SPEC_MAX_ARG)
+		return fail(error, s->kind, text,
+			    "methods=%.*s is not FUNCTION:N (N, the argument that passes the "
+			    "table, from 1 to %d)", (int)vlen, value, ALLOC_SPEC_MAX_ARG);
+	s->methods_arg = (uint8_t)(colon[1] - '0');
+	return 0;
+}
+
 static int parse_key(struct alloc_spec *s, const char *text, const char *item, size_t len,
 		     char **error)
 {
@@ -128,6 +151,8 @@ static int parse_key(struct alloc_spec *s, const char *text, const char *item, s
 
 	if (!eq)
 		return fail(error, s->kind, text, "'%.*s' is not key=value", (int)len, item);
+	if (s->kind == PROBE_FREE && eq - item == 7 && !strncmp(item, "methods", 7))
+		return parse_methods(s, text, value, vlen, error);
 	if (!k)
 		return fail(error, s->kind, text, "unknown key '%.*s' (%s takes: %s)",
 			    (int)(eq - item), item, alloc_spec_flag(s->kind),
@@ -283,6 +308,7 @@ void alloc_spec_clear(struct alloc_spec *s)
 	free(s->symbol);
 	free(s->module);
 	free(s->ctx_global);
+	free(s->methods_callee);
 	free(s->preset);
 	*s = (struct alloc_spec){ 0 };
 }

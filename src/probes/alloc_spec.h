@@ -8,6 +8,8 @@
  * size, the element count, the pointer, the out-pointer or the context
  * (for --create and --reparent, parent= names the context the new or moved
  * one goes in: the ctx field; --reparent's ctx= is the moved one: ptr).
+ * --free also takes methods=FUNCTION:N (a free that jumps through a table
+ * of methods, each table passed to FUNCTION as argument N).
  * Parsing is pure (strings in, struct out); resolving the symbol in a live
  * process is custom_allocator.c's job. */
 #ifndef ALLOC_SPEC_H
@@ -30,6 +32,11 @@ struct alloc_spec {
 	char *ctx_global;     /* ctx=@NAME: the variable holding the context, or NULL */
 	/* Argument numbers from 1; 0 for none. */
 	uint8_t size, nmemb, ptr, out, ctx;
+	/* --free methods=FUNCTION:N: the function jumps through its object's
+	 * methods tables, each passed to FUNCTION as argument N (NULL, 0:
+	 * none). See method_tables.h. */
+	char *methods_callee;
+	uint8_t methods_arg;
 	/* From a preset: a missing symbol is skipped, an ambiguous one binds as
 	 * the dynamic linker would. Names the preset, else NULL. */
 	char *preset;

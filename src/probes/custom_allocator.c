@@ -8,11 +8,13 @@
 #include "probes/custom_allocator.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "probes/method_tables.h"
 #include "target/elf_object.h"
 
 struct opened {
@@ -293,6 +295,114 @@ static int skip(struct custom_allocator *c, const struct alloc_spec *s)
 	return 0;
 }
 
+static struct methods_note *new_note(struct custom_allocator *c, const struct alloc_spec *s)
+{
+	struct methods_note *n = realloc(c->methods, (c->n_methods + 1) * sizeof(*n));
+
+	if (!n)
+		return NULL;
+	c->methods = n;
+	n = &c->methods[c->n_methods++];
+	*n = (struct methods_note){ .function = s->symbol };
+	return n;
+}
+
+/* Does an object of the process besides own import s's methods_callee:
+ * may it pass tables of its own (a PostgreSQL extension's contexts)? */
+static bool imported_elsewhere(struct resolver *r, const struct alloc_spec *s,
+			       const struct target_object *own)
+{
+	for (size_t i = 0; i < r->n_order; i++) {
+		int err;
+		const struct target_object *o = open_object(r, r->order[i], &err);
+
+		if (o && o != own && elf_object__imports(o->elf, s->methods_callee))
+			return true;
+	}
+	return false;
+}
+
+/* Why the methods of entry, s's function probed at its entry, cannot be
+ * found; NULL with *t filled in when they were. */
+static const char *find_methods(struct resolver *r, const struct alloc_spec *s,
+				const struct found *f, const struct allocator_probe *entry,
+				struct method_tables *t, int *err)
+{
+	const struct probe_placement *pl = &entry->placement;
+	unsigned int loc = pl->jump_arg_loc[s->ptr];
+	struct elf_symbol callee;
+
+	*err = 0;
+	if (!pl->tail_jump)
+		return "it does not end in a jump through memory";
+	if (loc < 1 || loc > PLACEMENT_MAX_ARGS)
+		return "the pointer is in no argument register at its jump";
+	if (elf_object__find_function(f->object->elf, s->methods_callee, ELF_SYMTAB_ANY,
+				      &callee) < 0)
+		return "the function that passes its tables is not in its object";
+	if (imported_elsewhere(r, s, f->object))
+		return "another object calls the function that passes the tables";
+	*err = method_tables_find(f->object->elf, callee.vaddr, s->methods_arg, pl->tail_slot, t);
+	return *err ? t->why : NULL;
+}
+
+/* Probe method m in the place of entry, the pointer where entry's jump
+ * left it. */
+static int add_method(struct resolver *r, const struct alloc_spec *s, const struct found *f,
+		      const struct allocator_probe *entry, const struct method_function *m)
+{
+	struct custom_allocator *c = r->c;
+	struct allocator_probe *p = &c->probes[c->n_probes];
+	struct elf_symbol sym = { .vaddr = m->vaddr, .size = m->size };
+	uint64_t cookie = entry->point.cookie & ~(0xfULL << COOKIE_PTR_SHIFT) &
+			  ~((uint64_t)PROBE_F_STEPPED << COOKIE_FLAGS_SHIFT);
+	char **names = realloc(c->names, (c->n_names + 1) * sizeof(*names));
+	int err;
+
+	if (!names)
+		return -ENOMEM;
+	c->names = names;
+	if (asprintf(&names[c->n_names], "%s's method at 0x%" PRIx64, s->symbol, m->vaddr) < 0)
+		return -ENOMEM;
+	sym.name = names[c->n_names++];
+	cookie |= (uint64_t)entry->placement.jump_arg_loc[s->ptr] << COOKIE_PTR_SHIFT;
+	err = allocator_probe_place(p, f->object, sym.name, &sym, cookie);
+	if (err < 0)
+		return fail(r, s, "cannot place a probe on %s: %s", sym.name, strerror(-err));
+	if (!already_probed(r, p))
+		c->n_probes++;
+	return 0;
+}
+
+/* s's function, probed at entry (the kernel would single-step it), jumps
+ * through methods tables: probe the methods in its place where they are
+ * found (method_tables.h), else keep it, the note saying why. */
+static int add_methods(struct resolver *r, const struct alloc_spec *s, const struct found *f)
+{
+	struct custom_allocator *c = r->c;
+	/* A copy: the first method takes the entry's slot. */
+	struct allocator_probe entry = c->probes[c->n_probes];
+	struct methods_note *note = new_note(c, s);
+	struct method_tables t;
+	int err;
+
+	if (!note)
+		return -ENOMEM;
+	note->why = find_methods(r, s, f, &entry, &t, &err);
+	if (err == -ENOMEM)
+		return err;
+	if (note->why) {
+		if (!already_probed(r, &entry))
+			c->n_probes++;
+		return 0;
+	}
+	note->n_functions = t.n;
+	note->n_calls = t.n_calls;
+	for (size_t i = 0; i < t.n && !err; i++)
+		err = add_method(r, s, f, &entry, &t.functions[i]);
+	return err;
+}
+
 static int add_probe(struct resolver *r, const struct alloc_spec *s, const struct found *f)
 {
 	struct allocator_probe *p = &r->c->probes[r->c->n_probes];
@@ -309,6 +419,8 @@ static int add_probe(struct resolver *r, const struct alloc_spec *s, const struc
 	err = allocator_probe_place(p, f->object, s->symbol, &f->sym, cookie);
 	if (err < 0)
 		return fail(r, s, "cannot place a probe on %s: %s", s->symbol, strerror(-err));
+	if (s->methods_callee && !p->placement.emulated)
+		return add_methods(r, s, f);
 	if (!already_probed(r, p))
 		r->c->n_probes++;
 	return 0;
@@ -407,12 +519,15 @@ int custom_allocator__resolve(const struct target *t, const struct alloc_specs *
 			      char **error)
 {
 	struct resolver r = { .t = t, .family = family, .error = error };
+	size_t room = 1;
 	int err = -ENOMEM;
 
 	r.c = calloc(1, sizeof(*r.c));
 	if (!r.c)
 		return -ENOMEM;
-	r.c->probes = calloc(specs->n + 1, sizeof(*r.c->probes));
+	for (size_t i = 0; i < specs->n; i++)
+		room += 1 + (specs->items[i].methods_callee ? METHOD_TABLES_MAX : 0);
+	r.c->probes = calloc(room, sizeof(*r.c->probes));
 	if (!r.c->probes)
 		goto fail;
 	err = target__search_order(t, &r.order, &r.n_order);
@@ -442,6 +557,10 @@ void custom_allocator__free(struct custom_allocator *c)
 		free(c->objects[i].attach_path);
 	}
 	free(c->objects);
+	for (size_t i = 0; i < c->n_names; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->methods);
 	free(c->skipped);
 	free(c->probes);
 	free(c);

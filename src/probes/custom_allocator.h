@@ -22,6 +22,18 @@ struct custom_allocator {
 	/* Preset functions this process does not have (owned by the specs). */
 	size_t n_skipped;
 	const struct alloc_spec **skipped;
+	/* What became of each --free spec with methods=: its function is
+	 * probed itself when why is set. */
+	size_t n_methods;
+	struct methods_note {
+		const char *function;  /* the spec's symbol */
+		size_t n_functions;    /* methods probed in its place */
+		size_t n_calls;        /* calls that pass its tables */
+		const char *why;       /* static, or NULL */
+	} *methods;
+	/* The names of the methods probed ("pfree's method at 0x..."), owned. */
+	size_t n_names;
+	char **names;
 	/* The objects probed: module and attach path of each, owned. */
 	size_t n_objects;
 	struct custom_object {

@@ -455,6 +455,32 @@ static void locate_args(const struct walk *w, struct probe_placement *out)
 	out->arg_loc[w->size_arg] = location(w->product, arg_regs[w->size_arg]);
 }
 
+/* Is in jmp *disp(%reg), with no index and no prefix but REX? *disp then. */
+static bool jump_through_memory(const uint8_t *bytes, const struct x86_insn *in, int32_t *disp)
+{
+	unsigned int mod = X86_MODRM_MOD(in->modrm);
+
+	if (in->map != X86_MAP_ONE || in->op != 0xff || !in->has_modrm ||
+	    X86_MODRM_REG(in->modrm) != 4 || mod == 3 || in->has_sib || in->opsize ||
+	    in->segment || in->addr32 || in->vex || (mod == 0 && X86_MODRM_RM(in->modrm) == 5))
+		return false;
+	*disp = 0;
+	if (mod == 1)
+		*disp = (int8_t)bytes[in->len - 1];
+	else if (mod == 2)
+		memcpy(disp, bytes + in->len - 4, sizeof(*disp));
+	return true;
+}
+
+/* Where each argument the walk follows is at a tail jump through memory. */
+static void locate_at_jump(const struct walk *w, int32_t slot, struct probe_placement *out)
+{
+	out->tail_jump = true;
+	out->tail_slot = slot;
+	for (unsigned int n = 1; n <= PLACEMENT_MAX_ARGS; n++)
+		out->jump_arg_loc[n] = (w->args & (1u << n)) ? location(w->where[n], arg_regs[n]) : 0;
+}
+
 static void place_at_entry(const struct placement_request *req, const char *why,
 			   struct probe_placement *out)
 {
@@ -513,6 +539,8 @@ void probe_placement_find(const struct placement_request *req, struct probe_plac
 	uint64_t jump_target = 0;
 	size_t off = 0;
 	const char *stop = "no emulated instruction within the walk's limit";
+	bool tail = false;
+	int32_t slot = 0;
 
 	for (unsigned int n = 1; n <= PLACEMENT_MAX_ARGS; n++)
 		w.where[n] = (uint16_t)(1u << arg_regs[n]);
@@ -547,12 +575,15 @@ void probe_placement_find(const struct placement_request *req, struct probe_plac
 		}
 		if ((why = pass(&w, &e, req->returns, &words))) {
 			stop = why;
+			tail = e.branch && jump_through_memory(req->code + off, &in, &slot);
 			break;
 		}
 		off += in.len;
 		skipped++;
 	}
 	place_at_entry(req, stop, out);
+	if (tail)
+		locate_at_jump(&w, slot, out);
 }
 
 const char *probe_placement_loc_name(unsigned int loc)

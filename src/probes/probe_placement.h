@@ -58,6 +58,13 @@ struct probe_placement {
 	 * and nmemb nowhere (arg_loc[nmemb_arg] is 0). */
 	bool product;
 	const char *why;      /* static: why here, when the probe is single-stepped or moved */
+	/* The walk ended at a jump through memory, jmp *disp(%reg): a function
+	 * that dispatches through a table (method_tables.h). tail_slot is
+	 * disp; jump_arg_loc[n] where argument n is at the jump, as arg_loc
+	 * (0: lost). */
+	bool tail_jump;
+	int32_t tail_slot;
+	uint8_t jump_arg_loc[PLACEMENT_MAX_ARGS + 1];
 };
 
 /* Decide where to probe the function req describes. Never fails: when no

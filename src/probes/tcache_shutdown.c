@@ -16,7 +16,6 @@
 #include "probes/tcache_shutdown.h"
 
 #include <errno.h>
-#include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,33 +28,6 @@ static const char message[] = "tcache_thread_shutdown(): unaligned tcache chunk 
  * byte with mod 00 and r/m 101, then the displacement from the next
  * instruction. */
 #define LEA_LEN 7
-
-/* A segment larger than this is not searched: glibc's largest is under
- * 2 MiB, and the file is the target's. */
-#define SEGMENT_MAX (64u << 20)
-
-/* The file bytes of loadable segment ph, read into *bytes (to free) and
- * *len: 0, -ENOENT when there are none to search, or -ENOMEM. */
-static int read_segment(const struct elf_object *o, const GElf_Phdr *ph, uint8_t **bytes,
-			size_t *len)
-{
-	uint8_t *b;
-	long n;
-
-	if (ph->p_type != PT_LOAD || !ph->p_filesz || ph->p_filesz > SEGMENT_MAX)
-		return -ENOENT;
-	b = malloc(ph->p_filesz);
-	if (!b)
-		return -ENOMEM;
-	n = elf_object__read(o, ph->p_vaddr, b, ph->p_filesz);
-	if (n <= 0) {
-		free(b);
-		return -ENOENT;
-	}
-	*bytes = b;
-	*len = (size_t)n;
-	return 0;
-}
 
 /* The offset in b[0..len) of the message, or -1. */
 static long message_in(const uint8_t *b, size_t len, uint64_t vaddr, uint64_t target)
@@ -83,38 +55,38 @@ static long lea_in(const uint8_t *b, size_t len, uint64_t vaddr, uint64_t target
 	return -1;
 }
 
+struct search {
+	long (*find)(const uint8_t *, size_t, uint64_t, uint64_t);
+	uint64_t target;
+	uint64_t at;
+};
+
+static int search_segment(const uint8_t *bytes, size_t len, uint64_t vaddr, void *arg)
+{
+	struct search *s = arg;
+	long k = s->find(bytes, len, vaddr, s->target);
+
+	if (k < 0)
+		return 0;
+	s->at = vaddr + (uint64_t)k;
+	return 1;
+}
+
 /* The link-time address of the first match of find in o's loadable
- * segments (the executable ones only when exec). Segments are read one at
- * a time through pread: the file is never mapped nor read whole. */
+ * segments (the executable ones only when exec). */
 static int search_segments(const struct elf_object *o, bool exec,
 			   long (*find)(const uint8_t *, size_t, uint64_t, uint64_t),
 			   uint64_t target, uint64_t *at)
 {
-	Elf *elf = elf_object__elf(o);
-	size_t n = 0, len;
-	uint8_t *bytes;
-	GElf_Phdr ph;
-	long k;
-	int r;
+	struct search s = { find, target, 0 };
+	int r = elf_object__each_segment(o, exec, search_segment, &s);
 
-	if (elf_getphdrnum(elf, &n) < 0)
+	if (r < 0)
+		return r;
+	if (!r)
 		return -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		if (!gelf_getphdr(elf, i, &ph) || (exec && !(ph.p_flags & PF_X)))
-			continue;
-		r = read_segment(o, &ph, &bytes, &len);
-		if (r == -ENOENT)
-			continue;
-		if (r < 0)
-			return r;
-		k = find(bytes, len, ph.p_vaddr, target);
-		free(bytes);
-		if (k >= 0) {
-			*at = ph.p_vaddr + (uint64_t)k;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	*at = s.at;
+	return 0;
 }
 
 /* The function holding the lea that loads the message. */

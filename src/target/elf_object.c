@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -344,6 +345,57 @@ long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, siz
 		n = len;
 	r = image_read(&o->file, vaddr - s->vaddr + s->offset, buf, n);
 	return r == 0 ? -ERANGE : r;
+}
+
+#define SEGMENT_MAX (64u << 20)
+
+/* The file bytes of loadable segment ph, read into *bytes (to free) and
+ * *len: 0, -ENOENT when there are none to visit, or -ENOMEM. */
+static int read_segment(const struct elf_object *o, const GElf_Phdr *ph, uint8_t **bytes,
+			size_t *len)
+{
+	uint8_t *b;
+	long n;
+
+	if (ph->p_type != PT_LOAD || !ph->p_filesz || ph->p_filesz > SEGMENT_MAX)
+		return -ENOENT;
+	b = malloc(ph->p_filesz);
+	if (!b)
+		return -ENOMEM;
+	n = elf_object__read(o, ph->p_vaddr, b, ph->p_filesz);
+	if (n <= 0) {
+		free(b);
+		return -ENOENT;
+	}
+	*bytes = b;
+	*len = (size_t)n;
+	return 0;
+}
+
+int elf_object__each_segment(const struct elf_object *o, bool exec, elf_segment_visit_fn *visit,
+			     void *arg)
+{
+	size_t n = 0, len;
+	uint8_t *bytes;
+	GElf_Phdr ph;
+	int r;
+
+	if (elf_getphdrnum(o->file.elf, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getphdr(o->file.elf, (int)i, &ph) || (exec && !(ph.p_flags & PF_X)))
+			continue;
+		r = read_segment(o, &ph, &bytes, &len);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		r = visit(bytes, len, ph.p_vaddr, arg);
+		free(bytes);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 const char *elf_object__build_id(const struct elf_object *o)

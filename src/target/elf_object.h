@@ -54,6 +54,15 @@ int elf_object__offset_to_vaddr(const struct elf_object *o, uint64_t offset, uin
  * Returns the number of bytes copied (less at the end of a segment), or -ERANGE. */
 long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, size_t len);
 
+/* Visits the file bytes of each loadable segment (only the executable ones
+ * when exec), read one at a time through pread and freed after: the file
+ * is never mapped nor read whole. A segment over 64 MiB is skipped (the
+ * file is the target's). Returns the first nonzero visit() result, 0 when
+ * every visit returned 0, or -ENOMEM. */
+typedef int elf_segment_visit_fn(const uint8_t *bytes, size_t len, uint64_t vaddr, void *arg);
+int elf_object__each_segment(const struct elf_object *o, bool exec, elf_segment_visit_fn *visit,
+			     void *arg);
+
 /* Build-id as lowercase hex, or NULL when the object has none. */
 const char *elf_object__build_id(const struct elf_object *o);
 /* The file's libelf handle, owned by o. */

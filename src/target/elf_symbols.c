@@ -186,9 +186,10 @@ int elf_object__find_function(const struct elf_object *o, const char *name,
 	return 0;
 }
 
-/* A defined data symbol called name in elf's table of the given type. */
-static int scan_variable(Elf *elf, Elf64_Word type, const char *name, GElf_Sym *out,
-			 const char **out_name)
+/* A symbol called name in elf's table of the given type: a defined data
+ * symbol, or when undefined, one the object imports. */
+static int scan_table(Elf *elf, Elf64_Word type, const char *name, bool undefined,
+		      GElf_Sym *out, const char **out_name)
 {
 	GElf_Shdr sh;
 	Elf_Scn *scn = elf ? elf_section_of_type(elf, type, &sh) : NULL;
@@ -200,10 +201,10 @@ static int scan_variable(Elf *elf, Elf64_Word type, const char *name, GElf_Sym *
 		GElf_Sym s;
 		int kind;
 
-		if (!gelf_getsym(d, i, &s) || s.st_shndx == SHN_UNDEF)
+		if (!gelf_getsym(d, i, &s) || (s.st_shndx == SHN_UNDEF) != undefined)
 			continue;
 		kind = GELF_ST_TYPE(s.st_info);
-		if (kind != STT_OBJECT && kind != STT_TLS)
+		if (!undefined && kind != STT_OBJECT && kind != STT_TLS)
 			continue;
 		s_name = elf_strptr(elf, sh.sh_link, s.st_name);
 		if (s_name && !strcmp(s_name, name)) {
@@ -225,9 +226,9 @@ int elf_object__find_variable(const struct elf_object *o, const char *name,
 	int r = -ENOENT;
 
 	if (where & ELF_SYMTAB_DYNAMIC)
-		r = scan_variable(o->file.elf, SHT_DYNSYM, name, &s, &found);
+		r = scan_table(o->file.elf, SHT_DYNSYM, name, false, &s, &found);
 	if (r && (where & ELF_SYMTAB_STATIC))
-		r = scan_variable(symtab_source(o), SHT_SYMTAB, name, &s, &found);
+		r = scan_table(symtab_source(o), SHT_SYMTAB, name, false, &s, &found);
 	if (r < 0)
 		return r;
 	if (GELF_ST_TYPE(s.st_info) == STT_TLS)
@@ -273,4 +274,12 @@ int elf_object__symbol_at(const struct elf_object *o, uint64_t vaddr, struct elf
 		}
 	}
 	return -ENOENT;
+}
+
+bool elf_object__imports(const struct elf_object *o, const char *name)
+{
+	const char *found;
+	GElf_Sym s;
+
+	return scan_table(o->file.elf, SHT_DYNSYM, name, true, &s, &found) == 0;
 }

@@ -6,6 +6,7 @@
 #ifndef ELF_SYMBOLS_H
 #define ELF_SYMBOLS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct elf_object;
@@ -33,6 +34,9 @@ int elf_object__find_function(const struct elf_object *o, const char *name,
  * thread-local (its address differs per thread). */
 int elf_object__find_variable(const struct elf_object *o, const char *name,
 			      enum elf_symtab where, struct elf_symbol *out);
+/* Does o's .dynsym name name as undefined: does it take it from another
+ * object? */
+bool elf_object__imports(const struct elf_object *o, const char *name);
 /* The function whose [vaddr, vaddr+size) holds addr (or, for symbols of size
  * 0, the closest one below addr within the same section). -ENOENT if none. */
 int elf_object__symbol_at(const struct elf_object *o, uint64_t vaddr, struct elf_symbol *out);

@@ -104,9 +104,12 @@ def test_jemalloc_linked():
 
 def test_postgres_preset():
     """--preset postgres on a backend: repalloc_huge and
-    MemoryContextSetParent pass a move, MemoryContextResetOnly a test;
-    pfree jumps through a pointer before any emulated instruction and
-    stays single-stepped: the one such probe left."""
+    MemoryContextSetParent pass a move, MemoryContextResetOnly a test.
+    pfree jumps through its context's methods before any emulated
+    instruction: the free functions of the three methods tables (AllocSet,
+    Generation, Slab), found in the four calls that pass them to
+    MemoryContextCreate, are probed in its place, GenerationFree's past 7
+    instructions with the pointer in %rsi. No probe is single-stepped."""
     with Session() as s:
         server = start_postgres(s)
         backend = server.connect()
@@ -120,6 +123,12 @@ def test_postgres_preset():
                                   "ptr in %rdi; ctx in %rsi)",
         "MemoryContextResetOnly": "+0x4 (je rel8, emulated, 1 instruction passed over; "
                                   "ctx in %rdi)",
-        "pfree": "+0x0 (mov, single-stepped: a branch comes before any emulated instruction)",
         "palloc": "+0x0 (push %rbp, emulated: the first instruction is emulated)",
-    }, single_stepped=["pfree"])
+        "0x5d2bd0": "+0x0 (push %rbp, emulated: the first instruction is emulated)",
+        "0x5d76a0": "+0x1b (jl rel8, emulated, 7 instructions passed over; ptr in %rsi)",
+        "0x5dac30": "+0x0 (push %rbp, emulated: the first instruction is emulated)",
+    })
+    assert "pfree" not in placements(daemon)
+    assert any(line.rstrip().endswith(
+        "pfree jumps through methods tables: its 3 free functions, from the tables of "
+        "4 calls, are probed in its place") for line in daemon.stderr.lines), daemon.describe()

@@ -262,8 +262,8 @@ def symbol_address(pid, binary, symbol):
 
 def test_postgres_preset_resolves():
     """--preset postgres -v on a backend: every function of the preset is
-    found in Debian's postgres binary and probed, the malloc family of libc
-    too, and the context global CurrentMemoryContext is found at its run-time
+    found in Debian's postgres binary and probed (pfree through its
+    methods), the malloc family of libc too, and the context global CurrentMemoryContext is found at its run-time
     address. The backend keeps answering while traced and after."""
     with Session() as s:
         server = start_postgres(s)
@@ -292,9 +292,16 @@ def test_postgres_preset_resolves():
                            ("--create", "GenerationContextCreate"),
                            ("--reparent", "MemoryContextSetParent")):
         assert (flag, function) in functions, (flag, function)
-    assert f"memleakd: pid {pid}: tracing {len(functions)} custom allocator functions:" \
+    # pfree is probed through the free functions of its three methods
+    # tables (test_placement.py).
+    methods = [l for l in lines if re.fullmatch(
+        rf"memleakd:   --free pfree's method at 0x[0-9a-f]+ in {re.escape(binary)}", l)]
+    assert len(methods) == 3, "\n".join(lines)
+    assert f"memleakd: pid {pid}: tracing {len(functions) + 2} custom allocator functions:" \
         in lines, "\n".join(lines)
     for flag, function in functions:
+        if function == "pfree":
+            continue
         assert f"memleakd:   {flag} {function} in {binary}" in lines, \
             f"{flag} {function} not probed in {binary}:\n" + "\n".join(lines)
     assert not [l for l in lines if "skipped" in l], "\n".join(lines)
@@ -304,7 +311,7 @@ def test_postgres_preset_resolves():
     assert len(found) == 1, "\n".join(lines)
     assert int(found[0].group(1), 16) == global_at, \
         f"CurrentMemoryContext is at {global_at:#x}: {found[0].group(0)}"
-    attached = f"memleakd: attached to pid {pid} ({9 + len(functions)} probes);"
+    attached = f"memleakd: attached to pid {pid} ({9 + len(functions) + 2} probes);"
     assert [l for l in lines if l.startswith(attached)], "\n".join(lines)
     totals = report["totals"]
     assert totals["allocs"] > 0 and totals["resets"] > 0 and totals["reset_frees"] > 0, totals
@@ -431,6 +438,61 @@ def test_postgres_extension_leak_exact():
     assert totals["reset_frees"] >= 50 + 30 + 300, totals
     assert totals["frees"] >= 40, totals
     assert totals["resets"] >= 100, totals
+
+
+# leaky_pfree's chunks: each pfree'd at once, so AllocSet hands the same
+# chunk out again; unless its pfree is seen, every palloc after the first
+# replaces a record instead of following a free.
+PFREED = 20000
+
+
+def pfree_run(own_context):
+    """leaky_pfree(PFREED, 64) in a backend traced with --preset postgres
+    -v, own_context.so loaded into it first or not. Returns memleakd's
+    stderr lines and its final report."""
+    with Session() as s:
+        server = start_postgres(s)
+        backend = server.connect()
+        so_path = build_extension(s)
+        create_functions(backend, so_path)
+        if own_context:
+            backend.query(f"load '{so_path.parent / 'own_context.so'}'")
+        daemon = s.memleakd(backend.pid, "--preset", "postgres", "-v")
+        assert backend.query(f"select leaky_pfree({PFREED}, 64)") == [""]
+        report = daemon.stop()
+        check_server_alive(server)
+    totals = report["totals"]
+    log("totals:", totals, "cost:", report["cost"])
+    assert totals["frees"] >= PFREED and totals["unknown_frees"] < 100 and \
+        totals["replaced_allocs"] < 100, totals
+    assert find_stack(report, "leaky_pfree_chunk") is None, describe_stacks(report)
+    expect_no_drops(totals)
+    return daemon.stderr.lines, report
+
+
+def test_postgres_pfree_through_its_methods():
+    """pfree jumps through its context's methods before any emulated
+    instruction: the free functions of its methods tables are probed in
+    its place (test_placement.py), and every one of leaky_pfree's pfrees is
+    a free. No probe of the backend is single-stepped."""
+    lines, report = pfree_run(own_context=False)
+    assert "memleakd: debug:   pfree jumps through methods tables: its 3 free functions, " \
+        "from the tables of 4 calls, are probed in its place" in lines, "\n".join(lines)
+    assert report["cost"]["single_stepped_hits"] == 0, report["cost"]
+
+
+def test_postgres_pfree_probed_itself_beside_another_context_type():
+    """own_context.so calls MemoryContextCreate: it may pass a methods
+    table of its own, whose free function the search of postgres's calls
+    would not find. pfree is then probed itself, single-stepped, -v says
+    why, and its frees are exact all the same."""
+    lines, report = pfree_run(own_context=True)
+    binary = str(POSTGRES.resolve())
+    assert "memleakd: debug:   pfree jumps through methods tables not found: another " \
+        "object calls the function that passes the tables; probed itself" in lines, \
+        "\n".join(lines)
+    assert f"memleakd:   --free pfree in {binary}" in lines, "\n".join(lines)
+    assert report["cost"]["single_stepped_hits"] >= PFREED, report["cost"]
 
 
 def test_postgres_error_does_not_wedge_tracking():

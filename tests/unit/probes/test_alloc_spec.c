@@ -210,7 +210,7 @@ TEST(bad_context_specs)
 TEST(bad_specs_name_flag_and_problem)
 {
 	expect_error(PROBE_ALLOC, "palloc:sise=1", "--alloc 'palloc:sise=1': unknown key 'sise'");
-	expect_error(PROBE_FREE, "pfree:size=1", "--free 'pfree:size=1': unknown key 'size' (--free takes: ptr)");
+	expect_error(PROBE_FREE, "pfree:size=1", "--free 'pfree:size=1': unknown key 'size' (--free takes: ptr, methods)");
 	expect_error(PROBE_RESET, "r:ptr=1", "unknown key 'ptr' (--reset takes: ctx)");
 	expect_error(PROBE_REALLOC, "r:ctx=1", "unknown key 'ctx'");
 	expect_error(PROBE_ALLOC, "f:size=0", "size=0: arguments are numbered from 1 to 6");
@@ -230,6 +230,31 @@ TEST(bad_specs_name_flag_and_problem)
 	expect_error(PROBE_ALLOC, "", "no symbol name");
 	expect_error(PROBE_ALLOC, "@libc.so.6", "no symbol name");
 	expect_error(PROBE_ALLOC, "malloc@", "no module after '@'");
+}
+
+/* --free methods=FUNCTION:N: a free that jumps through methods tables,
+ * each passed to FUNCTION as argument N. */
+TEST(free_methods)
+{
+	struct alloc_spec s = parse_ok(PROBE_FREE, "pfree:methods=MemoryContextCreate:3");
+
+	EXPECT_STREQ(s.methods_callee, "MemoryContextCreate");
+	EXPECT_EQ(s.methods_arg, 3);
+	EXPECT_EQ(s.ptr, 1);
+	alloc_spec_clear(&s);
+	s = parse_ok(PROBE_FREE, "my_free@libfoo.so:ptr=2,methods=make_ctx:1");
+	EXPECT_STREQ(s.methods_callee, "make_ctx");
+	EXPECT_EQ(s.methods_arg, 1);
+	EXPECT_EQ(s.ptr, 2);
+	alloc_spec_clear(&s);
+	expect_error(PROBE_FREE, "pfree:methods=MemoryContextCreate",
+		     "methods=MemoryContextCreate is not FUNCTION:N");
+	expect_error(PROBE_FREE, "pfree:methods=MemoryContextCreate:7", "from 1 to 6");
+	expect_error(PROBE_FREE, "pfree:methods=MemoryContextCreate:33", "is not FUNCTION:N");
+	expect_error(PROBE_FREE, "pfree:methods=:3", "is not FUNCTION:N");
+	expect_error(PROBE_FREE, "pfree:methods=a-b:3", "is not FUNCTION:N");
+	expect_error(PROBE_FREE, "pfree:methods=a:1,methods=b:2", "methods is given twice");
+	expect_error(PROBE_ALLOC, "palloc:methods=a:1", "unknown key 'methods'");
 }
 
 TEST(flags_and_formatting)
@@ -265,4 +290,5 @@ TEST(list_takes_over_strings)
 }
 
 RUN_TESTS("alloc_spec", T(defaults_per_flag), T(keys_and_module), T(cookie_fields),
-	  T(context_kinds), T(bad_context_specs), T(bad_specs_name_flag_and_problem), T(flags_and_formatting), T(list_takes_over_strings))
+	  T(context_kinds), T(bad_context_specs), T(bad_specs_name_flag_and_problem),
+	  T(free_methods), T(flags_and_formatting), T(list_takes_over_strings))

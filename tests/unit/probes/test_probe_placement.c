@@ -206,12 +206,42 @@ TEST(mimalloc_calloc_finds_nmemb_in_rax)
 	EXPECT_EQ(p.arg_loc[2], 2);
 }
 
-TEST(postgres_pfree_has_no_emulated_instruction)
+TEST(postgres_pfree_ends_in_a_jump_through_its_methods)
 {
 	/* mov %rdi,%rsi; mov -0x8(%rdi),%rdi; mov 0x10(%rdi),%rax; jmp *0x8(%rax) */
-	EXPECT_AT_ENTRY(PLACE(0x48, 0x89, 0xfe, 0x48, 0x8b, 0x7f, 0xf8, 0x48, 0x8b, 0x47, 0x10,
-			      0xff, 0x60, 0x08),
-			"mov", "a branch comes before any emulated instruction");
+	struct probe_placement p = PLACE(0x48, 0x89, 0xfe, 0x48, 0x8b, 0x7f, 0xf8, 0x48, 0x8b,
+					 0x47, 0x10, 0xff, 0x60, 0x08);
+
+	EXPECT_AT_ENTRY(p, "mov", "a branch comes before any emulated instruction");
+	/* The pointer went to %rsi: the methods' second argument. */
+	EXPECT(p.tail_jump);
+	EXPECT_EQ(p.tail_slot, 8);
+	EXPECT_EQ(p.jump_arg_loc[1], 2);
+	EXPECT_EQ(p.arg_loc[1], 1);
+}
+
+TEST(jumps_through_memory_and_others)
+{
+	/* jmp *0x100(%r8), disp32 and REX.B; the pointer stays in %rdi */
+	struct probe_placement p = PLACE(0x48, 0x8b, 0x07, 0x41, 0xff, 0xa0, 0x00, 0x01, 0x00, 0x00);
+
+	EXPECT(p.tail_jump);
+	EXPECT_EQ(p.tail_slot, 0x100);
+	EXPECT_EQ(p.jump_arg_loc[1], 1);
+	/* jmp *(%rax), no displacement */
+	p = PLACE(0x48, 0x8b, 0x07, 0xff, 0x20);
+	EXPECT(p.tail_jump);
+	EXPECT_EQ(p.tail_slot, 0);
+	/* jmp *%rax, call *0x8(%rax), jmp *0x8(%rip) and jmp *(%rax,%rcx,8) are no
+	 * jump through a table's slot */
+	EXPECT(!PLACE(0x48, 0x8b, 0x07, 0xff, 0xe0).tail_jump);
+	EXPECT(!PLACE(0x48, 0x8b, 0x07, 0xff, 0x50, 0x08).tail_jump);
+	EXPECT(!PLACE(0x48, 0x8b, 0x07, 0xff, 0x25, 0x08, 0x00, 0x00, 0x00).tail_jump);
+	EXPECT(!PLACE(0x48, 0x8b, 0x07, 0xff, 0x24, 0xc8).tail_jump);
+	/* the pointer overwritten before the jump ends the walk there */
+	p = PLACE(0x48, 0x8b, 0x3f, 0xff, 0x60, 0x08);
+	EXPECT(!p.tail_jump);
+	EXPECT_STREQ(p.why, "argument 1 is overwritten before an emulated instruction");
 }
 
 TEST(pushes_are_passed_only_without_a_hooked_return)
@@ -345,7 +375,7 @@ RUN_TESTS("probe_placement",
 	  T(mimalloc_malloc_follows_the_size_to_rsi),
 	  T(mimalloc_reallocn_follows_three_arguments),
 	  T(mimalloc_calloc_finds_nmemb_in_rax),
-	  T(postgres_pfree_has_no_emulated_instruction),
+	  T(postgres_pfree_ends_in_a_jump_through_its_methods), T(jumps_through_memory_and_others),
 	  T(pushes_are_passed_only_without_a_hooked_return),
 	  T(an_argument_lost_ends_the_walk),
 	  T(a_jump_into_the_prologue_keeps_the_probe_out),

@@ -115,6 +115,10 @@ TEST(names_libc_malloc)
 		expect_symbol_at(o, sym.vaddr + 1, "calloc");
 		EXPECT_EQ(elf_object__find_function(o, "memcpy", ELF_SYMTAB_DYNAMIC, &sym), 0);
 		EXPECT(elf_object__build_id(o) != NULL);
+		/* libc takes __tls_get_addr from ld.so, and defines malloc. */
+		EXPECT(elf_object__imports(o, "__tls_get_addr"));
+		EXPECT(!elf_object__imports(o, "malloc"));
+		EXPECT(!elf_object__imports(o, "no_such_function"));
 	}
 	EXPECT(o != NULL);
 	elf_object__free(o);
