@@ -307,19 +307,23 @@ static struct methods_note *new_note(struct custom_allocator *c, const struct al
 	return n;
 }
 
-/* Does an object of the process besides own import s's methods_callee:
- * may it pass tables of its own (a PostgreSQL extension's contexts)? */
-static bool imported_elsewhere(struct resolver *r, const struct alloc_spec *s,
-			       const struct target_object *own)
+/* Why another object of the process may pass tables of its own (a
+ * PostgreSQL extension's contexts): it imports s's methods_callee, or it
+ * cannot be read to tell. NULL when none does. */
+static const char *imported_elsewhere(struct resolver *r, const struct alloc_spec *s,
+				      const struct target_object *own)
 {
 	for (size_t i = 0; i < r->n_order; i++) {
 		int err;
 		const struct target_object *o = open_object(r, r->order[i], &err);
 
-		if (o && o != own && elf_object__imports(o->elf, s->methods_callee))
-			return true;
+		if (!o)
+			return "an object that may call the function that passes the tables "
+			       "cannot be read";
+		if (o != own && elf_object__imports(o->elf, s->methods_callee))
+			return "another object calls the function that passes the tables";
 	}
-	return false;
+	return NULL;
 }
 
 /* Why the methods of entry, s's function probed at its entry, cannot be
@@ -331,6 +335,7 @@ static const char *find_methods(struct resolver *r, const struct alloc_spec *s,
 	const struct probe_placement *pl = &entry->placement;
 	unsigned int loc = pl->jump_arg_loc[s->ptr];
 	struct elf_symbol callee;
+	const char *why;
 
 	*err = 0;
 	if (!pl->tail_jump)
@@ -340,8 +345,8 @@ static const char *find_methods(struct resolver *r, const struct alloc_spec *s,
 	if (elf_object__find_function(f->object->elf, s->methods_callee, ELF_SYMTAB_ANY,
 				      &callee) < 0)
 		return "the function that passes its tables is not in its object";
-	if (imported_elsewhere(r, s, f->object))
-		return "another object calls the function that passes the tables";
+	if ((why = imported_elsewhere(r, s, f->object)))
+		return why;
 	*err = method_tables_find(f->object->elf, callee.vaddr, s->methods_arg, pl->tail_slot, t);
 	return *err ? t->why : NULL;
 }

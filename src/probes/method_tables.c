@@ -215,8 +215,10 @@ int method_tables_find(const struct elf_object *o, uint64_t callee, unsigned int
 		return -ENOENT;
 	}
 	r = elf_object__each_segment(o, true, search_segment, &s);
-	if (r < 0)
+	if (r == -ENOMEM)
 		return r;
+	if (r < 0)
+		out->why = "the object's code could not be read";
 	if (r)
 		return -ENOENT;
 	if (!out->n_calls) {

@@ -12,9 +12,9 @@
  * their start, and before every direct call of the function, or tail jump
  * to it, the argument's register must be loaded by a rip-relative lea in
  * straight-line code that no direct branch enters. The table's slot, the
- * jump's displacement, holds in the file the
- * link-time address of the function (the addend of its relocation), which
- * must begin an FDE of the object's .eh_frame. One call not understood
+ * jump's displacement, holds in the file the link-time address of the
+ * function (the addend of its relocation), which must begin an FDE of the
+ * object's .eh_frame. One call not understood
  * fails the whole search: a table missed would leave its frees untraced.
  * Library code: returns -errno and never logs.
  */

@@ -350,22 +350,24 @@ long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, siz
 #define SEGMENT_MAX (64u << 20)
 
 /* The file bytes of loadable segment ph, read into *bytes (to free) and
- * *len: 0, -ENOENT when there are none to visit, or -ENOMEM. */
+ * *len: 0, -ENOENT when it has none, -EFBIG, -EIO or -ENOMEM. */
 static int read_segment(const struct elf_object *o, const GElf_Phdr *ph, uint8_t **bytes,
 			size_t *len)
 {
 	uint8_t *b;
 	long n;
 
-	if (ph->p_type != PT_LOAD || !ph->p_filesz || ph->p_filesz > SEGMENT_MAX)
+	if (ph->p_type != PT_LOAD || !ph->p_filesz)
 		return -ENOENT;
+	if (ph->p_filesz > SEGMENT_MAX)
+		return -EFBIG;
 	b = malloc(ph->p_filesz);
 	if (!b)
 		return -ENOMEM;
 	n = elf_object__read(o, ph->p_vaddr, b, ph->p_filesz);
 	if (n <= 0) {
 		free(b);
-		return -ENOENT;
+		return -EIO;
 	}
 	*bytes = b;
 	*len = (size_t)n;

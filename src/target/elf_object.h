@@ -56,9 +56,10 @@ long elf_object__read(const struct elf_object *o, uint64_t vaddr, void *buf, siz
 
 /* Visits the file bytes of each loadable segment (only the executable ones
  * when exec), read one at a time through pread and freed after: the file
- * is never mapped nor read whole. A segment over 64 MiB is skipped (the
- * file is the target's). Returns the first nonzero visit() result, 0 when
- * every visit returned 0, or -ENOMEM. */
+ * is never mapped nor read whole. Returns the first nonzero visit()
+ * result, 0 when every visit returned 0, -EFBIG for a segment over 64 MiB
+ * (the file is the target's), -EIO for one that cannot be read, or
+ * -ENOMEM. */
 typedef int elf_segment_visit_fn(const uint8_t *bytes, size_t len, uint64_t vaddr, void *arg);
 int elf_object__each_segment(const struct elf_object *o, bool exec, elf_segment_visit_fn *visit,
 			     void *arg);
