@@ -263,8 +263,9 @@ def symbol_address(pid, binary, symbol):
 def test_postgres_preset_resolves():
     """--preset postgres -v on a backend: every function of the preset is
     found in Debian's postgres binary and probed (pfree through its
-    methods), the malloc family of libc too, and the context global CurrentMemoryContext is found at its run-time
-    address. The backend keeps answering while traced and after."""
+    methods), the malloc family of libc too, and the context global
+    CurrentMemoryContext is found at its run-time address. The backend
+    keeps answering while traced and after."""
     with Session() as s:
         server = start_postgres(s)
         backend = server.connect()
