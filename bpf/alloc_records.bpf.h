@@ -14,9 +14,11 @@
 #define EBUSY 16
 
 /* Inserts of a context record that meet the sweep program deleting the
- * record it claimed at the same key try again this many times: its window
- * between claim and delete is a few hundred ns, preemption disabled. */
-#define CTX_INSERT_TRIES 16
+ * record it claimed at the same key try again, up to this many times. The
+ * sweep deletes right after its claim, preemption disabled, but an
+ * interrupt or the hypervisor stopping its CPU can stretch that window
+ * past a few tries. 2^16 tries wait up to about 10 ms, and only then. */
+#define CTX_INSERT_TRIES (1 << 16)
 
 /* Some record went to the other context-free map than its hash chose, that
  * one being full: lookups that miss must try both. */
@@ -327,25 +329,37 @@ static __always_inline int take_ctx(__u64 key, struct tracked *old)
 	return contexts ? take_ctx_record(key, old) : -1;
 }
 
+struct ctx_insert {
+	__u64 key;
+	const struct ctx_alloc_info *rec;
+	long result;
+};
+
+/* One try of insert_ctx: 1 (stop) once it is decided. */
+static long try_insert_ctx(__u32 i, struct ctx_insert *ins)
+{
+	struct ctx_alloc_info *there;
+
+	ins->result = bpf_map_update_elem(&ctx_allocs, &ins->key, ins->rec, BPF_NOEXIST);
+	if (ins->result != -EEXIST)
+		return 1;
+	there = bpf_map_lookup_elem(&ctx_allocs, &ins->key);
+	if (there && there->info.stack_id != MEMLEAKD_STACK_CLAIMED)
+		return 1;
+	ins->result = -EBUSY;
+	return 0;
+}
+
 /* Insert a context record. A record the sweep program has claimed and not
  * yet deleted is waited for; a live one makes it fail (-EEXIST). */
 static __noinline long insert_ctx(__u64 key, const struct ctx_alloc_info *c)
 {
-	for (int i = 0; i < CTX_INSERT_TRIES; i++) {
-		long r = bpf_map_update_elem(&ctx_allocs, &key, c, BPF_NOEXIST);
-		struct ctx_alloc_info *there;
+	struct ctx_insert ins = { .key = key, .rec = c, .result = -EBUSY };
 
-		if (r == 0) {
-			count_ctx_insert();
-			return 0;
-		}
-		if (r != -EEXIST)
-			return r;
-		there = bpf_map_lookup_elem(&ctx_allocs, &key);
-		if (there && there->info.stack_id != MEMLEAKD_STACK_CLAIMED)
-			return r;
-	}
-	return -EBUSY;
+	bpf_loop(CTX_INSERT_TRIES, try_insert_ctx, &ins, 0);
+	if (ins.result == 0)
+		count_ctx_insert();
+	return ins.result;
 }
 
 /* Is there a record under key, in any of the maps? */

@@ -29,7 +29,9 @@ static __noinline int retire_stale(__u64 key, struct ctx_alloc_info *rec)
 	struct record_counts *counts;
 	struct target_counters *c;
 	struct tracked seen;
-	__u64 word;
+	__u64 word, size;
+	__u16 generation;
+	bool deleted;
 
 	if (!rec)
 		return -1;
@@ -44,14 +46,17 @@ static __noinline int retire_stale(__u64 key, struct ctx_alloc_info *rec)
 					    (word & ~0xffffffffULL) | MEMLEAKD_STACK_CLAIMED, word);
 		return -1;
 	}
-	stack_remove(target, (__u32)word, alloc_info_generation(&rec->info),
-		     alloc_info_size(&rec->info));
+	/* Deleted before it is accounted: an insert at this key waits meanwhile. */
+	size = alloc_info_size(&rec->info);
+	generation = alloc_info_generation(&rec->info);
+	deleted = !bpf_map_delete_elem(&ctx_allocs, &key);
+	counts = record_counts_here();
+	if (deleted && counts)
+		counts->ctx_swept++;
+	stack_remove(target, (__u32)word, generation, size);
 	c = counters_of(target);
 	if (c)
 		c->reset_frees++;
-	counts = record_counts_here();
-	if (!bpf_map_delete_elem(&ctx_allocs, &key) && counts)
-		counts->ctx_swept++;
 	return 0;
 }
 

@@ -365,7 +365,7 @@ struct target_counters {
 	__u64 allocs;
 	__u64 frees;
 	__u64 unknown_frees;    /* frees of pointers not tracked (allocated before attach) */
-	__u64 dropped_allocs;   /* the outstanding map was full */
+	__u64 dropped_allocs;   /* the outstanding map was full (or insert_ctx outwaited) */
 	__u64 stack_errors;     /* stack capture failed or collided */
 	__u64 stack_map_full;   /* of stack_errors: the stacks map was full (--max-stacks) */
 	__u64 dropped_totals;   /* allocations not tracked: the per-stack totals map was full */
