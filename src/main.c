@@ -93,7 +93,7 @@ static void raise_file_limit(void)
 static void price_probes(struct daemon *d)
 {
 	const struct trap_prices *p;
-	int r = probe_cost__open(d->tracer, &d->cost);
+	int r = probe_cost__open(d->tracer, d->cfg->interval_ns, &d->cost);
 
 	if (r < 0) {
 		log_warn("the cost of tracing cannot be measured: %s", strerror(-r));
@@ -500,15 +500,19 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 		struct traced *polled[MEMLEAKD_MAX_TARGETS];
 		uint64_t now = monotonic_ns();
 		uint64_t until = stop_at && stop_at < deadline ? stop_at : deadline;
-		int timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
+		uint64_t window_end = d->cost ? probe_cost__due(d->cost) : UINT64_MAX;
 		size_t n_polled = all_traced(d, polled);
-		int n;
+		int timeout, n;
 
 		if (!d->n_traced && !d->watching)
 			return END_TARGET_EXITED;
 		for (size_t i = 0; i < n_polled; i++)
 			fds[POLL_FIXED + i] = (struct pollfd){ .fd = polled[i]->target->pidfd,
 							       .events = POLLIN };
+		/* Also woken to close the window of BPF statistics. */
+		if (window_end < until)
+			until = window_end;
+		timeout = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
 		n = poll(fds, POLL_FIXED + n_polled, timeout);
 		if (n < 0 && errno != EINTR)
 			return END_SIGNAL;
@@ -531,6 +535,8 @@ static enum end_reason wait_for(struct daemon *d, uint64_t deadline, uint64_t st
 			reclaim_stacks(d);
 		if (n > 0 && fds[POLL_STARTS].revents && process_events__drain(d->starts) < 0)
 			log_warn("reading process starts failed");
+		if (d->cost)
+			probe_cost__tick(d->cost, monotonic_ns());
 		if (stop_at && monotonic_ns() >= stop_at)
 			return END_DURATION;
 		if (monotonic_ns() >= deadline)
@@ -547,6 +553,8 @@ static int run(struct daemon *d, struct command *cmd)
 	enum end_reason end;
 	int r;
 
+	if (d->cost)
+		probe_cost__refresh(d->cost);
 	while ((end = wait_for(d, deadline, stop_at, cmd)) == END_NONE) {
 		size_t n = all_traced(d, list);
 

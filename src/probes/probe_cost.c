@@ -7,13 +7,17 @@
  * of memleakd's own (trap_calibration.S), which are then called in a loop,
  * probed and not; the difference per call is the trap. Each is timed over
  * ROUNDS rounds and the median kept, so a round that met an interruption
- * does not set the price. The programs' own run time comes
- * from the kernel's BPF statistics (bpf_enable_stats), which count every
- * run while a process holds them on.
+ * does not set the price. The programs' own run time comes from the
+ * kernel's BPF statistics (bpf_enable_stats), which count every run while
+ * a process holds them on. They are on only in a window of each interval:
+ * while on, every run of every program reads the clock twice, which on a
+ * virtual machine (kvm-clock) added a sixth to what each traced pair of
+ * malloc and free cost (BENCHMARKS.md).
  */
 #include "probes/probe_cost.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -28,6 +32,10 @@
 #define CALLS 2000
 #define ROUNDS 5
 #define MAX_PROGRAMS 8
+/* A window of statistics lasts this share of the interval, at most
+ * WINDOW_MAX_NS. */
+#define WINDOW_SHARE 8
+#define WINDOW_MAX_NS 1000000000ULL
 
 void trap_calibration_emulated(void);
 void trap_calibration_stepped(void);
@@ -39,13 +47,15 @@ struct run_stats {
 
 struct probe_cost {
 	struct tracer *tracer;
-	int stats_fd;
+	int stats_fd;                      /* the statistics held on; -1 between windows */
+	uint64_t window_ns;
+	uint64_t opened_ns;                /* when the last window opened */
+	bool opened_read;                  /* the statistics were read as it opened */
 	struct trap_prices prices;
-	struct run_stats probes, syscalls; /* at the last read */
-	uint64_t read_ns;                  /* when */
+	struct run_stats probes, syscalls; /* as the window opened */
 	double bpf_ns_per_run;             /* of the probe programs, the latest known */
 	double syscall_share;
-	bool stats_read;                   /* the last refresh read the statistics */
+	bool stats_read;                   /* the last window was read */
 	struct probe_hits last[MEMLEAKD_MAX_TARGETS];
 };
 
@@ -149,7 +159,40 @@ static int calibrate(struct probe_cost *c)
 	return r;
 }
 
-int probe_cost__open(struct tracer *t, struct probe_cost **out)
+/* Statistics on for a window, and read as they start. */
+static void open_window(struct probe_cost *c)
+{
+	c->opened_ns = monotonic_ns();
+	c->opened_read = false;
+	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (c->stats_fd < 0)
+		return;
+	c->opened_read = read_stats(c->tracer, TRACER_PROBE_PROGRAMS, &c->probes) == 0 &&
+			 read_stats(c->tracer, TRACER_SYSCALL_PROGRAMS, &c->syscalls) == 0;
+}
+
+/* What the window measured: the probe programs' run time per run, when
+ * they ran, and the tracepoints' share of a CPU. Statistics off. */
+static void close_window(struct probe_cost *c, uint64_t now)
+{
+	struct run_stats probes, syscalls;
+
+	c->stats_read = c->opened_read &&
+			read_stats(c->tracer, TRACER_PROBE_PROGRAMS, &probes) == 0 &&
+			read_stats(c->tracer, TRACER_SYSCALL_PROGRAMS, &syscalls) == 0;
+	close(c->stats_fd);
+	c->stats_fd = -1;
+	if (!c->stats_read)
+		return;
+	if (probes.runs > c->probes.runs)
+		c->bpf_ns_per_run = (double)(probes.run_ns - c->probes.run_ns) /
+				    (double)(probes.runs - c->probes.runs);
+	if (now > c->opened_ns)
+		c->syscall_share = (double)(syscalls.run_ns - c->syscalls.run_ns) /
+				   (double)(now - c->opened_ns);
+}
+
+int probe_cost__open(struct tracer *t, uint64_t interval_ns, struct probe_cost **out)
 {
 	struct probe_cost *c = calloc(1, sizeof(*c));
 	int r;
@@ -157,17 +200,21 @@ int probe_cost__open(struct tracer *t, struct probe_cost **out)
 	if (!c)
 		return -ENOMEM;
 	c->tracer = t;
-	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	r = c->stats_fd < 0 ? -errno : calibrate(c);
-	if (r == 0)
-		r = read_stats(t, TRACER_PROBE_PROGRAMS, &c->probes);
-	if (r == 0)
-		r = read_stats(t, TRACER_SYSCALL_PROGRAMS, &c->syscalls);
+	c->stats_fd = -1;
+	c->window_ns = interval_ns / WINDOW_SHARE < WINDOW_MAX_NS ? interval_ns / WINDOW_SHARE :
+								      WINDOW_MAX_NS;
+	r = calibrate(c);
+	/* Does the kernel give statistics? They stay off until a window. */
+	if (r == 0) {
+		c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		r = c->stats_fd < 0 ? -errno : 0;
+	}
 	if (r < 0) {
 		probe_cost__free(c);
 		return r;
 	}
-	c->read_ns = monotonic_ns();
+	close(c->stats_fd);
+	c->stats_fd = -1;
 	*out = c;
 	return 0;
 }
@@ -177,28 +224,22 @@ const struct trap_prices *probe_cost__prices(const struct probe_cost *c)
 	return &c->prices;
 }
 
-/* The probe programs' run time per run, when they ran since the last
- * refresh, and the tracepoints' share of a CPU over that time. */
+uint64_t probe_cost__due(const struct probe_cost *c)
+{
+	return c->stats_fd >= 0 ? c->opened_ns + c->window_ns : UINT64_MAX;
+}
+
+void probe_cost__tick(struct probe_cost *c, uint64_t now)
+{
+	if (now >= probe_cost__due(c))
+		close_window(c, now);
+}
+
 void probe_cost__refresh(struct probe_cost *c)
 {
-	struct run_stats probes, syscalls;
-	uint64_t now = monotonic_ns();
-	int r = read_stats(c->tracer, TRACER_PROBE_PROGRAMS, &probes);
-
-	if (r == 0)
-		r = read_stats(c->tracer, TRACER_SYSCALL_PROGRAMS, &syscalls);
-	c->stats_read = r == 0;
-	if (r < 0)
-		return;
-	if (probes.runs > c->probes.runs)
-		c->bpf_ns_per_run = (double)(probes.run_ns - c->probes.run_ns) /
-				    (double)(probes.runs - c->probes.runs);
-	if (now > c->read_ns)
-		c->syscall_share = (double)(syscalls.run_ns - c->syscalls.run_ns) /
-				   (double)(now - c->read_ns);
-	c->probes = probes;
-	c->syscalls = syscalls;
-	c->read_ns = now;
+	if (c->stats_fd >= 0)
+		close_window(c, monotonic_ns());
+	open_window(c);
 }
 
 void probe_cost__measure(struct probe_cost *c, uint32_t target, const struct probe_hits *hits,

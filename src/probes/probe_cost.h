@@ -4,7 +4,8 @@
  * on this machine. A hit costs its trap, timed at start on memleakd's own
  * code for each kind (an emulated instruction, a single-stepped one, a
  * return), plus the BPF program's run time, which the kernel's run-time
- * statistics measure while memleakd holds them on. */
+ * statistics measure while memleakd holds them on: in a window after each
+ * report, an eighth of the interval and at most a second. */
 #ifndef PROBE_COST_H
 #define PROBE_COST_H
 
@@ -38,14 +39,20 @@ struct tracing_cost {
 				   * watching mappings, machine-wide (BPF run time) */
 };
 
-/* Turn on BPF run-time statistics and time the traps on this process's
- * own code (about 0.2 s). Returns 0 and *out, or -errno (-EPERM, -EINVAL
- * when the kernel has no statistics): then costs are unknown. */
-int probe_cost__open(struct tracer *t, struct probe_cost **out);
+/* Time the traps on this process's own code (about 0.2 s), and see that
+ * BPF run-time statistics can be turned on; reports come every
+ * interval_ns. Returns 0 and *out, or -errno (-EPERM, -EINVAL when the
+ * kernel has no statistics): then costs are unknown. */
+int probe_cost__open(struct tracer *t, uint64_t interval_ns, struct probe_cost **out);
 const struct trap_prices *probe_cost__prices(const struct probe_cost *c);
-/* Read the programs' statistics, once per round of reports: what
- * probe_cost__measure prices the hits with until the next refresh. A
- * failure leaves the costs unknown until a refresh succeeds. */
+/* When the open window ends (monotonic ns), UINT64_MAX when none is open;
+ * probe_cost__tick, called at or after it, reads and closes it. */
+uint64_t probe_cost__due(const struct probe_cost *c);
+void probe_cost__tick(struct probe_cost *c, uint64_t now);
+/* Once as tracing starts and once per round of reports: the window still
+ * open is read and closed, and the next opens. What the last window read is what probe_cost__measure
+ * prices the hits with; a failure leaves the costs unknown until a window
+ * is read. */
 void probe_cost__refresh(struct probe_cost *c);
 /* The cost of target's hits (cumulative, since attach) over the interval
  * since the previous call for that target (or since open), interval_s

@@ -7,6 +7,7 @@ time from the kernel's BPF statistics."""
 import os
 import re
 import signal
+import time
 
 from harness import Session
 
@@ -14,6 +15,9 @@ from harness import Session
 ALONE = True
 
 PAIRS = 100000
+# bench_pairs' pairs at about 4 us each take far longer than a report's interval.
+LONG_PAIRS = 5000000
+INTERVAL_S = 4
 PRICES_RE = re.compile(r"a probe's trap costs ([\d.]+) us on an emulated instruction, "
                        r"([\d.]+) us single-stepped, and ([\d.]+) us more on return")
 
@@ -67,3 +71,49 @@ def test_single_stepped_hits_apart():
     emulated, stepped, ret = map(float, PRICES_RE.search(stderr).groups())
     floor = (2 * emulated + stepped) / 3 * 1e3
     assert cost["ns_per_hit"] >= floor * 0.999, (cost, floor)
+
+
+def program_runs(pid):
+    """The runs of the BPF programs process pid holds, summed (fdinfo's
+    run_cnt, which the kernel counts only while statistics are on)."""
+    runs = 0
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        runs += int(fields.get("run_cnt", 0))
+    return runs
+
+
+def test_statistics_only_in_windows():
+    """BPF statistics make every run of every program read the clock twice,
+    so memleakd holds them on only in a window after tracing starts and
+    after each report, an eighth of the interval: while the target keeps
+    allocating, its programs' runs are counted there and not between. The
+    report is still priced with the programs' run time."""
+    window_s = INTERVAL_S / 8
+    with Session() as s:
+        target = s.target("bench_pairs", str(LONG_PAIRS), "--wait")
+        daemon = s.memleakd(target.pid, "-v", "-i", str(INTERVAL_S), "--no-mappings")
+        pid = daemon.popen.pid
+        target.signal(signal.SIGUSR1)
+        time.sleep(window_s + 0.5)
+        before = program_runs(pid)
+        time.sleep(1)
+        between = program_runs(pid)
+        assert daemon.stdout.wait_for(lambda l: l.startswith("{"), INTERVAL_S * 3), \
+            daemon.describe()
+        opened = program_runs(pid)
+        time.sleep(window_s / 2)
+        within = program_runs(pid)
+        assert target.running(), "bench_pairs finished too early"
+        report = daemon.stop()
+    assert between == before, (before, between)
+    assert within > opened, (opened, within)
+    # More than the traps alone (entry, return and free's entry, emulated).
+    entry, _, ret = map(float, PRICES_RE.search(daemon.stderr.text()).groups())
+    cost = report["cost"]
+    assert cost["probe_hits"] > 0 and cost["ns_per_hit"] > (3 * entry + ret) / 3 * 1e3, \
+        (cost, entry, ret)
