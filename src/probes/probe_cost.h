@@ -50,9 +50,9 @@ const struct trap_prices *probe_cost__prices(const struct probe_cost *c);
 uint64_t probe_cost__due(const struct probe_cost *c);
 void probe_cost__tick(struct probe_cost *c, uint64_t now);
 /* Once as tracing starts and once per round of reports: the window still
- * open is read and closed, and the next opens. What the last window read is what probe_cost__measure
- * prices the hits with; a failure leaves the costs unknown until a window
- * is read. */
+ * open is read and closed, and the next opens. probe_cost__measure prices
+ * the hits with what the last window read; a failure leaves the costs
+ * unknown until a window is read. */
 void probe_cost__refresh(struct probe_cost *c);
 /* The cost of target's hits (cumulative, since attach) over the interval
  * since the previous call for that target (or since open), interval_s

@@ -106,7 +106,7 @@ def test_statistics_only_in_windows():
         assert daemon.stdout.wait_for(lambda l: l.startswith("{"), INTERVAL_S * 3), \
             daemon.describe()
         opened = program_runs(pid)
-        time.sleep(window_s / 2)
+        time.sleep(window_s / 5)
         within = program_runs(pid)
         assert target.running(), "bench_pairs finished too early"
         report = daemon.stop()
