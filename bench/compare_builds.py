@@ -24,13 +24,6 @@ import redis_bench  # noqa: E402
 import run  # noqa: E402
 
 
-def ns_per_pair(out):
-    for line in out:
-        if line.startswith("pairs"):
-            return float(line.split()[3])
-    raise RuntimeError("bench_pairs printed no figure")
-
-
 def added(res, side, i):
     return res[side][i] - res["untraced"][i]
 
@@ -64,7 +57,7 @@ def compare_redis(builds):
 
 
 def main():
-    if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["redis"]):
+    if len(sys.argv) < 3 or sys.argv[3:] not in ([], ["redis"]):
         sys.exit("usage: compare_builds.py BEFORE AFTER [redis] (two memleakd binaries)")
     builds = {"before": sys.argv[1], "after": sys.argv[2]}
     if sys.argv[3:]:
@@ -78,8 +71,8 @@ def main():
     for _ in range(run.ROUNDS):
         for side, build, extra in sides:
             run.MEMLEAKD = builds.get(build, builds["after"])
-            ns, _ = run.run_target([run.BENCH, str(run.PAIRS)], None if build is None else [],
-                                   dict(os.environ, **extra), ns_per_pair)
+            ns, _, _ = run.one_run([run.BENCH, str(run.PAIRS)], None if build is None else [],
+                                   dict(os.environ, **extra))
             res[side].append(ns)
     print(f"machine: {run.machine()}; load average {run.load()}")
     print(f"bench_pairs {run.PAIRS} malloc(64)+free pairs per run; {run.ROUNDS} rounds, "
