@@ -11,8 +11,8 @@
  * kernel's BPF statistics (bpf_enable_stats), which count every run while
  * a process holds them on. They are on only in a window of each interval:
  * while on, every run of every program reads the clock twice, which on a
- * virtual machine (kvm-clock) added a sixth to what each traced pair of
- * malloc and free cost (BENCHMARKS.md).
+ * virtual machine (kvm-clock) added about a tenth to what memleakd added
+ * to each pair of malloc and free (BENCHMARKS.md).
  */
 #include "probes/probe_cost.h"
 
@@ -165,8 +165,11 @@ static void open_window(struct probe_cost *c)
 	c->opened_ns = monotonic_ns();
 	c->opened_read = false;
 	c->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (c->stats_fd < 0)
+	/* No window to read: the costs are unknown until one is. */
+	if (c->stats_fd < 0) {
+		c->stats_read = false;
 		return;
+	}
 	c->opened_read = read_stats(c->tracer, TRACER_PROBE_PROGRAMS, &c->probes) == 0 &&
 			 read_stats(c->tracer, TRACER_SYSCALL_PROGRAMS, &c->syscalls) == 0;
 }
